@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# bindguard build. `make help` lists the targets.
+
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+ARCH := x86
+OUT := .output
+
+PKG_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc -I$(OUT) $(PKG_CFLAGS)
+LDLIBS += $(PKG_LIBS) -lelf -lz
+
+# make SANITIZE=1: userspace under ASan+UBSan (used by `make test SANITIZE=1`).
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+OUT := .output-san
+endif
+
+BPF_CFLAGS := -g -O2 -mcpu=v3 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+	-Iinclude -Ivmlinux/$(ARCH) -idirafter /usr/include/x86_64-linux-gnu
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all clean test unit integration install uninstall deps vmlinux demo help format
+
+# Pure logic: no libbpf calls, linked into the unit tests too.
+PURE_SRCS := src/addr.c src/policy.c src/json.c src/event.c
+# Everything that talks to the kernel.
+KERN_SRCS := src/log.c src/cgroup.c src/state.c src/cmd_policy.c src/cmd_status.c \
+	src/cmd_events.c src/main.c
+SRCS := $(PURE_SRCS) $(KERN_SRCS)
+OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS))
+PURE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(PURE_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(OUT)/unit-tests
+HELPER_BINS := $(OUT)/bgprobe
+
+all: bindguard $(HELPER_BINS)
+
+help:
+	@echo "make            build bindguard (and the test helpers)"
+	@echo "make deps       install the Debian 12 build dependencies (root)"
+	@echo "make demo       build, then run the loopback-only demo (root)"
+	@echo "make test       unit tests, then integration tests against this kernel (root)"
+	@echo "make unit       unit tests only (no root)"
+	@echo "make install    install to \$$DESTDIR\$$PREFIX (PREFIX=$(PREFIX))"
+	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
+	@echo "make SANITIZE=1 test   the same under ASan+UBSan"
+
+deps:
+	./tests/install-deps.sh
+
+$(OUT):
+	$(Q)mkdir -p $@
+
+# --- BPF -----------------------------------------------------------------------
+$(OUT)/bindguard.tmp.bpf.o: bpf/bindguard.bpf.c | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/bindguard.bpf.o: $(OUT)/bindguard.tmp.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(OUT)/bindguard.skel.h: $(OUT)/bindguard.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name bindguard_bpf > $@
+
+# --- userspace -----------------------------------------------------------------
+$(OUT)/state.o: $(OUT)/bindguard.skel.h
+
+$(OUT)/%.o: src/%.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+bindguard: $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/bgprobe: tests/helpers/bgprobe.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDFLAGS) -o $@
+
+$(UNIT_BIN): $(UNIT_SRCS) tests/unit/unit.h $(PURE_OBJS) | $(OUT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(PURE_OBJS) $(LDFLAGS) -o $@
+
+# --- tests ---------------------------------------------------------------------
+unit: $(UNIT_BIN)
+	$(UNIT_BIN)
+
+integration: bindguard $(HELPER_BINS)
+	BINDGUARD=$(CURDIR)/bindguard BGPROBE=$(CURDIR)/$(OUT)/bgprobe \
+		tests/integration/run.sh
+
+test: $(UNIT_BIN) bindguard $(HELPER_BINS)
+	tests/run-all.sh $(UNIT_BIN) $(CURDIR)/bindguard $(CURDIR)/$(OUT)/bgprobe
+
+demo: bindguard
+	./tests/demo.sh ./bindguard
+
+# --- maintenance ---------------------------------------------------------------
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
+
+format:
+	clang-format -i src/*.c src/*.h include/*.h bpf/*.c tests/unit/*.c tests/unit/*.h tests/helpers/*.c
+
+install: bindguard
+	install -D -m 0755 bindguard $(DESTDIR)$(SBINDIR)/bindguard
+	install -D -m 0644 docs/bindguard.8 $(DESTDIR)$(MANDIR)/man8/bindguard.8
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/bindguard $(DESTDIR)$(MANDIR)/man8/bindguard.8
+
+clean:
+	rm -rf .output .output-san bindguard
+
+-include $(wildcard $(OUT)/*.d)

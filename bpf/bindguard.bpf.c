@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * bindguard's BPF programs. Every entry point finds the governing policy of
+ * the socket's cgroup (policy.bpf.h) and decides with the shared logic of
+ * include/bg_decide.h; refusals and audits go to the ring (report.bpf.h).
+ *
+ *   cgroup/bind4, cgroup/bind6   every bind()                     -> deny
+ *   lsm_cgroup/socket_listen     listen() that would autobind     -> deny
+ *   sockops TCP_LISTEN_CB        the same where LSM cannot load   -> confine to lo
+ *   cgroup/setsockopt            SO_BINDTODEVICE/SO_BINDTOIFINDEX -> deny (no unconfining)
+ *   cgroup/sendmsg4, sendmsg6    unconnected UDP from a wildcard  -> audit or deny
+ *   cgroup/sock_create           raw sockets                      -> deny if asked
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
+#include "bindguard.h"
+#include "bg_decide.h"
+#include "maps.bpf.h"
+#include "policy.bpf.h"
+#include "report.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define BG_AF_INET 2
+#define BG_AF_INET6 10
+#define BG_SOCK_RAW 3
+#define BG_SOL_SOCKET 1
+#define BG_SO_BINDTODEVICE 25
+#define BG_SO_BINDTOIFINDEX 62
+#define BG_LOOPBACK_IFINDEX 1 /* lo is ifindex 1 in every network namespace */
+
+static __always_inline void event_init(struct bg_event *e, __u64 cgid, __u64 pcgid,
+				       const struct bg_policy *p, int kind)
+{
+	__builtin_memset(e, 0, sizeof(*e));
+	e->cgroup_id = cgid;
+	e->policy_cgid = pcgid;
+	e->preset = p->preset;
+	e->kind = kind;
+	e->verdict = p->mode == BG_MODE_AUDIT ? BG_VERDICT_AUDIT : BG_VERDICT_DENY;
+}
+
+/*
+ * bind(): allowed when no policy governs the socket, the policy does not
+ * cover this socket type, the preset admits the address class, or an
+ * exception covers address and port. Otherwise EPERM, or in audit mode
+ * allowed and reported. The allow path reads two maps (policy, stats) and
+ * never the exception trie.
+ */
+static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[4])
+{
+	struct bpf_sock_addr_kern *kctx = bpf_cast_to_kern_ctx(ctx);
+	__u64 cgid, pcgid = 0;
+	struct bg_policy *p;
+	struct bg_stats *st;
+	struct bg_event e;
+	__u16 port;
+	int reason;
+
+	p = resolve(sk_cgroup(kctx->sk), &cgid, &pcgid);
+	if (!p || !(p->proto_mask & bg_proto_bit(ctx->type)))
+		return 1;
+	st = policy_stats(p);
+	if (!st)
+		return 0; /* a policy without its stats slot is broken: fail closed */
+	port = bpf_ntohs(ctx->user_port);
+	reason = address_reason(p, w, port);
+	if (reason == BG_REASON_NONE) {
+		__sync_fetch_and_add(&st->allowed, 1);
+		return 1;
+	}
+	event_init(&e, cgid, pcgid, p, BG_EV_BIND);
+	__builtin_memcpy(e.addr, w, 16);
+	e.port = port;
+	e.family = ctx->family;
+	e.sa_family = ctx->user_family;
+	e.protocol = ctx->protocol;
+	e.type = ctx->type;
+	e.reason = reason;
+	report(st, &e);
+	return e.verdict == BG_VERDICT_AUDIT;
+}
+
+/* bind4 sees AF_INET sockets; the sockaddr may say AF_UNSPEC (the kernel
+ * accepts it with INADDR_ANY), so decide on the address alone. */
+SEC("cgroup/bind4")
+int bg_bind4(struct bpf_sock_addr *ctx)
+{
+	__u32 w[4] = { 0, 0, BG_HTONL(0xffff), ctx->user_ip4 };
+
+	return decide_bind(ctx, w);
+}
+
+SEC("cgroup/bind6")
+int bg_bind6(struct bpf_sock_addr *ctx)
+{
+	__u32 w[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+
+	return decide_bind(ctx, w);
+}
+
+/* Keep clang from sinking a context load into a branch (see below). */
+#define bg_materialize(v) asm volatile("" : "+r"(v))
+
+static __always_inline void addr_from_v4(__u32 w[4], __u32 v4)
+{
+	w[0] = w[1] = 0;
+	w[2] = BG_HTONL(0xffff);
+	w[3] = v4;
+}
+
+/* The wildcard an unbound socket of this family autobinds to. */
+static __always_inline void wildcard_of(int family, __u32 w[4])
+{
+	w[0] = w[1] = w[3] = 0;
+	w[2] = family == BG_AF_INET ? BG_HTONL(0xffff) : 0;
+}
+
+/*
+ * listen() on an unbound TCP socket autobinds to the wildcard inside the
+ * kernel, where no bind hook runs. Where BPF LSM works, refuse that listen()
+ * before it happens. The port is not chosen yet: exceptions are asked for
+ * port 0, which only a rule without a port matches.
+ */
+SEC("lsm_cgroup/socket_listen")
+int BPF_PROG(bg_lsm_listen, struct socket *sock, int backlog)
+{
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	__u64 cgid, pcgid = 0;
+	struct bg_policy *p;
+	struct bg_stats *st;
+	struct bg_event e;
+	__u32 w[4];
+	int family;
+
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_num) != 0)
+		return 1; /* already bound: the bind hooks decided */
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != BG_AF_INET && family != BG_AF_INET6)
+		return 1;
+	p = resolve(sk_cgroup(sk), &cgid, &pcgid);
+	if (!p || !(p->proto_mask & BG_PROTO_TCP))
+		return 1;
+	wildcard_of(family, w);
+	if (address_reason(p, w, 0) == BG_REASON_NONE)
+		return 1;
+	st = policy_stats(p);
+	if (!st)
+		return 0;
+	event_init(&e, cgid, pcgid, p, BG_EV_LISTEN);
+	__builtin_memcpy(e.addr, w, 16);
+	e.family = family;
+	e.protocol = BPF_CORE_READ(sk, sk_protocol);
+	e.type = BPF_CORE_READ(sk, sk_type);
+	e.reason = BG_REASON_WILDCARD;
+	report(st, &e);
+	return e.verdict == BG_VERDICT_AUDIT;
+}
+
+/*
+ * Where LSM cannot load: when a listener starts on an address the policy
+ * refuses (an autobound wildcard), tie it to the loopback device. Remote
+ * peers can no longer reach it; local clients still connect. The
+ * setsockopt guard below keeps the process from undoing it.
+ */
+SEC("sockops")
+int bg_sockops(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock_ops_kern *k;
+	__u64 cgid, pcgid = 0;
+	struct bg_policy *p;
+	struct bg_stats *st;
+	struct bg_event e;
+	int lo = BG_LOOPBACK_IFINDEX, family;
+	__u32 w[4], v4;
+	__u16 port;
+
+	if (skops->op != BPF_SOCK_OPS_TCP_LISTEN_CB)
+		return 1;
+	k = bpf_cast_to_kern_ctx(skops);
+	p = resolve(sk_cgroup(k->sk), &cgid, &pcgid);
+	if (!p || !(p->proto_mask & BG_PROTO_TCP))
+		return 1;
+	family = skops->family;
+	/* Read every field, then choose: the verifier refuses a context
+	 * access at an offset that depends on a branch. */
+	w[0] = skops->local_ip6[0];
+	w[1] = skops->local_ip6[1];
+	w[2] = skops->local_ip6[2];
+	w[3] = skops->local_ip6[3];
+	v4 = skops->local_ip4;
+	bg_materialize(w[0]);
+	bg_materialize(w[1]);
+	bg_materialize(w[2]);
+	bg_materialize(w[3]);
+	bg_materialize(v4);
+	if (family == BG_AF_INET)
+		addr_from_v4(w, v4);
+	port = skops->local_port; /* host order in sock_ops */
+	if (address_reason(p, w, port) == BG_REASON_NONE)
+		return 1;
+	st = policy_stats(p);
+	if (!st)
+		return 1;
+	event_init(&e, cgid, pcgid, p, BG_EV_LISTEN);
+	__builtin_memcpy(e.addr, w, 16);
+	e.port = port;
+	e.family = family;
+	e.protocol = BPF_CORE_READ(k->sk, sk_protocol);
+	e.type = BPF_CORE_READ(k->sk, sk_type);
+	e.reason = bg_preset_reason(p->preset, bg_addr_class(w));
+	if (e.verdict != BG_VERDICT_AUDIT) {
+		if (bpf_setsockopt(skops, BG_SOL_SOCKET, BG_SO_BINDTOIFINDEX, &lo, sizeof(lo)))
+			e.verdict = BG_VERDICT_ALLOW; /* reported: confinement failed */
+		else
+			e.verdict = BG_VERDICT_CONFINE;
+	}
+	report(st, &e);
+	return 1;
+}
+
+/* Is this SO_BINDTODEVICE / SO_BINDTOIFINDEX value the loopback device? */
+static __always_inline int is_loopback_device(struct bpf_sockopt *ctx)
+{
+	char *v = ctx->optval, *end = ctx->optval_end;
+
+	if (ctx->optname == BG_SO_BINDTOIFINDEX) {
+		if (v + sizeof(int) > end || ctx->optlen < (int)sizeof(int))
+			return 0;
+		return *(int *)v == BG_LOOPBACK_IFINDEX;
+	}
+	/* "lo", optionally NUL-terminated. */
+	if (v + 3 > end || ctx->optlen < 2 || ctx->optlen > 3)
+		return 0;
+	return v[0] == 'l' && v[1] == 'o' && (ctx->optlen == 2 || v[2] == '\0');
+}
+
+/*
+ * No unconfining: in a policed cgroup a socket may be tied to the loopback
+ * device but to no other, and not untied (SO_BINDTODEVICE ""), whoever asks
+ * (root included). Binding to a device never bypasses the address checks.
+ */
+SEC("cgroup/setsockopt")
+int bg_setsockopt(struct bpf_sockopt *ctx)
+{
+	struct bpf_sockopt_kern *k;
+	__u64 cgid, pcgid = 0;
+	struct bg_policy *p;
+	struct bg_stats *st;
+	struct bg_event e;
+	int family;
+
+	if (ctx->level != BG_SOL_SOCKET ||
+	    (ctx->optname != BG_SO_BINDTODEVICE && ctx->optname != BG_SO_BINDTOIFINDEX))
+		return 1;
+	if (!ctx->sk)
+		return 1;
+	family = ctx->sk->family;
+	if (family != BG_AF_INET && family != BG_AF_INET6)
+		return 1;
+	k = bpf_cast_to_kern_ctx(ctx);
+	p = resolve(sk_cgroup(k->sk), &cgid, &pcgid);
+	if (!p || is_loopback_device(ctx))
+		return 1;
+	st = policy_stats(p);
+	if (!st)
+		return 0;
+	event_init(&e, cgid, pcgid, p, BG_EV_SETSOCKOPT);
+	e.family = family;
+	e.protocol = ctx->sk->protocol;
+	e.type = ctx->sk->type;
+	e.reason = BG_REASON_DEVICE;
+	report(st, &e);
+	return e.verdict == BG_VERDICT_AUDIT;
+}
+
+/*
+ * An unconnected UDP sendto() autobinds an unbound socket to the wildcard
+ * before this hook runs; from then on the socket receives that port's
+ * datagrams from every interface. A socket whose bound address the policy
+ * refuses can only have got there that way (an explicit bind was checked).
+ * Reported once per socket; refused with --udp-autobind deny.
+ */
+static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock_addr_kern *kctx;
+	struct bpf_sock *sk = ctx->sk;
+	__u64 cgid, pcgid = 0;
+	struct bg_policy *p;
+	struct bg_stats *st;
+	struct bg_event e;
+	__u8 *seen;
+	__u32 w[4], v4;
+	__u16 port;
+
+	if (!sk)
+		return 1;
+	kctx = bpf_cast_to_kern_ctx(ctx);
+	p = resolve(sk_cgroup(kctx->sk), &cgid, &pcgid);
+	if (!p || !(p->flags & (BG_F_UDP_AUDIT | BG_F_UDP_DENY)) ||
+	    !(p->proto_mask & BG_PROTO_UDP))
+		return 1;
+	w[0] = sk->src_ip6[0];
+	w[1] = sk->src_ip6[1];
+	w[2] = sk->src_ip6[2];
+	w[3] = sk->src_ip6[3];
+	v4 = sk->src_ip4;
+	bg_materialize(w[0]);
+	bg_materialize(w[1]);
+	bg_materialize(w[2]);
+	bg_materialize(w[3]);
+	bg_materialize(v4);
+	if (sk->family == BG_AF_INET)
+		addr_from_v4(w, v4);
+	if (bg_addr_class(w) != BG_ADDR_WILDCARD)
+		return 1;
+	port = sk->src_port; /* host order */
+	if (address_reason(p, w, port) == BG_REASON_NONE)
+		return 1;
+	event_init(&e, cgid, pcgid, p, BG_EV_UDP_SEND);
+	if (p->flags & BG_F_UDP_AUDIT)
+		e.verdict = BG_VERDICT_AUDIT;
+	seen = bpf_sk_storage_get(&bg_udp_seen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (seen && *seen)
+		return e.verdict == BG_VERDICT_AUDIT;
+	if (seen)
+		*seen = 1;
+	st = policy_stats(p);
+	if (!st)
+		return 0;
+	__builtin_memcpy(e.addr, w, 16);
+	e.port = port;
+	e.family = sk->family;
+	e.protocol = sk->protocol;
+	e.type = sk->type;
+	e.reason = BG_REASON_WILDCARD;
+	report(st, &e);
+	return e.verdict == BG_VERDICT_AUDIT;
+}
+
+SEC("cgroup/sendmsg4")
+int bg_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return decide_udp_send(ctx);
+}
+
+SEC("cgroup/sendmsg6")
+int bg_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return decide_udp_send(ctx);
+}
+
+/* Raw sockets have their own bind and skip the bind hooks: --raw deny
+ * refuses creating them in the cgroup. */
+SEC("cgroup/sock_create")
+int bg_sock_create(struct bpf_sock *ctx)
+{
+	struct sock *sk;
+	__u64 cgid, pcgid = 0;
+	struct bg_policy *p;
+	struct bg_stats *st;
+	struct bg_event e;
+
+	if (ctx->type != BG_SOCK_RAW)
+		return 1;
+	sk = bpf_cast_to_kern_ctx(ctx);
+	p = resolve(sk_cgroup(sk), &cgid, &pcgid);
+	if (!p || !(p->flags & BG_F_RAW_DENY))
+		return 1;
+	st = policy_stats(p);
+	if (!st)
+		return 0;
+	event_init(&e, cgid, pcgid, p, BG_EV_RAW);
+	e.family = ctx->family;
+	e.protocol = ctx->protocol;
+	e.type = ctx->type;
+	e.reason = BG_REASON_RAW;
+	report(st, &e);
+	return e.verdict == BG_VERDICT_AUDIT;
+}

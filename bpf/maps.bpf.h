@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The maps; their value layouts are in include/bindguard.h. All are pinned. */
+#ifndef BG_MAPS_BPF_H
+#define BG_MAPS_BPF_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bg_config);
+} bg_cfg SEC(".maps");
+
+/* No preallocation: a replaced element is freed only after an RCU grace
+ * period, so a program that looked up the old policy keeps reading it whole
+ * while a re-apply swaps in the new one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BG_MAX_POLICIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct bg_policy);
+} bg_policies SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BG_RESOLVE_CACHE);
+	__type(key, __u64);
+	__type(value, struct bg_resolved);
+} bg_resolve SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, BG_MAX_LPM);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bg_rule_key);
+	__type(value, struct bg_rule_val);
+} bg_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BG_MAX_LPM);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct bg_rule_src);
+} bg_rule_src SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BG_MAX_POLICIES);
+	__type(key, __u32);
+	__type(value, struct bg_stats);
+} bg_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, BG_RINGBUF_SIZE);
+} bg_events SEC(".maps");
+
+/* Sockets already reported for an unconnected UDP send: one event each. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u8);
+} bg_udp_seen SEC(".maps");
+
+#endif

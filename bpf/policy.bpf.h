@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Finding the policy that governs a socket, and asking its exceptions. */
+#ifndef BG_POLICY_BPF_H
+#define BG_POLICY_BPF_H
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+/* The cgroup a socket was created in (not the task's current one). */
+static __always_inline struct cgroup *sk_cgroup(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+}
+
+/*
+ * Governing policy: the socket's own cgroup if policed, else the nearest
+ * policed ancestor. The walk runs once per (cgroup, policy-set generation)
+ * and is cached, so a deep sub-cgroup costs three lookups, not a walk.
+ */
+static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid, __u64 *pcgid)
+{
+	struct bg_resolved *r, fresh = {};
+	struct bg_config *cfg;
+	struct bg_policy *p;
+	__u32 zero = 0;
+	int level;
+
+	*cgid = BPF_CORE_READ(cg, kn, id);
+	p = bpf_map_lookup_elem(&bg_policies, cgid);
+	if (p) {
+		*pcgid = *cgid;
+		return p;
+	}
+	cfg = bpf_map_lookup_elem(&bg_cfg, &zero);
+	if (!cfg)
+		return NULL;
+	r = bpf_map_lookup_elem(&bg_resolve, cgid);
+	if (r && r->gen == cfg->gen) {
+		if (!r->policy_cgid)
+			return NULL;
+		p = bpf_map_lookup_elem(&bg_policies, &r->policy_cgid);
+		/* A detached policy makes the entry stale: walk again. */
+		if (p) {
+			*pcgid = r->policy_cgid;
+			return p;
+		}
+	}
+
+	fresh.gen = cfg->gen;
+	level = BPF_CORE_READ(cg, level);
+	for (int i = 1; i <= BG_MAX_WALK; i++) {
+		__u64 id;
+
+		if (level - i < 0)
+			break;
+		id = BPF_CORE_READ(cg, ancestors[level - i], kn, id);
+		p = bpf_map_lookup_elem(&bg_policies, &id);
+		if (p) {
+			fresh.policy_cgid = id;
+			break;
+		}
+	}
+	bpf_map_update_elem(&bg_resolve, cgid, &fresh, BPF_ANY);
+	*pcgid = fresh.policy_cgid;
+	return p;
+}
+
+/* Does an exception of p admit address w and port? One LPM lookup; the
+ * port ranges of containing prefixes were merged in by userspace. */
+static __always_inline int exception_allows(const struct bg_policy *p, const __u32 w[4], __u16 port)
+{
+	struct bg_rule_key key = {
+		.prefixlen = 32 + 128,
+		.ruleset = p->ruleset,
+	};
+	struct bg_rule_val *v;
+
+	if (!p->ruleset)
+		return 0;
+	__builtin_memcpy(key.addr, w, 16);
+	v = bpf_map_lookup_elem(&bg_rules, &key);
+	return v && bg_ports_match(v, port);
+}
+
+/* The full address decision: preset, then exceptions. BG_REASON_NONE allows. */
+static __always_inline int address_reason(const struct bg_policy *p, const __u32 w[4], __u16 port)
+{
+	int reason = bg_preset_reason(p->preset, bg_addr_class(w));
+
+	if (reason != BG_REASON_NONE && exception_allows(p, w, port))
+		return BG_REASON_NONE;
+	return reason;
+}
+
+#endif

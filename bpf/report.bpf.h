@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Counters and the event ring: every event is either queued or counted lost. */
+#ifndef BG_REPORT_BPF_H
+#define BG_REPORT_BPF_H
+
+static __always_inline void count_lost(struct bg_stats *st)
+{
+	__u32 global = BG_SLOT_GLOBAL;
+	struct bg_stats *g = bpf_map_lookup_elem(&bg_stats, &global);
+
+	__sync_fetch_and_add(&st->lost, 1);
+	if (g)
+		__sync_fetch_and_add(&g->lost, 1);
+}
+
+/* Count a refused or audited action and queue its event. The caller fills
+ * what only it knows (address, kind, verdict, reason); the rest is here.
+ * Once the ring is more than half full a policy gets BG_FAIR_BURST events
+ * per window per CPU, so one storm cannot take the whole ring. */
+static __always_inline void report(struct bg_stats *st, struct bg_event *e)
+{
+	__u64 now = bpf_ktime_get_boot_ns(), ids;
+
+	if (e->verdict == BG_VERDICT_AUDIT)
+		__sync_fetch_and_add(&st->audited, 1);
+	else
+		__sync_fetch_and_add(&st->denied, 1);
+	if (now - st->win_start > BG_FAIR_WINDOW_NS) {
+		st->win_start = now;
+		st->win_count = 0;
+	}
+	if (++st->win_count > BG_FAIR_BURST &&
+	    bpf_ringbuf_query(&bg_events, BPF_RB_AVAIL_DATA) > BG_RINGBUF_SIZE / 2) {
+		count_lost(st);
+		return;
+	}
+	e->ts_ns = now;
+	ids = bpf_get_current_pid_tgid();
+	e->pid = ids >> 32;
+	e->tid = (__u32)ids;
+	ids = bpf_get_current_uid_gid();
+	e->uid = (__u32)ids;
+	e->gid = ids >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (bpf_ringbuf_output(&bg_events, e, sizeof(*e), 0))
+		count_lost(st);
+}
+
+static __always_inline struct bg_stats *policy_stats(const struct bg_policy *p)
+{
+	return bpf_map_lookup_elem(&bg_stats, &p->slot);
+}
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The decision logic, shared word for word by the BPF programs and the unit
+ * tests: no libc, no helpers, only the types of bindguard.h. The BPF side adds
+ * the map lookups; everything that can be decided from values alone is here.
+ */
+#ifndef BG_DECIDE_H
+#define BG_DECIDE_H
+
+#include "bindguard.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define BG_HTONL(x) __builtin_bswap32(x)
+#else
+#define BG_HTONL(x) (x)
+#endif
+
+/* SOCK_STREAM and SOCK_DGRAM without pulling libc or vmlinux enums in. */
+#define BG_SOCK_STREAM 1
+#define BG_SOCK_DGRAM 2
+
+/*
+ * Classify an address given as four network-order 32-bit words (IPv4 as
+ * ::ffff:a.b.c.d). The wildcard has three spellings that reach the hooks:
+ * 0.0.0.0 (bind4, also AF_UNSPEC), :: and ::ffff:0.0.0.0 (bind6). Loopback is
+ * 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. Anything else, including the
+ * deprecated IPv4-compatible ::a.b.c.d, is a specific non-loopback address.
+ */
+static inline int bg_addr_class(const __u32 w[4])
+{
+	if (w[0] != 0 || w[1] != 0)
+		return BG_ADDR_OTHER;
+	if (w[2] == 0) {
+		if (w[3] == 0)
+			return BG_ADDR_WILDCARD;
+		return w[3] == BG_HTONL(1) ? BG_ADDR_LOOPBACK : BG_ADDR_OTHER;
+	}
+	if (w[2] != BG_HTONL(0xffff))
+		return BG_ADDR_OTHER;
+	if (w[3] == 0)
+		return BG_ADDR_WILDCARD;
+	if ((w[3] & BG_HTONL(0xff000000)) == BG_HTONL(0x7f000000))
+		return BG_ADDR_LOOPBACK;
+	return BG_ADDR_OTHER;
+}
+
+/* What the preset alone says about an address class: BG_REASON_NONE allows,
+ * anything else names why it refuses. An unknown preset refuses (fail closed). */
+static inline int bg_preset_reason(int preset, int addr_class)
+{
+	if (addr_class == BG_ADDR_WILDCARD)
+		return BG_REASON_WILDCARD;
+	if (preset == BG_PRESET_DENY_WILDCARD)
+		return BG_REASON_NONE;
+	if (preset == BG_PRESET_LOOPBACK_ONLY && addr_class == BG_ADDR_LOOPBACK)
+		return BG_REASON_NONE;
+	return BG_REASON_NOT_LOOPBACK;
+}
+
+static inline int bg_proto_bit(__u32 sock_type)
+{
+	if (sock_type == BG_SOCK_STREAM)
+		return BG_PROTO_TCP;
+	if (sock_type == BG_SOCK_DGRAM)
+		return BG_PROTO_UDP;
+	return BG_PROTO_OTHER;
+}
+
+/* Does an exception entry's port list admit port? */
+static inline int bg_ports_match(const struct bg_rule_val *v, __u16 port)
+{
+	__u32 n = v->nranges;
+
+	for (__u32 i = 0; i < BG_MAX_PORT_RANGES; i++) {
+		if (i >= n)
+			break;
+		if (port >= v->r[i].lo && port <= v->r[i].hi)
+			return 1;
+	}
+	return 0;
+}
+
+#endif /* BG_DECIDE_H */

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The ABI shared by the BPF programs (bpf/) and the userspace loader (src/).
+ *
+ * Everything here is either a constant or a fixed-layout struct that lives in a
+ * BPF map or the ring buffer. All structs use fixed-width types with explicit
+ * padding so that BPF (clang -target bpf) and userspace (gcc, x86_64) agree on
+ * the layout; userspace checks the sizes with _Static_assert (src/abi.c).
+ *
+ * Byte order: addresses are kept exactly as the kernel holds them, in network
+ * byte order, always as a 16-byte IPv6 address. An IPv4 address a.b.c.d is
+ * stored IPv4-mapped (::ffff:a.b.c.d), so one LPM trie and one classifier serve
+ * both bind4 and bind6. Ports are host byte order. Counters and ids are host
+ * byte order.
+ */
+#ifndef BINDGUARD_H
+#define BINDGUARD_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Bumped whenever a map or struct below changes shape. Pinned state carries it
+ * in the config map; a loader refuses state with another version. */
+#define BG_ABI_VERSION 1
+
+/* Pins: <bpffs>/bindguard/<name>. Links: <bpffs>/bindguard/links/<cgid>-<hook>
+ * (bpffs refuses dots in names). */
+#define BG_PIN_DIR "bindguard"
+#define BG_LINK_DIR "links"
+
+#define BG_MAX_POLICIES 4096 /* policed cgroups; also the stats slots */
+#define BG_MAX_RULES 1024    /* --allow exceptions per policy */
+#define BG_MAX_LPM (BG_MAX_POLICIES * 4 + 2 * BG_MAX_RULES)
+#define BG_MAX_PORT_RANGES 16   /* distinct port ranges covering one prefix */
+#define BG_RESOLVE_CACHE 65536  /* socket cgroup -> governing policy */
+#define BG_MAX_WALK 64          /* ancestor levels searched for a policy */
+#define BG_RINGBUF_SIZE (4u << 20)
+
+/*
+ * Fairness under a denial storm: once the ring is more than half full, a
+ * policy may queue at most BG_FAIR_BURST events per BG_FAIR_WINDOW_NS on one
+ * CPU; beyond that its events are dropped and counted as lost. A quiet cgroup
+ * stays below the burst and keeps the other half of the ring for itself.
+ */
+#define BG_FAIR_WINDOW_NS 100000000ull
+#define BG_FAIR_BURST 256
+
+enum bg_preset {
+	BG_PRESET_NONE = 0,
+	BG_PRESET_LOOPBACK_ONLY = 1,
+	BG_PRESET_DENY_WILDCARD = 2,
+};
+
+enum bg_mode {
+	BG_MODE_ENFORCE = 0,
+	BG_MODE_AUDIT = 1,
+};
+
+/* Which sockets a policy applies to, by socket type: TCP and MPTCP are
+ * SOCK_STREAM, UDP and UDP-Lite are SOCK_DGRAM. ctx->protocol cannot tell
+ * MPTCP from TCP (KERNEL-NOTES), the type can tell stream from datagram. */
+enum bg_proto_bit {
+	BG_PROTO_TCP = 1,
+	BG_PROTO_UDP = 2,
+	BG_PROTO_OTHER = 4,
+	BG_PROTO_ALL = 7,
+};
+
+/* The holes the bind hooks leave, one choice each per policy. */
+enum bg_policy_flag {
+	BG_F_UDP_AUDIT = 1, /* report unconnected UDP sends from wildcard-autobound sockets */
+	BG_F_UDP_DENY = 2,  /* refuse them (EPERM from sendto) */
+	BG_F_RAW_DENY = 4,  /* refuse creating raw sockets */
+};
+
+enum bg_verdict {
+	BG_VERDICT_ALLOW = 0,
+	BG_VERDICT_DENY = 1,
+	BG_VERDICT_AUDIT = 2,
+	BG_VERDICT_CONFINE = 3, /* listener tied to the loopback device */
+};
+
+/* Which hook produced an event. */
+enum bg_event_kind {
+	BG_EV_BIND = 0,       /* cgroup/bind4, cgroup/bind6 */
+	BG_EV_LISTEN = 1,     /* listen() autobind: lsm_cgroup or sock_ops */
+	BG_EV_UDP_SEND = 2,   /* unconnected sendto() from a wildcard-autobound socket */
+	BG_EV_RAW = 3,        /* raw socket creation */
+	BG_EV_SETSOCKOPT = 4, /* SO_BINDTODEVICE / SO_BINDTOIFINDEX to another device */
+};
+
+/* Why a preset refused an address (0 means the preset allows it). */
+enum bg_reason {
+	BG_REASON_NONE = 0,
+	BG_REASON_WILDCARD = 1,     /* 0.0.0.0, ::, ::ffff:0.0.0.0, AF_UNSPEC any */
+	BG_REASON_NOT_LOOPBACK = 2, /* specific address outside loopback */
+	BG_REASON_RAW = 3,          /* raw socket */
+	BG_REASON_DEVICE = 4,       /* binding to a device other than lo */
+};
+
+/* Address classes; see bg_addr_class() in bg_decide.h. */
+enum bg_addr_class {
+	BG_ADDR_OTHER = 0,
+	BG_ADDR_LOOPBACK = 1,
+	BG_ADDR_WILDCARD = 2,
+};
+
+/* Map "config", one entry (key 0). gen changes whenever the set of policed
+ * cgroups changes, which invalidates every resolve_cache entry. */
+struct bg_config {
+	__u32 abi;
+	__u32 next_ruleset; /* userspace only: the next ruleset id to hand out */
+	__u64 gen;
+};
+
+/* Map "policies": key __u64 cgroup id (kernfs id) of the policed cgroup. A
+ * re-apply replaces the whole value in one map update. */
+struct bg_policy {
+	__u8 preset;     /* enum bg_preset */
+	__u8 mode;       /* enum bg_mode */
+	__u8 proto_mask; /* enum bg_proto_bit */
+	__u8 flags;      /* enum bg_policy_flag */
+	__u32 ruleset; /* rules key prefix, unique per applied policy; 0: none */
+	__u32 slot;    /* index into "stats", stable while the cgroup is policed */
+	__u32 nrules;  /* entries in "rule_src" under ruleset */
+};
+
+/* Map "resolve_cache" (LRU): key __u64 socket cgroup id. */
+struct bg_resolved {
+	__u64 policy_cgid;
+	__u64 gen;
+};
+
+/* Map "rules" (LPM trie). prefixlen counts 32 bits of ruleset followed by the
+ * address bits, so one lookup finds the most specific exception of one
+ * policy. Userspace merges port ranges: an entry carries the ranges of every
+ * rule whose prefix contains it, so the longest match alone decides. */
+struct bg_rule_key {
+	__u32 prefixlen;
+	__u32 ruleset;
+	__u8 addr[16];
+};
+
+struct bg_port_range {
+	__u16 lo;
+	__u16 hi;
+};
+
+struct bg_rule_val {
+	__u32 nranges;
+	struct bg_port_range r[BG_MAX_PORT_RANGES];
+};
+
+/* Map "rule_src": the exceptions as the user wrote them, for status.
+ * Key: ruleset << 32 | index. */
+struct bg_rule_src {
+	__u8 addr[16];
+	__u8 prefixlen; /* 0..128, in the IPv6 (mapped) space */
+	__u8 family;    /* 4, 6, or 0 for "*" (any address) */
+	__u16 port_lo;
+	__u16 port_hi;
+	__u16 pad;
+};
+
+/* Map "stats" (per-CPU array, BG_MAX_POLICIES entries), indexed by slot.
+ * Slot 0 belongs to no policy: its lost counter totals every lost event, so
+ * the count survives the detach of the policy that lost them. */
+#define BG_SLOT_GLOBAL 0
+struct bg_stats {
+	__u64 allowed;
+	__u64 denied;
+	__u64 audited;
+	__u64 lost; /* events that could not be queued */
+	__u64 win_start;
+	__u64 win_count;
+};
+
+/* Ring buffer record, one per denied or audited bind. */
+struct bg_event {
+	__u64 ts_ns;       /* bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id;   /* cgroup the socket was created in */
+	__u64 policy_cgid; /* cgroup whose policy decided */
+	__u32 pid;         /* tgid */
+	__u32 tid;
+	__u32 uid;
+	__u32 gid;
+	__u8 addr[16]; /* network order, IPv4 mapped */
+	__u16 port;    /* host order */
+	__u8 family;   /* AF_INET or AF_INET6: the socket's family */
+	__u8 sa_family; /* family field the caller passed (AF_UNSPEC shows here) */
+	__u8 protocol; /* IPPROTO_* of the socket */
+	__u8 type;     /* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u8 verdict;  /* enum bg_verdict */
+	__u8 reason;   /* enum bg_reason */
+	__u8 preset;   /* enum bg_preset of the deciding policy */
+	__u8 kind;     /* enum bg_event_kind */
+	__u8 pad[2];
+	char comm[16];
+};
+
+#endif /* BINDGUARD_H */

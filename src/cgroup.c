@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include "cgroup.h"
+
+/* File handle type of kernfs (cgroupfs) handles: the 8-byte cgroup id. */
+#define BG_FILEID_KERNFS 0xfe
+
+struct bg_kernfs_handle {
+	unsigned int handle_bytes;
+	int handle_type;
+	__u64 id;
+};
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; r++) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			r += 3;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+}
+
+int bg_cgroup_mount_parse(const char *mountinfo, char *buf, size_t len)
+{
+	const char *line = mountinfo;
+
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		size_t n = end ? (size_t)(end - line) : strlen(line);
+		char tmp[4096], *sep, *fields[5], *save = NULL, *fstype;
+		int i;
+
+		if (n < sizeof(tmp)) {
+			memcpy(tmp, line, n);
+			tmp[n] = '\0';
+			/* Optional fields come before " - "; fstype right after. */
+			sep = strstr(tmp, " - ");
+			if (sep) {
+				*sep = '\0';
+				fstype = strtok_r(sep + 3, " ", &save);
+				save = NULL;
+				for (i = 0; i < 5; i++)
+					fields[i] = strtok_r(i ? NULL : tmp, " ", &save);
+				if (fstype && fields[4] && !strcmp(fstype, "cgroup2")) {
+					unescape_octal(fields[4]);
+					if (strlen(fields[4]) >= len)
+						return -ENAMETOOLONG;
+					strcpy(buf, fields[4]);
+					return 0;
+				}
+			}
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+int bg_cgroup_mount(char *buf, size_t len)
+{
+	static char cached[PATH_MAX];
+	char *text = NULL;
+	size_t cap = 0, used = 0;
+	FILE *f;
+	int err;
+
+	if (!cached[0]) {
+		f = fopen("/proc/self/mountinfo", "re");
+		if (!f)
+			return -errno;
+		for (;;) {
+			if (used + 4096 + 1 > cap) {
+				char *n = realloc(text, cap + 65536);
+
+				if (!n) {
+					free(text);
+					fclose(f);
+					return -ENOMEM;
+				}
+				text = n;
+				cap += 65536;
+			}
+			size_t got = fread(text + used, 1, 4096, f);
+
+			used += got;
+			if (got == 0)
+				break;
+		}
+		fclose(f);
+		text[used] = '\0';
+		err = bg_cgroup_mount_parse(text, cached, sizeof(cached));
+		free(text);
+		if (err)
+			return err;
+	}
+	if (strlen(cached) >= len)
+		return -ENAMETOOLONG;
+	strcpy(buf, cached);
+	return 0;
+}
+
+/* Fill out from an existing absolute path, checking it is a cgroup2 dir
+ * inside the mount. */
+static int from_abs(const char *mnt, const char *abs, const char *shown, struct bg_cgroup *out,
+		    char *err, size_t errlen)
+{
+	char real[PATH_MAX], realmnt[PATH_MAX];
+	struct bg_kernfs_handle h = { .handle_bytes = sizeof(__u64) };
+	struct statfs sfs;
+	struct stat st;
+	size_t mlen;
+	int mount_id;
+
+	if (!realpath(abs, real)) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			snprintf(err, errlen, "cgroup %s does not exist (looked at %s)", shown, abs);
+		else
+			snprintf(err, errlen, "cgroup %s: %s", shown, strerror(errno));
+		return -1;
+	}
+	if (!realpath(mnt, realmnt)) {
+		snprintf(err, errlen, "cgroup2 mount %s: %s", mnt, strerror(errno));
+		return -1;
+	}
+	mlen = strlen(realmnt);
+	if (strncmp(real, realmnt, mlen) || (real[mlen] != '/' && real[mlen] != '\0')) {
+		snprintf(err, errlen, "cgroup %s resolves to %s, outside the cgroup v2 mount %s", shown,
+			 real, realmnt);
+		return -1;
+	}
+	if (stat(real, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cgroup %s: %s is not a cgroup directory", shown, real);
+		return -1;
+	}
+	if (statfs(real, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		snprintf(err, errlen, "cgroup %s: %s is not on cgroup v2", shown, real);
+		return -1;
+	}
+	snprintf(out->path, sizeof(out->path), "%s", real[mlen] ? real + mlen : "/");
+	out->is_root = !real[mlen];
+	/* The handle of a cgroupfs dir is its id; the inode number is the same
+	 * id on 64-bit hosts and serves as the fallback. */
+	if (!name_to_handle_at(AT_FDCWD, real, (struct file_handle *)&h, &mount_id, 0) &&
+	    h.handle_bytes == sizeof(__u64))
+		out->id = h.id;
+	else
+		out->id = st.st_ino;
+	return 0;
+}
+
+int bg_cgroup_resolve(const char *arg, struct bg_cgroup *out, char *err, size_t errlen)
+{
+	char mnt[PATH_MAX], abs[PATH_MAX];
+	size_t mlen;
+	int r;
+
+	if (!arg || !*arg) {
+		snprintf(err, errlen, "--cgroup needs a path");
+		return -1;
+	}
+	r = bg_cgroup_mount(mnt, sizeof(mnt));
+	if (r) {
+		snprintf(err, errlen, "no cgroup v2 mount in /proc/self/mountinfo");
+		return -1;
+	}
+	mlen = strlen(mnt);
+	if (!strncmp(arg, mnt, mlen) && (arg[mlen] == '/' || arg[mlen] == '\0'))
+		r = snprintf(abs, sizeof(abs), "%s", arg);
+	else
+		r = snprintf(abs, sizeof(abs), "%s%s%s", mnt, arg[0] == '/' ? "" : "/", arg);
+	if (r < 0 || (size_t)r >= sizeof(abs)) {
+		snprintf(err, errlen, "cgroup path too long");
+		return -1;
+	}
+	return from_abs(mnt, abs, arg, out, err, errlen);
+}
+
+int bg_cgroup_of_pid(const char *pid, struct bg_cgroup *out, char *err, size_t errlen)
+{
+	char path[64], line[PATH_MAX + 16], mnt[PATH_MAX], abs[PATH_MAX];
+	char *end;
+	long v;
+	FILE *f;
+	int found = 0;
+
+	errno = 0;
+	v = strtol(pid, &end, 10);
+	if (!*pid || *end || errno || v <= 0 || v > 4194304) {
+		snprintf(err, errlen, "--pid %s: not a process id", pid);
+		return -1;
+	}
+	if (bg_cgroup_mount(mnt, sizeof(mnt))) {
+		snprintf(err, errlen, "no cgroup v2 mount in /proc/self/mountinfo");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/cgroup", v);
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "--pid %ld: %s", v,
+			 errno == ENOENT ? "no such process" : strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (snprintf(abs, sizeof(abs), "%s%s", mnt, line + 3) < (int)sizeof(abs))
+			found = 1;
+		break;
+	}
+	fclose(f);
+	if (!found) {
+		snprintf(err, errlen, "--pid %ld: process has no cgroup v2 membership", v);
+		return -1;
+	}
+	return from_abs(mnt, abs, abs, out, err, errlen);
+}
+
+int bg_cgroup_open_id(__u64 id)
+{
+	struct bg_kernfs_handle h = {
+		.handle_bytes = sizeof(__u64),
+		.handle_type = BG_FILEID_KERNFS,
+		.id = id,
+	};
+	char mnt[PATH_MAX];
+	int mfd, fd, r;
+
+	r = bg_cgroup_mount(mnt, sizeof(mnt));
+	if (r)
+		return r;
+	mfd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0)
+		return -errno;
+	fd = open_by_handle_at(mfd, (struct file_handle *)&h, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	r = fd < 0 ? -errno : fd;
+	close(mfd);
+	/* A removed cgroup's handle is stale. */
+	if (r == -ESTALE)
+		r = -ENOENT;
+	return r;
+}
+
+int bg_cgroup_path_of_id(__u64 id, char *buf, size_t len)
+{
+	char mnt[PATH_MAX], link[64], real[PATH_MAX];
+	size_t mlen;
+	ssize_t n;
+	int fd;
+
+	if (bg_cgroup_mount(mnt, sizeof(mnt)))
+		return -ENOENT;
+	fd = bg_cgroup_open_id(id);
+	if (fd < 0)
+		return fd;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, real, sizeof(real) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	real[n] = '\0';
+	mlen = strlen(mnt);
+	if (strncmp(real, mnt, mlen) || (real[mlen] != '/' && real[mlen] != '\0'))
+		return -ENOENT;
+	if ((size_t)snprintf(buf, len, "%s", real[mlen] ? real + mlen : "/") >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+bool bg_cgroup_is_ancestor(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	if (!strcmp(a, "/"))
+		return strcmp(b, "/") != 0;
+	return !strncmp(a, b, n) && b[n] == '/';
+}

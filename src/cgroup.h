@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * cgroup v2 resolution: find the mount from /proc/self/mountinfo, turn a
+ * --cgroup or --pid argument into a checked cgroup, and a cgroup id back
+ * into a path.
+ */
+#ifndef BG_CGROUP_H
+#define BG_CGROUP_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <linux/types.h>
+
+struct bg_cgroup {
+	char path[PATH_MAX]; /* relative to the mount: "/", "/dev", "/a/b" */
+	__u64 id;            /* kernfs id, what BPF sees */
+	bool is_root;
+};
+
+/* The cgroup2 mount point. 0, or -ENOENT when there is none. */
+int bg_cgroup_mount(char *buf, size_t len);
+
+/* Find the cgroup2 mount in mountinfo text (pure, for tests). */
+int bg_cgroup_mount_parse(const char *mountinfo, char *buf, size_t len);
+
+/* Resolve --cgroup ARG: a path relative to the mount ("/dev", "dev") or an
+ * absolute path inside it. The result must exist, be a directory on cgroup2
+ * and stay inside the mount after symlinks. -1 with err on failure. */
+int bg_cgroup_resolve(const char *arg, struct bg_cgroup *out, char *err, size_t errlen);
+
+/* Resolve --pid PID: the process's cgroup v2 from /proc/PID/cgroup. */
+int bg_cgroup_of_pid(const char *pid, struct bg_cgroup *out, char *err, size_t errlen);
+
+/* Path (relative to the mount) of a cgroup id. -ENOENT if it is gone. */
+int bg_cgroup_path_of_id(__u64 id, char *buf, size_t len);
+
+/* An O_RDONLY|O_DIRECTORY fd of a cgroup by id, -errno if gone. */
+int bg_cgroup_open_id(__u64 id);
+
+/* Is a a strict ancestor of b? Paths relative to the mount (pure). */
+bool bg_cgroup_is_ancestor(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* events: follow the ring buffer of denied and audited binds. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "cgroup.h"
+#include "commands.h"
+#include "event.h"
+#include "log.h"
+#include "state.h"
+
+#define PATH_CACHE 256
+#define LOST_CHECK_NS 1000000000ll
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+struct path_slot {
+	__u64 id;
+	bool known;
+	char path[PATH_MAX];
+};
+
+struct consumer {
+	struct bg_global *g;
+	const char *filter; /* cgroup path prefix, or NULL */
+	long long boot_to_real;
+	bool write_failed;
+	struct path_slot cache[PATH_CACHE];
+};
+
+static long long clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* Cgroup path of an id, cached: a storm must not cost a syscall per event.
+ * A removed cgroup resolves to NULL (printed as null / its id). */
+static const char *path_of(struct consumer *c, __u64 id)
+{
+	struct path_slot *s = &c->cache[id % PATH_CACHE];
+
+	if (s->id != id || !s->known) {
+		s->id = id;
+		s->known = !bg_cgroup_path_of_id(id, s->path, sizeof(s->path));
+		if (!s->known)
+			return NULL;
+	}
+	return s->path;
+}
+
+static bool under(const char *filter, const char *path)
+{
+	return path && (!strcmp(filter, path) || bg_cgroup_is_ancestor(filter, path));
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct consumer *c = ctx;
+	struct bg_event e;
+	struct bg_event_ctx ec;
+
+	if (bg_event_decode(data, len, &e)) {
+		bg_dbg("dropping a malformed ring record of %zu bytes", len);
+		return 0;
+	}
+	ec.cgroup_path = path_of(c, e.cgroup_id);
+	/* Two lookups may share a cache slot; copy before the second one. */
+	char cgpath[PATH_MAX];
+
+	if (ec.cgroup_path) {
+		snprintf(cgpath, sizeof(cgpath), "%s", ec.cgroup_path);
+		ec.cgroup_path = cgpath;
+	}
+	ec.policy_path = path_of(c, e.policy_cgid);
+	ec.boot_to_real_ns = c->boot_to_real;
+	if (c->filter && !under(c->filter, ec.cgroup_path ? ec.cgroup_path : ec.policy_path))
+		return 0;
+	if (c->g->json)
+		bg_event_print_json(stdout, &e, &ec);
+	else
+		bg_event_print_text(stdout, &e, &ec);
+	if (ferror(stdout) || fflush(stdout)) {
+		c->write_failed = true;
+		return -EPIPE;
+	}
+	return 0;
+}
+
+static void events_usage(FILE *f)
+{
+	fprintf(f, "Usage: bindguard events [--json] [--cgroup PATH]\n"
+		   "\n"
+		   "Follow denied and audited binds until interrupted. One line per event; --json\n"
+		   "prints JSON Lines. Events that could not be queued are counted and reported as\n"
+		   "\"lost\" lines. Only one events reader can run at a time.\n"
+		   "\n"
+		   "  -c, --cgroup PATH   only events of sockets in PATH or below\n"
+		   "\n"
+		   "EXAMPLES\n"
+		   "  bindguard events\n"
+		   "  bindguard events --json --cgroup /dev | jq .\n");
+}
+
+static int report_lost(struct bg_state *st, struct consumer *c, __u64 *seen)
+{
+	struct bg_stats g;
+	long long now = clock_ns(CLOCK_REALTIME);
+
+	if (bg_state_stats(st, BG_SLOT_GLOBAL, &g) || g.lost <= *seen)
+		return 0;
+	if (c->g->json)
+		bg_lost_print_json(stdout, now, g.lost - *seen, g.lost);
+	else
+		bg_lost_print_text(stdout, now, g.lost - *seen, g.lost);
+	*seen = g.lost;
+	if (ferror(stdout) || fflush(stdout)) {
+		c->write_failed = true;
+		return -EPIPE;
+	}
+	return 0;
+}
+
+int cmd_events(int argc, char **argv, struct bg_global *g)
+{
+	static const struct option opts[] = {
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	static struct consumer cons;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct ring_buffer *rb = NULL;
+	struct bg_cgroup filter;
+	char err[BG_ERRLEN];
+	struct bg_state st;
+	long long next_check = 0;
+	__u64 seen = 0;
+	int c, r, lock_fd;
+
+	memset(&cons, 0, sizeof(cons));
+	cons.g = g;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (bg_cgroup_resolve(optarg, &filter, err, sizeof(err))) {
+				bg_err("events: %s", err);
+				return BG_EXIT_USAGE;
+			}
+			cons.filter = filter.path;
+			break;
+		case 'j':
+			g->json = true;
+			break;
+		case 'h':
+			events_usage(stdout);
+			return BG_EXIT_OK;
+		default:
+			fprintf(stderr, "Try `bindguard events --help'.\n");
+			return BG_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		bg_err("events: unexpected argument '%s'", argv[optind]);
+		return BG_EXIT_USAGE;
+	}
+	r = bg_require_privileges("events");
+	if (r)
+		return r;
+
+	/* A BPF ring buffer has one consumer position: two readers would each
+	 * see part of the stream. Refuse a second one. */
+	lock_fd = open(BG_EVENTS_LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB)) {
+		bg_err("events: %s", lock_fd < 0 ? strerror(errno) :
+			"another `bindguard events` is reading the stream (one reader at a time)");
+		if (lock_fd >= 0)
+			close(lock_fd);
+		return BG_EXIT_FAIL;
+	}
+	/* Create the state if needed, so events can start before any policy. */
+	r = bg_state_open(&st, BG_STATE_CREATE | BG_STATE_LOCK);
+	if (r == 0)
+		r = bg_state_gc(&st);
+	if (r) {
+		bg_state_close(&st);
+		close(lock_fd);
+		return r < 0 ? BG_EXIT_FAIL : r;
+	}
+	close(st.lock_fd); /* do not block policy changes while following */
+	st.lock_fd = -1;
+
+	rb = ring_buffer__new(st.events_fd, on_event, &cons, NULL);
+	if (!rb) {
+		bg_err("events: open ring buffer: %s", strerror(errno));
+		bg_state_close(&st);
+		close(lock_fd);
+		return BG_EXIT_FAIL;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	fprintf(stderr, "bindguard: following events%s%s (Ctrl-C to stop)\n",
+		cons.filter ? " under " : "", cons.filter ? cons.filter : "");
+
+	r = 0;
+	while (!stop && !cons.write_failed) {
+		long long now = clock_ns(CLOCK_MONOTONIC);
+
+		if (now >= next_check) {
+			cons.boot_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+			if (report_lost(&st, &cons, &seen))
+				break;
+			next_check = now + LOST_CHECK_NS;
+		}
+		r = ring_buffer__poll(rb, 200);
+		if (r == -EINTR) {
+			r = 0;
+			continue;
+		}
+		if (r < 0 && !cons.write_failed) {
+			bg_err("events: poll ring buffer: %s", strerror(-r));
+			break;
+		}
+		r = 0;
+	}
+	/* Whatever is still queued when asked to stop is printed, then the
+	 * final lost count. */
+	if (!cons.write_failed) {
+		ring_buffer__consume(rb);
+		report_lost(&st, &cons, &seen);
+	}
+	ring_buffer__free(rb);
+	bg_state_close(&st);
+	close(lock_fd);
+	/* A reader that went away (closed pipe) is a normal end. */
+	return r < 0 ? BG_EXIT_FAIL : BG_EXIT_OK;
+}

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* loopback-only, deny-wildcard and detach: the commands that change policy. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cgroup.h"
+#include "commands.h"
+#include "json.h"
+#include "log.h"
+#include "policy.h"
+#include "state.h"
+
+static void policy_usage(FILE *f, const char *cmd)
+{
+	fprintf(f,
+		"Usage: bindguard %s (--cgroup PATH | --pid PID) [--allow RULE]...\n"
+		"                 [--proto tcp|udp|all] [--mode enforce|audit]\n"
+		"                 [--udp-autobind allow|audit|deny] [--raw allow|deny] [--host-wide]\n"
+		"\n"
+		"%s\n"
+		"\n"
+		"  -c, --cgroup PATH   cgroup v2 path, relative to the cgroup2 mount or absolute\n"
+		"  -p, --pid PID       the cgroup of process PID\n"
+		"  -a, --allow RULE    exception, repeatable: ADDR[/LEN][:PORT[-PORT]],\n"
+		"                      [V6ADDR[/LEN]][:PORT[-PORT]], or *:PORT\n"
+		"  -P, --proto P       tcp (stream sockets), udp (datagram sockets) or all (default)\n"
+		"  -m, --mode M        enforce (default: EPERM) or audit (allow and report)\n"
+		"      --udp-autobind allow|audit|deny\n"
+		"                      unconnected UDP sendto() from an unbound socket autobinds\n"
+		"                      it to the wildcard: audit (default) reports it, deny\n"
+		"                      refuses the send (EPERM; breaks DNS/NTP/QUIC clients\n"
+		"                      that send from unbound sockets)\n"
+		"      --raw allow|deny\n"
+		"                      raw sockets skip the bind hooks: deny refuses creating\n"
+		"                      them (ping, DHCP clients, packet tools); default allow\n"
+		"      --host-wide     allow the root cgroup as target (the whole host)\n"
+		"\n"
+		"Applying to a cgroup that already has a policy replaces it atomically.\n"
+		"\n"
+		"EXAMPLES\n"
+		"  bindguard %s --cgroup /dev\n"
+		"  bindguard %s --cgroup /ci --allow 0.0.0.0:8080 --allow '[::]:8080'\n"
+		"  bindguard %s --pid 1234 --mode audit\n",
+		cmd,
+		!strcmp(cmd, "loopback-only") ?
+			"Allow binds only to loopback: 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104." :
+			"Deny binds to the wildcard: 0.0.0.0, ::, ::ffff:0.0.0.0 (any port).",
+		cmd, cmd, cmd);
+}
+
+static void print_applied(const struct bg_global *g, const struct bg_cgroup *cg,
+			  const struct bg_policy_spec *spec)
+{
+	char buf[128];
+
+	if (g->json) {
+		struct bg_json j;
+
+		bg_json_init(&j, stdout);
+		bg_json_obj_begin(&j);
+		bg_json_kstr(&j, "cgroup", cg->path);
+		bg_json_ku64(&j, "cgroup_id", cg->id);
+		bg_json_kstr(&j, "policy", bg_preset_name(spec->preset));
+		bg_json_kstr(&j, "mode", bg_mode_name(spec->mode));
+		bg_json_kstr(&j, "proto", bg_proto_name(spec->proto_mask));
+		bg_json_key(&j, "allow");
+		bg_json_arr_begin(&j);
+		for (size_t i = 0; i < spec->nrules; i++) {
+			bg_rule_format(&spec->rules[i], buf, sizeof(buf));
+			bg_json_str(&j, buf);
+		}
+		bg_json_arr_end(&j);
+		bg_json_obj_end(&j);
+		fputc('\n', stdout);
+		return;
+	}
+	printf("%s: %s (%s, proto %s)", cg->path, bg_preset_name(spec->preset),
+	       bg_mode_name(spec->mode), bg_proto_name(spec->proto_mask));
+	for (size_t i = 0; i < spec->nrules; i++) {
+		bg_rule_format(&spec->rules[i], buf, sizeof(buf));
+		printf("%s%s", i ? ", " : ", allow ", buf);
+	}
+	putchar('\n');
+}
+
+static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
+{
+	static const struct option opts[] = {
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "allow", required_argument, NULL, 'a' },
+		{ "proto", required_argument, NULL, 'P' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "udp-autobind", required_argument, NULL, 'U' },
+		{ "raw", required_argument, NULL, 'R' },
+		{ "host-wide", no_argument, NULL, 'H' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	static struct bg_policy_spec spec;
+	const char *cmd = argv[0], *cgroup_arg = NULL, *pid_arg = NULL;
+	char err[BG_ERRLEN];
+	struct bg_cgroup cg;
+	struct bg_state st;
+	bool host_wide = false;
+	int c, r;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.preset = preset;
+	spec.mode = BG_MODE_ENFORCE;
+	spec.proto_mask = BG_PROTO_ALL;
+	spec.flags = BG_F_UDP_AUDIT;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:p:a:P:m:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (cgroup_arg) {
+				bg_err("%s: --cgroup given twice", cmd);
+				return BG_EXIT_USAGE;
+			}
+			cgroup_arg = optarg;
+			break;
+		case 'p':
+			if (pid_arg) {
+				bg_err("%s: --pid given twice", cmd);
+				return BG_EXIT_USAGE;
+			}
+			pid_arg = optarg;
+			break;
+		case 'a':
+			if (bg_spec_add_rule(&spec, optarg, err, sizeof(err))) {
+				bg_err("%s: --allow %s", cmd, err);
+				return BG_EXIT_USAGE;
+			}
+			break;
+		case 'P':
+			if (bg_proto_parse(optarg, &spec.proto_mask)) {
+				bg_err("%s: --proto %s: expected tcp, udp or all", cmd, optarg);
+				return BG_EXIT_USAGE;
+			}
+			break;
+		case 'm':
+			if (bg_mode_parse(optarg, &spec.mode)) {
+				bg_err("%s: --mode %s: expected enforce or audit", cmd, optarg);
+				return BG_EXIT_USAGE;
+			}
+			break;
+		case 'U':
+			spec.flags &= ~(BG_F_UDP_AUDIT | BG_F_UDP_DENY);
+			if (!strcmp(optarg, "audit")) {
+				spec.flags |= BG_F_UDP_AUDIT;
+			} else if (!strcmp(optarg, "deny")) {
+				spec.flags |= BG_F_UDP_DENY;
+			} else if (strcmp(optarg, "allow")) {
+				bg_err("%s: --udp-autobind %s: expected allow, audit or deny", cmd,
+				       optarg);
+				return BG_EXIT_USAGE;
+			}
+			break;
+		case 'R':
+			if (!strcmp(optarg, "deny")) {
+				spec.flags |= BG_F_RAW_DENY;
+			} else if (!strcmp(optarg, "allow")) {
+				spec.flags &= ~BG_F_RAW_DENY;
+			} else {
+				bg_err("%s: --raw %s: expected allow or deny", cmd, optarg);
+				return BG_EXIT_USAGE;
+			}
+			break;
+		case 'H':
+			host_wide = true;
+			break;
+		case 'j':
+			g->json = true;
+			break;
+		case 'h':
+			policy_usage(stdout, cmd);
+			return BG_EXIT_OK;
+		default:
+			fprintf(stderr, "Try `bindguard %s --help'.\n", cmd);
+			return BG_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		bg_err("%s: unexpected argument '%s'", cmd, argv[optind]);
+		return BG_EXIT_USAGE;
+	}
+	if (!cgroup_arg == !pid_arg) {
+		bg_err("%s: give exactly one of --cgroup PATH or --pid PID", cmd);
+		return BG_EXIT_USAGE;
+	}
+	r = cgroup_arg ? bg_cgroup_resolve(cgroup_arg, &cg, err, sizeof(err)) :
+			 bg_cgroup_of_pid(pid_arg, &cg, err, sizeof(err));
+	if (r) {
+		bg_err("%s: %s", cmd, err);
+		return BG_EXIT_USAGE;
+	}
+	if (cg.is_root && !host_wide) {
+		bg_err("%s: refusing the root cgroup: that polices every process on the host; "
+		       "add --host-wide if that is what you mean",
+		       cmd);
+		return BG_EXIT_USAGE;
+	}
+	r = bg_require_privileges(cmd);
+	if (r)
+		return r;
+
+	r = bg_state_open(&st, BG_STATE_CREATE | BG_STATE_LOCK);
+	if (r == 0)
+		r = bg_state_apply(&st, &cg, &spec);
+	bg_state_close(&st);
+	if (r)
+		return r < 0 ? BG_EXIT_FAIL : r;
+	print_applied(g, &cg, &spec);
+	return BG_EXIT_OK;
+}
+
+int cmd_loopback_only(int argc, char **argv, struct bg_global *g)
+{
+	return apply_cmd(argc, argv, g, BG_PRESET_LOOPBACK_ONLY);
+}
+
+int cmd_deny_wildcard(int argc, char **argv, struct bg_global *g)
+{
+	return apply_cmd(argc, argv, g, BG_PRESET_DENY_WILDCARD);
+}
+
+static void detach_usage(FILE *f)
+{
+	fprintf(f, "Usage: bindguard detach (--cgroup PATH | --pid PID | --all)\n"
+		   "\n"
+		   "Remove a cgroup's policy with its links, map entries and pins. --all removes\n"
+		   "everything bindguard holds in the kernel and in bpffs.\n"
+		   "\n"
+		   "EXAMPLES\n"
+		   "  bindguard detach --cgroup /dev\n"
+		   "  bindguard detach --all\n");
+}
+
+int cmd_detach(int argc, char **argv, struct bg_global *g)
+{
+	static const struct option opts[] = {
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'A' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *cgroup_arg = NULL, *pid_arg = NULL;
+	char err[BG_ERRLEN];
+	struct bg_cgroup cg;
+	struct bg_state st;
+	bool all = false;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:p:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cgroup_arg = optarg;
+			break;
+		case 'p':
+			pid_arg = optarg;
+			break;
+		case 'A':
+			all = true;
+			break;
+		case 'j':
+			g->json = true;
+			break;
+		case 'h':
+			detach_usage(stdout);
+			return BG_EXIT_OK;
+		default:
+			fprintf(stderr, "Try `bindguard detach --help'.\n");
+			return BG_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		bg_err("detach: unexpected argument '%s'", argv[optind]);
+		return BG_EXIT_USAGE;
+	}
+	if ((cgroup_arg != NULL) + (pid_arg != NULL) + all != 1) {
+		bg_err("detach: give exactly one of --cgroup PATH, --pid PID or --all");
+		return BG_EXIT_USAGE;
+	}
+	if (!all) {
+		r = cgroup_arg ? bg_cgroup_resolve(cgroup_arg, &cg, err, sizeof(err)) :
+				 bg_cgroup_of_pid(pid_arg, &cg, err, sizeof(err));
+		if (r) {
+			bg_err("detach: %s", err);
+			return BG_EXIT_USAGE;
+		}
+	}
+	r = bg_require_privileges("detach");
+	if (r)
+		return r;
+	r = bg_state_open(&st, BG_STATE_LOCK);
+	if (r == -ENOENT) {
+		bg_state_close(&st);
+		if (all)
+			return BG_EXIT_OK;
+		bg_err("detach %s: no bindguard policy on this cgroup", cg.path);
+		return BG_EXIT_FAIL;
+	}
+	if (r == 0)
+		r = all ? bg_state_destroy(&st) : bg_state_detach(&st, cg.id, cg.path);
+	bg_state_close(&st);
+	if (r == 0 && all && bg_state_open(&st, 0) != -ENOENT) {
+		bg_state_close(&st);
+		bg_err("detach --all: state is still pinned in %s/%s", BG_BPFFS, BG_PIN_DIR);
+		r = BG_EXIT_FAIL;
+	}
+	return r < 0 ? BG_EXIT_FAIL : r;
+}

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* status: every policed cgroup with its policy, exceptions and counters. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "cgroup.h"
+#include "commands.h"
+#include "json.h"
+#include "log.h"
+#include "policy.h"
+#include "state.h"
+
+struct row {
+	__u64 id;
+	struct bg_policy pol;
+	struct bg_stats stats;
+	char path[PATH_MAX];
+	bool own_link;
+	int nrules;
+	struct bg_rule_src *rules;
+};
+
+static int cmp_row(const void *a, const void *b)
+{
+	return strcmp(((const struct row *)a)->path, ((const struct row *)b)->path);
+}
+
+static int collect(struct bg_state *st, struct row **out, int *n)
+{
+	__u64 key, next, *prev = NULL;
+	struct row *rows = NULL;
+	int cap = 0;
+
+	*n = 0;
+	while (!bpf_map_get_next_key(st->policies_fd, prev, &next)) {
+		struct row *r;
+
+		key = next;
+		prev = &key;
+		if (*n == cap) {
+			struct row *nr = realloc(rows, (cap + 16) * sizeof(*rows));
+
+			if (!nr)
+				goto oom;
+			rows = nr;
+			cap += 16;
+		}
+		r = &rows[*n];
+		memset(r, 0, sizeof(*r));
+		if (bpf_map_lookup_elem(st->policies_fd, &key, &r->pol))
+			continue;
+		r->id = key;
+		if (bg_cgroup_path_of_id(key, r->path, sizeof(r->path)))
+			snprintf(r->path, sizeof(r->path), "?id=%" PRIu64, (uint64_t)key);
+		bg_state_stats(st, r->pol.slot, &r->stats);
+		r->own_link = bg_state_has_link(st, key);
+		if (r->pol.nrules) {
+			r->rules = calloc(r->pol.nrules, sizeof(*r->rules));
+			if (!r->rules)
+				goto oom;
+			r->nrules = bg_state_rules(st, &r->pol, r->rules, r->pol.nrules);
+			if (r->nrules < 0)
+				r->nrules = 0;
+		}
+		(*n)++;
+	}
+	qsort(rows, *n, sizeof(*rows), cmp_row);
+	*out = rows;
+	return 0;
+oom:
+	for (int i = 0; i < *n; i++)
+		free(rows[i].rules);
+	free(rows);
+	bg_err("status: out of memory");
+	return BG_EXIT_FAIL;
+}
+
+static void print_json(const struct row *rows, int n, __u64 lost_total, const char *mnt)
+{
+	char buf[128];
+	struct bg_json j;
+
+	bg_json_init(&j, stdout);
+	bg_json_obj_begin(&j);
+	bg_json_kstr(&j, "version", BG_VERSION);
+	bg_json_kstr(&j, "cgroup2", mnt);
+	bg_json_kstr(&j, "pin_dir", BG_BPFFS "/" BG_PIN_DIR);
+	bg_json_ku64(&j, "lost_total", lost_total);
+	bg_json_key(&j, "policies");
+	bg_json_arr_begin(&j);
+	for (int i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+
+		bg_json_obj_begin(&j);
+		bg_json_kstr(&j, "cgroup", r->path);
+		bg_json_ku64(&j, "cgroup_id", r->id);
+		bg_json_kstr(&j, "policy", bg_preset_name(r->pol.preset));
+		bg_json_kstr(&j, "mode", bg_mode_name(r->pol.mode));
+		bg_json_kstr(&j, "proto", bg_proto_name(r->pol.proto_mask));
+		bg_json_key(&j, "allow");
+		bg_json_arr_begin(&j);
+		for (int k = 0; k < r->nrules; k++) {
+			bg_rule_format(&r->rules[k], buf, sizeof(buf));
+			bg_json_str(&j, buf);
+		}
+		bg_json_arr_end(&j);
+		bg_json_kstr(&j, "link", r->own_link ? "own" : "ancestor");
+		bg_json_key(&j, "counters");
+		bg_json_obj_begin(&j);
+		bg_json_ku64(&j, "allowed", r->stats.allowed);
+		bg_json_ku64(&j, "denied", r->stats.denied);
+		bg_json_ku64(&j, "audited", r->stats.audited);
+		bg_json_ku64(&j, "lost", r->stats.lost);
+		bg_json_obj_end(&j);
+		bg_json_obj_end(&j);
+	}
+	bg_json_arr_end(&j);
+	bg_json_obj_end(&j);
+	fputc('\n', stdout);
+}
+
+static void print_text(const struct row *rows, int n, __u64 lost_total)
+{
+	char buf[128];
+
+	if (!n) {
+		printf("no policies\n");
+		return;
+	}
+	printf("%-24s %-14s %-8s %-5s %-8s %10s %10s %10s %8s  %s\n", "CGROUP", "POLICY", "MODE",
+	       "PROTO", "LINK", "ALLOWED", "DENIED", "AUDITED", "LOST", "ALLOW");
+	for (int i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+
+		printf("%-24s %-14s %-8s %-5s %-8s %10" PRIu64 " %10" PRIu64 " %10" PRIu64
+		       " %8" PRIu64 "  ",
+		       r->path, bg_preset_name(r->pol.preset), bg_mode_name(r->pol.mode),
+		       bg_proto_name(r->pol.proto_mask), r->own_link ? "own" : "ancestor",
+		       (uint64_t)r->stats.allowed, (uint64_t)r->stats.denied,
+		       (uint64_t)r->stats.audited, (uint64_t)r->stats.lost);
+		for (int k = 0; k < r->nrules; k++) {
+			bg_rule_format(&r->rules[k], buf, sizeof(buf));
+			printf("%s%s", k ? "," : "", buf);
+		}
+		printf("%s\n", r->nrules ? "" : "-");
+	}
+	printf("lost events (all time): %" PRIu64 "\n", (uint64_t)lost_total);
+}
+
+int cmd_status(int argc, char **argv, struct bg_global *g)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct row *rows = NULL;
+	struct bg_stats global = {};
+	struct bg_state st;
+	char mnt[PATH_MAX] = "";
+	int c, r, n = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			g->json = true;
+			break;
+		case 'h':
+			printf("Usage: bindguard status [--json]\n\n"
+			       "List every policed cgroup with its policy, exceptions and counters.\n\n"
+			       "EXAMPLES\n  bindguard status\n  bindguard --json status\n");
+			return BG_EXIT_OK;
+		default:
+			fprintf(stderr, "Try `bindguard status --help'.\n");
+			return BG_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		bg_err("status: unexpected argument '%s'", argv[optind]);
+		return BG_EXIT_USAGE;
+	}
+	if (bg_cgroup_mount(mnt, sizeof(mnt))) {
+		bg_err("status: no cgroup v2 mount in /proc/self/mountinfo (mount cgroup2 first)");
+		return BG_EXIT_NOFEATURE;
+	}
+	r = bg_require_privileges("status");
+	if (r)
+		return r;
+	r = bg_state_open(&st, BG_STATE_LOCK);
+	if (r == 0)
+		r = bg_state_gc(&st);
+	if (r == 0)
+		r = collect(&st, &rows, &n);
+	if (r == 0)
+		bg_state_stats(&st, BG_SLOT_GLOBAL, &global);
+	bg_state_close(&st);
+	if (r > 0)
+		return r;
+	if (g->json)
+		print_json(rows, n, global.lost, mnt);
+	else
+		print_text(rows, n, global.lost);
+	for (int i = 0; i < n; i++)
+		free(rows[i].rules);
+	free(rows);
+	return BG_EXIT_OK;
+}

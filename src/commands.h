@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The command table: each command parses its own options and returns an exit code. */
+#ifndef BG_COMMANDS_H
+#define BG_COMMANDS_H
+
+#include <stdbool.h>
+
+#define BG_VERSION "0.1.0"
+
+struct bg_global {
+	bool json;
+};
+
+int cmd_loopback_only(int argc, char **argv, struct bg_global *g);
+int cmd_deny_wildcard(int argc, char **argv, struct bg_global *g);
+int cmd_detach(int argc, char **argv, struct bg_global *g);
+int cmd_status(int argc, char **argv, struct bg_global *g);
+int cmd_events(int argc, char **argv, struct bg_global *g);
+
+/* Commands that change or read kernel state need privileges: check them
+ * before anything else so the user gets one clear line. Exit code or 0. */
+int bg_require_privileges(const char *cmd);
+
+#endif

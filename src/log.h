@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Error reporting and exit codes: one line on stderr, prefixed "bindguard: ". */
+#ifndef BG_LOG_H
+#define BG_LOG_H
+
+/* Exit codes, documented in bindguard(8). */
+enum {
+	BG_EXIT_OK = 0,
+	BG_EXIT_FAIL = 1,
+	BG_EXIT_USAGE = 2,
+	BG_EXIT_NOFEATURE = 3,
+};
+
+extern int bg_verbose;
+
+void bg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void bg_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Route libbpf's own messages through bg_verbose. */
+void bg_log_setup(void);
+
+#endif

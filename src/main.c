@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* bindguard: global options and the command table; nothing else. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+#include "commands.h"
+#include "log.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv, struct bg_global *g);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "loopback-only", cmd_loopback_only, "allow binds to loopback addresses only" },
+	{ "deny-wildcard", cmd_deny_wildcard, "deny binds to 0.0.0.0 and :: in every spelling" },
+	{ "detach", cmd_detach, "remove a cgroup's policy (or --all)" },
+	{ "status", cmd_status, "list policed cgroups with counters" },
+	{ "events", cmd_events, "follow denied and audited binds" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: bindguard [--json] [--verbose] COMMAND [OPTIONS]\n\n"
+		   "Keep services in a cgroup from listening where they should not.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nGlobal options:\n"
+		   "  -j, --json      machine-readable output (JSON; JSON Lines for events)\n"
+		   "  -v, --verbose   explain what is done (twice: libbpf debug output)\n"
+		   "  -h, --help      this help; `bindguard COMMAND --help` for a command\n"
+		   "  -V, --version   print the version\n\n"
+		   "Exit codes: 0 ok, 1 failure, 2 usage error, 3 kernel lacks a feature.\n\n"
+		   "EXAMPLES\n"
+		   "  bindguard loopback-only --cgroup /dev\n"
+		   "  bindguard deny-wildcard --cgroup /ci --allow 0.0.0.0:8080\n"
+		   "  bindguard status --json\n"
+		   "  bindguard events --cgroup /dev\n"
+		   "  bindguard detach --cgroup /dev\n");
+}
+
+int bg_require_privileges(const char *cmd)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	/* CAP_SYS_ADMIN covers bpffs, cgroup attach and, on every supported
+	 * kernel, BPF itself; checking it gives one clear line instead of an
+	 * EPERM from the middle of a load. */
+	if (syscall(SYS_capget, &hdr, data) == 0 &&
+	    (data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32))))
+		return 0;
+	bg_err("%s: needs root (CAP_SYS_ADMIN and CAP_BPF): run it with sudo", cmd);
+	return BG_EXIT_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	struct bg_global g = {};
+	int c;
+
+	/* '+': stop at the command name; the command parses the rest. */
+	while ((c = getopt_long(argc, argv, "+jvhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			g.json = true;
+			break;
+		case 'v':
+			bg_verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return BG_EXIT_OK;
+		case 'V':
+			printf("bindguard %s\n", BG_VERSION);
+			return BG_EXIT_OK;
+		default:
+			usage(stderr);
+			return BG_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return BG_EXIT_USAGE;
+	}
+	bg_log_setup();
+	/* Exact names only: a security tool does not guess what was meant. */
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[optind], commands[i].name))
+			return commands[i].run(argc - optind, argv + optind, &g);
+	bg_err("unknown command '%s' (see `bindguard --help`)", argv[optind]);
+	return BG_EXIT_USAGE;
+}

@@ -1,0 +1,933 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "bindguard.skel.h"
+#include "log.h"
+#include "state.h"
+
+#define NR_MAPS 7
+
+static const char *const map_names[NR_MAPS] = {
+	"bg_cfg", "bg_policies", "bg_resolve", "bg_rules", "bg_rule_src", "bg_stats", "bg_events",
+};
+const char *const bg_hook_names[BG_NR_HOOKS] = {
+	"bind4", "bind6", "sockops", "setsockopt", "sendmsg4", "sendmsg6", "sock_create", "lsm_listen",
+};
+#define prog_pins bg_hook_names
+static const enum bpf_attach_type hook_type[BG_NR_HOOKS] = {
+	BPF_CGROUP_INET4_BIND,	 BPF_CGROUP_INET6_BIND,	 BPF_CGROUP_SOCK_OPS,
+	BPF_CGROUP_SETSOCKOPT,	 BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_UDP6_SENDMSG,
+	BPF_CGROUP_INET_SOCK_CREATE, BPF_LSM_CGROUP,
+};
+
+static bool hook_optional(int hook)
+{
+	return hook == BG_HOOK_LSM_LISTEN;
+}
+
+static int *map_fd(struct bg_state *s, int i)
+{
+	int *fds[NR_MAPS] = { &s->cfg_fd,      &s->policies_fd, &s->resolve_fd, &s->rules_fd,
+			      &s->rule_src_fd, &s->stats_fd,    &s->events_fd };
+	return fds[i];
+}
+
+static void pin_path(const struct bg_state *s, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", s->dir, name);
+}
+
+static void link_path(const struct bg_state *s, __u64 cgid, int hook, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s/%" PRIu64 "-%s", s->dir, BG_LINK_DIR, (uint64_t)cgid,
+		 prog_pins[hook]);
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+static int ensure_bpffs(bool create)
+{
+	if (is_bpffs(BG_BPFFS))
+		return 0;
+	if (!create)
+		return -ENOENT;
+	if (mkdir(BG_BPFFS, 0700) && errno != EEXIST) {
+		bg_err("create %s: %s", BG_BPFFS, strerror(errno));
+		return BG_EXIT_FAIL;
+	}
+	if (mount("bpf", BG_BPFFS, "bpf", 0, "mode=0700")) {
+		bg_err("mount bpffs at %s: %s%s", BG_BPFFS, strerror(errno),
+		       errno == EPERM ? " (needs root)" : "");
+		return BG_EXIT_FAIL;
+	}
+	bg_dbg("mounted bpffs at %s", BG_BPFFS);
+	return 0;
+}
+
+static int take_lock(struct bg_state *s)
+{
+	s->lock_fd = open(BG_LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lock_fd < 0) {
+		bg_err("open lock %s: %s%s", BG_LOCK_PATH, strerror(errno),
+		       errno == EACCES ? " (needs root)" : "");
+		return BG_EXIT_FAIL;
+	}
+	if (flock(s->lock_fd, LOCK_EX)) {
+		bg_err("lock %s: %s", BG_LOCK_PATH, strerror(errno));
+		return BG_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* Is the kernel new enough? Everything a load needs, checked up front so the
+ * user reads which feature is missing instead of a verifier log. */
+static int probe_kernel(void)
+{
+	struct btf *btf;
+	int id;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		bg_err("kernel has no BTF (/sys/kernel/btf/vmlinux): bindguard needs a kernel "
+		       "built with CONFIG_DEBUG_INFO_BTF=y");
+		return BG_EXIT_NOFEATURE;
+	}
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		bg_err("load kernel BTF: %s", strerror(errno));
+		return BG_EXIT_NOFEATURE;
+	}
+	id = btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC);
+	btf__free(btf);
+	if (id < 0) {
+		bg_err("kernel lacks the bpf_cast_to_kern_ctx kfunc (Linux 6.2 or later needed)");
+		return BG_EXIT_NOFEATURE;
+	}
+	return 0;
+}
+
+static int read_cfg_fd(int fd, struct bg_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(fd, &zero, cfg) ? -errno : 0;
+}
+
+static int read_cfg(const struct bg_state *s, struct bg_config *cfg)
+{
+	return read_cfg_fd(s->cfg_fd, cfg);
+}
+
+static int write_cfg(const struct bg_state *s, const struct bg_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(s->cfg_fd, &zero, cfg, BPF_ANY) ? -errno : 0;
+}
+
+/* Invalidate every cached socket-cgroup -> policy resolution. */
+static int bump_gen(const struct bg_state *s)
+{
+	struct bg_config cfg;
+	int r = read_cfg(s, &cfg);
+
+	if (r)
+		return r;
+	cfg.gen++;
+	return write_cfg(s, &cfg);
+}
+
+static void close_fds(struct bg_state *s)
+{
+	for (int i = 0; i < NR_MAPS; i++) {
+		if (*map_fd(s, i) >= 0)
+			close(*map_fd(s, i));
+		*map_fd(s, i) = -1;
+	}
+	for (int h = 0; h < BG_NR_HOOKS; h++) {
+		if (s->prog_fd[h] >= 0)
+			close(s->prog_fd[h]);
+		s->prog_fd[h] = -1;
+	}
+}
+
+/* Open the pins present and count them; *complete when nothing required is
+ * missing (the optional LSM program may be absent). */
+static int open_pins(struct bg_state *s, char *missing, size_t len, bool *complete)
+{
+	char path[PATH_MAX];
+	int found = 0;
+
+	*complete = true;
+	missing[0] = '\0';
+	for (int i = 0; i < NR_MAPS + BG_NR_HOOKS; i++) {
+		const char *name = i < NR_MAPS ? map_names[i] : prog_pins[i - NR_MAPS];
+		int fd;
+
+		pin_path(s, name, path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			found++;
+			if (i < NR_MAPS)
+				*map_fd(s, i) = fd;
+			else
+				s->prog_fd[i - NR_MAPS] = fd;
+		} else if (i < NR_MAPS || !hook_optional(i - NR_MAPS)) {
+			*complete = false;
+			if (strlen(missing) + strlen(name) + 2 < len) {
+				strcat(missing, missing[0] ? " " : "");
+				strcat(missing, name);
+			}
+		}
+	}
+	return found;
+}
+
+/* Re-point every pinned link at the freshly loaded programs, so links made
+ * by an earlier load stop using maps that are no longer pinned. */
+static void relink_all(struct bg_state *s)
+{
+	char dir[PATH_MAX], path[PATH_MAX * 2];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/%s", s->dir, BG_LINK_DIR);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *dot = strchr(de->d_name, '-');
+		int link_fd, hook = -1;
+
+		if (!dot)
+			continue;
+		for (int h = 0; h < BG_NR_HOOKS; h++)
+			if (!strcmp(dot + 1, prog_pins[h]))
+				hook = h;
+		if (hook < 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		link_fd = bpf_obj_get(path);
+		if (link_fd < 0)
+			continue;
+		if (s->prog_fd[hook] < 0)
+			bg_err("repair link %s: this kernel no longer loads its program", path);
+		else if (bpf_link_update(link_fd, s->prog_fd[hook], NULL))
+			bg_err("repair link %s: %s", path, strerror(errno));
+		else
+			bg_dbg("re-pointed link %s at the new program", path);
+		close(link_fd);
+	}
+	closedir(d);
+}
+
+static struct bpf_program *skel_prog(struct bindguard_bpf *skel, int hook)
+{
+	struct bpf_program *progs[BG_NR_HOOKS] = {
+		skel->progs.bg_bind4,	    skel->progs.bg_bind6,    skel->progs.bg_sockops,
+		skel->progs.bg_setsockopt, skel->progs.bg_sendmsg4, skel->progs.bg_sendmsg6,
+		skel->progs.bg_sock_create, skel->progs.bg_lsm_listen,
+	};
+	return progs[hook];
+}
+
+/* Open the object with its maps pointed at the pins and load it. Optional
+ * programs are left out when with_optional is false. */
+static struct bindguard_bpf *open_and_load(struct bg_state *s, bool with_optional, int *err)
+{
+	struct bindguard_bpf *skel = bindguard_bpf__open();
+	char path[PATH_MAX];
+
+	if (!skel) {
+		*err = -errno;
+		return NULL;
+	}
+	struct bpf_map *maps[NR_MAPS] = {
+		skel->maps.bg_cfg,	skel->maps.bg_policies, skel->maps.bg_resolve,
+		skel->maps.bg_rules,	skel->maps.bg_rule_src, skel->maps.bg_stats,
+		skel->maps.bg_events,
+	};
+	for (int i = 0; i < NR_MAPS; i++) {
+		pin_path(s, map_names[i], path, sizeof(path));
+		*err = bpf_map__set_pin_path(maps[i], path);
+		if (*err)
+			goto fail;
+	}
+	for (int h = 0; h < BG_NR_HOOKS; h++)
+		if (hook_optional(h) && !with_optional)
+			bpf_program__set_autoload(skel_prog(skel, h), false);
+	*err = bindguard_bpf__load(skel);
+	if (*err)
+		goto fail;
+	return skel;
+fail:
+	bindguard_bpf__destroy(skel);
+	return NULL;
+}
+
+/* Load the programs and create (or reuse) the pinned maps, then pin. */
+static int load_and_pin(struct bg_state *s, bool repair)
+{
+	struct bindguard_bpf *skel;
+	char path[PATH_MAX], missing[256];
+	struct bg_config cfg;
+	bool complete;
+	int r, exit_code = BG_EXIT_FAIL;
+
+	r = probe_kernel();
+	if (r)
+		return r;
+	if (mkdir(s->dir, 0700) && errno != EEXIST) {
+		bg_err("create %s: %s", s->dir, strerror(errno));
+		return BG_EXIT_FAIL;
+	}
+	snprintf(path, sizeof(path), "%s/%s", s->dir, BG_LINK_DIR);
+	if (mkdir(path, 0700) && errno != EEXIST) {
+		bg_err("create %s: %s", path, strerror(errno));
+		return BG_EXIT_FAIL;
+	}
+
+	/* BPF LSM is optional: a kernel without it (or, like some, that
+	 * refuses every trampoline program) gets the sock_ops confinement. */
+	skel = open_and_load(s, true, &r);
+	if (!skel) {
+		bg_dbg("BPF LSM program did not load (%s): listen() falls back to confinement",
+		       strerror(-r));
+		skel = open_and_load(s, false, &r);
+	}
+	if (!skel) {
+		bg_err("load BPF programs: %s%s", strerror(-r),
+		       r == -EPERM  ? " (needs root: CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)" :
+		       r == -EINVAL ? " (pinned maps from another bindguard build? "
+				      "run `bindguard detach --all`)" :
+				      "");
+		return BG_EXIT_FAIL;
+	}
+	for (int h = 0; h < BG_NR_HOOKS; h++) {
+		struct bpf_program *prog = skel_prog(skel, h);
+
+		pin_path(s, prog_pins[h], path, sizeof(path));
+		unlink(path);
+		if (!bpf_program__autoload(prog))
+			continue;
+		r = bpf_program__pin(prog, path);
+		if (r) {
+			bg_err("pin %s: %s", path, strerror(-r));
+			goto out;
+		}
+	}
+	if (read_cfg_fd(bpf_map__fd(skel->maps.bg_cfg), &cfg) == 0 && cfg.abi == 0) {
+		__u32 zero = 0;
+
+		cfg.abi = BG_ABI_VERSION;
+		cfg.next_ruleset = 1;
+		cfg.gen = 1;
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.bg_cfg), &zero, &cfg, BPF_ANY)) {
+			bg_err("initialise config map: %s", strerror(errno));
+			goto out;
+		}
+	}
+	exit_code = 0;
+out:
+	bindguard_bpf__destroy(skel);
+	if (exit_code)
+		return exit_code;
+	close_fds(s);
+	open_pins(s, missing, sizeof(missing), &complete);
+	if (!complete) {
+		bg_err("reopen pinned state: missing %s", missing);
+		return BG_EXIT_FAIL;
+	}
+	if (repair)
+		relink_all(s);
+	return 0;
+}
+
+int bg_state_open(struct bg_state *s, int flags)
+{
+	char missing[256];
+	struct bg_config cfg;
+	bool complete;
+	int r, found;
+
+	memset(s, 0, sizeof(*s));
+	s->lock_fd = -1;
+	for (int i = 0; i < NR_MAPS; i++)
+		*map_fd(s, i) = -1;
+	for (int h = 0; h < BG_NR_HOOKS; h++)
+		s->prog_fd[h] = -1;
+	snprintf(s->dir, sizeof(s->dir), "%s/%s", BG_BPFFS, BG_PIN_DIR);
+	s->ncpus = libbpf_num_possible_cpus();
+	if (s->ncpus <= 0) {
+		bg_err("count possible CPUs: %s", strerror(-s->ncpus));
+		return BG_EXIT_FAIL;
+	}
+
+	r = ensure_bpffs(flags & BG_STATE_CREATE);
+	if (r)
+		return r;
+	if (flags & BG_STATE_LOCK) {
+		r = take_lock(s);
+		if (r)
+			return r;
+	}
+	found = open_pins(s, missing, sizeof(missing), &complete);
+	if (found == 0 && !(flags & BG_STATE_CREATE))
+		return -ENOENT;
+	if (s->cfg_fd >= 0) {
+		if (read_cfg(s, &cfg)) {
+			bg_err("read %s/bg_cfg: %s", s->dir, strerror(errno));
+			return BG_EXIT_FAIL;
+		}
+		if (cfg.abi != BG_ABI_VERSION) {
+			bg_err("state in %s has ABI %u, this bindguard speaks %u: detach it with the "
+			       "bindguard that made it",
+			       s->dir, cfg.abi, BG_ABI_VERSION);
+			return BG_EXIT_FAIL;
+		}
+	}
+	if (complete)
+		return 0;
+	if (!(flags & BG_STATE_CREATE)) {
+		bg_err("pinned state in %s is incomplete (missing: %s); a policy command repairs "
+		       "it, `bindguard detach --all` clears it",
+		       s->dir, missing);
+		return BG_EXIT_FAIL;
+	}
+	if (found)
+		bg_err("pinned state in %s was incomplete (missing: %s): repairing", s->dir, missing);
+	return load_and_pin(s, found > 0);
+}
+
+void bg_state_close(struct bg_state *s)
+{
+	close_fds(s);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	s->lock_fd = -1;
+}
+
+int bg_state_stats(const struct bg_state *s, __u32 slot, struct bg_stats *out)
+{
+	struct bg_stats *v = calloc(s->ncpus, sizeof(*v));
+
+	memset(out, 0, sizeof(*out));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(s->stats_fd, &slot, v)) {
+		free(v);
+		return -errno;
+	}
+	for (int c = 0; c < s->ncpus; c++) {
+		out->allowed += v[c].allowed;
+		out->denied += v[c].denied;
+		out->audited += v[c].audited;
+		out->lost += v[c].lost;
+	}
+	free(v);
+	return 0;
+}
+
+static int zero_stats(const struct bg_state *s, __u32 slot)
+{
+	struct bg_stats *v = calloc(s->ncpus, sizeof(*v));
+	int r = 0;
+
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_update_elem(s->stats_fd, &slot, v, BPF_ANY))
+		r = -errno;
+	free(v);
+	return r;
+}
+
+bool bg_state_has_link(const struct bg_state *s, __u64 cgid)
+{
+	char path[PATH_MAX];
+
+	link_path(s, cgid, BG_HOOK_BIND4, path, sizeof(path));
+	return !access(path, F_OK);
+}
+
+/* All policies, as parallel arrays of ids and values. Returns the count. */
+static int list_policies(const struct bg_state *s, __u64 *ids, struct bg_policy *pols, int max)
+{
+	__u64 key, next;
+	__u64 *prev = NULL;
+	int n = 0;
+
+	while (n < max && !bpf_map_get_next_key(s->policies_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(s->policies_fd, &key, &pols[n]))
+			continue; /* deleted under us; cannot happen under the lock */
+		ids[n++] = key;
+	}
+	return n;
+}
+
+static void delete_ruleset(const struct bg_state *s, __u32 ruleset, __u32 nrules)
+{
+	struct bg_rule_key key, next;
+	void *prev = NULL;
+	int r;
+
+	if (!ruleset)
+		return;
+	for (__u32 i = 0; i < nrules; i++) {
+		__u64 k = (__u64)ruleset << 32 | i;
+
+		bpf_map_delete_elem(s->rule_src_fd, &k);
+	}
+	/* LPM tries iterate in an order that survives deletion of the current
+	 * key only when we restart; entries are few, so restart after each. */
+	for (;;) {
+		bool deleted = false;
+
+		prev = NULL;
+		while (!(r = bpf_map_get_next_key(s->rules_fd, prev, &next))) {
+			key = next;
+			prev = &key;
+			if (key.ruleset == ruleset) {
+				bpf_map_delete_elem(s->rules_fd, &key);
+				deleted = true;
+				break;
+			}
+		}
+		if (!deleted)
+			break;
+	}
+}
+
+/* Remove rule entries whose ruleset no policy references (left by a
+ * command killed between writing rules and switching the policy). */
+static void gc_rulesets(const struct bg_state *s, const struct bg_policy *pols, int n)
+{
+	struct bg_rule_key key, next;
+	__u64 skey, snext;
+	void *prev = NULL;
+	bool again = true;
+
+	while (again) {
+		again = false;
+		prev = NULL;
+		while (!bpf_map_get_next_key(s->rules_fd, prev, &next)) {
+			bool used = false;
+
+			key = next;
+			prev = &key;
+			for (int i = 0; i < n; i++)
+				used |= pols[i].ruleset == key.ruleset;
+			if (!used) {
+				bpf_map_delete_elem(s->rules_fd, &key);
+				again = true;
+				break;
+			}
+		}
+	}
+	prev = NULL;
+	while (!bpf_map_get_next_key(s->rule_src_fd, prev, &snext)) {
+		bool used = false;
+
+		skey = snext;
+		prev = &skey;
+		for (int i = 0; i < n; i++)
+			used |= pols[i].ruleset == (__u32)(skey >> 32) && (__u32)skey < pols[i].nrules;
+		if (!used)
+			bpf_map_delete_elem(s->rule_src_fd, &skey);
+	}
+}
+
+static int attach_one(struct bg_state *s, __u64 cgid, int hook)
+{
+	char path[PATH_MAX], cgpath[PATH_MAX];
+	int cg_fd, link_fd, r;
+
+	cg_fd = bg_cgroup_open_id(cgid);
+	if (cg_fd < 0) {
+		bg_err("open cgroup id %" PRIu64 ": %s", (uint64_t)cgid, strerror(-cg_fd));
+		return BG_EXIT_FAIL;
+	}
+	link_fd = bpf_link_create(s->prog_fd[hook], cg_fd, hook_type[hook], NULL);
+	close(cg_fd);
+	if (link_fd < 0) {
+		r = errno;
+		if (bg_cgroup_path_of_id(cgid, cgpath, sizeof(cgpath)))
+			snprintf(cgpath, sizeof(cgpath), "id %" PRIu64, (uint64_t)cgid);
+		bg_err("attach %s program to cgroup %s: %s%s", prog_pins[hook], cgpath, strerror(r),
+		       r == EPERM ? " (a non-multi BPF program is attached for this hook on the "
+				    "cgroup or an ancestor; see `bpftool cgroup tree`)" :
+				    "");
+		return BG_EXIT_FAIL;
+	}
+	link_path(s, cgid, hook, path, sizeof(path));
+	unlink(path);
+	if (bpf_obj_pin(link_fd, path)) {
+		r = errno;
+		close(link_fd); /* the unpinned link detaches on close */
+		bg_err("pin link %s: %s", path, strerror(r));
+		return BG_EXIT_FAIL;
+	}
+	close(link_fd);
+	bg_dbg("attached %s to cgroup id %" PRIu64, prog_pins[hook], (uint64_t)cgid);
+	return 0;
+}
+
+static void unpin_links(const struct bg_state *s, __u64 cgid)
+{
+	char path[PATH_MAX];
+
+	for (int h = 0; h < BG_NR_HOOKS; h++) {
+		link_path(s, cgid, h, path, sizeof(path));
+		if (!unlink(path))
+			bg_dbg("detached %s from cgroup id %" PRIu64, prog_pins[h], (uint64_t)cgid);
+	}
+}
+
+/*
+ * Links live on the top-most policed cgroups only: a link on a cgroup runs
+ * for all its descendants, and the program resolves the nearest policy
+ * itself, so a second link below would decide (and report) the same bind
+ * twice. New links are made first, surplus ones removed after, so no
+ * socket is ever without a program during the change. exclude is a cgroup
+ * about to lose its policy.
+ */
+static int sync_links(struct bg_state *s, __u64 exclude)
+{
+	static __u64 ids[BG_MAX_POLICIES];
+	static struct bg_policy pols[BG_MAX_POLICIES];
+	static char paths[BG_MAX_POLICIES][PATH_MAX];
+	bool want[BG_MAX_POLICIES], made[BG_MAX_POLICIES][BG_NR_HOOKS];
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int n, r = 0;
+
+	n = list_policies(s, ids, pols, BG_MAX_POLICIES);
+	for (int i = 0; i < n; i++)
+		if (ids[i] == exclude || bg_cgroup_path_of_id(ids[i], paths[i], PATH_MAX))
+			paths[i][0] = '\0';
+	for (int i = 0; i < n; i++) {
+		want[i] = paths[i][0] != '\0';
+		for (int j = 0; j < n && want[i]; j++)
+			if (j != i && paths[j][0] && bg_cgroup_is_ancestor(paths[j], paths[i]))
+				want[i] = false;
+	}
+	memset(made, 0, sizeof(made));
+	for (int i = 0; i < n && !r; i++) {
+		char path[PATH_MAX];
+
+		if (!want[i])
+			continue;
+		for (int h = 0; h < BG_NR_HOOKS && !r; h++) {
+			if (s->prog_fd[h] < 0)
+				continue;
+			link_path(s, ids[i], h, path, sizeof(path));
+			if (!access(path, F_OK))
+				continue;
+			r = attach_one(s, ids[i], h);
+			made[i][h] = !r;
+		}
+	}
+	if (r) {
+		for (int i = 0; i < n; i++)
+			for (int h = 0; h < BG_NR_HOOKS; h++)
+				if (made[i][h]) {
+					char path[PATH_MAX];
+
+					link_path(s, ids[i], h, path, sizeof(path));
+					unlink(path);
+				}
+		return r;
+	}
+
+	snprintf(dir, sizeof(dir), "%s/%s", s->dir, BG_LINK_DIR);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char *end;
+		__u64 id;
+		bool keep = false;
+
+		if (de->d_name[0] == '.')
+			continue;
+		id = strtoull(de->d_name, &end, 10);
+		for (int i = 0; i < n; i++)
+			keep |= ids[i] == id && want[i];
+		if (!keep) {
+			char path[PATH_MAX * 2];
+
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+			bg_dbg("removed link pin %s", path);
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+int bg_state_gc(struct bg_state *s)
+{
+	static __u64 ids[BG_MAX_POLICIES];
+	static struct bg_policy pols[BG_MAX_POLICIES];
+	int n, live = 0;
+	bool changed = false;
+
+	n = list_policies(s, ids, pols, BG_MAX_POLICIES);
+	for (int i = 0; i < n; i++) {
+		int fd = bg_cgroup_open_id(ids[i]);
+
+		if (fd >= 0) {
+			close(fd);
+			ids[live] = ids[i];
+			pols[live++] = pols[i];
+			continue;
+		}
+		if (fd != -ENOENT)
+			continue;
+		bg_dbg("cgroup id %" PRIu64 " is gone: dropping its policy", (uint64_t)ids[i]);
+		unpin_links(s, ids[i]);
+		bpf_map_delete_elem(s->policies_fd, &ids[i]);
+		changed = true;
+	}
+	gc_rulesets(s, pols, live);
+	if (changed && bump_gen(s))
+		return BG_EXIT_FAIL;
+	return sync_links(s, 0);
+}
+
+static int alloc_slot(const struct bg_state *s, __u32 *slot)
+{
+	static __u64 ids[BG_MAX_POLICIES];
+	static struct bg_policy pols[BG_MAX_POLICIES];
+	static bool used[BG_MAX_POLICIES];
+	int n = list_policies(s, ids, pols, BG_MAX_POLICIES);
+
+	memset(used, 0, sizeof(used));
+	used[BG_SLOT_GLOBAL] = true;
+	for (int i = 0; i < n; i++)
+		if (pols[i].slot < BG_MAX_POLICIES)
+			used[pols[i].slot] = true;
+	for (__u32 i = 0; i < BG_MAX_POLICIES; i++)
+		if (!used[i]) {
+			*slot = i;
+			return zero_stats(s, i);
+		}
+	return -ENOSPC;
+}
+
+/* Write the exceptions of spec under a fresh ruleset id. */
+static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, __u32 *ruleset)
+{
+	struct bg_lpm_entry *ents;
+	struct bg_config cfg;
+	char err[BG_ERRLEN];
+	int n, r;
+
+	*ruleset = 0;
+	if (!spec->nrules)
+		return 0;
+	r = read_cfg(s, &cfg);
+	if (r) {
+		bg_err("read config map: %s", strerror(-r));
+		return BG_EXIT_FAIL;
+	}
+	*ruleset = cfg.next_ruleset ? cfg.next_ruleset : 1;
+	cfg.next_ruleset = *ruleset + 1;
+	r = write_cfg(s, &cfg);
+	if (r) {
+		bg_err("update config map: %s", strerror(-r));
+		return BG_EXIT_FAIL;
+	}
+	ents = calloc(spec->nrules, sizeof(*ents));
+	if (!ents) {
+		bg_err("out of memory");
+		return BG_EXIT_FAIL;
+	}
+	n = bg_rules_compile(spec->rules, spec->nrules, *ruleset, ents, err, sizeof(err));
+	if (n < 0) {
+		free(ents);
+		bg_err("--allow: %s", err);
+		return BG_EXIT_USAGE;
+	}
+	for (int i = 0; i < n; i++) {
+		if (bpf_map_update_elem(s->rules_fd, &ents[i].key, &ents[i].val, BPF_ANY)) {
+			r = errno;
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < spec->nrules; i++) {
+		__u64 k = (__u64)*ruleset << 32 | i;
+
+		if (bpf_map_update_elem(s->rule_src_fd, &k, &spec->rules[i], BPF_ANY)) {
+			r = errno;
+			goto fail;
+		}
+	}
+	free(ents);
+	return 0;
+fail:
+	free(ents);
+	delete_ruleset(s, *ruleset, spec->nrules);
+	bg_err("store exceptions: %s%s", strerror(r),
+	       r == E2BIG || r == ENOMEM ? " (exception maps are full)" : "");
+	return BG_EXIT_FAIL;
+}
+
+int bg_state_apply(struct bg_state *s, const struct bg_cgroup *cg,
+		   const struct bg_policy_spec *spec)
+{
+	struct bg_policy old, pol = {
+		.preset = spec->preset,
+		.mode = spec->mode,
+		.proto_mask = spec->proto_mask,
+		.flags = spec->flags,
+		.nrules = spec->nrules,
+	};
+	bool replace;
+	int r;
+
+	r = bg_state_gc(s);
+	if (r)
+		return r;
+	replace = !bpf_map_lookup_elem(s->policies_fd, &cg->id, &old);
+	if (replace) {
+		pol.slot = old.slot;
+	} else if (alloc_slot(s, &pol.slot)) {
+		bg_err("policy %s: %d cgroups are policed already", cg->path, BG_MAX_POLICIES - 1);
+		return BG_EXIT_FAIL;
+	}
+	r = write_rules(s, spec, &pol.ruleset);
+	if (r)
+		return r;
+	/* The switch: one map update replaces preset, mode and ruleset at once. */
+	if (bpf_map_update_elem(s->policies_fd, &cg->id, &pol, BPF_ANY)) {
+		r = errno;
+		delete_ruleset(s, pol.ruleset, pol.nrules);
+		bg_err("store policy for %s: %s", cg->path, strerror(r));
+		return BG_EXIT_FAIL;
+	}
+	if (replace) {
+		delete_ruleset(s, old.ruleset, old.nrules);
+		return 0;
+	}
+	r = bump_gen(s);
+	if (!r)
+		r = sync_links(s, 0);
+	if (r) {
+		bpf_map_delete_elem(s->policies_fd, &cg->id);
+		bump_gen(s);
+		delete_ruleset(s, pol.ruleset, pol.nrules);
+		return r > 0 ? r : BG_EXIT_FAIL;
+	}
+	return 0;
+}
+
+int bg_state_detach(struct bg_state *s, __u64 cgid, const char *shown)
+{
+	struct bg_policy pol;
+	int r;
+
+	r = bg_state_gc(s);
+	if (r)
+		return r;
+	if (bpf_map_lookup_elem(s->policies_fd, &cgid, &pol)) {
+		bg_err("detach %s: no bindguard policy on this cgroup", shown);
+		return BG_EXIT_FAIL;
+	}
+	/* Children with their own policy get their own links first. */
+	r = sync_links(s, cgid);
+	if (r)
+		return r;
+	unpin_links(s, cgid);
+	if (bpf_map_delete_elem(s->policies_fd, &cgid)) {
+		bg_err("detach %s: delete policy: %s", shown, strerror(errno));
+		return BG_EXIT_FAIL;
+	}
+	delete_ruleset(s, pol.ruleset, pol.nrules);
+	if (bump_gen(s)) {
+		bg_err("detach %s: update config map: %s", shown, strerror(errno));
+		return BG_EXIT_FAIL;
+	}
+	return 0;
+}
+
+int bg_state_destroy(struct bg_state *s)
+{
+	char dir[PATH_MAX], path[PATH_MAX * 2];
+	struct dirent *de;
+	int r = 0;
+	DIR *d;
+
+	/* Links first: once they are gone nothing runs the programs. */
+	snprintf(dir, sizeof(dir), "%s/%s", s->dir, BG_LINK_DIR);
+	d = opendir(dir);
+	if (d) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			if (unlink(path)) {
+				bg_err("remove %s: %s", path, strerror(errno));
+				r = BG_EXIT_FAIL;
+			}
+		}
+		closedir(d);
+	}
+	if (rmdir(dir) && errno != ENOENT) {
+		bg_err("remove %s: %s", dir, strerror(errno));
+		r = BG_EXIT_FAIL;
+	}
+	d = opendir(s->dir);
+	if (d) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", s->dir, de->d_name);
+			if (unlink(path)) {
+				bg_err("remove %s: %s", path, strerror(errno));
+				r = BG_EXIT_FAIL;
+			}
+		}
+		closedir(d);
+	}
+	if (rmdir(s->dir) && errno != ENOENT) {
+		bg_err("remove %s: %s", s->dir, strerror(errno));
+		r = BG_EXIT_FAIL;
+	}
+	return r;
+}
+
+int bg_state_rules(const struct bg_state *s, const struct bg_policy *p, struct bg_rule_src *out,
+		   size_t max)
+{
+	size_t n = 0;
+
+	for (__u32 i = 0; i < p->nrules && n < max; i++) {
+		__u64 k = (__u64)p->ruleset << 32 | i;
+
+		if (bpf_map_lookup_elem(s->rule_src_fd, &k, &out[n]))
+			return -errno;
+		n++;
+	}
+	return (int)n;
+}

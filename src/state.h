@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Pinned kernel state: the maps and programs under <bpffs>/bindguard/, one
+ * link pair per top-most policed cgroup under links/, and the changes to
+ * them. Every change runs under an exclusive flock and leaves either the old
+ * or the new state, never a mix.
+ */
+#ifndef BG_STATE_H
+#define BG_STATE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include "bindguard.h"
+#include "cgroup.h"
+#include "policy.h"
+
+#define BG_BPFFS "/sys/fs/bpf"
+#define BG_LOCK_PATH "/run/bindguard.lock"
+#define BG_EVENTS_LOCK_PATH "/run/bindguard-events.lock"
+
+/* One program per hook; each top-most policed cgroup gets a link for each. */
+enum bg_hook {
+	BG_HOOK_BIND4,
+	BG_HOOK_BIND6,
+	BG_HOOK_SOCKOPS,     /* listen() confinement where LSM is unavailable */
+	BG_HOOK_SETSOCKOPT,  /* no unconfining */
+	BG_HOOK_SENDMSG4,    /* unconnected UDP autobind */
+	BG_HOOK_SENDMSG6,
+	BG_HOOK_SOCK_CREATE, /* raw sockets */
+	BG_HOOK_LSM_LISTEN,  /* optional: only where BPF LSM loads */
+	BG_NR_HOOKS,
+};
+
+extern const char *const bg_hook_names[BG_NR_HOOKS];
+
+struct bg_state {
+	char dir[64]; /* <bpffs>/bindguard */
+	int lock_fd;
+	int cfg_fd, policies_fd, resolve_fd, rules_fd, rule_src_fd, stats_fd, events_fd;
+	int prog_fd[BG_NR_HOOKS]; /* -1 for a hook this kernel cannot run */
+	int ncpus;
+};
+
+enum {
+	BG_STATE_CREATE = 1, /* load and pin the programs and maps if absent */
+	BG_STATE_LOCK = 2,   /* take the change lock (for commands that write) */
+};
+
+/* Open pinned state. Returns 0; -ENOENT when there is none and CREATE was
+ * not asked; otherwise an exit code > 0 after printing the error. */
+int bg_state_open(struct bg_state *s, int flags);
+void bg_state_close(struct bg_state *s);
+
+/* Forget policies of removed cgroups and drop defunct links. */
+int bg_state_gc(struct bg_state *s);
+
+/* Apply (or atomically replace) the policy of cgroup cg. Exit code. */
+int bg_state_apply(struct bg_state *s, const struct bg_cgroup *cg,
+		   const struct bg_policy_spec *spec);
+
+/* Remove the policy of cgroup id and every trace of it. Exit code; 1 with a
+ * message if the cgroup has no policy. */
+int bg_state_detach(struct bg_state *s, __u64 cgid, const char *shown);
+
+/* Remove everything bindguard holds in the kernel and in bpffs. */
+int bg_state_destroy(struct bg_state *s);
+
+/* Sum of the per-CPU counters of a stats slot. */
+int bg_state_stats(const struct bg_state *s, __u32 slot, struct bg_stats *out);
+
+/* Does a link pin exist for this cgroup (its own attachment)? */
+bool bg_state_has_link(const struct bg_state *s, __u64 cgid);
+
+/* Read back the exceptions of a policy. Returns the count or -errno. */
+int bg_state_rules(const struct bg_state *s, const struct bg_policy *p, struct bg_rule_src *out,
+		   size_t max);
+
+#endif
