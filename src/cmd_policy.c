@@ -66,6 +66,8 @@ static void print_applied(const struct bg_global *g, const struct bg_cgroup *cg,
 		bg_json_kstr(&j, "policy", bg_preset_name(spec->preset));
 		bg_json_kstr(&j, "mode", bg_mode_name(spec->mode));
 		bg_json_kstr(&j, "proto", bg_proto_name(spec->proto_mask));
+		bg_json_kstr(&j, "udp_autobind", bg_udp_autobind_name(spec->flags));
+		bg_json_kstr(&j, "raw", bg_raw_name(spec->flags));
 		bg_json_key(&j, "allow");
 		bg_json_arr_begin(&j);
 		for (size_t i = 0; i < spec->nrules; i++) {
@@ -77,8 +79,9 @@ static void print_applied(const struct bg_global *g, const struct bg_cgroup *cg,
 		fputc('\n', stdout);
 		return;
 	}
-	printf("%s: %s (%s, proto %s)", cg->path, bg_preset_name(spec->preset),
-	       bg_mode_name(spec->mode), bg_proto_name(spec->proto_mask));
+	printf("%s: %s (%s, proto %s, udp-autobind %s, raw %s)", cg->path,
+	       bg_preset_name(spec->preset), bg_mode_name(spec->mode), bg_proto_name(spec->proto_mask),
+	       bg_udp_autobind_name(spec->flags), bg_raw_name(spec->flags));
 	for (size_t i = 0; i < spec->nrules; i++) {
 		bg_rule_format(&spec->rules[i], buf, sizeof(buf));
 		printf("%s%s", i ? ", " : ", allow ", buf);

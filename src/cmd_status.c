@@ -79,7 +79,8 @@ oom:
 	return BG_EXIT_FAIL;
 }
 
-static void print_json(const struct row *rows, int n, __u64 lost_total, const char *mnt)
+static void print_json(const struct row *rows, int n, __u64 lost_total, const char *mnt,
+		       const char *listen)
 {
 	char buf[128];
 	struct bg_json j;
@@ -108,6 +109,9 @@ static void print_json(const struct row *rows, int n, __u64 lost_total, const ch
 			bg_json_str(&j, buf);
 		}
 		bg_json_arr_end(&j);
+		bg_json_kstr(&j, "udp_autobind", bg_udp_autobind_name(r->pol.flags));
+		bg_json_kstr(&j, "raw", bg_raw_name(r->pol.flags));
+		bg_json_kstr(&j, "listen", r->pol.proto_mask & BG_PROTO_TCP ? listen : "not-policed");
 		bg_json_kstr(&j, "link", r->own_link ? "own" : "ancestor");
 		bg_json_key(&j, "counters");
 		bg_json_obj_begin(&j);
@@ -123,7 +127,7 @@ static void print_json(const struct row *rows, int n, __u64 lost_total, const ch
 	fputc('\n', stdout);
 }
 
-static void print_text(const struct row *rows, int n, __u64 lost_total)
+static void print_text(const struct row *rows, int n, __u64 lost_total, const char *listen)
 {
 	char buf[128];
 
@@ -147,6 +151,9 @@ static void print_text(const struct row *rows, int n, __u64 lost_total)
 			printf("%s%s", k ? "," : "", buf);
 		}
 		printf("%s\n", r->nrules ? "" : "-");
+		printf("%-24s udp-autobind %s, raw %s, listen() without bind: %s\n", "",
+		       bg_udp_autobind_name(r->pol.flags), bg_raw_name(r->pol.flags),
+		       r->pol.proto_mask & BG_PROTO_TCP ? listen : "not policed");
 	}
 	printf("lost events (all time): %" PRIu64 "\n", (uint64_t)lost_total);
 }
@@ -162,6 +169,7 @@ int cmd_status(int argc, char **argv, struct bg_global *g)
 	struct bg_stats global = {};
 	struct bg_state st;
 	char mnt[PATH_MAX] = "";
+	const char *listen = "confine";
 	int c, r, n = 0;
 
 	optind = 1;
@@ -196,15 +204,19 @@ int cmd_status(int argc, char **argv, struct bg_global *g)
 		r = bg_state_gc(&st);
 	if (r == 0)
 		r = collect(&st, &rows, &n);
-	if (r == 0)
+	if (r == 0) {
 		bg_state_stats(&st, BG_SLOT_GLOBAL, &global);
+		/* Which listen() backend the pinned programs use. */
+		if (st.prog_fd[BG_HOOK_LSM_LISTEN] >= 0)
+			listen = "deny";
+	}
 	bg_state_close(&st);
 	if (r > 0)
 		return r;
 	if (g->json)
-		print_json(rows, n, global.lost, mnt);
+		print_json(rows, n, global.lost, mnt, listen);
 	else
-		print_text(rows, n, global.lost);
+		print_text(rows, n, global.lost, listen);
 	for (int i = 0; i < n; i++)
 		free(rows[i].rules);
 	free(rows);

@@ -16,6 +16,7 @@ int cmd_deny_wildcard(int argc, char **argv, struct bg_global *g);
 int cmd_detach(int argc, char **argv, struct bg_global *g);
 int cmd_status(int argc, char **argv, struct bg_global *g);
 int cmd_events(int argc, char **argv, struct bg_global *g);
+int cmd_check(int argc, char **argv, struct bg_global *g);
 
 /* Commands that change or read kernel state need privileges: check them
  * before anything else so the user gets one clear line. Exit code or 0. */

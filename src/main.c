@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "detach", cmd_detach, "remove a cgroup's policy (or --all)" },
 	{ "status", cmd_status, "list policed cgroups with counters" },
 	{ "events", cmd_events, "follow denied and audited binds" },
+	{ "check", cmd_check, "report what this kernel covers" },
 };
 
 static void usage(FILE *f)

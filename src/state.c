@@ -931,3 +931,42 @@ int bg_state_rules(const struct bg_state *s, const struct bg_policy *p, struct b
 	}
 	return (int)n;
 }
+
+int bg_state_probe(struct bg_probe *p)
+{
+	struct bindguard_bpf *skel;
+	FILE *f;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	f = fopen("/sys/kernel/security/lsm", "re");
+	if (f) {
+		if (!fgets(p->lsm_list, sizeof(p->lsm_list), f))
+			p->lsm_list[0] = '\0';
+		p->lsm_list[strcspn(p->lsm_list, "\n")] = '\0';
+		fclose(f);
+	}
+	p->kernel = probe_kernel();
+	if (p->kernel)
+		return p->kernel;
+	for (int pass = 0; pass < 2; pass++) {
+		bool with_optional = pass == 0;
+
+		skel = bindguard_bpf__open();
+		if (!skel)
+			return BG_EXIT_FAIL;
+		for (int h = 0; h < BG_NR_HOOKS; h++)
+			if (hook_optional(h) && !with_optional)
+				bpf_program__set_autoload(skel_prog(skel, h), false);
+		r = bindguard_bpf__load(skel);
+		if (!r)
+			for (int h = 0; h < BG_NR_HOOKS; h++)
+				p->loaded[h] = bpf_program__fd(skel_prog(skel, h)) >= 0;
+		bindguard_bpf__destroy(skel);
+		if (!r)
+			return 0;
+		if (with_optional)
+			p->optional_err = r;
+	}
+	return r == -EPERM ? BG_EXIT_FAIL : BG_EXIT_NOFEATURE;
+}

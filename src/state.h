@@ -75,4 +75,13 @@ bool bg_state_has_link(const struct bg_state *s, __u64 cgid);
 int bg_state_rules(const struct bg_state *s, const struct bg_policy *p, struct bg_rule_src *out,
 		   size_t max);
 
+/* What this kernel can run, found by loading the programs without pinning. */
+struct bg_probe {
+	int kernel;                /* 0, or the exit code probe_kernel gave */
+	bool loaded[BG_NR_HOOKS];  /* each program passed the verifier */
+	int optional_err;          /* -errno of the load with the optional programs */
+	char lsm_list[256];        /* /sys/kernel/security/lsm, "" when unreadable */
+};
+int bg_state_probe(struct bg_probe *p);
+
 #endif
