@@ -183,7 +183,9 @@ int cmd_events(int argc, char **argv, struct bg_global *g)
 		bg_err("events: unexpected argument '%s'", argv[optind]);
 		return BG_EXIT_USAGE;
 	}
-	r = bg_require_privileges("events");
+	r = bg_need_cgroup2("events");
+	if (!r)
+		r = bg_require_privileges("events");
 	if (r)
 		return r;
 
@@ -231,6 +233,13 @@ int cmd_events(int argc, char **argv, struct bg_global *g)
 			if (report_lost(&st, &cons, &seen))
 				break;
 			next_check = now + LOST_CHECK_NS;
+			/* detach --all removed the ring: holding it would keep
+			 * bindguard alive in the kernel, so stop. */
+			if (!bg_state_is_current(&st)) {
+				ring_buffer__consume(rb);
+				bg_err("events: bindguard state was removed (detach --all); stopping");
+				break;
+			}
 		}
 		r = ring_buffer__poll(rb, 200);
 		if (r == -EINTR) {

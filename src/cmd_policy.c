@@ -196,6 +196,9 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 		bg_err("%s: give exactly one of --cgroup PATH or --pid PID", cmd);
 		return BG_EXIT_USAGE;
 	}
+	r = bg_need_cgroup2(cmd);
+	if (r)
+		return r;
 	r = cgroup_arg ? bg_cgroup_resolve(cgroup_arg, &cg, err, sizeof(err)) :
 			 bg_cgroup_of_pid(pid_arg, &cg, err, sizeof(err));
 	if (r) {
@@ -292,6 +295,9 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 		bg_err("detach: give exactly one of --cgroup PATH, --pid PID or --all");
 		return BG_EXIT_USAGE;
 	}
+	r = bg_need_cgroup2("detach");
+	if (r)
+		return r;
 	if (!all) {
 		r = cgroup_arg ? bg_cgroup_resolve(cgroup_arg, &cg, err, sizeof(err)) :
 				 bg_cgroup_of_pid(pid_arg, &cg, err, sizeof(err));

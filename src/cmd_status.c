@@ -192,10 +192,10 @@ int cmd_status(int argc, char **argv, struct bg_global *g)
 		bg_err("status: unexpected argument '%s'", argv[optind]);
 		return BG_EXIT_USAGE;
 	}
-	if (bg_cgroup_mount(mnt, sizeof(mnt))) {
-		bg_err("status: no cgroup v2 mount in /proc/self/mountinfo (mount cgroup2 first)");
-		return BG_EXIT_NOFEATURE;
-	}
+	r = bg_need_cgroup2("status");
+	if (r)
+		return r;
+	bg_cgroup_mount(mnt, sizeof(mnt));
 	r = bg_require_privileges("status");
 	if (r)
 		return r;

@@ -22,4 +22,7 @@ int cmd_check(int argc, char **argv, struct bg_global *g);
  * before anything else so the user gets one clear line. Exit code or 0. */
 int bg_require_privileges(const char *cmd);
 
+/* No cgroup v2 mount: one line and exit code 3. */
+int bg_need_cgroup2(const char *cmd);
+
 #endif

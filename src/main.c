@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
+#include "cgroup.h"
 #include "commands.h"
 #include "log.h"
 
@@ -58,6 +59,18 @@ int bg_require_privileges(const char *cmd)
 		return 0;
 	bg_err("%s: needs root (CAP_SYS_ADMIN and CAP_BPF): run it with sudo", cmd);
 	return BG_EXIT_FAIL;
+}
+
+int bg_need_cgroup2(const char *cmd)
+{
+	char mnt[PATH_MAX];
+
+	if (!bg_cgroup_mount(mnt, sizeof(mnt)))
+		return 0;
+	bg_err("%s: no cgroup v2 mount in /proc/self/mountinfo: mount one "
+	       "(mount -t cgroup2 none /sys/fs/cgroup) or boot with systemd.unified_cgroup_hierarchy",
+	       cmd);
+	return BG_EXIT_NOFEATURE;
 }
 
 int main(int argc, char **argv)

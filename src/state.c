@@ -459,6 +459,29 @@ static int zero_stats(const struct bg_state *s, __u32 slot)
 	return r;
 }
 
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+bool bg_state_is_current(const struct bg_state *s)
+{
+	char path[PATH_MAX];
+	bool same;
+	int fd;
+
+	pin_path(s, "bg_events", path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	same = map_id(fd) == map_id(s->events_fd);
+	close(fd);
+	return same;
+}
+
 bool bg_state_has_link(const struct bg_state *s, __u64 cgid)
 {
 	char path[PATH_MAX];

@@ -68,6 +68,9 @@ int bg_state_destroy(struct bg_state *s);
 /* Sum of the per-CPU counters of a stats slot. */
 int bg_state_stats(const struct bg_state *s, __u32 slot, struct bg_stats *out);
 
+/* Is the pinned event ring still the one this state holds open? */
+bool bg_state_is_current(const struct bg_state *s);
+
 /* Does a link pin exist for this cgroup (its own attachment)? */
 bool bg_state_has_link(const struct bg_state *s, __u64 cgid);
 

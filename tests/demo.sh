@@ -35,7 +35,8 @@ trap 'exit 130' INT TERM
 # A free port for the demo server.
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 
 mkdir "$dir" || exit 1
 step "bindguard loopback-only --cgroup /$cg"

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Integration tests against the running kernel (root). Each test_* function in the
+# t_*.sh files is one test; it sets $why on failure or calls skip itself.
+# Usage: BINDGUARD=... BGPROBE=... tests/integration/run.sh [NAME-FILTER]
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP integration: needs root"
+	echo "integration: 0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+if [ -z "$CG2" ]; then
+	echo "SKIP integration: no cgroup v2 mount"
+	echo "integration: 0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+if ! "$BG" check >/dev/null 2>&1; then
+	echo "SKIP integration: bindguard check says this kernel lacks what bindguard needs:"
+	"$BG" check 2>&1 | sed 's/^/  /'
+	echo "integration: 0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir "$CG2/$TOP" || exit 1
+
+for f in "$here"/t_*.sh; do
+	. "$f"
+done
+
+filter=${1:-}
+for t in $(declare -F | awk '{ print $3 }' | grep '^test_'); do
+	[ -n "$filter" ] && [[ $t != *$filter* ]] && continue
+	current=${t#test_}
+	why=""
+	result=""
+	$t
+	if [ "$result" = skip ]; then
+		continue
+	elif [ -z "$why" ]; then
+		pass
+	else
+		fail "$why"
+	fi
+done
+
+cleanup
+trap - EXIT
+# What this suite made must be gone.
+if [ -d "$CG2/$TOP" ]; then
+	current=cleanup why="test cgroups left under $CG2/$TOP"
+	fail "$why"
+fi
+echo "integration: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

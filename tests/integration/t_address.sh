@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Address classes under both presets, TCP and UDP, v6only and dual-stack.
+
+# expect_bind CG WANT PROBE-ARGS...: WANT is ok or an errno name.
+expect_bind() {
+	local cg=$1 want=$2 got
+	shift 2
+	got=$(probe "$cg" "$@" | awk '{ print $1 }')
+	check "bind $* in $cg" "$want" "$got"
+}
+
+# The result of the same bind outside any policy (EADDRNOTAVAIL for an
+# address this host does not have): a policy must turn it into EPERM.
+baseline() { "$PROBE" "$@" | awk '{ print $1 }'; }
+
+test_loopback_only_address_classes() {
+	local cg p
+	cg=$(mkcg lo-classes)
+	"$BG" loopback-only --cgroup "$cg" >/dev/null || { why="apply failed"; return; }
+	for p in tcp udp; do
+		expect_bind "$cg" ok --proto $p bind 127.0.0.1 0
+		expect_bind "$cg" ok --proto $p bind 127.1.2.3 0
+		expect_bind "$cg" ok --proto $p --family 6 bind ::1 0
+		expect_bind "$cg" ok --proto $p --family 6 --v6only 0 bind ::ffff:127.0.0.1 0
+		expect_bind "$cg" EPERM --proto $p bind 0.0.0.0 0
+		expect_bind "$cg" EPERM --proto $p bind 0.0.0.0 "$(free_port)"
+		expect_bind "$cg" EPERM --proto $p --family unspec bind 0.0.0.0 0
+		expect_bind "$cg" EPERM --proto $p --family 6 --v6only 0 bind :: 0
+		expect_bind "$cg" EPERM --proto $p --family 6 --v6only 1 bind :: 0
+		expect_bind "$cg" EPERM --proto $p --family 6 --v6only 0 bind ::ffff:0.0.0.0 0
+		# Specific non-loopback addresses (this host has none of these).
+		check "baseline 10.1.2.3" EADDRNOTAVAIL "$(baseline --proto $p bind 10.1.2.3 0)"
+		expect_bind "$cg" EPERM --proto $p bind 10.1.2.3 0
+		expect_bind "$cg" EPERM --proto $p bind 192.168.77.1 0
+		expect_bind "$cg" EPERM --proto $p --family 6 bind fd00::1 0
+		expect_bind "$cg" EPERM --proto $p --family 6 --v6only 0 bind ::ffff:10.1.2.3 0
+		expect_bind "$cg" EPERM --proto $p --family 6 bind ::127.0.0.1 0
+	done
+	expect_bind "$cg" ok --proto udplite bind 127.0.0.1 0
+	expect_bind "$cg" EPERM --proto udplite bind 0.0.0.0 0
+	expect_bind "$cg" ok --proto mptcp bind 127.0.0.1 0
+	expect_bind "$cg" EPERM --proto mptcp bind 0.0.0.0 0
+	expect_bind "$cg" EPERM --proto mptcp --family 6 bind :: 0
+}
+
+test_deny_wildcard_address_classes() {
+	local cg p
+	cg=$(mkcg dw-classes)
+	"$BG" deny-wildcard --cgroup "$cg" >/dev/null || { why="apply failed"; return; }
+	for p in tcp udp; do
+		expect_bind "$cg" ok --proto $p bind 127.0.0.1 0
+		expect_bind "$cg" ok --proto $p --family 6 bind ::1 0
+		expect_bind "$cg" EPERM --proto $p bind 0.0.0.0 0
+		expect_bind "$cg" EPERM --proto $p bind 0.0.0.0 "$(free_port)"
+		expect_bind "$cg" EPERM --proto $p --family unspec bind 0.0.0.0 0
+		expect_bind "$cg" EPERM --proto $p --family 6 --v6only 0 bind :: 0
+		expect_bind "$cg" EPERM --proto $p --family 6 --v6only 1 bind :: 0
+		expect_bind "$cg" EPERM --proto $p --family 6 --v6only 0 bind ::ffff:0.0.0.0 0
+		# A specific address passes the policy; the kernel then refuses it
+		# because this host does not have it.
+		expect_bind "$cg" EADDRNOTAVAIL --proto $p bind 10.1.2.3 0
+	done
+	expect_bind "$cg" EPERM --proto mptcp bind 0.0.0.0 0
+}
+
+test_exceptions() {
+	local cg port other port6
+	cg=$(mkcg exceptions)
+	port=$(free_port)
+	other=$(free_port)
+	port6=$(free_port 6)
+	"$BG" loopback-only --cgroup "$cg" --allow "0.0.0.0:$port" --allow 10.1.2.3 \
+		--allow 192.168.0.0/16:8000-8099 --allow "[::]:$port6" --allow '[fd00::/8]' \
+		>/dev/null || { why="apply failed"; return; }
+	expect_bind "$cg" ok bind 0.0.0.0 "$port"
+	expect_bind "$cg" EPERM bind 0.0.0.0 "$other"
+	expect_bind "$cg" EPERM bind 0.0.0.0 0
+	expect_bind "$cg" EADDRNOTAVAIL bind 10.1.2.3 0
+	expect_bind "$cg" EADDRNOTAVAIL bind 10.1.2.3 4444
+	expect_bind "$cg" EPERM bind 10.1.2.4 0
+	expect_bind "$cg" EADDRNOTAVAIL bind 192.168.44.5 8050
+	expect_bind "$cg" EPERM bind 192.168.44.5 8100
+	expect_bind "$cg" EPERM bind 192.169.0.1 8050
+	expect_bind "$cg" ok --family 6 --v6only 0 bind :: "$port6"
+	expect_bind "$cg" EPERM --family 6 bind :: "$other"
+	expect_bind "$cg" EADDRNOTAVAIL --family 6 bind fd12::1 0
+	expect_bind "$cg" EPERM --family 6 bind fe80::1 0
+	# An IPv4 rule covers the same address bound IPv4-mapped.
+	expect_bind "$cg" EADDRNOTAVAIL --family 6 --v6only 0 bind ::ffff:10.1.2.3 0
+	check "status allow list" \
+		"['0.0.0.0:$port', '10.1.2.3', '192.168.0.0/16:8000-8099', '[::]:$port6', '[fd00::/8]']" \
+		"$(policy_field "$cg" "p['allow']")"
+}
+
+test_any_address_exception() {
+	local cg port
+	cg=$(mkcg any-exception)
+	port=$(free_port)
+	"$BG" deny-wildcard --cgroup "$cg" --allow "*:$port" >/dev/null || { why="apply failed"; return; }
+	expect_bind "$cg" ok bind 0.0.0.0 "$port"
+	expect_bind "$cg" EPERM bind 0.0.0.0 0
+}
+
+test_proto_selection() {
+	local cg
+	cg=$(mkcg proto-tcp)
+	"$BG" loopback-only --cgroup "$cg" --proto tcp >/dev/null || { why="apply failed"; return; }
+	expect_bind "$cg" EPERM --proto tcp bind 0.0.0.0 0
+	expect_bind "$cg" EPERM --proto mptcp bind 0.0.0.0 0
+	expect_bind "$cg" ok --proto udp bind 0.0.0.0 0
+	"$BG" loopback-only --cgroup "$cg" --proto udp >/dev/null || { why="re-apply failed"; return; }
+	expect_bind "$cg" ok --proto tcp bind 0.0.0.0 0
+	expect_bind "$cg" EPERM --proto udp bind 0.0.0.0 0
+	expect_bind "$cg" EPERM --proto udplite bind 0.0.0.0 0
+	check "status proto" udp "$(policy_field "$cg" "p['proto']")"
+}
+
+test_audit_mode() {
+	local cg out
+	cg=$(mkcg audit)
+	"$BG" loopback-only --cgroup "$cg" --mode audit >/dev/null || { why="apply failed"; return; }
+	out="$WORK/audit.events"
+	start_events "$out" --cgroup "$cg" || { why="events reader did not start"; return; }
+	expect_bind "$cg" ok bind 0.0.0.0 0
+	sleep 0.3
+	stop_events
+	check "audit event" "audit 0.0.0.0 wildcard" "$(python3 -c "import json
+for l in open('$out'):
+    e = json.loads(l)
+    if e['type'] == 'bind':
+        print(e['verdict'], e['addr'], e['reason'])" | head -1)"
+	check "audited counter" 1 "$(policy_field "$cg" "p['counters']['audited']")"
+	check "denied counter" 0 "$(policy_field "$cg" "p['counters']['denied']")"
+}

@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Bad input is refused with one clear line and changes nothing in the kernel.
+
+state_snapshot() {
+	{ "$BG" --json status | jq_py "sorted((p['cgroup'], p['policy'], p['mode'], p['proto'], p['allow']) for p in d['policies'])"
+	  ls "$PIN/links" 2>/dev/null; } | md5sum
+}
+
+# refuse CODE ARGS...: bindguard ARGS must exit CODE with one line on stderr
+# starting "bindguard: " and leave the state as it was.
+refuse() {
+	local want=$1 rc before after lines
+	shift
+	before=$(state_snapshot)
+	"$BG" "$@" >/dev/null 2>"$WORK/refuse.err"
+	rc=$?
+	after=$(state_snapshot)
+	check "exit code of: bindguard $*" "$want" "$rc"
+	check "state unchanged by: bindguard $*" "$before" "$after"
+	lines=$(grep -c . "$WORK/refuse.err")
+	if [ "$want" != 2 ] || ! grep -q "^Try " "$WORK/refuse.err"; then
+		check "stderr lines of: bindguard $*" 1 "$lines"
+		grep -q "^bindguard: " "$WORK/refuse.err" || check "error prefix of: bindguard $*" "bindguard: ..." "$(head -1 "$WORK/refuse.err")"
+	fi
+}
+
+test_bad_input_changes_nothing() {
+	local cg
+	cg=$(mkcg input)
+	"$BG" loopback-only --cgroup "$cg" --allow 10.0.0.1 >/dev/null || { why="apply failed"; return; }
+	refuse 2 loopback-only --cgroup "$cg" --allow 10.1.2.3/8
+	refuse 2 loopback-only --cgroup "$cg" --allow 1.2.3.4/33
+	refuse 2 loopback-only --cgroup "$cg" --allow 1.2.3.4:70000
+	refuse 2 loopback-only --cgroup "$cg" --allow 300.1.1.1
+	refuse 2 loopback-only --cgroup "$cg" --allow '[::1'
+	refuse 2 loopback-only --cgroup "$cg" --allow 1.2.3.4:90-80
+	refuse 2 loopback-only --cgroup "$cg" --allow ''
+	refuse 2 loopback-only --cgroup "$cg" --mode block
+	refuse 2 loopback-only --cgroup "$cg" --proto sctp
+	refuse 2 loopback-only --cgroup "$cg" --udp-autobind maybe
+	refuse 2 loopback-only --cgroup "$cg" --raw sometimes
+	refuse 2 loopback-only
+	refuse 2 loopback-only --cgroup "/$TOP/does-not-exist"
+	refuse 2 loopback-only --cgroup "$cg/cgroup.procs"
+	refuse 2 loopback-only --cgroup /../../etc
+	refuse 2 loopback-only --cgroup "$cg" --pid 1
+	refuse 2 loopback-only --pid 999999999
+	refuse 2 loopback-only --pid abc
+	refuse 2 loopback-only --cgroup "$cg" extra-argument
+	refuse 2 loopback-only --cgroup "$cg" --bogus
+	refuse 2 loopback-onl --cgroup "$cg"
+	refuse 2 detach
+	refuse 2 detach --cgroup "$cg" --all
+	refuse 2 events --cgroup "/$TOP/nope"
+	# The root cgroup is the whole host: refused without --host-wide.
+	refuse 2 loopback-only --cgroup /
+	refuse 2 deny-wildcard --cgroup "$CG2"
+	check "policy kept" "['10.0.0.1']" "$(policy_field "$cg" "p['allow']")"
+	grep -q "host-wide" "$WORK/refuse.err" || why="${why:-root refusal does not name --host-wide}"
+}
+
+test_help_and_version() {
+	local c
+	for c in loopback-only deny-wildcard detach status events check; do
+		"$BG" $c --help | grep -q EXAMPLES || why="${why:-$c --help has no EXAMPLES}"
+	done
+	"$BG" --version | grep -q '^bindguard ' || why="${why:-no version}"
+	"$BG" >/dev/null 2>&1
+	check "no command" 2 "$?"
+}
+
+test_check_reports_coverage() {
+	local j
+	j=$("$BG" check --json) || { why="check failed"; return; }
+	check "bind" enforced "$(echo "$j" | jq_py "[c['status'] for c in d['checks'] if c['name'] == 'bind'][0]")"
+	local lsm
+	lsm=$(echo "$j" | jq_py "[c['status'] for c in d['checks'] if c['name'] == 'bpf-lsm'][0]")
+	check "listen backend (bpf-lsm $lsm)" "$([ "$lsm" = ok ] && echo enforced || echo confined)" \
+		"$(echo "$j" | jq_py "[c['status'] for c in d['checks'] if c['name'] == 'listen-autobind'][0]")"
+	check "setsockopt guard" enforced "$(echo "$j" | jq_py "[c['status'] for c in d['checks'] if c['name'] == 'setsockopt-guard'][0]")"
+	check "created outside" not-covered "$(echo "$j" | jq_py "[c['status'] for c in d['checks'] if c['name'] == 'created-outside'][0]")"
+}

@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# State: persistence, atomic re-apply, detach, removed cgroups, concurrency,
+# other programs on the same cgroup, --pid.
+
+test_persistence_after_cli_exits() {
+	local cg
+	cg=$(mkcg persist)
+	"$BG" loopback-only --cgroup "$cg" >/dev/null || { why="apply failed"; return; }
+	# The CLI has exited; the pinned links keep enforcing.
+	check "links pinned" 7 "$(links_of "$cg")"
+	expect_bind "$cg" EPERM bind 0.0.0.0 0
+	check "bpftool sees the programs" 7 "$(bpftool cgroup show "$CG2$cg" | grep -c bg_)"
+}
+
+test_atomic_reapply_under_bind_loop() {
+	local cg out i
+	cg=$(mkcg atomic)
+	"$BG" loopback-only --cgroup "$cg" --allow 10.0.0.1 >/dev/null || { why="apply failed"; return; }
+	out="$WORK/atomic.out"
+	bg_probe "$out" "$cg" loop 0.0.0.0 0 6
+	local pid=$BGPID
+	# Every policy below denies 0.0.0.0:0; none may let it through mid-change.
+	for i in $(seq 30); do
+		"$BG" loopback-only --cgroup "$cg" --allow "10.0.0.$((i % 5 + 2))" >/dev/null
+		"$BG" deny-wildcard --cgroup "$cg" --allow "10.9.0.0/16:$((1000 + i))" >/dev/null
+		"$BG" loopback-only --cgroup "$cg" --proto tcp >/dev/null
+	done
+	wait "$pid"
+	local res
+	res=$(cat "$out")
+	check "binds that got through during 90 re-applies ($res)" 0 \
+		"$(sed -n 's/.*ok=\([0-9]*\).*/\1/p' "$out")"
+	[ "$(sed -n 's/.*denied=\([0-9]*\).*/\1/p' "$out")" -gt 100 ] ||
+		why="${why:-the bind loop made too few attempts: $res}"
+	check "rule entries of old policies removed" 1 "$(policy_field "$cg" "len(p['allow']) + 1")"
+}
+
+test_detach_leaves_nothing() {
+	local cg id
+	cg=$(mkcg detach)
+	id=$(cgid "$cg")
+	"$BG" loopback-only --cgroup "$cg" --allow 10.0.0.1 >/dev/null || { why="apply failed"; return; }
+	"$BG" detach --cgroup "$cg" >/dev/null || { why="detach failed"; return; }
+	check "link pins" 0 "$(links_of "$cg")"
+	check "attached programs" 0 "$(bpftool cgroup show "$CG2$cg" | grep -c bg_)"
+	check "listed in status" 0 "$("$BG" --json status | jq_py "sum(p['cgroup_id'] == $id for p in d['policies'])")"
+	expect_bind "$cg" ok bind 0.0.0.0 0
+	# Detaching again is a clear error.
+	"$BG" detach --cgroup "$cg" >/dev/null 2>"$WORK/detach.err"
+	check "second detach exit code" 1 "$?"
+	grep -q "no bindguard policy" "$WORK/detach.err" || why="${why:-no clear message on second detach}"
+}
+
+test_removed_cgroup_leaves_no_state() {
+	local cg id
+	cg=$(mkcg removed)
+	id=$(cgid "$cg")
+	"$BG" loopback-only --cgroup "$cg" >/dev/null || { why="apply failed"; return; }
+	rmdir "$CG2$cg" || { why="rmdir failed"; return; }
+	"$BG" status >/dev/null
+	check "link pins of the removed cgroup" 0 "$(ls $PIN/links | grep -c "^$id-")"
+	check "listed in status" 0 "$("$BG" --json status | jq_py "sum(p['cgroup_id'] == $id for p in d['policies'])")"
+}
+
+test_concurrent_commands() {
+	local i cgs=() pids=()
+	for i in $(seq 8); do cgs+=("$(mkcg "conc$i")"); done
+	for i in $(seq 8); do
+		"$BG" loopback-only --cgroup "${cgs[$((i - 1))]}" >/dev/null &
+		pids+=($!)
+		"$BG" deny-wildcard --cgroup "${cgs[0]}" --allow "10.0.0.$i" >/dev/null &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || why="${why:-a concurrent command failed}"; done
+	for i in $(seq 8); do
+		check "links of conc$i" 7 "$(links_of "${cgs[$((i - 1))]}")"
+		check "programs on conc$i" 7 "$(bpftool cgroup show "$CG2${cgs[$((i - 1))]}" | grep -c bg_)"
+	done
+	check "conc1 holds one whole policy" ok "$(policy_field "${cgs[0]}" \
+		"'ok' if (p['policy'], len(p['allow'])) in (('loopback-only', 0), ('deny-wildcard', 1)) else p")"
+	for i in $(seq 100); do
+		"$BG" loopback-only --cgroup "${cgs[1]}" --allow "10.0.$((i / 200)).$((i % 200 + 1))" >/dev/null ||
+			why="${why:-apply $i of 100 failed}"
+	done
+	check "after 100 re-applies" "['10.0.0.101']" "$(policy_field "${cgs[1]}" "p['allow']")"
+	local want got
+	want=$("$BG" --json status | jq_py "sum(len(p['allow']) for p in d['policies'])")
+	got=$(bpftool map dump pinned $PIN/bg_rule_src -j | python3 -c "import json, sys; print(len(json.load(sys.stdin)))")
+	check "stored exceptions match the policies (no leftovers)" "$want" "$got"
+}
+
+test_other_programs_keep_working_and_exclusive_is_refused() {
+	local cg ex
+	cg=$(mkcg multi)
+	"$BG" loopback-only --cgroup "$cg" >/dev/null || { why="apply failed"; return; }
+	# Another multi-attach program on the same cgroup (bindguard's own bind4,
+	# attached a second time by bpftool) runs alongside.
+	bpftool cgroup attach "$CG2$cg" bind4 pinned $PIN/bind4 multi || { why="bpftool attach failed"; return; }
+	check "programs on the cgroup" 8 "$(bpftool cgroup show "$CG2$cg" | grep -c bg_)"
+	expect_bind "$cg" ok bind 127.0.0.1 0
+	bpftool cgroup detach "$CG2$cg" bind4 pinned $PIN/bind4 multi
+	# A legacy exclusive attachment makes bindguard fail clearly, changing nothing.
+	ex=$(mkcg exclusive)
+	bpftool cgroup attach "$CG2$ex" bind6 pinned $PIN/bind6 || { why="bpftool attach failed"; return; }
+	"$BG" loopback-only --cgroup "$ex" >/dev/null 2>"$WORK/excl.err"
+	check "exit code with an exclusive program" 1 "$?"
+	grep -q "non-multi" "$WORK/excl.err" || why="${why:-unclear error: $(cat "$WORK/excl.err")}"
+	check "nothing left applied" 0 "$(links_of "$ex")"
+	check "not listed" None "$(policy_field "$ex" p)"
+	bpftool cgroup detach "$CG2$ex" bind6 pinned $PIN/bind6
+}
+
+test_pid_target() {
+	local cg out pid
+	cg=$(mkcg bypid)
+	out="$WORK/pid.out"
+	bg_probe "$out" "$cg" serve 127.0.0.1 0
+	pid=$BGPID
+	wait_for "$out" listening || { why="helper did not start"; return; }
+	"$BG" loopback-only --pid "$pid" >/dev/null || { why="apply by pid failed"; return; }
+	check "policy on the pid's cgroup" loopback-only "$(policy_field "$cg" "p['policy']")"
+	stop_pid "$pid"
+}

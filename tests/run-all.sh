@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# `make test`: the unit tests, then the integration tests (root), then one closing
+# line that sums both: "N passed, N failed, N skipped".
+set -u
+unit=$1 bindguard=$2 bgprobe=$3
+here=$(cd "$(dirname "$0")" && pwd)
+P=0 F=0 S=0 status=0
+
+# add_counts FILE: add the suite's closing line to the totals.
+add_counts() {
+	local line
+	line=$(grep -E '^[a-z]+: [0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "run-all: $2 printed no closing line" >&2
+		F=$((F + 1))
+		status=1
+		return
+	fi
+	P=$((P + $(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")))
+	F=$((F + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")))
+	if [[ $line == *skipped* ]]; then
+		S=$((S + $(sed -E 's/.* ([0-9]+) skipped.*/\1/' <<<"$line")))
+	fi
+}
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+"$unit" | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+add_counts "$log" "unit tests"
+
+if [ "$(id -u)" -eq 0 ]; then
+	BINDGUARD=$bindguard BGPROBE=$bgprobe "$here/integration/run.sh" | tee "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+	add_counts "$log" "integration tests"
+else
+	echo "SKIP integration: not root (run sudo make test)"
+	S=$((S + 1))
+fi
+
+echo "$P passed, $F failed, $S skipped"
+[ "$F" -eq 0 ] && exit $status
+exit 1
