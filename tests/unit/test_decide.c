@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The decision logic the BPF programs run (include/bg_decide.h), word for word. */
+#include "addr.h"
+#include "bg_decide.h"
+#include "unit.h"
+
+static int class_of(const char *text)
+{
+	__u8 a[16];
+	__u32 w[4];
+
+	if (bg_addr_parse4(text, a) && bg_addr_parse6(text, a))
+		return -1;
+	bg_addr_words(a, w);
+	return bg_addr_class(w);
+}
+
+TEST(address_classes)
+{
+	CHECK(class_of("0.0.0.0") == BG_ADDR_WILDCARD);
+	CHECK(class_of("::") == BG_ADDR_WILDCARD);
+	CHECK(class_of("::ffff:0.0.0.0") == BG_ADDR_WILDCARD);
+	CHECK(class_of("127.0.0.1") == BG_ADDR_LOOPBACK);
+	CHECK(class_of("127.0.0.0") == BG_ADDR_LOOPBACK);
+	CHECK(class_of("127.255.255.254") == BG_ADDR_LOOPBACK);
+	CHECK(class_of("::1") == BG_ADDR_LOOPBACK);
+	CHECK(class_of("::ffff:127.0.0.1") == BG_ADDR_LOOPBACK);
+	CHECK(class_of("::ffff:127.9.8.7") == BG_ADDR_LOOPBACK);
+	/* Not loopback, not wildcard. */
+	CHECK(class_of("::127.0.0.1") == BG_ADDR_OTHER); /* IPv4-compatible, deprecated */
+	CHECK(class_of("128.0.0.1") == BG_ADDR_OTHER);
+	CHECK(class_of("126.255.255.255") == BG_ADDR_OTHER);
+	CHECK(class_of("10.1.2.3") == BG_ADDR_OTHER);
+	CHECK(class_of("::ffff:128.0.0.1") == BG_ADDR_OTHER);
+	CHECK(class_of("::ffff:10.1.2.3") == BG_ADDR_OTHER);
+	CHECK(class_of("fe80::1") == BG_ADDR_OTHER);
+	CHECK(class_of("::2") == BG_ADDR_OTHER);
+	CHECK(class_of("::fffe:0.0.0.0") == BG_ADDR_OTHER);
+	CHECK(class_of("1::") == BG_ADDR_OTHER);
+	CHECK(class_of("::1:0:0:0") == BG_ADDR_OTHER);
+	CHECK(class_of("255.255.255.255") == BG_ADDR_OTHER);
+}
+
+TEST(preset_reasons)
+{
+	CHECK(bg_preset_reason(BG_PRESET_LOOPBACK_ONLY, BG_ADDR_LOOPBACK) == BG_REASON_NONE);
+	CHECK(bg_preset_reason(BG_PRESET_LOOPBACK_ONLY, BG_ADDR_WILDCARD) == BG_REASON_WILDCARD);
+	CHECK(bg_preset_reason(BG_PRESET_LOOPBACK_ONLY, BG_ADDR_OTHER) == BG_REASON_NOT_LOOPBACK);
+	CHECK(bg_preset_reason(BG_PRESET_DENY_WILDCARD, BG_ADDR_LOOPBACK) == BG_REASON_NONE);
+	CHECK(bg_preset_reason(BG_PRESET_DENY_WILDCARD, BG_ADDR_OTHER) == BG_REASON_NONE);
+	CHECK(bg_preset_reason(BG_PRESET_DENY_WILDCARD, BG_ADDR_WILDCARD) == BG_REASON_WILDCARD);
+	/* An unknown preset (corrupt map value) refuses everything but loopback... */
+	CHECK(bg_preset_reason(BG_PRESET_NONE, BG_ADDR_OTHER) != BG_REASON_NONE);
+	CHECK(bg_preset_reason(99, BG_ADDR_OTHER) != BG_REASON_NONE);
+	/* ...and loopback too: fail closed. */
+	CHECK(bg_preset_reason(99, BG_ADDR_LOOPBACK) != BG_REASON_NONE);
+	CHECK(bg_preset_reason(99, BG_ADDR_WILDCARD) != BG_REASON_NONE);
+}
+
+TEST(proto_bits)
+{
+	CHECK(bg_proto_bit(BG_SOCK_STREAM) == BG_PROTO_TCP);
+	CHECK(bg_proto_bit(BG_SOCK_DGRAM) == BG_PROTO_UDP);
+	CHECK(bg_proto_bit(3) == BG_PROTO_OTHER);
+	CHECK(bg_proto_bit(5) == BG_PROTO_OTHER);
+	CHECK((BG_PROTO_ALL & BG_PROTO_OTHER) != 0);
+}
+
+TEST(port_ranges)
+{
+	struct bg_rule_val v = { .nranges = 2, .r = { { 80, 80 }, { 8000, 8099 } } };
+	struct bg_rule_val full = { .nranges = BG_MAX_PORT_RANGES };
+
+	CHECK(bg_ports_match(&v, 80));
+	CHECK(bg_ports_match(&v, 8000));
+	CHECK(bg_ports_match(&v, 8099));
+	CHECK(!bg_ports_match(&v, 81));
+	CHECK(!bg_ports_match(&v, 0));
+	CHECK(!bg_ports_match(&v, 8100));
+	v.nranges = 0;
+	CHECK(!bg_ports_match(&v, 80));
+	for (int i = 0; i < BG_MAX_PORT_RANGES; i++)
+		full.r[i].lo = full.r[i].hi = (__u16)(1000 + i);
+	CHECK(bg_ports_match(&full, 1000 + BG_MAX_PORT_RANGES - 1));
+	/* A count past the array (corrupt value) must not read beyond it. */
+	full.nranges = 1000;
+	CHECK(!bg_ports_match(&full, 5));
+}
