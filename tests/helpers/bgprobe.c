@@ -3,9 +3,10 @@
  * bgprobe: makes sockets do things from inside a cgroup, for the tests.
  *
  *   bgprobe [--cgroup DIR] [--family 4|6|unspec] [--proto tcp|udp|mptcp|udplite]
- *           [--v6only 0|1] CMD ARGS
+ *           [--v6only 0|1] [--device IFNAME] CMD ARGS
  *
  *   --cgroup DIR  join DIR (a cgroup directory) before creating any socket
+ *   --device IF   SO_BINDTODEVICE IF on each socket before bind
  *   bind ADDR PORT          bind; prints "ok PORT" or the errno name (exit 1)
  *   serve ADDR PORT         bind (unless ADDR is "-"), listen, print "listening PORT",
  *                           then wait for SIGTERM or SIGINT
@@ -54,6 +55,7 @@ static int family = 0; /* 0: from the address */
 static int unspec;
 static int type = SOCK_STREAM, proto;
 static int v6only = -1;
+static const char *device;
 
 static const char *errname(int e)
 {
@@ -132,6 +134,11 @@ static int new_socket(int fam)
 		return -1;
 	if (fam == AF_INET6 && v6only >= 0)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+	if (device &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, (socklen_t)strlen(device))) {
+		printf("device %s\n", errname(errno));
+		exit(1);
+	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
 	return fd;
 }
@@ -413,6 +420,8 @@ int main(int argc, char **argv)
 			}
 		} else if (!strcmp(o, "v6only")) {
 			v6only = atoi(v);
+		} else if (!strcmp(o, "device")) {
+			device = v;
 		} else {
 			return usage();
 		}
