@@ -292,6 +292,7 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 	struct bg_policy *p;
 	struct bg_stats *st;
 	struct bg_event e;
+	int lo = BG_LOOPBACK_IFINDEX;
 	__u8 *seen;
 	__u32 w[4], v4;
 	__u16 port;
@@ -325,7 +326,7 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 		e.verdict = BG_VERDICT_AUDIT;
 	seen = bpf_sk_storage_get(&bg_udp_seen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (seen && *seen)
-		return e.verdict == BG_VERDICT_AUDIT;
+		return e.verdict == BG_VERDICT_AUDIT; /* reported already */
 	if (seen)
 		*seen = 1;
 	st = policy_stats(p);
@@ -338,7 +339,13 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 	e.type = sk->type;
 	e.reason = BG_REASON_WILDCARD;
 	report(st, &e);
-	return e.verdict == BG_VERDICT_AUDIT;
+	if (e.verdict == BG_VERDICT_AUDIT)
+		return 1;
+	/* The kernel bound the socket to the wildcard before this hook ran:
+	 * refusing the send alone would leave it receiving from every
+	 * interface, so tie it to lo as well. */
+	bpf_setsockopt(ctx, BG_SOL_SOCKET, BG_SO_BINDTOIFINDEX, &lo, sizeof(lo));
+	return 0;
 }
 
 SEC("cgroup/sendmsg4")

@@ -22,7 +22,7 @@
 
 /* Bumped whenever a map or struct below changes shape. Pinned state carries it
  * in the config map; a loader refuses state with another version. */
-#define BG_ABI_VERSION 1
+#define BG_ABI_VERSION 2
 
 /* Pins: <bpffs>/bindguard/<name>. Links: <bpffs>/bindguard/links/<cgid>-<hook>
  * (bpffs refuses dots in names). */
@@ -112,6 +112,7 @@ struct bg_config {
 	__u32 abi;
 	__u32 next_ruleset; /* userspace only: the next ruleset id to hand out */
 	__u64 gen;
+	__u64 build; /* userspace only: hash of the BPF object the pinned programs came from */
 };
 
 /* Map "policies": key __u64 cgroup id (kernfs id) of the policed cgroup. A

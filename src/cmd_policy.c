@@ -309,17 +309,19 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 	r = bg_require_privileges("detach");
 	if (r)
 		return r;
-	r = bg_state_open(&st, BG_STATE_LOCK);
-	if (r == -ENOENT) {
+	if (all) {
+		r = bg_state_destroy();
+	} else {
+		r = bg_state_open(&st, BG_STATE_LOCK);
+		if (r == -ENOENT) {
+			bg_state_close(&st);
+			bg_err("detach %s: no bindguard policy on this cgroup", cg.path);
+			return BG_EXIT_FAIL;
+		}
+		if (r == 0)
+			r = bg_state_detach(&st, cg.id, cg.path);
 		bg_state_close(&st);
-		if (all)
-			return BG_EXIT_OK;
-		bg_err("detach %s: no bindguard policy on this cgroup", cg.path);
-		return BG_EXIT_FAIL;
 	}
-	if (r == 0)
-		r = all ? bg_state_destroy(&st) : bg_state_detach(&st, cg.id, cg.path);
-	bg_state_close(&st);
 	if (r == 0 && all && bg_state_open(&st, 0) != -ENOENT) {
 		bg_state_close(&st);
 		bg_err("detach --all: state is still pinned in %s/%s", BG_BPFFS, BG_PIN_DIR);

@@ -124,6 +124,19 @@ static int probe_kernel(void)
 	return 0;
 }
 
+/* Identity of the BPF object built into this binary (FNV-1a of its bytes):
+ * pinned programs from another build are replaced on the next change. */
+static __u64 object_build(void)
+{
+	size_t n;
+	const unsigned char *p = bindguard_bpf__elf_bytes(&n);
+	__u64 h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
 static int read_cfg_fd(int fd, struct bg_config *cfg)
 {
 	__u32 zero = 0;
@@ -334,12 +347,15 @@ static int load_and_pin(struct bg_state *s, bool repair)
 			goto out;
 		}
 	}
-	if (read_cfg_fd(bpf_map__fd(skel->maps.bg_cfg), &cfg) == 0 && cfg.abi == 0) {
+	if (read_cfg_fd(bpf_map__fd(skel->maps.bg_cfg), &cfg) == 0) {
 		__u32 zero = 0;
 
-		cfg.abi = BG_ABI_VERSION;
-		cfg.next_ruleset = 1;
-		cfg.gen = 1;
+		if (cfg.abi == 0) {
+			cfg.abi = BG_ABI_VERSION;
+			cfg.next_ruleset = 1;
+			cfg.gen = 1;
+		}
+		cfg.build = object_build();
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.bg_cfg), &zero, &cfg, BPF_ANY)) {
 			bg_err("initialise config map: %s", strerror(errno));
 			goto out;
@@ -364,7 +380,7 @@ out:
 int bg_state_open(struct bg_state *s, int flags)
 {
 	char missing[256];
-	struct bg_config cfg;
+	struct bg_config cfg = {};
 	bool complete;
 	int r, found;
 
@@ -398,14 +414,23 @@ int bg_state_open(struct bg_state *s, int flags)
 			return BG_EXIT_FAIL;
 		}
 		if (cfg.abi != BG_ABI_VERSION) {
-			bg_err("state in %s has ABI %u, this bindguard speaks %u: detach it with the "
-			       "bindguard that made it",
+			bg_err("state in %s has ABI %u, this bindguard speaks %u: remove it with "
+			       "`bindguard detach --all` and apply the policies again",
 			       s->dir, cfg.abi, BG_ABI_VERSION);
 			return BG_EXIT_FAIL;
 		}
 	}
-	if (complete)
+	if (complete && cfg.build == object_build())
 		return 0;
+	if (complete && !(flags & BG_STATE_CREATE)) {
+		bg_dbg("pinned programs come from another bindguard build");
+		return 0;
+	}
+	if (complete) {
+		/* Upgrade: new programs, then every link re-pointed in place. */
+		bg_dbg("replacing pinned programs from another bindguard build");
+		return load_and_pin(s, true);
+	}
 	if (!(flags & BG_STATE_CREATE)) {
 		bg_err("pinned state in %s is incomplete (missing: %s); a policy command repairs "
 		       "it, `bindguard detach --all` clears it",
@@ -894,22 +919,22 @@ int bg_state_detach(struct bg_state *s, __u64 cgid, const char *shown)
 	return 0;
 }
 
-int bg_state_destroy(struct bg_state *s)
+/* Remove every file below dir and dir itself; the first error is printed. */
+static int remove_tree(const char *dir)
 {
-	char dir[PATH_MAX], path[PATH_MAX * 2];
+	char path[PATH_MAX * 2];
 	struct dirent *de;
 	int r = 0;
-	DIR *d;
+	DIR *d = opendir(dir);
 
-	/* Links first: once they are gone nothing runs the programs. */
-	snprintf(dir, sizeof(dir), "%s/%s", s->dir, BG_LINK_DIR);
-	d = opendir(dir);
 	if (d) {
 		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			if (unlink(path)) {
+			if (de->d_type == DT_DIR) {
+				r |= remove_tree(path);
+			} else if (unlink(path)) {
 				bg_err("remove %s: %s", path, strerror(errno));
 				r = BG_EXIT_FAIL;
 			}
@@ -920,23 +945,28 @@ int bg_state_destroy(struct bg_state *s)
 		bg_err("remove %s: %s", dir, strerror(errno));
 		r = BG_EXIT_FAIL;
 	}
-	d = opendir(s->dir);
-	if (d) {
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", s->dir, de->d_name);
-			if (unlink(path)) {
-				bg_err("remove %s: %s", path, strerror(errno));
-				r = BG_EXIT_FAIL;
-			}
-		}
-		closedir(d);
-	}
-	if (rmdir(s->dir) && errno != ENOENT) {
-		bg_err("remove %s: %s", s->dir, strerror(errno));
-		r = BG_EXIT_FAIL;
-	}
+	return r;
+}
+
+int bg_state_destroy(void)
+{
+	struct bg_state s = { .lock_fd = -1 };
+	char links[PATH_MAX];
+	int r;
+
+	/* No map is read: this works on state of any bindguard version. */
+	snprintf(s.dir, sizeof(s.dir), "%s/%s", BG_BPFFS, BG_PIN_DIR);
+	if (!is_bpffs(BG_BPFFS))
+		return 0;
+	r = take_lock(&s);
+	if (r)
+		return r;
+	/* Links first: once they are gone nothing runs the programs. */
+	snprintf(links, sizeof(links), "%s/%s", s.dir, BG_LINK_DIR);
+	r = remove_tree(links);
+	if (!r)
+		r = remove_tree(s.dir);
+	close(s.lock_fd);
 	return r;
 }
 

@@ -62,8 +62,9 @@ int bg_state_apply(struct bg_state *s, const struct bg_cgroup *cg,
  * message if the cgroup has no policy. */
 int bg_state_detach(struct bg_state *s, __u64 cgid, const char *shown);
 
-/* Remove everything bindguard holds in the kernel and in bpffs. */
-int bg_state_destroy(struct bg_state *s);
+/* Remove everything bindguard holds in the kernel and in bpffs, whatever
+ * version made it. Takes the lock itself. Exit code. */
+int bg_state_destroy(void);
 
 /* Sum of the per-CPU counters of a stats slot. */
 int bg_state_stats(const struct bg_state *s, __u32 slot, struct bg_stats *out);

@@ -283,8 +283,18 @@ static int do_sendto(const char *addr, int port)
 	char text[INET6_ADDRSTRLEN];
 	int fd = socket(fam, SOCK_DGRAM, 0);
 
-	if (fd < 0 || sendto(fd, "x", 1, 0, (struct sockaddr *)&sa, len) != 1)
+	if (fd < 0)
 		return fail();
+	if (sendto(fd, "x", 1, 0, (struct sockaddr *)&sa, len) != 1) {
+		char dev[IFNAMSIZ] = "";
+		socklen_t dlen = sizeof(dev);
+		int e = errno;
+
+		/* Report the device the socket is tied to, if any. */
+		getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &dlen);
+		printf("%s%s%s\n", errname(e), dev[0] ? " dev=" : "", dev);
+		return 1;
+	}
 	getsockname(fd, (struct sockaddr *)&local, &llen);
 	inet_ntop(local.ss_family,
 		  local.ss_family == AF_INET ? (void *)&((struct sockaddr_in *)&local)->sin_addr :

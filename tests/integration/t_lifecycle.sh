@@ -121,3 +121,29 @@ test_pid_target() {
 	check "policy on the pid's cgroup" loopback-only "$(policy_field "$cg" "p['policy']")"
 	stop_pid "$pid"
 }
+
+test_upgrade_replaces_programs_in_place() {
+	local cg other out before after value
+	cg=$(mkcg upgrade)
+	other=$(mkcg upgrade-other)
+	"$BG" loopback-only --cgroup "$cg" >/dev/null || { why="apply failed"; return; }
+	before=$(bpftool link show pinned "$PIN/links/$(cgid "$cg")-bind4" -j | jq_py "d['prog_id']")
+	# Pretend the pinned programs came from another build.
+	value=$(bpftool map lookup pinned $PIN/bg_cfg key 0 0 0 0 -j |
+		jq_py "' '.join(d['value'][:16] + ['0x00'] * 8)")
+	# shellcheck disable=SC2086
+	bpftool map update pinned $PIN/bg_cfg key 0 0 0 0 value $value || { why="map update failed"; return; }
+	out="$WORK/upgrade.out"
+	bg_probe "$out" "$cg" loop 0.0.0.0 0 2
+	local pid=$BGPID
+	sleep 0.5
+	# The next change loads this build's programs and re-points every link.
+	"$BG" loopback-only --cgroup "$other" >/dev/null || { why="apply after upgrade failed"; return; }
+	wait "$pid"
+	after=$(bpftool link show pinned "$PIN/links/$(cgid "$cg")-bind4" -j | jq_py "d['prog_id']")
+	[ "$before" != "$after" ] || why="link still runs program $before"
+	check "program pin matches the link" "$after" \
+		"$(bpftool prog show pinned $PIN/bind4 -j | jq_py "d['id']")"
+	check "binds through during the upgrade ($(cat "$out"))" 0 "$(sed -n 's/.*ok=\([0-9]*\).*/\1/p' "$out")"
+	check "build recorded" 1 "$(bpftool map lookup pinned $PIN/bg_cfg key 0 0 0 0 -j | jq_py "int(d['formatted']['value']['build'] != 0)")"
+}
