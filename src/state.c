@@ -604,6 +604,26 @@ static void gc_rulesets(const struct bg_state *s, const struct bg_policy *pols, 
 	}
 }
 
+/* Drop cached resolutions that name cgid, as socket cgroup or as policy.
+ * The generation bump already makes them stale; this leaves no trace. */
+static void purge_resolve_cache(const struct bg_state *s, __u64 cgid)
+{
+	__u64 key, next, *prev = NULL;
+	struct bg_resolved r;
+
+	while (!bpf_map_get_next_key(s->resolve_fd, prev, &next)) {
+		key = next;
+		if (!bpf_map_lookup_elem(s->resolve_fd, &key, &r) &&
+		    (key == cgid || r.policy_cgid == cgid)) {
+			/* Deleting the current key restarts the walk safely. */
+			bpf_map_delete_elem(s->resolve_fd, &key);
+			prev = NULL;
+			continue;
+		}
+		prev = &key;
+	}
+}
+
 static int attach_one(struct bg_state *s, __u64 cgid, int hook)
 {
 	char path[PATH_MAX], cgpath[PATH_MAX];
@@ -755,6 +775,7 @@ int bg_state_gc(struct bg_state *s)
 		bg_dbg("cgroup id %" PRIu64 " is gone: dropping its policy", (uint64_t)ids[i]);
 		unpin_links(s, ids[i]);
 		bpf_map_delete_elem(s->policies_fd, &ids[i]);
+		purge_resolve_cache(s, ids[i]);
 		changed = true;
 	}
 	gc_rulesets(s, pols, live);
@@ -916,6 +937,7 @@ int bg_state_detach(struct bg_state *s, __u64 cgid, const char *shown)
 		bg_err("detach %s: update config map: %s", shown, strerror(errno));
 		return BG_EXIT_FAIL;
 	}
+	purge_resolve_cache(s, cgid);
 	return 0;
 }
 

@@ -80,3 +80,34 @@ test_check_reports_coverage() {
 	check "setsockopt guard" enforced "$(echo "$j" | jq_py "[c['status'] for c in d['checks'] if c['name'] == 'setsockopt-guard'][0]")"
 	check "created outside" not-covered "$(echo "$j" | jq_py "[c['status'] for c in d['checks'] if c['name'] == 'created-outside'][0]")"
 }
+
+test_environment_errors() {
+	local out rc
+	# Not root: one line naming what is missing, exit 1, nothing touched.
+	if command -v setpriv >/dev/null; then
+		out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$BG" status 2>&1)
+		rc=$?
+		check "unprivileged status exit code" 1 "$rc"
+		[[ $out == "bindguard: status: needs root"* ]] || why="${why:-unprivileged message: $out}"
+	fi
+	# No cgroup v2 (in a private mount namespace): exit 3.
+	out=$(unshare -m sh -c 'umount -l "$1" && "$2" status' sh "$CG2" "$BG" 2>&1)
+	rc=$?
+	check "status without cgroup v2: exit code" 3 "$rc"
+	[[ $out == *"no cgroup v2 mount"* ]] || why="${why:-no-cgroup2 message: $out}"
+	# No BTF (hidden in a private mount namespace): exit 3.
+	out=$(unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && "$1" check' sh "$BG" 2>&1)
+	rc=$?
+	check "check without BTF: exit code" 3 "$rc"
+	[[ $out == *"kernel has no BTF"* ]] || why="${why:-no-BTF message: $out}"
+}
+
+test_make_install_honours_prefix_and_destdir() {
+	local root dest
+	root=$(cd "$(dirname "$BG")" && pwd)
+	[ -f "$root/Makefile" ] || { skip_test "no source tree next to $BG"; return; }
+	dest="$WORK/destdir"
+	make -s -C "$root" install DESTDIR="$dest" PREFIX=/opt/bg >/dev/null 2>&1 || { why="make install failed"; return; }
+	[ -x "$dest/opt/bg/sbin/bindguard" ] || why="binary not in DESTDIR/PREFIX/sbin"
+	[ -f "$dest/opt/bg/share/man/man8/bindguard.8" ] || why="${why:-man page not installed}"
+}

@@ -40,10 +40,17 @@ test_detach_leaves_nothing() {
 	cg=$(mkcg detach)
 	id=$(cgid "$cg")
 	"$BG" loopback-only --cgroup "$cg" --allow 10.0.0.1 >/dev/null || { why="apply failed"; return; }
+	# A bind from a child cgroup leaves a cached resolution to purge.
+	mkcg detach/child >/dev/null
+	expect_bind "$cg/child" EPERM bind 0.0.0.0 0
 	"$BG" detach --cgroup "$cg" >/dev/null || { why="detach failed"; return; }
 	check "link pins" 0 "$(links_of "$cg")"
 	check "attached programs" 0 "$(bpftool cgroup show "$CG2$cg" | grep -c bg_)"
 	check "listed in status" 0 "$("$BG" --json status | jq_py "sum(p['cgroup_id'] == $id for p in d['policies'])")"
+	check "policy map entries" 0 "$(bpftool map dump pinned $PIN/bg_policies -j |
+		jq_py "sum(e['formatted']['key'] == $id for e in d)")"
+	check "resolve cache entries" 0 "$(bpftool map dump pinned $PIN/bg_resolve -j |
+		jq_py "sum($id in (e['formatted']['key'], e['formatted']['value']['policy_cgid']) for e in d)")"
 	expect_bind "$cg" ok bind 0.0.0.0 0
 	# Detaching again is a clear error.
 	"$BG" detach --cgroup "$cg" >/dev/null 2>"$WORK/detach.err"
