@@ -44,13 +44,47 @@ static __always_inline void event_init(struct bg_event *e, __u64 cgid, __u64 pcg
 }
 
 /*
+ * Rewrite mode: a wildcard bind goes to loopback instead of failing.
+ * 0.0.0.0 and ::ffff:0.0.0.0 become 127.0.0.1; an IPv6-only :: becomes ::1.
+ * A dual-stack :: cannot be both 127.0.0.1 and ::1, so it keeps its address
+ * and is tied to the loopback device: IPv4 and IPv6 loopback clients both
+ * reach it, nothing else does. Returns 0 if the rewrite could not be done
+ * (AF_UNSPEC, a failed setsockopt): the bind is then denied.
+ */
+static __always_inline int rewrite_to_loopback(struct bpf_sock_addr *ctx, struct sock *sk,
+					       const __u32 w[4], const int v6)
+{
+	int lo = BG_LOOPBACK_IFINDEX;
+
+	/* v6 is a constant per entry point: each program holds only the
+	 * context writes of its own family (the verifier refuses a write
+	 * through a pointer that depends on a branch). */
+	if (!v6) {
+		/* AF_UNSPEC is accepted with INADDR_ANY only: cannot rewrite. */
+		if (ctx->user_family != BG_AF_INET)
+			return 0;
+		ctx->user_ip4 = BG_HTONL(0x7f000001);
+		return 1;
+	}
+	if (w[2] == BG_HTONL(0xffff)) {
+		ctx->user_ip6[3] = BG_HTONL(0x7f000001);
+		return 1;
+	}
+	if (BPF_CORE_READ_BITFIELD_PROBED(sk, __sk_common.skc_ipv6only)) {
+		ctx->user_ip6[3] = BG_HTONL(1);
+		return 1;
+	}
+	return !bpf_setsockopt(ctx, BG_SOL_SOCKET, BG_SO_BINDTOIFINDEX, &lo, sizeof(lo));
+}
+
+/*
  * bind(): allowed when no policy governs the socket, the policy does not
  * cover this socket type, the preset admits the address class, or an
  * exception covers address and port. Otherwise EPERM, or in audit mode
  * allowed and reported. The allow path reads two maps (policy, stats) and
  * never the exception trie.
  */
-static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[4])
+static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[4], const int v6)
 {
 	struct bpf_sock_addr_kern *kctx = bpf_cast_to_kern_ctx(ctx);
 	__u64 cgid, pcgid = 0;
@@ -80,8 +114,11 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	e.protocol = ctx->protocol;
 	e.type = ctx->type;
 	e.reason = reason;
+	if (p->mode == BG_MODE_REWRITE && reason == BG_REASON_WILDCARD &&
+	    rewrite_to_loopback(ctx, kctx->sk, w, v6))
+		e.verdict = BG_VERDICT_REWRITE;
 	report(st, &e);
-	return e.verdict == BG_VERDICT_AUDIT;
+	return e.verdict == BG_VERDICT_AUDIT || e.verdict == BG_VERDICT_REWRITE;
 }
 
 /* bind4 sees AF_INET sockets; the sockaddr may say AF_UNSPEC (the kernel
@@ -91,7 +128,7 @@ int bg_bind4(struct bpf_sock_addr *ctx)
 {
 	__u32 w[4] = { 0, 0, BG_HTONL(0xffff), ctx->user_ip4 };
 
-	return decide_bind(ctx, w);
+	return decide_bind(ctx, w, 0);
 }
 
 SEC("cgroup/bind6")
@@ -99,7 +136,7 @@ int bg_bind6(struct bpf_sock_addr *ctx)
 {
 	__u32 w[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
 
-	return decide_bind(ctx, w);
+	return decide_bind(ctx, w, 1);
 }
 
 /* Keep clang from sinking a context load into a branch (see below). */
@@ -181,6 +218,9 @@ int bg_sockops(struct bpf_sock_ops *skops)
 	if (skops->op != BPF_SOCK_OPS_TCP_LISTEN_CB)
 		return 1;
 	k = bpf_cast_to_kern_ctx(skops);
+	/* Already tied to lo (rewrite mode, or the process did it): nothing to do. */
+	if (BPF_CORE_READ(k->sk, __sk_common.skc_bound_dev_if) == BG_LOOPBACK_IFINDEX)
+		return 1;
 	p = resolve(sk_cgroup(k->sk), &cgid, &pcgid);
 	if (!p || !(p->proto_mask & BG_PROTO_TCP))
 		return 1;

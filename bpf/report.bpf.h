@@ -23,6 +23,8 @@ static __always_inline void report(struct bg_stats *st, struct bg_event *e)
 
 	if (e->verdict == BG_VERDICT_AUDIT)
 		__sync_fetch_and_add(&st->audited, 1);
+	else if (e->verdict == BG_VERDICT_REWRITE)
+		__sync_fetch_and_add(&st->rewritten, 1);
 	else
 		__sync_fetch_and_add(&st->denied, 1);
 	if (now - st->win_start > BG_FAIR_WINDOW_NS) {

@@ -22,7 +22,7 @@
 
 /* Bumped whenever a map or struct below changes shape. Pinned state carries it
  * in the config map; a loader refuses state with another version. */
-#define BG_ABI_VERSION 2
+#define BG_ABI_VERSION 3
 
 /* Pins: <bpffs>/bindguard/<name>. Links: <bpffs>/bindguard/links/<cgid>-<hook>
  * (bpffs refuses dots in names). */
@@ -55,6 +55,7 @@ enum bg_preset {
 enum bg_mode {
 	BG_MODE_ENFORCE = 0,
 	BG_MODE_AUDIT = 1,
+	BG_MODE_REWRITE = 2, /* wildcard binds go to loopback instead of failing */
 };
 
 /* Which sockets a policy applies to, by socket type: TCP and MPTCP are
@@ -79,6 +80,7 @@ enum bg_verdict {
 	BG_VERDICT_DENY = 1,
 	BG_VERDICT_AUDIT = 2,
 	BG_VERDICT_CONFINE = 3, /* listener tied to the loopback device */
+	BG_VERDICT_REWRITE = 4, /* wildcard bind moved to loopback */
 };
 
 /* Which hook produced an event. */
@@ -172,6 +174,7 @@ struct bg_stats {
 	__u64 allowed;
 	__u64 denied;
 	__u64 audited;
+	__u64 rewritten;
 	__u64 lost; /* events that could not be queued */
 	__u64 win_start;
 	__u64 win_count;

@@ -27,7 +27,8 @@ static void policy_usage(FILE *f, const char *cmd)
 		"  -a, --allow RULE    exception, repeatable: ADDR[/LEN][:PORT[-PORT]],\n"
 		"                      [V6ADDR[/LEN]][:PORT[-PORT]], or *:PORT\n"
 		"  -P, --proto P       tcp (stream sockets), udp (datagram sockets) or all (default)\n"
-		"  -m, --mode M        enforce (default: EPERM) or audit (allow and report)\n"
+		"  -m, --mode M        enforce (default: EPERM), audit (allow and report), or\n"
+		"                      rewrite (wildcard binds go to loopback, see below)\n"
 		"      --udp-autobind allow|audit|deny\n"
 		"                      unconnected UDP sendto() from an unbound socket autobinds\n"
 		"                      it to the wildcard: audit (default) reports it, deny\n"
@@ -39,6 +40,9 @@ static void policy_usage(FILE *f, const char *cmd)
 		"      --host-wide     allow the root cgroup as target (the whole host)\n"
 		"\n"
 		"Applying to a cgroup that already has a policy replaces it atomically.\n"
+		"Rewrite mode: 0.0.0.0 becomes 127.0.0.1, an IPv6-only :: becomes ::1, and a\n"
+		"dual-stack :: stays but is tied to lo (IPv4 and IPv6 loopback clients both work).\n"
+		"Other refused addresses are denied as in enforce mode.\n"
 		"\n"
 		"EXAMPLES\n"
 		"  bindguard %s --cgroup /dev\n"
@@ -148,7 +152,7 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 			break;
 		case 'm':
 			if (bg_mode_parse(optarg, &spec.mode)) {
-				bg_err("%s: --mode %s: expected enforce or audit", cmd, optarg);
+				bg_err("%s: --mode %s: expected enforce, audit or rewrite", cmd, optarg);
 				return BG_EXIT_USAGE;
 			}
 			break;

@@ -118,6 +118,7 @@ static void print_json(const struct row *rows, int n, __u64 lost_total, const ch
 		bg_json_ku64(&j, "allowed", r->stats.allowed);
 		bg_json_ku64(&j, "denied", r->stats.denied);
 		bg_json_ku64(&j, "audited", r->stats.audited);
+		bg_json_ku64(&j, "rewritten", r->stats.rewritten);
 		bg_json_ku64(&j, "lost", r->stats.lost);
 		bg_json_obj_end(&j);
 		bg_json_obj_end(&j);

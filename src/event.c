@@ -16,7 +16,7 @@ int bg_event_decode(const void *data, size_t len, struct bg_event *e)
 	if (len < sizeof(*e))
 		return -1;
 	memcpy(e, data, sizeof(*e));
-	if (e->verdict > BG_VERDICT_CONFINE || e->reason > BG_REASON_DEVICE ||
+	if (e->verdict > BG_VERDICT_REWRITE || e->reason > BG_REASON_DEVICE ||
 	    e->preset > BG_PRESET_DENY_WILDCARD || e->kind > BG_EV_SETSOCKOPT ||
 	    (e->family != BG_AF_INET && e->family != BG_AF_INET6))
 		return -1;

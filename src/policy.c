@@ -225,6 +225,8 @@ int bg_mode_parse(const char *s, __u8 *mode)
 		*mode = BG_MODE_ENFORCE;
 	else if (!strcmp(s, "audit"))
 		*mode = BG_MODE_AUDIT;
+	else if (!strcmp(s, "rewrite"))
+		*mode = BG_MODE_REWRITE;
 	else
 		return -1;
 	return 0;
@@ -246,7 +248,10 @@ const char *bg_proto_name(__u8 mask)
 
 const char *bg_mode_name(__u8 mode)
 {
-	return mode == BG_MODE_ENFORCE ? "enforce" : mode == BG_MODE_AUDIT ? "audit" : "unknown";
+	return mode == BG_MODE_ENFORCE ? "enforce" :
+	       mode == BG_MODE_AUDIT   ? "audit" :
+	       mode == BG_MODE_REWRITE ? "rewrite" :
+					 "unknown";
 }
 
 const char *bg_preset_name(__u8 preset)
@@ -281,6 +286,8 @@ const char *bg_verdict_name(__u8 verdict)
 		return "audit";
 	case BG_VERDICT_CONFINE:
 		return "confine";
+	case BG_VERDICT_REWRITE:
+		return "rewrite";
 	default:
 		return "allow";
 	}

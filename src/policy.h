@@ -40,12 +40,12 @@ void bg_rule_format(const struct bg_rule_src *r, char *buf, size_t len);
 int bg_spec_add_rule(struct bg_policy_spec *spec, const char *text, char *err, size_t errlen);
 
 int bg_proto_parse(const char *s, __u8 *mask);  /* "tcp" "udp" "all"; -1 if unknown */
-int bg_mode_parse(const char *s, __u8 *mode);   /* "enforce" "audit"; -1 if unknown */
+int bg_mode_parse(const char *s, __u8 *mode);   /* "enforce" "audit" "rewrite"; -1 if unknown */
 const char *bg_proto_name(__u8 mask);           /* "tcp" "udp" "all" or "mixed" */
-const char *bg_mode_name(__u8 mode);            /* "enforce" "audit" "unknown" */
+const char *bg_mode_name(__u8 mode);            /* "enforce" "audit" "rewrite" "unknown" */
 const char *bg_preset_name(__u8 preset);        /* "loopback-only" "deny-wildcard" "unknown" */
 const char *bg_reason_name(__u8 reason);        /* "wildcard" "not-loopback" "none" */
-const char *bg_verdict_name(__u8 verdict);      /* "allow" "deny" "audit" "confine" */
+const char *bg_verdict_name(__u8 verdict);      /* "allow" "deny" "audit" "confine" "rewrite" */
 const char *bg_udp_autobind_name(__u8 flags);   /* "allow" "audit" "deny" */
 const char *bg_raw_name(__u8 flags);            /* "allow" "deny" */
 

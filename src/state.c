@@ -465,6 +465,7 @@ int bg_state_stats(const struct bg_state *s, __u32 slot, struct bg_stats *out)
 		out->allowed += v[c].allowed;
 		out->denied += v[c].denied;
 		out->audited += v[c].audited;
+		out->rewritten += v[c].rewritten;
 		out->lost += v[c].lost;
 	}
 	free(v);

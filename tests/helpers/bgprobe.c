@@ -7,8 +7,9 @@
  *
  *   --cgroup DIR  join DIR (a cgroup directory) before creating any socket
  *   --device IF   SO_BINDTODEVICE IF on each socket before bind
- *   bind ADDR PORT          bind; prints "ok PORT" or the errno name (exit 1)
- *   serve ADDR PORT         bind (unless ADDR is "-"), listen, print "listening PORT",
+ *   bind ADDR PORT          bind; prints "ok PORT ADDR" (what getsockname says) or the
+ *                           errno name (exit 1)
+ *   serve ADDR PORT         bind (unless ADDR is "-"), listen, print "listening PORT ADDR",
  *                           then wait for SIGTERM or SIGINT
  *   loop ADDR PORT SECONDS  socket+bind+close in a loop; prints "ok=N denied=M other=K"
  *   storm ADDR PORT COUNT   COUNT binds of one socket (each refused bind leaves it
@@ -143,6 +144,21 @@ static int new_socket(int fam)
 	return fd;
 }
 
+static const char *bound_addr(int fd)
+{
+	static char text[INET6_ADDRSTRLEN];
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return "?";
+	inet_ntop(ss.ss_family,
+		  ss.ss_family == AF_INET ? (void *)&((struct sockaddr_in *)&ss)->sin_addr :
+					    (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
+		  text, sizeof(text));
+	return text;
+}
+
 static int bound_port(int fd)
 {
 	struct sockaddr_storage ss;
@@ -163,7 +179,7 @@ static int do_bind(const char *addr, int port)
 
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, len))
 		return fail();
-	printf("ok %d\n", bound_port(fd));
+	printf("ok %d %s\n", bound_port(fd), bound_addr(fd));
 	return 0;
 }
 
@@ -196,7 +212,7 @@ static int do_serve(const char *addr, int port)
 		return fail();
 	if (type == SOCK_STREAM && listen(fd, 16))
 		return fail();
-	printf("listening %d\n", bound_port(fd));
+	printf("listening %d %s\n", bound_port(fd), bound_addr(fd));
 	fflush(stdout);
 	wait_for_end();
 	return 0;

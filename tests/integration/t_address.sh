@@ -132,3 +132,35 @@ for l in open('$out'):
 	check "audited counter" 1 "$(policy_field "$cg" "p['counters']['audited']")"
 	check "denied counter" 0 "$(policy_field "$cg" "p['counters']['denied']")"
 }
+
+test_rewrite_mode() {
+	local cg port out
+	cg=$(mkcg rewrite)
+	"$BG" loopback-only --cgroup "$cg" --mode rewrite >/dev/null || { why="apply failed"; return; }
+	check "0.0.0.0 -> 127.0.0.1" "ok 127.0.0.1" "$(probe "$cg" bind 0.0.0.0 0 | awk '{ print $1, $3 }')"
+	# AF_UNSPEC is only valid with INADDR_ANY: not rewritable, so denied.
+	check "AF_UNSPEC any" EPERM "$(probe "$cg" --family unspec bind 0.0.0.0 0)"
+	check "::ffff:0.0.0.0 -> ::ffff:127.0.0.1" "ok ::ffff:127.0.0.1" \
+		"$(probe "$cg" --family 6 --v6only 0 bind ::ffff:0.0.0.0 0 | awk '{ print $1, $3 }')"
+	check "v6only :: -> ::1" "ok ::1" "$(probe "$cg" --family 6 --v6only 1 bind :: 0 | awk '{ print $1, $3 }')"
+	check "specific address still denied" EPERM "$(probe "$cg" bind 10.1.2.3 0)"
+	check "udp 0.0.0.0 -> 127.0.0.1" "ok 127.0.0.1" "$(probe "$cg" --proto udp bind 0.0.0.0 0 | awk '{ print $1, $3 }')"
+	# Dual-stack :: keeps its address, tied to lo: both loopback families reach it.
+	out="$WORK/rewrite.serve"
+	port=$(free_port 6)
+	bg_probe "$out" "$cg" --family 6 --v6only 0 serve :: "$port"
+	wait_for "$out" listening || { why="dual-stack listener did not start: $(cat "$out")"; return; }
+	check "dual-stack listener" "*%lo:$port" "$(ss -ltnH "sport = :$port" | awk '{ print $4 }')"
+	check "IPv4 loopback client" ok "$("$PROBE" connect 127.0.0.1 "$port")"
+	check "IPv6 loopback client" ok "$("$PROBE" connect ::1 "$port")"
+	stop_pid "$BGPID"
+	out="$WORK/rewrite4.serve"
+	bg_probe "$out" "$cg" serve 0.0.0.0 0
+	wait_for "$out" listening || { why="IPv4 listener did not start"; return; }
+	port=$(awk '{ print $2 }' "$out")
+	check "IPv4 listener" "127.0.0.1:$port" "$(ss -ltnH "sport = :$port" | awk '{ print $4 }')"
+	check "IPv4 loopback client" ok "$("$PROBE" connect 127.0.0.1 "$port")"
+	stop_pid "$BGPID"
+	check "rewritten counter" 6 "$(policy_field "$cg" "p['counters']['rewritten']")"
+	check "denied counter" 2 "$(policy_field "$cg" "p['counters']['denied']")"
+}

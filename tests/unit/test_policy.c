@@ -157,6 +157,9 @@ TEST(names_and_options)
 	CHECK(bg_proto_parse("sctp", &v) == -1);
 	CHECK(!bg_mode_parse("enforce", &v) && v == BG_MODE_ENFORCE);
 	CHECK(!bg_mode_parse("audit", &v) && v == BG_MODE_AUDIT);
+	CHECK(!bg_mode_parse("rewrite", &v) && v == BG_MODE_REWRITE);
+	CHECK_STR(bg_mode_name(BG_MODE_REWRITE), "rewrite");
+	CHECK_STR(bg_verdict_name(BG_VERDICT_REWRITE), "rewrite");
 	CHECK(bg_mode_parse("aud", &v) == -1);
 	CHECK_STR(bg_proto_name(BG_PROTO_ALL), "all");
 	CHECK_STR(bg_preset_name(BG_PRESET_DENY_WILDCARD), "deny-wildcard");
