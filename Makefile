@@ -44,7 +44,7 @@ endif
 PURE_SRCS := src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c
 # Everything that talks to the kernel.
 KERN_SRCS := src/log.c src/state.c src/cmd_policy.c src/cmd_status.c \
-	src/cmd_events.c src/cmd_check.c src/main.c
+	src/consumer.c src/cmd_events.c src/cmd_check.c src/cmd_run.c src/main.c
 SRCS := $(PURE_SRCS) $(KERN_SRCS)
 OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS))
 PURE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(PURE_SRCS))

@@ -117,7 +117,7 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	if (p->mode == BG_MODE_REWRITE && reason == BG_REASON_WILDCARD &&
 	    rewrite_to_loopback(ctx, kctx->sk, w, v6))
 		e.verdict = BG_VERDICT_REWRITE;
-	report(st, &e);
+	report(p, st, &e);
 	return e.verdict == BG_VERDICT_AUDIT || e.verdict == BG_VERDICT_REWRITE;
 }
 
@@ -193,7 +193,7 @@ int BPF_PROG(bg_lsm_listen, struct socket *sock, int backlog)
 	e.protocol = BPF_CORE_READ(sk, sk_protocol);
 	e.type = BPF_CORE_READ(sk, sk_type);
 	e.reason = BG_REASON_WILDCARD;
-	report(st, &e);
+	report(p, st, &e);
 	return e.verdict == BG_VERDICT_AUDIT;
 }
 
@@ -258,7 +258,7 @@ int bg_sockops(struct bpf_sock_ops *skops)
 		else
 			e.verdict = BG_VERDICT_CONFINE;
 	}
-	report(st, &e);
+	report(p, st, &e);
 	return 1;
 }
 
@@ -313,7 +313,7 @@ int bg_setsockopt(struct bpf_sockopt *ctx)
 	e.protocol = ctx->sk->protocol;
 	e.type = ctx->sk->type;
 	e.reason = BG_REASON_DEVICE;
-	report(st, &e);
+	report(p, st, &e);
 	return e.verdict == BG_VERDICT_AUDIT;
 }
 
@@ -378,7 +378,7 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 	e.protocol = sk->protocol;
 	e.type = sk->type;
 	e.reason = BG_REASON_WILDCARD;
-	report(st, &e);
+	report(p, st, &e);
 	if (e.verdict == BG_VERDICT_AUDIT)
 		return 1;
 	/* The kernel bound the socket to the wildcard before this hook ran:
@@ -425,6 +425,6 @@ int bg_sock_create(struct bpf_sock *ctx)
 	e.protocol = ctx->protocol;
 	e.type = ctx->type;
 	e.reason = BG_REASON_RAW;
-	report(st, &e);
+	report(p, st, &e);
 	return e.verdict == BG_VERDICT_AUDIT;
 }

@@ -56,6 +56,20 @@ struct {
 	__uint(max_entries, BG_RINGBUF_SIZE);
 } bg_events SEC(".maps");
 
+/* Private rings: `bindguard run` follows its own cgroup's events without
+ * taking the shared ring from `bindguard events` (or from other runs). */
+struct bg_run_ring {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, BG_RUN_RING_SIZE);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, BG_RUN_RINGS);
+	__type(key, __u32);
+	__array(values, struct bg_run_ring);
+} bg_rings SEC(".maps");
+
 /* Sockets already reported for an unconnected UDP send: one event each. */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);

@@ -13,13 +13,17 @@ static __always_inline void count_lost(struct bg_stats *st)
 		__sync_fetch_and_add(&g->lost, 1);
 }
 
-/* Count a refused or audited action and queue its event. The caller fills
- * what only it knows (address, kind, verdict, reason); the rest is here.
- * Once the ring is more than half full a policy gets BG_FAIR_BURST events
- * per window per CPU, so one storm cannot take the whole ring. */
-static __always_inline void report(struct bg_stats *st, struct bg_event *e)
+/* Count a refused, rewritten or audited action and queue its event on the
+ * policy's ring (a run's private ring, else the shared one). The caller
+ * fills what only it knows (address, kind, verdict, reason). Once a ring is
+ * more than half full a policy gets BG_FAIR_BURST events per window per
+ * CPU, so one storm cannot take the whole ring. */
+static __always_inline void report(const struct bg_policy *p, struct bg_stats *st,
+				   struct bg_event *e)
 {
-	__u64 now = bpf_ktime_get_boot_ns(), ids;
+	__u64 now = bpf_ktime_get_boot_ns(), ids, avail, half = BG_RINGBUF_SIZE / 2;
+	void *ring = NULL;
+	long err;
 
 	if (e->verdict == BG_VERDICT_AUDIT)
 		__sync_fetch_and_add(&st->audited, 1);
@@ -27,12 +31,19 @@ static __always_inline void report(struct bg_stats *st, struct bg_event *e)
 		__sync_fetch_and_add(&st->rewritten, 1);
 	else
 		__sync_fetch_and_add(&st->denied, 1);
+	if (p->ring)
+		ring = bpf_map_lookup_elem(&bg_rings, &p->ring);
+	if (ring) {
+		avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
+		half = BG_RUN_RING_SIZE / 2;
+	} else {
+		avail = bpf_ringbuf_query(&bg_events, BPF_RB_AVAIL_DATA);
+	}
 	if (now - st->win_start > BG_FAIR_WINDOW_NS) {
 		st->win_start = now;
 		st->win_count = 0;
 	}
-	if (++st->win_count > BG_FAIR_BURST &&
-	    bpf_ringbuf_query(&bg_events, BPF_RB_AVAIL_DATA) > BG_RINGBUF_SIZE / 2) {
+	if (++st->win_count > BG_FAIR_BURST && avail > half) {
 		count_lost(st);
 		return;
 	}
@@ -44,7 +55,11 @@ static __always_inline void report(struct bg_stats *st, struct bg_event *e)
 	e->uid = (__u32)ids;
 	e->gid = ids >> 32;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	if (bpf_ringbuf_output(&bg_events, e, sizeof(*e), 0))
+	if (ring)
+		err = bpf_ringbuf_output(ring, e, sizeof(*e), 0);
+	else
+		err = bpf_ringbuf_output(&bg_events, e, sizeof(*e), 0);
+	if (err)
 		count_lost(st);
 }
 

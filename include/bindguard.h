@@ -22,7 +22,7 @@
 
 /* Bumped whenever a map or struct below changes shape. Pinned state carries it
  * in the config map; a loader refuses state with another version. */
-#define BG_ABI_VERSION 3
+#define BG_ABI_VERSION 4
 
 /* Pins: <bpffs>/bindguard/<name>. Links: <bpffs>/bindguard/links/<cgid>-<hook>
  * (bpffs refuses dots in names). */
@@ -36,6 +36,8 @@
 #define BG_RESOLVE_CACHE 65536  /* socket cgroup -> governing policy */
 #define BG_MAX_WALK 64          /* ancestor levels searched for a policy */
 #define BG_RINGBUF_SIZE (4u << 20)
+#define BG_RUN_RINGS 64             /* private rings of `bindguard run`, slot 0 unused */
+#define BG_RUN_RING_SIZE (1u << 20)
 
 /*
  * Fairness under a denial storm: once the ring is more than half full, a
@@ -127,6 +129,8 @@ struct bg_policy {
 	__u32 ruleset; /* rules key prefix, unique per applied policy; 0: none */
 	__u32 slot;    /* index into "stats", stable while the cgroup is policed */
 	__u32 nrules;  /* entries in "rule_src" under ruleset */
+	__u32 ring;    /* slot in "rings" of a private ring (bindguard run); 0: shared */
+	__u32 pad2;
 };
 
 /* Map "resolve_cache" (LRU): key __u64 socket cgroup id. */

@@ -290,3 +290,67 @@ bool bg_cgroup_is_ancestor(const char *a, const char *b)
 		return strcmp(b, "/") != 0;
 	return !strncmp(a, b, n) && b[n] == '/';
 }
+
+/* Start time of a process in clock ticks since boot (field 22 of stat). */
+static unsigned long long start_time(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long t = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f)) {
+		/* comm may contain spaces and parentheses: skip to the last ')'. */
+		p = strrchr(buf, ')');
+		for (int field = 2; p && field < 22; field++)
+			p = strchr(p + 1, ' ');
+		if (p)
+			t = strtoull(p + 1, NULL, 10);
+	}
+	fclose(f);
+	return t;
+}
+
+int bg_run_cgroup_path(char *buf, size_t len)
+{
+	long pid = (long)getpid();
+
+	if ((size_t)snprintf(buf, len, "%s/run-%ld-%llu", BG_RUN_PARENT, pid, start_time(pid)) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+bool bg_run_cgroup_orphaned(const char *path)
+{
+	size_t n = strlen(BG_RUN_PARENT "/run-");
+	unsigned long long start;
+	long pid;
+
+	if (strncmp(path, BG_RUN_PARENT "/run-", n) ||
+	    sscanf(path + n, "%ld-%llu", &pid, &start) != 2 || pid <= 0)
+		return false;
+	/* Gone, or the pid was reused by another process. */
+	return start_time(pid) != start;
+}
+
+int bg_cgroup_populated(const char *path)
+{
+	char mnt[PATH_MAX], file[PATH_MAX * 2], line[128];
+	int populated = -ENOENT;
+	FILE *f;
+
+	if (bg_cgroup_mount(mnt, sizeof(mnt)))
+		return -ENOENT;
+	snprintf(file, sizeof(file), "%s%s/cgroup.events", mnt, path);
+	f = fopen(file, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "populated ", 10))
+			populated = line[10] == '1';
+	fclose(f);
+	return populated;
+}

@@ -39,6 +39,20 @@ int bg_cgroup_path_of_id(__u64 id, char *buf, size_t len);
 /* An O_RDONLY|O_DIRECTORY fd of a cgroup by id, -errno if gone. */
 int bg_cgroup_open_id(__u64 id);
 
+/* Transient cgroups of `bindguard run` live below this bindguard-owned
+ * parent, named run-<pid>-<start time> after the run process. */
+#define BG_RUN_PARENT "/bindguard.run"
+
+/* This process's run cgroup path (relative to the mount). */
+int bg_run_cgroup_path(char *buf, size_t len);
+
+/* Is path a run cgroup whose bindguard run process is gone? */
+bool bg_run_cgroup_orphaned(const char *path);
+
+/* Does the cgroup (relative path) hold processes, itself or below? 1, 0,
+ * or -errno. */
+int bg_cgroup_populated(const char *path);
+
 /* Is a a strict ancestor of b? Paths relative to the mount (pure). */
 bool bg_cgroup_is_ancestor(const char *a, const char *b);
 

@@ -14,11 +14,10 @@
 #include <bpf/libbpf.h>
 #include "cgroup.h"
 #include "commands.h"
-#include "event.h"
+#include "consumer.h"
 #include "log.h"
 #include "state.h"
 
-#define PATH_CACHE 256
 #define LOST_CHECK_NS 1000000000ll
 
 static volatile sig_atomic_t stop;
@@ -29,79 +28,12 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-struct path_slot {
-	__u64 id;
-	bool known;
-	char path[PATH_MAX];
-};
-
-struct consumer {
-	struct bg_global *g;
-	const char *filter; /* cgroup path prefix, or NULL */
-	long long boot_to_real;
-	bool write_failed;
-	struct path_slot cache[PATH_CACHE];
-};
-
-static long long clock_ns(clockid_t id)
+static long long mono_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(id, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
-/* Cgroup path of an id, cached: a storm must not cost a syscall per event.
- * A removed cgroup resolves to NULL (printed as null / its id). */
-static const char *path_of(struct consumer *c, __u64 id)
-{
-	struct path_slot *s = &c->cache[id % PATH_CACHE];
-
-	if (s->id != id || !s->known) {
-		s->id = id;
-		s->known = !bg_cgroup_path_of_id(id, s->path, sizeof(s->path));
-		if (!s->known)
-			return NULL;
-	}
-	return s->path;
-}
-
-static bool under(const char *filter, const char *path)
-{
-	return path && (!strcmp(filter, path) || bg_cgroup_is_ancestor(filter, path));
-}
-
-static int on_event(void *ctx, void *data, size_t len)
-{
-	struct consumer *c = ctx;
-	struct bg_event e;
-	struct bg_event_ctx ec;
-
-	if (bg_event_decode(data, len, &e)) {
-		bg_dbg("dropping a malformed ring record of %zu bytes", len);
-		return 0;
-	}
-	ec.cgroup_path = path_of(c, e.cgroup_id);
-	/* Two lookups may share a cache slot; copy before the second one. */
-	char cgpath[PATH_MAX];
-
-	if (ec.cgroup_path) {
-		snprintf(cgpath, sizeof(cgpath), "%s", ec.cgroup_path);
-		ec.cgroup_path = cgpath;
-	}
-	ec.policy_path = path_of(c, e.policy_cgid);
-	ec.boot_to_real_ns = c->boot_to_real;
-	if (c->filter && !under(c->filter, ec.cgroup_path ? ec.cgroup_path : ec.policy_path))
-		return 0;
-	if (c->g->json)
-		bg_event_print_json(stdout, &e, &ec);
-	else
-		bg_event_print_text(stdout, &e, &ec);
-	if (ferror(stdout) || fflush(stdout)) {
-		c->write_failed = true;
-		return -EPIPE;
-	}
-	return 0;
 }
 
 static void events_usage(FILE *f)
@@ -119,23 +51,16 @@ static void events_usage(FILE *f)
 		   "  bindguard events --json --cgroup /dev | jq .\n");
 }
 
-static int report_lost(struct bg_state *st, struct consumer *c, __u64 *seen)
+static int report_lost(struct bg_state *st, struct bg_consumer *c, __u64 *seen)
 {
 	struct bg_stats g;
-	long long now = clock_ns(CLOCK_REALTIME);
+	int r;
 
 	if (bg_state_stats(st, BG_SLOT_GLOBAL, &g) || g.lost <= *seen)
 		return 0;
-	if (c->g->json)
-		bg_lost_print_json(stdout, now, g.lost - *seen, g.lost);
-	else
-		bg_lost_print_text(stdout, now, g.lost - *seen, g.lost);
+	r = bg_consumer_lost(c, g.lost - *seen, g.lost);
 	*seen = g.lost;
-	if (ferror(stdout) || fflush(stdout)) {
-		c->write_failed = true;
-		return -EPIPE;
-	}
-	return 0;
+	return r;
 }
 
 int cmd_events(int argc, char **argv, struct bg_global *g)
@@ -146,7 +71,7 @@ int cmd_events(int argc, char **argv, struct bg_global *g)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	static struct consumer cons;
+	static struct bg_consumer cons;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct ring_buffer *rb = NULL;
 	struct bg_cgroup filter;
@@ -157,7 +82,7 @@ int cmd_events(int argc, char **argv, struct bg_global *g)
 	int c, r, lock_fd;
 
 	memset(&cons, 0, sizeof(cons));
-	cons.g = g;
+	cons.out = stdout;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
 		switch (c) {
@@ -211,7 +136,8 @@ int cmd_events(int argc, char **argv, struct bg_global *g)
 	close(st.lock_fd); /* do not block policy changes while following */
 	st.lock_fd = -1;
 
-	rb = ring_buffer__new(st.events_fd, on_event, &cons, NULL);
+	cons.json = g->json;
+	rb = ring_buffer__new(st.events_fd, bg_consumer_on_event, &cons, NULL);
 	if (!rb) {
 		bg_err("events: open ring buffer: %s", strerror(errno));
 		bg_state_close(&st);
@@ -226,10 +152,10 @@ int cmd_events(int argc, char **argv, struct bg_global *g)
 
 	r = 0;
 	while (!stop && !cons.write_failed) {
-		long long now = clock_ns(CLOCK_MONOTONIC);
+		long long now = mono_ns();
 
 		if (now >= next_check) {
-			cons.boot_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+			bg_consumer_clock(&cons);
 			if (report_lost(&st, &cons, &seen))
 				break;
 			next_check = now + LOST_CHECK_NS;

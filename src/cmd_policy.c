@@ -93,6 +93,64 @@ static void print_applied(const struct bg_global *g, const struct bg_cgroup *cg,
 	putchar('\n');
 }
 
+int bg_policy_option(int opt, const char *arg, struct bg_policy_spec *spec, const char *cmd)
+{
+	char err[BG_ERRLEN];
+
+	switch (opt) {
+	case 'a':
+		if (bg_spec_add_rule(spec, arg, err, sizeof(err))) {
+			bg_err("%s: --allow %s", cmd, err);
+			return BG_EXIT_USAGE;
+		}
+		return 0;
+	case 'P':
+		if (bg_proto_parse(arg, &spec->proto_mask)) {
+			bg_err("%s: --proto %s: expected tcp, udp or all", cmd, arg);
+			return BG_EXIT_USAGE;
+		}
+		return 0;
+	case 'm':
+		if (bg_mode_parse(arg, &spec->mode)) {
+			bg_err("%s: --mode %s: expected enforce, audit or rewrite", cmd, arg);
+			return BG_EXIT_USAGE;
+		}
+		return 0;
+	case 'U':
+		spec->flags &= ~(BG_F_UDP_AUDIT | BG_F_UDP_DENY);
+		if (!strcmp(arg, "audit")) {
+			spec->flags |= BG_F_UDP_AUDIT;
+		} else if (!strcmp(arg, "deny")) {
+			spec->flags |= BG_F_UDP_DENY;
+		} else if (strcmp(arg, "allow")) {
+			bg_err("%s: --udp-autobind %s: expected allow, audit or deny", cmd, arg);
+			return BG_EXIT_USAGE;
+		}
+		return 0;
+	case 'R':
+		if (!strcmp(arg, "deny")) {
+			spec->flags |= BG_F_RAW_DENY;
+		} else if (!strcmp(arg, "allow")) {
+			spec->flags &= ~BG_F_RAW_DENY;
+		} else {
+			bg_err("%s: --raw %s: expected allow or deny", cmd, arg);
+			return BG_EXIT_USAGE;
+		}
+		return 0;
+	default:
+		return BG_EXIT_USAGE;
+	}
+}
+
+void bg_policy_defaults(struct bg_policy_spec *spec, __u8 preset)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->preset = preset;
+	spec->mode = BG_MODE_ENFORCE;
+	spec->proto_mask = BG_PROTO_ALL;
+	spec->flags = BG_F_UDP_AUDIT;
+}
+
 static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 {
 	static const struct option opts[] = {
@@ -116,11 +174,7 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 	bool host_wide = false;
 	int c, r;
 
-	memset(&spec, 0, sizeof(spec));
-	spec.preset = preset;
-	spec.mode = BG_MODE_ENFORCE;
-	spec.proto_mask = BG_PROTO_ALL;
-	spec.flags = BG_F_UDP_AUDIT;
+	bg_policy_defaults(&spec, preset);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:p:a:P:m:jh", opts, NULL)) != -1) {
 		switch (c) {
@@ -139,44 +193,13 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 			pid_arg = optarg;
 			break;
 		case 'a':
-			if (bg_spec_add_rule(&spec, optarg, err, sizeof(err))) {
-				bg_err("%s: --allow %s", cmd, err);
-				return BG_EXIT_USAGE;
-			}
-			break;
 		case 'P':
-			if (bg_proto_parse(optarg, &spec.proto_mask)) {
-				bg_err("%s: --proto %s: expected tcp, udp or all", cmd, optarg);
-				return BG_EXIT_USAGE;
-			}
-			break;
 		case 'm':
-			if (bg_mode_parse(optarg, &spec.mode)) {
-				bg_err("%s: --mode %s: expected enforce, audit or rewrite", cmd, optarg);
-				return BG_EXIT_USAGE;
-			}
-			break;
 		case 'U':
-			spec.flags &= ~(BG_F_UDP_AUDIT | BG_F_UDP_DENY);
-			if (!strcmp(optarg, "audit")) {
-				spec.flags |= BG_F_UDP_AUDIT;
-			} else if (!strcmp(optarg, "deny")) {
-				spec.flags |= BG_F_UDP_DENY;
-			} else if (strcmp(optarg, "allow")) {
-				bg_err("%s: --udp-autobind %s: expected allow, audit or deny", cmd,
-				       optarg);
-				return BG_EXIT_USAGE;
-			}
-			break;
 		case 'R':
-			if (!strcmp(optarg, "deny")) {
-				spec.flags |= BG_F_RAW_DENY;
-			} else if (!strcmp(optarg, "allow")) {
-				spec.flags &= ~BG_F_RAW_DENY;
-			} else {
-				bg_err("%s: --raw %s: expected allow or deny", cmd, optarg);
-				return BG_EXIT_USAGE;
-			}
+			r = bg_policy_option(c, optarg, &spec, cmd);
+			if (r)
+				return r;
 			break;
 		case 'H':
 			host_wide = true;

@@ -4,6 +4,7 @@
 #define BG_COMMANDS_H
 
 #include <stdbool.h>
+#include "policy.h"
 
 #define BG_VERSION "0.1.0"
 
@@ -17,6 +18,13 @@ int cmd_detach(int argc, char **argv, struct bg_global *g);
 int cmd_status(int argc, char **argv, struct bg_global *g);
 int cmd_events(int argc, char **argv, struct bg_global *g);
 int cmd_check(int argc, char **argv, struct bg_global *g);
+int cmd_run(int argc, char **argv, struct bg_global *g);
+
+/* The policy options shared by loopback-only, deny-wildcard and run, by
+ * their short letters: a (--allow), P (--proto), m (--mode), U
+ * (--udp-autobind), R (--raw). 0, or the exit code after one error line. */
+int bg_policy_option(int opt, const char *arg, struct bg_policy_spec *spec, const char *cmd);
+void bg_policy_defaults(struct bg_policy_spec *spec, __u8 preset);
 
 /* Commands that change or read kernel state need privileges: check them
  * before anything else so the user gets one clear line. Exit code or 0. */

@@ -19,6 +19,7 @@ struct bg_policy_spec {
 	__u8 mode;       /* enum bg_mode */
 	__u8 proto_mask; /* enum bg_proto_bit; BG_PROTO_ALL by default */
 	__u8 flags;      /* enum bg_policy_flag; BG_F_UDP_AUDIT by default */
+	__u32 ring;      /* private ring slot (bindguard run), 0: the shared ring */
 	size_t nrules;
 	struct bg_rule_src rules[BG_MAX_RULES];
 };

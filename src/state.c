@@ -19,10 +19,15 @@
 #include "log.h"
 #include "state.h"
 
-#define NR_MAPS 7
+#define NR_MAPS 8
+
+/* The private ring slot this process reserved but may not have named in a
+ * policy yet: garbage collection must leave it alone. */
+static __u32 reserved_ring;
 
 static const char *const map_names[NR_MAPS] = {
 	"bg_cfg", "bg_policies", "bg_resolve", "bg_rules", "bg_rule_src", "bg_stats", "bg_events",
+	"bg_rings",
 };
 const char *const bg_hook_names[BG_NR_HOOKS] = {
 	"bind4", "bind6", "sockops", "setsockopt", "sendmsg4", "sendmsg6", "sock_create", "lsm_listen",
@@ -42,7 +47,7 @@ static bool hook_optional(int hook)
 static int *map_fd(struct bg_state *s, int i)
 {
 	int *fds[NR_MAPS] = { &s->cfg_fd,      &s->policies_fd, &s->resolve_fd, &s->rules_fd,
-			      &s->rule_src_fd, &s->stats_fd,    &s->events_fd };
+			      &s->rule_src_fd, &s->stats_fd,    &s->events_fd,  &s->rings_fd };
 	return fds[i];
 }
 
@@ -276,7 +281,7 @@ static struct bindguard_bpf *open_and_load(struct bg_state *s, bool with_optiona
 	struct bpf_map *maps[NR_MAPS] = {
 		skel->maps.bg_cfg,	skel->maps.bg_policies, skel->maps.bg_resolve,
 		skel->maps.bg_rules,	skel->maps.bg_rule_src, skel->maps.bg_stats,
-		skel->maps.bg_events,
+		skel->maps.bg_events,	skel->maps.bg_rings,
 	};
 	for (int i = 0; i < NR_MAPS; i++) {
 		pin_path(s, map_names[i], path, sizeof(path));
@@ -754,6 +759,40 @@ static int sync_links(struct bg_state *s, __u64 exclude)
 	return 0;
 }
 
+/*
+ * A `bindguard run` that was killed leaves its cgroup policed (fail closed).
+ * While processes remain, their events move to the shared ring so that
+ * `bindguard events` sees them; once the cgroup is empty it is removed with
+ * its policy. Returns true when the policy and cgroup are gone.
+ */
+static bool gc_orphaned_run(struct bg_state *s, __u64 cgid, struct bg_policy *pol)
+{
+	char path[PATH_MAX], mnt[PATH_MAX], dir[PATH_MAX * 2];
+
+	if (bg_cgroup_path_of_id(cgid, path, sizeof(path)) || !bg_run_cgroup_orphaned(path))
+		return false;
+	if (bg_cgroup_populated(path) != 0) {
+		if (pol->ring) {
+			pol->ring = 0;
+			bpf_map_update_elem(s->policies_fd, &cgid, pol, BPF_EXIST);
+			bg_dbg("orphaned run %s: events go to the shared ring", path);
+		}
+		return false;
+	}
+	unpin_links(s, cgid);
+	bpf_map_delete_elem(s->policies_fd, &cgid);
+	purge_resolve_cache(s, cgid);
+	delete_ruleset(s, pol->ruleset, pol->nrules);
+	bump_gen(s);
+	if (!bg_cgroup_mount(mnt, sizeof(mnt))) {
+		snprintf(dir, sizeof(dir), "%s%s", mnt, path);
+		if (rmdir(dir))
+			bg_err("remove orphaned run cgroup %s: %s", dir, strerror(errno));
+	}
+	bg_dbg("removed orphaned run cgroup %s", path);
+	return true;
+}
+
 int bg_state_gc(struct bg_state *s)
 {
 	static __u64 ids[BG_MAX_POLICIES];
@@ -767,6 +806,8 @@ int bg_state_gc(struct bg_state *s)
 
 		if (fd >= 0) {
 			close(fd);
+			if (gc_orphaned_run(s, ids[i], &pols[i]))
+				continue; /* removed with its cgroup */
 			ids[live] = ids[i];
 			pols[live++] = pols[i];
 			continue;
@@ -780,6 +821,15 @@ int bg_state_gc(struct bg_state *s)
 		changed = true;
 	}
 	gc_rulesets(s, pols, live);
+	for (__u32 slot = 1; slot < BG_RUN_RINGS; slot++) {
+		bool used = slot == reserved_ring;
+		__u32 id;
+
+		for (int i = 0; i < live; i++)
+			used |= pols[i].ring == slot;
+		if (!used && !bpf_map_lookup_elem(s->rings_fd, &slot, &id))
+			bpf_map_delete_elem(s->rings_fd, &slot);
+	}
 	if (changed && bump_gen(s))
 		return BG_EXIT_FAIL;
 	return sync_links(s, 0);
@@ -872,6 +922,7 @@ int bg_state_apply(struct bg_state *s, const struct bg_cgroup *cg,
 		.proto_mask = spec->proto_mask,
 		.flags = spec->flags,
 		.nrules = spec->nrules,
+		.ring = spec->ring,
 	};
 	bool replace;
 	int r;
@@ -1045,4 +1096,45 @@ int bg_state_probe(struct bg_probe *p)
 			p->optional_err = r;
 	}
 	return r == -EPERM ? BG_EXIT_FAIL : BG_EXIT_NOFEATURE;
+}
+
+int bg_state_ring_create(struct bg_state *s, __u32 *slot, int *ring_fd)
+{
+	__u32 id;
+
+	*ring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "bg_run_ring", 0, 0, BG_RUN_RING_SIZE, NULL);
+	if (*ring_fd < 0) {
+		bg_err("create a private event ring: %s", strerror(errno));
+		return BG_EXIT_FAIL;
+	}
+	for (*slot = 1; *slot < BG_RUN_RINGS; (*slot)++) {
+		if (!bpf_map_lookup_elem(s->rings_fd, slot, &id))
+			continue; /* taken */
+		/* Arrays refuse BPF_NOEXIST; the lock makes the check above enough. */
+		if (!bpf_map_update_elem(s->rings_fd, slot, ring_fd, BPF_ANY)) {
+			reserved_ring = *slot;
+			return 0;
+		}
+	}
+	close(*ring_fd);
+	*ring_fd = -1;
+	bg_err("all %d private event rings are in use (too many `bindguard run` at once)",
+	       BG_RUN_RINGS - 1);
+	return BG_EXIT_FAIL;
+}
+
+void bg_state_ring_free(struct bg_state *s, __u32 slot)
+{
+	if (slot)
+		bpf_map_delete_elem(s->rings_fd, &slot);
+}
+
+int bg_state_lock(struct bg_state *s)
+{
+	return s->lock_fd >= 0 ? 0 : take_lock(s);
+}
+
+int bg_state_policy(const struct bg_state *s, __u64 cgid, struct bg_policy *out)
+{
+	return bpf_map_lookup_elem(s->policies_fd, &cgid, out) ? -errno : 0;
 }

@@ -36,7 +36,7 @@ extern const char *const bg_hook_names[BG_NR_HOOKS];
 struct bg_state {
 	char dir[64]; /* <bpffs>/bindguard */
 	int lock_fd;
-	int cfg_fd, policies_fd, resolve_fd, rules_fd, rule_src_fd, stats_fd, events_fd;
+	int cfg_fd, policies_fd, resolve_fd, rules_fd, rule_src_fd, stats_fd, events_fd, rings_fd;
 	int prog_fd[BG_NR_HOOKS]; /* -1 for a hook this kernel cannot run */
 	int ncpus;
 };
@@ -50,6 +50,12 @@ enum {
  * not asked; otherwise an exit code > 0 after printing the error. */
 int bg_state_open(struct bg_state *s, int flags);
 void bg_state_close(struct bg_state *s);
+
+/* Take the change lock (for a state opened without BG_STATE_LOCK). */
+int bg_state_lock(struct bg_state *s);
+
+/* The policy of a cgroup: 0, or -ENOENT. */
+int bg_state_policy(const struct bg_state *s, __u64 cgid, struct bg_policy *out);
 
 /* Forget policies of removed cgroups and drop defunct links. */
 int bg_state_gc(struct bg_state *s);
@@ -78,6 +84,12 @@ bool bg_state_has_link(const struct bg_state *s, __u64 cgid);
 /* Read back the exceptions of a policy. Returns the count or -errno. */
 int bg_state_rules(const struct bg_state *s, const struct bg_policy *p, struct bg_rule_src *out,
 		   size_t max);
+
+/* A private event ring for `bindguard run`, in a free slot of "rings". The
+ * caller owns ring_fd; the slot is freed by bg_state_ring_free or, once no
+ * policy names it, by the next garbage collection. */
+int bg_state_ring_create(struct bg_state *s, __u32 *slot, int *ring_fd);
+void bg_state_ring_free(struct bg_state *s, __u32 slot);
 
 /* What this kernel can run, found by loading the programs without pinning. */
 struct bg_probe {

@@ -15,6 +15,7 @@ TOP="bgtest.$$.$RANDOM"
 WORK=$(mktemp -d /tmp/bgtest.XXXXXX)
 PIDS=()
 NETNS=()
+RUNCG=()
 passed=0 failed=0 skipped=0
 current=""
 
@@ -117,6 +118,15 @@ cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	for ns in "${NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	# Runs a test killed on purpose: end what is left in their cgroups.
+	for d in "${RUNCG[@]}"; do
+		# Only ever a transient run cgroup: never the root or anything else.
+		[[ $d == /bindguard.run/run-* ]] || continue
+		if [ -f "$CG2$d/cgroup.kill" ]; then echo 1 >"$CG2$d/cgroup.kill" 2>/dev/null; fi
+		for _ in $(seq 50); do grep -q 'populated 0' "$CG2$d/cgroup.events" 2>/dev/null && break; sleep 0.1; done
+		"$BG" detach --cgroup "$d" >/dev/null 2>&1
+		rmdir "$CG2$d" 2>/dev/null
+	done
 	if [ -d "$CG2/$TOP" ]; then
 		# Deepest first: detach policies, then remove the directories.
 		while read -r d; do
