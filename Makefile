@@ -49,7 +49,7 @@ SRCS := $(PURE_SRCS) $(KERN_SRCS)
 OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS))
 PURE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(PURE_SRCS))
 
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c) tests/unit/json_valid.c
 UNIT_BIN := $(OUT)/unit-tests
 HELPER_BINS := $(OUT)/bgprobe
 
@@ -135,3 +135,43 @@ clean:
 	rm -rf .output .output-san bindguard
 
 -include $(wildcard $(OUT)/*.d)
+
+# --- fuzzing (libFuzzer, clang) -----------------------------------------------------
+# make fuzz                 each harness for FUZZ_SECONDS (default 20) from the seed corpus
+# make fuzz FUZZ_SECONDS=3600   longer; new inputs go to tests/fuzz/out/<harness>/
+# make fuzz-regress         replay the seed corpus and every saved regression input
+FUZZ_SECONDS ?= 20
+FUZZERS := rule event mountinfo
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -Itests/unit \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SRCS := src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c tests/unit/json_valid.c
+
+.PHONY: fuzz fuzz-build fuzz-regress
+fuzz-build: $(patsubst %,.output/fuzz_%,$(FUZZERS))
+
+.output/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) | .output
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) -o $@
+
+fuzz: fuzz-build
+	@for f in $(FUZZERS); do \
+		mkdir -p tests/fuzz/out/$$f; \
+		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+		if ! .output/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+			-artifact_prefix=tests/fuzz/out/$$f- tests/fuzz/out/$$f tests/fuzz/corpus/$$f \
+			>tests/fuzz/out/$$f.log 2>&1; then \
+			tail -n 20 tests/fuzz/out/$$f.log; \
+			echo "fuzz: $$f found a crash: add the input to tests/fuzz/regressions/$$f/"; \
+			exit 1; \
+		fi; \
+		tail -n 1 tests/fuzz/out/$$f.log; \
+	done
+
+# Replays the seed corpus and the saved crash inputs; `make test` runs it.
+fuzz-regress: fuzz-build
+	@p=0; f=0; for h in $(FUZZERS); do \
+		inputs=$$(ls -d tests/fuzz/corpus/$$h/* tests/fuzz/regressions/$$h/* 2>/dev/null); \
+		if .output/fuzz_$$h $$inputs >/dev/null 2>&1; then \
+			echo "PASS fuzz-regress $$h ($$(echo $$inputs | wc -w) inputs)"; p=$$((p + 1)); \
+		else echo "FAIL fuzz-regress $$h"; f=$$((f + 1)); fi; \
+	done; echo "fuzz-regress: $$p passed, $$f failed"; [ $$f -eq 0 ]

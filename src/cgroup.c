@@ -286,6 +286,8 @@ bool bg_cgroup_is_ancestor(const char *a, const char *b)
 {
 	size_t n = strlen(a);
 
+	if (a[0] != '/' || b[0] != '/')
+		return false; /* not a cgroup path */
 	if (!strcmp(a, "/"))
 		return strcmp(b, "/") != 0;
 	return !strncmp(a, b, n) && b[n] == '/';

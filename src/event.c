@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -76,19 +77,28 @@ static void addr_text(const struct bg_event *e, char *buf, size_t len)
 	bg_addr_format(e->addr, e->family == BG_AF_INET ? 4 : 6, buf, len);
 }
 
-/* comm as a C string literal body: printable ASCII as is, the rest \xNN. */
-static void comm_text(FILE *f, const char comm[16])
+/* Untrusted text (comm, cgroup names) as a C string literal body: printable
+ * ASCII as is, the rest \xNN, so no name can break or forge a line. Spaces
+ * are escaped too where the text is not quoted. */
+static void safe_text(FILE *f, const char *s, size_t n, bool quoted)
 {
-	for (size_t i = 0; i < 16 && comm[i]; i++) {
-		unsigned char c = (unsigned char)comm[i];
+	for (size_t i = 0; i < n && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
 
 		if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
+		else if (c < 0x20 || c >= 0x7f || (c == ' ' && !quoted))
 			fprintf(f, "\\x%02x", c);
 		else
 			fputc(c, f);
 	}
+}
+
+/* Boot-time stamp to wall clock; a hostile stamp wraps instead of
+ * overflowing (signed overflow is undefined). */
+static long long wall_ns(const struct bg_event *e, const struct bg_event_ctx *c)
+{
+	return (long long)(e->ts_ns + (unsigned long long)c->boot_to_real_ns);
 }
 
 void bg_event_print_text(FILE *f, const struct bg_event *e, const struct bg_event_ctx *c)
@@ -96,13 +106,13 @@ void bg_event_print_text(FILE *f, const struct bg_event *e, const struct bg_even
 	char ts[40], addr[BG_ADDR_STRLEN];
 	const char *proto = bg_proto_str(e->protocol);
 
-	bg_format_ts((long long)e->ts_ns + c->boot_to_real_ns, ts, sizeof(ts));
+	bg_format_ts(wall_ns(e, c), ts, sizeof(ts));
 	fprintf(f, "%s %s %s pid=%u uid=%u comm=\"", ts, bg_verdict_name(e->verdict),
 		kind_str(e->kind), e->pid, e->uid);
-	comm_text(f, e->comm);
+	safe_text(f, e->comm, sizeof(e->comm), true);
 	fputs("\" cgroup=", f);
 	if (c->cgroup_path)
-		fputs(c->cgroup_path, f);
+		safe_text(f, c->cgroup_path, strlen(c->cgroup_path), false);
 	else
 		fprintf(f, "cgroup-id:%" PRIu64, (uint64_t)e->cgroup_id);
 	if (proto)
@@ -119,7 +129,7 @@ void bg_event_print_text(FILE *f, const struct bg_event *e, const struct bg_even
 	}
 	fprintf(f, " reason=%s policy=%s@", bg_reason_name(e->reason), bg_preset_name(e->preset));
 	if (c->policy_path)
-		fputs(c->policy_path, f);
+		safe_text(f, c->policy_path, strlen(c->policy_path), false);
 	else
 		fprintf(f, "cgroup-id:%" PRIu64, (uint64_t)e->policy_cgid);
 	fputc('\n', f);
@@ -132,7 +142,7 @@ void bg_event_print_json(FILE *f, const struct bg_event *e, const struct bg_even
 	const char *proto = bg_proto_str(e->protocol);
 	struct bg_json j;
 
-	bg_format_ts((long long)e->ts_ns + c->boot_to_real_ns, ts, sizeof(ts));
+	bg_format_ts(wall_ns(e, c), ts, sizeof(ts));
 	if (!proto) {
 		snprintf(num, sizeof(num), "%u", e->protocol);
 		proto = num;

@@ -219,6 +219,54 @@ static int open_pins(struct bg_state *s, char *missing, size_t len, bool *comple
 	return found;
 }
 
+/*
+ * Map pins removed by hand while the programs live on: the maps still exist
+ * (the programs hold them), so pin them again rather than starting from
+ * empty maps, which would silently drop policies and exceptions.
+ */
+static void recover_map_pins(struct bg_state *s)
+{
+	for (int h = 0; h < BG_NR_HOOKS; h++) {
+		__u32 ids[32], n;
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (s->prog_fd[h] < 0)
+			continue;
+		info.nr_map_ids = 32;
+		info.map_ids = (__u64)(unsigned long)ids;
+		if (bpf_obj_get_info_by_fd(s->prog_fd[h], &info, &len))
+			continue;
+		n = info.nr_map_ids < 32 ? info.nr_map_ids : 32;
+		for (__u32 k = 0; k < n; k++) {
+			struct bpf_map_info mi = {};
+			__u32 mlen = sizeof(mi);
+			char path[PATH_MAX];
+			int fd = bpf_map_get_fd_by_id(ids[k]);
+
+			if (fd < 0)
+				continue;
+			if (bpf_obj_get_info_by_fd(fd, &mi, &mlen)) {
+				close(fd);
+				continue;
+			}
+			for (int i = 0; i < NR_MAPS; i++) {
+				if (*map_fd(s, i) >= 0 || strcmp(mi.name, map_names[i]))
+					continue;
+				pin_path(s, map_names[i], path, sizeof(path));
+				if (!bpf_obj_pin(fd, path)) {
+					bg_err("re-pinned %s from the running programs", path);
+					*map_fd(s, i) = fd;
+					fd = -1;
+				}
+				break;
+			}
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+}
+
 /* Re-point every pinned link at the freshly loaded programs, so links made
  * by an earlier load stop using maps that are no longer pinned. */
 static void relink_all(struct bg_state *s)
@@ -413,6 +461,11 @@ int bg_state_open(struct bg_state *s, int flags)
 	found = open_pins(s, missing, sizeof(missing), &complete);
 	if (found == 0 && !(flags & BG_STATE_CREATE))
 		return -ENOENT;
+	if (!complete && (flags & BG_STATE_CREATE) && found) {
+		recover_map_pins(s);
+		close_fds(s);
+		found = open_pins(s, missing, sizeof(missing), &complete);
+	}
 	if (s->cfg_fd >= 0) {
 		if (read_cfg(s, &cfg)) {
 			bg_err("read %s/bg_cfg: %s", s->dir, strerror(errno));

@@ -31,6 +31,11 @@ trap 'rm -f "$log"' EXIT
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 add_counts "$log" "unit tests"
 
+# Crash inputs the fuzzers once found, replayed (needs clang's libFuzzer).
+make -s -C "$here/.." fuzz-regress 2>&1 | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+add_counts "$log" "fuzz regressions"
+
 if [ "$(id -u)" -eq 0 ]; then
 	BINDGUARD=$bindguard BGPROBE=$bgprobe "$here/integration/run.sh" | tee "$log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1

@@ -35,4 +35,8 @@ TEST(cgroup_ancestry)
 	CHECK(!bg_cgroup_is_ancestor("/a", "/a"));
 	CHECK(!bg_cgroup_is_ancestor("/a", "/ab"));
 	CHECK(!bg_cgroup_is_ancestor("/a/b", "/a"));
+	/* Found by fuzzing: relative or empty input is no cgroup path. */
+	CHECK(!bg_cgroup_is_ancestor("", "/"));
+	CHECK(!bg_cgroup_is_ancestor("/", ""));
+	CHECK(!bg_cgroup_is_ancestor("a", "a/b"));
 }

@@ -71,6 +71,18 @@ TEST(event_text_line)
 		  "policy=loopback-only@cgroup-id:41\n");
 }
 
+TEST(event_text_escapes_cgroup_names)
+{
+	/* Found by fuzzing: a cgroup name may hold a newline; it must not
+	 * break the line (or forge another event line). */
+	struct pr p = { sample(), { "/evil\n2026-01-01T00:00:00Z deny", "/a b", BOOT_TO_REAL }, 0 };
+	const char *out = unit_capture(print_fn, &p);
+
+	CHECK(strchr(out, '\n') == out + strlen(out) - 1);
+	CHECK(strstr(out, "cgroup=/evil\\x0a2026-01-01T00:00:00Z\\x20deny ") != NULL);
+	CHECK(strstr(out, "policy=loopback-only@/a\\x20b\n") != NULL);
+}
+
 TEST(event_json_line)
 {
 	struct pr p = { sample(), { "/dev", "/", BOOT_TO_REAL }, 1 };
