@@ -20,10 +20,12 @@ CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc -I$(OUT
 LDLIBS += $(PKG_LIBS) -lelf -lz
 
 # make SANITIZE=1: userspace under ASan+UBSan (used by `make test SANITIZE=1`).
+BIN := bindguard
 ifeq ($(SANITIZE),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 OUT := .output-san
+BIN := $(OUT)/bindguard
 endif
 
 BPF_CFLAGS := -g -O2 -mcpu=v3 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
@@ -53,7 +55,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c) tests/unit/json_valid.c
 UNIT_BIN := $(OUT)/unit-tests
 HELPER_BINS := $(OUT)/bgprobe
 
-all: bindguard $(HELPER_BINS)
+all: $(BIN) $(HELPER_BINS)
 
 help:
 	@echo "make            build bindguard (and the test helpers)"
@@ -91,7 +93,7 @@ $(OUT)/%.o: src/%.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-bindguard: $(OBJS)
+$(BIN): $(OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -107,12 +109,12 @@ $(UNIT_BIN): $(UNIT_SRCS) tests/unit/unit.h $(PURE_OBJS) | $(OUT)
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
-integration: bindguard $(HELPER_BINS)
-	BINDGUARD=$(CURDIR)/bindguard BGPROBE=$(CURDIR)/$(OUT)/bgprobe \
+integration: $(BIN) $(HELPER_BINS)
+	BINDGUARD=$(CURDIR)/$(BIN) BGPROBE=$(CURDIR)/$(OUT)/bgprobe \
 		tests/integration/run.sh
 
-test: $(UNIT_BIN) bindguard $(HELPER_BINS)
-	tests/run-all.sh $(UNIT_BIN) $(CURDIR)/bindguard $(CURDIR)/$(OUT)/bgprobe
+test: $(UNIT_BIN) $(BIN) $(HELPER_BINS)
+	tests/run-all.sh $(UNIT_BIN) $(CURDIR)/$(BIN) $(CURDIR)/$(OUT)/bgprobe
 
 demo: bindguard
 	./tests/demo.sh ./bindguard
@@ -175,3 +177,25 @@ fuzz-regress: fuzz-build
 			echo "PASS fuzz-regress $$h ($$(echo $$inputs | wc -w) inputs)"; p=$$((p + 1)); \
 		else echo "FAIL fuzz-regress $$h"; f=$$((f + 1)); fi; \
 	done; echo "fuzz-regress: $$p passed, $$f failed"; [ $$f -eq 0 ]
+
+# --- benchmarks ----------------------------------------------------------------
+# make bench (root): per-bind hook cost, scale, event pipeline, control plane;
+# bench/run.sh writes docs/BENCHMARKS.md and docs/benchmarks.json.
+# BENCH_QUICK=1: a tiny run (seconds) that writes to $(OUT)/bench-quick/ instead.
+# BENCH_MAX=1: also fill bindguard to its policy limit (slow). BENCH_OUT=DIR: output.
+.PHONY: bench
+BENCH_BINS := $(OUT)/bindbench $(OUT)/bench_empty.bpf.o
+
+$(OUT)/bindbench: bench/bindbench.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDFLAGS) -o $@
+
+$(OUT)/bench_empty.bpf.o: bench/empty.bpf.c | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+bench: bindguard $(BENCH_BINS)
+	BINDGUARD=$(CURDIR)/bindguard BINDBENCH=$(CURDIR)/$(OUT)/bindbench \
+	BENCH_EMPTY_OBJ=$(CURDIR)/$(OUT)/bench_empty.bpf.o BPFTOOL=$(BPFTOOL) \
+		bench/run.sh $(if $(filter 1,$(BENCH_QUICK)),--quick) \
+		$(if $(filter 1,$(BENCH_MAX)),--max-policies) $(if $(BENCH_OUT),--out $(BENCH_OUT))

@@ -187,6 +187,11 @@ int cmd_events(int argc, char **argv, struct bg_global *g)
 	ring_buffer__free(rb);
 	bg_state_close(&st);
 	close(lock_fd);
-	/* A reader that went away (closed pipe) is a normal end. */
+	/* A reader that went away (closed pipe) is a normal end; a full disk
+	 * or another write error is not. */
+	if (cons.write_failed && cons.write_errno != EPIPE) {
+		bg_err("events: write: %s", strerror(cons.write_errno));
+		return BG_EXIT_FAIL;
+	}
 	return r < 0 ? BG_EXIT_FAIL : BG_EXIT_OK;
 }

@@ -469,8 +469,9 @@ int cmd_run(int argc, char **argv, struct bg_global *g)
 	}
 	summary(&stats, cgpath, status);
 	if (cons.write_failed)
-		bg_err("run: writing events failed%s%s%s", o.events_file ? " (--events " : "",
-		       o.events_file ? o.events_file : "", o.events_file ? ")" : "");
+		bg_err("run: writing events: %s%s%s%s", strerror(cons.write_errno),
+		       o.events_file ? " (--events " : "", o.events_file ? o.events_file : "",
+		       o.events_file ? ")" : "");
 	if (o.suggest) {
 		if (!sugg.n) {
 			fprintf(stderr, "bindguard: run: --suggest: nothing was refused or audited\n");

@@ -42,9 +42,12 @@ static bool under(const char *filter, const char *path)
 	return path && (!strcmp(filter, path) || bg_cgroup_is_ancestor(filter, path));
 }
 
+/* errno was cleared before printing, so it names the first failed write. */
 static int flush(struct bg_consumer *c, FILE *f)
 {
 	if (f && (ferror(f) || fflush(f))) {
+		if (!c->write_failed)
+			c->write_errno = errno ? errno : EIO;
 		c->write_failed = true;
 		return -EPIPE;
 	}
@@ -67,6 +70,7 @@ int bg_consumer_on_event(void *ctx, void *data, size_t len)
 	ec.boot_to_real_ns = c->boot_to_real;
 	if (c->filter && !under(c->filter, ec.cgroup_path ? ec.cgroup_path : ec.policy_path))
 		return 0;
+	errno = 0;
 	if (c->observe)
 		c->observe(c->observe_arg, &e);
 	if (c->out) {
@@ -86,6 +90,7 @@ int bg_consumer_lost(struct bg_consumer *c, __u64 new_lost, __u64 total)
 {
 	long long now = clock_ns(CLOCK_REALTIME);
 
+	errno = 0;
 	if (c->out) {
 		if (c->json)
 			bg_lost_print_json(c->out, now, new_lost, total);

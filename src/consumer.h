@@ -26,6 +26,7 @@ struct bg_consumer {
 	void *observe_arg;
 	long long boot_to_real; /* refreshed by bg_consumer_clock() */
 	bool write_failed;      /* a sink failed (closed pipe, full disk) */
+	int write_errno;        /* why: EPIPE is a reader that went away */
 	struct bg_path_slot cache[BG_PATH_CACHE];
 };
 

@@ -734,10 +734,13 @@ static void unpin_links(const struct bg_state *s, __u64 cgid)
  * for all its descendants, and the program resolves the nearest policy
  * itself, so a second link below would decide (and report) the same bind
  * twice. New links are made first, surplus ones removed after, so no
- * socket is ever without a program during the change. exclude is a cgroup
- * about to lose its policy.
+ * socket is ever without a program during the change. include is a cgroup
+ * about to get its policy: its links go in first, inert until the policy
+ * map names it. That map update is the one switch point of apply and
+ * detach, so a command killed anywhere leaves the old or the new policy
+ * fully in force; the next command removes inert links.
  */
-static int sync_links(struct bg_state *s, __u64 exclude)
+static int sync_links(struct bg_state *s, __u64 include)
 {
 	static __u64 ids[BG_MAX_POLICIES];
 	static struct bg_policy pols[BG_MAX_POLICIES];
@@ -748,9 +751,17 @@ static int sync_links(struct bg_state *s, __u64 exclude)
 	DIR *d;
 	int n, r = 0;
 
-	n = list_policies(s, ids, pols, BG_MAX_POLICIES);
+	n = list_policies(s, ids, pols, BG_MAX_POLICIES - 1);
+	if (include) {
+		bool listed = false;
+
+		for (int i = 0; i < n; i++)
+			listed |= ids[i] == include;
+		if (!listed)
+			ids[n++] = include;
+	}
 	for (int i = 0; i < n; i++)
-		if (ids[i] == exclude || bg_cgroup_path_of_id(ids[i], paths[i], PATH_MAX))
+		if (bg_cgroup_path_of_id(ids[i], paths[i], PATH_MAX))
 			paths[i][0] = '\0';
 	for (int i = 0; i < n; i++) {
 		want[i] = paths[i][0] != '\0';
@@ -993,10 +1004,20 @@ int bg_state_apply(struct bg_state *s, const struct bg_cgroup *cg,
 	r = write_rules(s, spec, &pol.ruleset);
 	if (r)
 		return r;
+	/* A new policy's links first: inert until the map names the cgroup. */
+	if (!replace) {
+		r = sync_links(s, cg->id);
+		if (r) {
+			delete_ruleset(s, pol.ruleset, pol.nrules);
+			sync_links(s, 0);
+			return r;
+		}
+	}
 	/* The switch: one map update replaces preset, mode and ruleset at once. */
 	if (bpf_map_update_elem(s->policies_fd, &cg->id, &pol, BPF_ANY)) {
 		r = errno;
 		delete_ruleset(s, pol.ruleset, pol.nrules);
+		sync_links(s, 0);
 		bg_err("store policy for %s: %s", cg->path, strerror(r));
 		return BG_EXIT_FAIL;
 	}
@@ -1004,14 +1025,9 @@ int bg_state_apply(struct bg_state *s, const struct bg_cgroup *cg,
 		delete_ruleset(s, old.ruleset, old.nrules);
 		return 0;
 	}
-	r = bump_gen(s);
-	if (!r)
-		r = sync_links(s, 0);
-	if (r) {
-		bpf_map_delete_elem(s->policies_fd, &cg->id);
-		bump_gen(s);
-		delete_ruleset(s, pol.ruleset, pol.nrules);
-		return r > 0 ? r : BG_EXIT_FAIL;
+	if (bump_gen(s)) {
+		bg_err("store policy for %s: update config map: %s", cg->path, strerror(errno));
+		return BG_EXIT_FAIL;
 	}
 	return 0;
 }
@@ -1028,20 +1044,21 @@ int bg_state_detach(struct bg_state *s, __u64 cgid, const char *shown)
 		bg_err("detach %s: no bindguard policy on this cgroup", shown);
 		return BG_EXIT_FAIL;
 	}
-	/* Children with their own policy get their own links first. */
-	r = sync_links(s, cgid);
-	if (r)
-		return r;
-	unpin_links(s, cgid);
+	/* The switch: from here the cgroup is unpoliced; its links are inert. */
 	if (bpf_map_delete_elem(s->policies_fd, &cgid)) {
 		bg_err("detach %s: delete policy: %s", shown, strerror(errno));
 		return BG_EXIT_FAIL;
 	}
-	delete_ruleset(s, pol.ruleset, pol.nrules);
 	if (bump_gen(s)) {
 		bg_err("detach %s: update config map: %s", shown, strerror(errno));
 		return BG_EXIT_FAIL;
 	}
+	/* Children with their own policy get their own links before ours go. */
+	r = sync_links(s, 0);
+	if (r)
+		return r;
+	unpin_links(s, cgid);
+	delete_ruleset(s, pol.ruleset, pol.nrules);
 	purge_resolve_cache(s, cgid);
 	return 0;
 }

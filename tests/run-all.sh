@@ -10,7 +10,7 @@ P=0 F=0 S=0 status=0
 # add_counts FILE: add the suite's closing line to the totals.
 add_counts() {
 	local line
-	line=$(grep -E '^[a-z]+: [0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
 	if [ -z "$line" ]; then
 		echo "run-all: $2 printed no closing line" >&2
 		F=$((F + 1))

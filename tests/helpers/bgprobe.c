@@ -23,6 +23,9 @@
  *   uring-listen PORT       io_uring IORING_OP_LISTEN on an unbound socket (raw
  *                           syscalls), then print the bound address like serve
  *   fork-bind ADDR PORT     fork; the child binds; prints the child's result
+ *   fuzzbind COUNT SEED     COUNT binds with random families, lengths and bytes on
+ *                           IPv4/IPv6 TCP/UDP sockets; every bind that succeeds must
+ *                           be on a loopback address: prints "tries=N ok=M escaped=K"
  * Exit status: 0 when the last operation succeeded, 1 when it failed, 2 on usage.
  */
 #include <arpa/inet.h>
@@ -413,6 +416,58 @@ static int do_fork_bind(const char *addr, int port)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
 }
 
+static int is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return 0;
+}
+
+static int do_fuzzbind(long count, unsigned seed)
+{
+	long ok = 0, escaped = 0;
+
+	srand(seed);
+	for (long i = 0; i < count; i++) {
+		static const int fams[] = { AF_INET, AF_INET6, AF_UNSPEC, AF_UNIX, 255 };
+		unsigned char buf[64];
+		struct sockaddr_storage got;
+		socklen_t glen = sizeof(got);
+		int sfam = rand() % 2 ? AF_INET : AF_INET6;
+		int fd = socket(sfam, rand() % 2 ? SOCK_STREAM : SOCK_DGRAM, 0);
+		socklen_t len = (socklen_t)(rand() % (int)sizeof(buf));
+
+		if (fd < 0)
+			continue;
+		for (size_t k = 0; k < sizeof(buf); k++)
+			buf[k] = (unsigned char)(rand() % 4 ? 0 : rand());
+		/* Mostly plausible: the right family field and length. */
+		if (rand() % 4) {
+			sa_family_t f = (sa_family_t)(rand() % 3 ? sfam : fams[rand() % 5]);
+
+			memcpy(buf, &f, sizeof(f));
+			if (rand() % 2)
+				len = sfam == AF_INET ? sizeof(struct sockaddr_in) :
+							sizeof(struct sockaddr_in6);
+		}
+		if (!bind(fd, (struct sockaddr *)buf, len)) {
+			ok++;
+			if (getsockname(fd, (struct sockaddr *)&got, &glen) || !is_loopback(&got)) {
+				if (++escaped <= 5)
+					fprintf(stderr, "bgprobe: escaped: family %d len %u\n", sfam, len);
+			}
+		}
+		close(fd);
+	}
+	printf("tries=%ld ok=%ld escaped=%ld\n", count, ok, escaped);
+	return escaped != 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: bgprobe [--cgroup DIR] [--family 4|6|unspec] "
@@ -478,5 +533,7 @@ int main(int argc, char **argv)
 		return do_uring_listen();
 	if (!strcmp(cmd, "fork-bind") && n == 2)
 		return do_fork_bind(a[0], atoi(a[1]));
+	if (!strcmp(cmd, "fuzzbind") && n == 2)
+		return do_fuzzbind(atol(a[0]), (unsigned)atol(a[1]));
 	return usage();
 }

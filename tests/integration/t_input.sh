@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Bad input is refused with one clear line and changes nothing in the kernel.
 
+# The suite's own state (other users of this machine may change theirs).
 state_snapshot() {
-	{ "$BG" --json status | jq_py "sorted((p['cgroup'], p['policy'], p['mode'], p['proto'], p['allow']) for p in d['policies'])"
-	  ls "$PIN/links" 2>/dev/null; } | md5sum
+	local ids
+	ids=$(find "$CG2/$TOP" -type d -exec stat -c %i {} + | sort | tr '\n' '|')
+	{ "$BG" --json status | jq_py "sorted((p['cgroup'], p['policy'], p['mode'], p['proto'], p['allow']) for p in d['policies'] if p['cgroup'].startswith('/$TOP/'))"
+	  ls "$PIN/links" 2>/dev/null | grep -E "^(${ids%|})-"; } | md5sum
 }
 
 # refuse CODE ARGS...: bindguard ARGS must exit CODE with one line on stderr
@@ -104,8 +107,8 @@ test_environment_errors() {
 
 test_make_install_honours_prefix_and_destdir() {
 	local root dest
-	root=$(cd "$(dirname "$BG")" && pwd)
-	[ -f "$root/Makefile" ] || { skip_test "no source tree next to $BG"; return; }
+	root=$(cd "$here/../.." && pwd)
+	[ -f "$root/Makefile" ] || { skip_test "no source tree at $root"; return; }
 	dest="$WORK/destdir"
 	make -s -C "$root" install DESTDIR="$dest" PREFIX=/opt/bg >/dev/null 2>&1 || { why="make install failed"; return; }
 	[ -x "$dest/opt/bg/sbin/bindguard" ] || why="binary not in DESTDIR/PREFIX/sbin"
