@@ -65,7 +65,8 @@ help:
 	@echo "make unit       unit tests only (no root)"
 	@echo "make install    install to \$$DESTDIR\$$PREFIX (PREFIX=$(PREFIX))"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
-	@echo "make SANITIZE=1 test   the same under ASan+UBSan"
+	@echo "make test SANITIZE=1   the same under ASan+UBSan"
+	@echo "make fuzz       run the libFuzzer harnesses (FUZZ_SECONDS=20 each)"
 
 deps:
 	./tests/install-deps.sh

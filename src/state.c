@@ -375,7 +375,8 @@ static int load_and_pin(struct bg_state *s, bool repair)
 	 * refuses every trampoline program) gets the sock_ops confinement. */
 	skel = open_and_load(s, true, &r);
 	if (!skel) {
-		bg_dbg("BPF LSM program did not load (%s): listen() falls back to confinement",
+		bg_err("note: BPF LSM program did not load (%s): listen() without bind() will be "
+		       "confined to lo instead of refused (see `bindguard check`)",
 		       strerror(-r));
 		skel = open_and_load(s, false, &r);
 	}

@@ -53,6 +53,20 @@ test_socket_cgroup_governs() {
 	"$BG" loopback-only --cgroup "$cg" >/dev/null || { why="apply failed"; return; }
 	# A child forked inside binds: policed. Threads share the cgroup too.
 	check "forked child" EPERM "$(probe "$cg" fork-bind 0.0.0.0 0 | awk '{ print $1 }')"
+	check "thread" EPERM "$(python3 -c "
+import socket, threading
+open('$CG2$cg/cgroup.procs', 'w').write('0')
+out = []
+def bind():
+    try:
+        socket.socket().bind(('0.0.0.0', 0))
+        out.append('ok')
+    except PermissionError:
+        out.append('EPERM')
+t = threading.Thread(target=bind)
+t.start()
+t.join()
+print(out[0])" 2>&1)"
 	# A socket created outside the policed cgroup and bound by a task that then
 	# joined it escapes: the kernel rule, documented as a known gap.
 	check "socket created outside" ok "$(python3 -c "
