@@ -103,7 +103,9 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	port = bpf_ntohs(ctx->user_port);
 	reason = address_reason(p, w, port);
 	if (reason == BG_REASON_NONE) {
-		__sync_fetch_and_add(&st->allowed, 1);
+		/* Per-CPU and informational: a plain add, no locked instruction.
+		 * (Refusals, which the loss accounting must match, count exactly.) */
+		st->allowed++;
 		return 1;
 	}
 	event_init(&e, cgid, pcgid, p, BG_EV_BIND);
@@ -165,7 +167,7 @@ static __always_inline void wildcard_of(int family, __u32 w[4])
 SEC("lsm_cgroup/socket_listen")
 int BPF_PROG(bg_lsm_listen, struct socket *sock, int backlog)
 {
-	struct sock *sk = BPF_CORE_READ(sock, sk);
+	struct sock *sk = sock->sk; /* trusted argument: a BTF pointer */
 	__u64 cgid, pcgid = 0;
 	struct bg_policy *p;
 	struct bg_stats *st;

@@ -5,10 +5,12 @@
 
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
-/* The cgroup a socket was created in (not the task's current one). */
+/* The cgroup a socket was created in (not the task's current one). Plain
+ * loads from a BTF pointer: the verifier guards them and CO-RE relocates the
+ * offsets, without the cost of a bpf_probe_read_kernel call per field. */
 static __always_inline struct cgroup *sk_cgroup(struct sock *sk)
 {
-	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	return sk->sk_cgrp_data.cgroup;
 }
 
 /*
@@ -24,7 +26,7 @@ static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid,
 	__u32 zero = 0;
 	int level;
 
-	*cgid = BPF_CORE_READ(cg, kn, id);
+	*cgid = cg->kn->id;
 	p = bpf_map_lookup_elem(&bg_policies, cgid);
 	if (p) {
 		*pcgid = *cgid;
