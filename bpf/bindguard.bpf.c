@@ -141,14 +141,33 @@ int bg_bind6(struct bpf_sock_addr *ctx)
 	return decide_bind(ctx, w, 1);
 }
 
-/* Keep clang from sinking a context load into a branch (see below). */
+/* Keep clang from sinking a context load into a branch (see addr_pick). */
 #define bg_materialize(v) asm volatile("" : "+r"(v))
 
-static __always_inline void addr_from_v4(__u32 w[4], __u32 v4)
+/*
+ * A socket's address from context fields, IPv4 mapped. The caller reads
+ * every field (the arguments) and the choice is made after: the verifier
+ * refuses a context access at an offset that depends on a branch, so the
+ * loads are pinned before the branch.
+ */
+static __always_inline void addr_pick(__u32 w[4], int family, __u32 v4, __u32 a, __u32 b,
+				      __u32 c, __u32 d)
 {
-	w[0] = w[1] = 0;
-	w[2] = BG_HTONL(0xffff);
-	w[3] = v4;
+	bg_materialize(v4);
+	bg_materialize(a);
+	bg_materialize(b);
+	bg_materialize(c);
+	bg_materialize(d);
+	if (family == BG_AF_INET) {
+		w[0] = w[1] = 0;
+		w[2] = BG_HTONL(0xffff);
+		w[3] = v4;
+	} else {
+		w[0] = a;
+		w[1] = b;
+		w[2] = c;
+		w[3] = d;
+	}
 }
 
 /* The wildcard an unbound socket of this family autobinds to. */
@@ -214,7 +233,7 @@ int bg_sockops(struct bpf_sock_ops *skops)
 	struct bg_stats *st;
 	struct bg_event e;
 	int lo = BG_LOOPBACK_IFINDEX, family;
-	__u32 w[4], v4;
+	__u32 w[4];
 	__u16 port;
 
 	if (skops->op != BPF_SOCK_OPS_TCP_LISTEN_CB)
@@ -227,20 +246,8 @@ int bg_sockops(struct bpf_sock_ops *skops)
 	if (!p || !(p->proto_mask & BG_PROTO_TCP))
 		return 1;
 	family = skops->family;
-	/* Read every field, then choose: the verifier refuses a context
-	 * access at an offset that depends on a branch. */
-	w[0] = skops->local_ip6[0];
-	w[1] = skops->local_ip6[1];
-	w[2] = skops->local_ip6[2];
-	w[3] = skops->local_ip6[3];
-	v4 = skops->local_ip4;
-	bg_materialize(w[0]);
-	bg_materialize(w[1]);
-	bg_materialize(w[2]);
-	bg_materialize(w[3]);
-	bg_materialize(v4);
-	if (family == BG_AF_INET)
-		addr_from_v4(w, v4);
+	addr_pick(w, family, skops->local_ip4, skops->local_ip6[0], skops->local_ip6[1],
+		  skops->local_ip6[2], skops->local_ip6[3]);
 	port = skops->local_port; /* host order in sock_ops */
 	if (address_reason(p, w, port) == BG_REASON_NONE)
 		return 1;
@@ -336,7 +343,7 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 	struct bg_event e;
 	int lo = BG_LOOPBACK_IFINDEX;
 	__u8 *seen;
-	__u32 w[4], v4;
+	__u32 w[4];
 	__u16 port;
 
 	if (!sk)
@@ -346,18 +353,8 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 	if (!p || !(p->flags & (BG_F_UDP_AUDIT | BG_F_UDP_DENY)) ||
 	    !(p->proto_mask & BG_PROTO_UDP))
 		return 1;
-	w[0] = sk->src_ip6[0];
-	w[1] = sk->src_ip6[1];
-	w[2] = sk->src_ip6[2];
-	w[3] = sk->src_ip6[3];
-	v4 = sk->src_ip4;
-	bg_materialize(w[0]);
-	bg_materialize(w[1]);
-	bg_materialize(w[2]);
-	bg_materialize(w[3]);
-	bg_materialize(v4);
-	if (sk->family == BG_AF_INET)
-		addr_from_v4(w, v4);
+	addr_pick(w, sk->family, sk->src_ip4, sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2],
+		  sk->src_ip6[3]);
 	if (bg_addr_class(w) != BG_ADDR_WILDCARD)
 		return 1;
 	port = sk->src_port; /* host order */

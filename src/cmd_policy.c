@@ -156,11 +156,7 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 	static const struct option opts[] = {
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "pid", required_argument, NULL, 'p' },
-		{ "allow", required_argument, NULL, 'a' },
-		{ "proto", required_argument, NULL, 'P' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "udp-autobind", required_argument, NULL, 'U' },
-		{ "raw", required_argument, NULL, 'R' },
+		BG_POLICY_LONGOPTS,
 		{ "host-wide", no_argument, NULL, 'H' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },

@@ -238,11 +238,7 @@ static int parse(int argc, char **argv, struct run_opts *o, struct bg_policy_spe
 	static const struct option opts[] = {
 		{ "loopback-only", no_argument, NULL, 'L' },
 		{ "deny-wildcard", no_argument, NULL, 'D' },
-		{ "allow", required_argument, NULL, 'a' },
-		{ "proto", required_argument, NULL, 'P' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "udp-autobind", required_argument, NULL, 'U' },
-		{ "raw", required_argument, NULL, 'R' },
+		BG_POLICY_LONGOPTS,
 		{ "user", required_argument, NULL, 'u' },
 		{ "events", required_argument, NULL, 'E' },
 		{ "json", no_argument, NULL, 'j' },
