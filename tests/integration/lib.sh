@@ -102,10 +102,17 @@ links_of() { ls "$PIN/links" 2>/dev/null | grep -c "^$(cgid "$1")-"; }
 start_events() {
 	local out=$1
 	shift
-	"$BG" events --json "$@" >"$out" 2>"$out.err" &
-	EVPID=$!
-	PIDS+=("$EVPID")
-	wait_for "$out.err" following || return 1
+	# One reader per ring: if another one (not ours) is running, wait for it.
+	for _ in $(seq 30); do
+		"$BG" events --json "$@" >"$out" 2>"$out.err" &
+		EVPID=$!
+		PIDS+=("$EVPID")
+		wait_for "$out.err" 'following\|one reader at a time' || return 1
+		grep -q following "$out.err" && return 0
+		wait "$EVPID" 2>/dev/null
+		sleep 0.5
+	done
+	return 1
 }
 stop_events() {
 	kill -INT "$EVPID" 2>/dev/null
