@@ -18,6 +18,7 @@ if [ -z "$mnt" ]; then
 fi
 
 cg="bindguard-demo.$$"
+[ -e /sys/fs/bpf/bindguard ] && had_state=1 || had_state=0
 dir="$mnt/$cg"
 work=$(mktemp -d)
 events_pid="" server_pid=""
@@ -27,6 +28,10 @@ cleanup() {
 	[ -n "$events_pid" ] && kill -INT "$events_pid" 2>/dev/null && wait "$events_pid" 2>/dev/null
 	"$BG" detach --cgroup "/$cg" >/dev/null 2>&1
 	[ -d "$dir" ] && rmdir "$dir" 2>/dev/null
+	# Leave no bindguard state behind if the demo was the first to create it.
+	if [ "$had_state" = 0 ] && "$BG" status 2>/dev/null | grep -q '^no policies'; then
+		"$BG" detach --all
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT

@@ -24,7 +24,16 @@ if ! "$BG" check >/dev/null 2>&1; then
 	exit 0
 fi
 
-trap cleanup EXIT
+# State the suite creates itself is removed at the end (see finish()).
+[ -e "$PIN" ] && PIN_EXISTED=1 || PIN_EXISTED=0
+finish() {
+	cleanup
+	if [ "$PIN_EXISTED" = 0 ] && [ -e "$PIN" ] &&
+		[ "$("$BG" --json status 2>/dev/null | jq_py "len(d['policies'])" 2>/dev/null)" = 0 ]; then
+		"$BG" detach --all
+	fi
+}
+trap finish EXIT
 trap 'exit 130' INT TERM
 mkdir "$CG2/$TOP" || exit 1
 
@@ -48,7 +57,7 @@ for t in $(declare -F | awk '{ print $3 }' | grep '^test_'); do
 	fi
 done
 
-cleanup
+finish
 trap - EXIT
 # What this suite made must be gone.
 if [ -d "$CG2/$TOP" ]; then
