@@ -201,6 +201,14 @@ int cmd_status(int argc, char **argv, struct bg_global *g)
 	if (r)
 		return r;
 	r = bg_state_open(&st, BG_STATE_LOCK);
+	if (r == -ENOENT && !bg_state_bpffs_mounted()) {
+		/* Unmounted bpffs drops every pin (and with them the links) in
+		 * this mount namespace: say so rather than "no policies". */
+		bg_err("status: no bpffs mounted at %s: bindguard state, if any, is not visible "
+		       "here",
+		       BG_BPFFS);
+		return BG_EXIT_FAIL;
+	}
 	if (r == 0)
 		r = bg_state_gc(&st);
 	if (r == 0)

@@ -1209,3 +1209,8 @@ int bg_state_policy(const struct bg_state *s, __u64 cgid, struct bg_policy *out)
 {
 	return bpf_map_lookup_elem(s->policies_fd, &cgid, out) ? -errno : 0;
 }
+
+bool bg_state_bpffs_mounted(void)
+{
+	return is_bpffs(BG_BPFFS);
+}

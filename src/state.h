@@ -51,6 +51,9 @@ enum {
 int bg_state_open(struct bg_state *s, int flags);
 void bg_state_close(struct bg_state *s);
 
+/* Is bpffs mounted where bindguard pins? */
+bool bg_state_bpffs_mounted(void);
+
 /* Take the change lock (for a state opened without BG_STATE_LOCK). */
 int bg_state_lock(struct bg_state *s);
 

@@ -119,6 +119,10 @@ test_single_reader() {
 	"$BG" events >/dev/null 2>"$WORK/reader2.err"
 	check "second reader exit code" 1 "$?"
 	grep -q "one reader at a time" "$WORK/reader2.err" || why="${why:-unclear error: $(cat "$WORK/reader2.err")}"
+	# A reader killed outright releases the stream: the next one starts.
+	kill -KILL "$EVPID"
+	wait "$EVPID" 2>/dev/null
+	start_events "$out" || why="${why:-no reader could start after one was SIGKILLed}"
 	stop_events
 }
 

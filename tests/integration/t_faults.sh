@@ -141,3 +141,12 @@ test_valgrind_event_path() {
 	check "valgrind exit code ($(grep -v following "$WORK/vg.err" | head -3))" 0 "$rc"
 	check "events seen under valgrind" 3 "$(grep -c '"cgroup_id":'"$(cgid "$cg")" "$WORK/vg.out")"
 }
+
+test_bpffs_unmounted_is_reported() {
+	local out rc
+	# In a private mount namespace only: the host keeps its bpffs.
+	out=$(unshare -m sh -c 'umount -l /sys/fs/bpf 2>/dev/null; "$1" status' sh "$BG" 2>&1)
+	rc=$?
+	check "status without bpffs: exit code" 1 "$rc"
+	[[ $out == *"no bpffs mounted at /sys/fs/bpf"* ]] || why="${why:-message: $out}"
+}
