@@ -24,11 +24,11 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define BG_AF_INET 2
-#define BG_AF_INET6 10
-#define BG_SOCK_RAW 3
-#define BG_SOL_SOCKET 1
-#define BG_SO_BINDTODEVICE 25
+#define BG_AF_INET	    2
+#define BG_AF_INET6	    10
+#define BG_SOCK_RAW	    3
+#define BG_SOL_SOCKET	    1
+#define BG_SO_BINDTODEVICE  25
 #define BG_SO_BINDTOIFINDEX 62
 #define BG_LOOPBACK_IFINDEX 1 /* lo is ifindex 1 in every network namespace */
 
@@ -150,8 +150,8 @@ int bg_bind6(struct bpf_sock_addr *ctx)
  * refuses a context access at an offset that depends on a branch, so the
  * loads are pinned before the branch.
  */
-static __always_inline void addr_pick(__u32 w[4], int family, __u32 v4, __u32 a, __u32 b,
-				      __u32 c, __u32 d)
+static __always_inline void addr_pick(__u32 w[4], int family, __u32 v4, __u32 a, __u32 b, __u32 c,
+				      __u32 d)
 {
 	bg_materialize(v4);
 	bg_materialize(a);
@@ -350,8 +350,7 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 		return 1;
 	kctx = bpf_cast_to_kern_ctx(ctx);
 	p = resolve(sk_cgroup(kctx->sk), &cgid, &pcgid);
-	if (!p || !(p->flags & (BG_F_UDP_AUDIT | BG_F_UDP_DENY)) ||
-	    !(p->proto_mask & BG_PROTO_UDP))
+	if (!p || !(p->flags & (BG_F_UDP_AUDIT | BG_F_UDP_DENY)) || !(p->proto_mask & BG_PROTO_UDP))
 		return 1;
 	addr_pick(w, sk->family, sk->src_ip4, sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2],
 		  sk->src_ip6[3]);

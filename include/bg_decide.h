@@ -17,7 +17,7 @@
 
 /* SOCK_STREAM and SOCK_DGRAM without pulling libc or vmlinux enums in. */
 #define BG_SOCK_STREAM 1
-#define BG_SOCK_DGRAM 2
+#define BG_SOCK_DGRAM  2
 
 /*
  * Classify an address given as four network-order 32-bit words (IPv4 as

@@ -26,18 +26,18 @@
 
 /* Pins: <bpffs>/bindguard/<name>. Links: <bpffs>/bindguard/links/<cgid>-<hook>
  * (bpffs refuses dots in names). */
-#define BG_PIN_DIR "bindguard"
+#define BG_PIN_DIR  "bindguard"
 #define BG_LINK_DIR "links"
 
-#define BG_MAX_POLICIES 4096 /* policed cgroups; also the stats slots */
-#define BG_MAX_RULES 1024    /* --allow exceptions per policy */
-#define BG_MAX_LPM (BG_MAX_POLICIES * 4 + 2 * BG_MAX_RULES)
-#define BG_MAX_PORT_RANGES 16   /* distinct port ranges covering one prefix */
-#define BG_RESOLVE_CACHE 65536  /* socket cgroup -> governing policy */
-#define BG_MAX_WALK 64          /* ancestor levels searched for a policy */
-#define BG_RINGBUF_SIZE (4u << 20)
-#define BG_RUN_RINGS 64             /* private rings of `bindguard run`, slot 0 unused */
-#define BG_RUN_RING_SIZE (1u << 20)
+#define BG_MAX_POLICIES	   4096 /* policed cgroups; also the stats slots */
+#define BG_MAX_RULES	   1024 /* --allow exceptions per policy */
+#define BG_MAX_LPM	   (BG_MAX_POLICIES * 4 + 2 * BG_MAX_RULES)
+#define BG_MAX_PORT_RANGES 16	 /* distinct port ranges covering one prefix */
+#define BG_RESOLVE_CACHE   65536 /* socket cgroup -> governing policy */
+#define BG_MAX_WALK	   64	 /* ancestor levels searched for a policy */
+#define BG_RINGBUF_SIZE	   (4u << 20)
+#define BG_RUN_RINGS	   64 /* private rings of `bindguard run`, slot 0 unused */
+#define BG_RUN_RING_SIZE   (1u << 20)
 
 /*
  * Fairness under a denial storm: once the ring is more than half full, a
@@ -46,7 +46,7 @@
  * stays below the burst and keeps the other half of the ring for itself.
  */
 #define BG_FAIR_WINDOW_NS 100000000ull
-#define BG_FAIR_BURST 256
+#define BG_FAIR_BURST	  256
 
 enum bg_preset {
 	BG_PRESET_NONE = 0,
@@ -87,20 +87,20 @@ enum bg_verdict {
 
 /* Which hook produced an event. */
 enum bg_event_kind {
-	BG_EV_BIND = 0,       /* cgroup/bind4, cgroup/bind6 */
+	BG_EV_BIND = 0,	      /* cgroup/bind4, cgroup/bind6 */
 	BG_EV_LISTEN = 1,     /* listen() autobind: lsm_cgroup or sock_ops */
 	BG_EV_UDP_SEND = 2,   /* unconnected sendto() from a wildcard-autobound socket */
-	BG_EV_RAW = 3,        /* raw socket creation */
+	BG_EV_RAW = 3,	      /* raw socket creation */
 	BG_EV_SETSOCKOPT = 4, /* SO_BINDTODEVICE / SO_BINDTOIFINDEX to another device */
 };
 
 /* Why a preset refused an address (0 means the preset allows it). */
 enum bg_reason {
 	BG_REASON_NONE = 0,
-	BG_REASON_WILDCARD = 1,     /* 0.0.0.0, ::, ::ffff:0.0.0.0, AF_UNSPEC any */
+	BG_REASON_WILDCARD = 1,	    /* 0.0.0.0, ::, ::ffff:0.0.0.0, AF_UNSPEC any */
 	BG_REASON_NOT_LOOPBACK = 2, /* specific address outside loopback */
-	BG_REASON_RAW = 3,          /* raw socket */
-	BG_REASON_DEVICE = 4,       /* binding to a device other than lo */
+	BG_REASON_RAW = 3,	    /* raw socket */
+	BG_REASON_DEVICE = 4,	    /* binding to a device other than lo */
 };
 
 /* Address classes; see bg_addr_class() in bg_decide.h. */
@@ -122,14 +122,14 @@ struct bg_config {
 /* Map "policies": key __u64 cgroup id (kernfs id) of the policed cgroup. A
  * re-apply replaces the whole value in one map update. */
 struct bg_policy {
-	__u8 preset;     /* enum bg_preset */
-	__u8 mode;       /* enum bg_mode */
+	__u8 preset;	 /* enum bg_preset */
+	__u8 mode;	 /* enum bg_mode */
 	__u8 proto_mask; /* enum bg_proto_bit */
-	__u8 flags;      /* enum bg_policy_flag */
-	__u32 ruleset; /* rules key prefix, unique per applied policy; 0: none */
-	__u32 slot;    /* index into "stats", stable while the cgroup is policed */
-	__u32 nrules;  /* entries in "rule_src" under ruleset */
-	__u32 ring;    /* slot in "rings" of a private ring (bindguard run); 0: shared */
+	__u8 flags;	 /* enum bg_policy_flag */
+	__u32 ruleset;	 /* rules key prefix, unique per applied policy; 0: none */
+	__u32 slot;	 /* index into "stats", stable while the cgroup is policed */
+	__u32 nrules;	 /* entries in "rule_src" under ruleset */
+	__u32 ring;	 /* slot in "rings" of a private ring (bindguard run); 0: shared */
 	__u32 pad2;
 };
 
@@ -164,7 +164,7 @@ struct bg_rule_val {
 struct bg_rule_src {
 	__u8 addr[16];
 	__u8 prefixlen; /* 0..128, in the IPv6 (mapped) space */
-	__u8 family;    /* 4, 6, or 0 for "*" (any address) */
+	__u8 family;	/* 4, 6, or 0 for "*" (any address) */
 	__u16 port_lo;
 	__u16 port_hi;
 	__u16 pad;
@@ -186,23 +186,23 @@ struct bg_stats {
 
 /* Ring buffer record, one per denied or audited bind. */
 struct bg_event {
-	__u64 ts_ns;       /* bpf_ktime_get_boot_ns() */
+	__u64 ts_ns;	   /* bpf_ktime_get_boot_ns() */
 	__u64 cgroup_id;   /* cgroup the socket was created in */
 	__u64 policy_cgid; /* cgroup whose policy decided */
-	__u32 pid;         /* tgid */
+	__u32 pid;	   /* tgid */
 	__u32 tid;
 	__u32 uid;
 	__u32 gid;
-	__u8 addr[16]; /* network order, IPv4 mapped */
-	__u16 port;    /* host order */
-	__u8 family;   /* AF_INET or AF_INET6: the socket's family */
+	__u8 addr[16];	/* network order, IPv4 mapped */
+	__u16 port;	/* host order */
+	__u8 family;	/* AF_INET or AF_INET6: the socket's family */
 	__u8 sa_family; /* family field the caller passed (AF_UNSPEC shows here) */
-	__u8 protocol; /* IPPROTO_* of the socket */
-	__u8 type;     /* SOCK_STREAM, SOCK_DGRAM, ... */
-	__u8 verdict;  /* enum bg_verdict */
-	__u8 reason;   /* enum bg_reason */
-	__u8 preset;   /* enum bg_preset of the deciding policy */
-	__u8 kind;     /* enum bg_event_kind */
+	__u8 protocol;	/* IPPROTO_* of the socket */
+	__u8 type;	/* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u8 verdict;	/* enum bg_verdict */
+	__u8 reason;	/* enum bg_reason */
+	__u8 preset;	/* enum bg_preset of the deciding policy */
+	__u8 kind;	/* enum bg_event_kind */
 	__u8 pad[2];
 	char comm[16];
 };

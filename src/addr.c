@@ -69,7 +69,9 @@ int bg_addr_mask(__u8 addr[16], unsigned prefixlen)
 	int changed = 0;
 
 	for (unsigned i = 0; i < 16; i++) {
-		unsigned keep = prefixlen >= (i + 1) * 8 ? 8 : prefixlen > i * 8 ? prefixlen - i * 8 : 0;
+		unsigned keep = prefixlen >= (i + 1) * 8 ? 8
+				: prefixlen > i * 8	 ? prefixlen - i * 8
+							 : 0;
 		__u8 mask = keep ? (__u8)(0xff << (8 - keep)) : 0;
 
 		if (addr[i] & ~mask)

@@ -128,7 +128,8 @@ static int from_abs(const char *mnt, const char *abs, const char *shown, struct 
 
 	if (!realpath(abs, real)) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			snprintf(err, errlen, "cgroup %s does not exist (looked at %s)", shown, abs);
+			snprintf(err, errlen, "cgroup %s does not exist (looked at %s)", shown,
+				 abs);
 		else
 			snprintf(err, errlen, "cgroup %s: %s", shown, strerror(errno));
 		return -1;
@@ -139,8 +140,8 @@ static int from_abs(const char *mnt, const char *abs, const char *shown, struct 
 	}
 	mlen = strlen(realmnt);
 	if (strncmp(real, realmnt, mlen) || (real[mlen] != '/' && real[mlen] != '\0')) {
-		snprintf(err, errlen, "cgroup %s resolves to %s, outside the cgroup v2 mount %s", shown,
-			 real, realmnt);
+		snprintf(err, errlen, "cgroup %s resolves to %s, outside the cgroup v2 mount %s",
+			 shown, real, realmnt);
 		return -1;
 	}
 	if (stat(real, &st) || !S_ISDIR(st.st_mode)) {
@@ -320,7 +321,8 @@ int bg_run_cgroup_path(char *buf, size_t len)
 {
 	long pid = (long)getpid();
 
-	if ((size_t)snprintf(buf, len, "%s/run-%ld-%llu", BG_RUN_PARENT, pid, start_time(pid)) >= len)
+	if ((size_t)snprintf(buf, len, "%s/run-%ld-%llu", BG_RUN_PARENT, pid, start_time(pid)) >=
+	    len)
 		return -ENAMETOOLONG;
 	return 0;
 }

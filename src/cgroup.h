@@ -15,7 +15,7 @@
 
 struct bg_cgroup {
 	char path[PATH_MAX]; /* relative to the mount: "/", "/dev", "/a/b" */
-	__u64 id;            /* kernfs id, what BPF sees */
+	__u64 id;	     /* kernfs id, what BPF sees */
 	bool is_root;
 };
 

@@ -32,18 +32,19 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt)
 	it[n].name = "socket-cgroup";
 	it[n].status = p->kernel ? "missing" : "ok";
 	snprintf(it[n++].detail, sizeof(it[0].detail), "%s",
-		 p->kernel ? "needs BTF and the bpf_cast_to_kern_ctx kfunc (Linux 6.2+)" :
-			     "policy follows the cgroup a socket was created in");
+		 p->kernel ? "needs BTF and the bpf_cast_to_kern_ctx kfunc (Linux 6.2+)"
+			   : "policy follows the cgroup a socket was created in");
 	it[n].name = "bind";
-	it[n].status = p->loaded[BG_HOOK_BIND4] && p->loaded[BG_HOOK_BIND6] ? "enforced" :
-									   "not-covered";
+	it[n].status =
+		p->loaded[BG_HOOK_BIND4] && p->loaded[BG_HOOK_BIND6] ? "enforced" : "not-covered";
 	snprintf(it[n++].detail, sizeof(it[0].detail),
 		 "cgroup/bind4, cgroup/bind6: a refused bind() fails with EPERM");
 	it[n].name = "listen-autobind";
 	if (lsm) {
 		it[n].status = "enforced";
-		snprintf(it[n].detail, sizeof(it[0].detail),
-			 "lsm_cgroup/socket_listen: listen() on an unbound socket fails with EPERM");
+		snprintf(
+			it[n].detail, sizeof(it[0].detail),
+			"lsm_cgroup/socket_listen: listen() on an unbound socket fails with EPERM");
 	} else if (p->loaded[BG_HOOK_SOCKOPS]) {
 		it[n].status = "confined";
 		snprintf(it[n].detail, sizeof(it[0].detail),
@@ -60,8 +61,8 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt)
 	snprintf(it[n++].detail, sizeof(it[0].detail),
 		 "SO_BINDTODEVICE/SO_BINDTOIFINDEX only to lo in policed cgroups");
 	it[n].name = "udp-autobind";
-	it[n].status = p->loaded[BG_HOOK_SENDMSG4] && p->loaded[BG_HOOK_SENDMSG6] ? "per-policy" :
-										     "not-covered";
+	it[n].status = p->loaded[BG_HOOK_SENDMSG4] && p->loaded[BG_HOOK_SENDMSG6] ? "per-policy"
+										  : "not-covered";
 	snprintf(it[n++].detail, sizeof(it[0].detail),
 		 "unconnected sendto() from a wildcard-autobound socket: --udp-autobind "
 		 "audit (default) reports, deny refuses the send, allow ignores");
@@ -78,8 +79,9 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt)
 		snprintf(it[n].detail, sizeof(it[0].detail),
 			 "lsm_cgroup program does not load (%s); active LSMs: %s",
 			 strerror(-p->optional_err),
-			 p->lsm_list[0] ? p->lsm_list :
-					  "unknown (securityfs not mounted at /sys/kernel/security)");
+			 p->lsm_list[0]
+				 ? p->lsm_list
+				 : "unknown (securityfs not mounted at /sys/kernel/security)");
 	n++;
 	it[n].name = "created-outside";
 	it[n].status = "not-covered";
@@ -114,7 +116,8 @@ int cmd_check(int argc, char **argv, struct bg_global *g)
 			break;
 		case 'h':
 			printf("Usage: bindguard check [--json]\n\n"
-			       "Report which protections this kernel enforces, confines or does not\n"
+			       "Report which protections this kernel enforces, confines or does "
+			       "not\n"
 			       "cover, by loading every program (nothing is attached).\n\n"
 			       "EXAMPLES\n  bindguard check\n  bindguard check --json\n");
 			return BG_EXIT_OK;
@@ -158,7 +161,8 @@ int cmd_check(int argc, char **argv, struct bg_global *g)
 	} else {
 		printf("kernel %s\n", u.release);
 		for (int i = 0; i < n; i++)
-			printf("  %-17s %-12s %s\n", items[i].name, items[i].status, items[i].detail);
+			printf("  %-17s %-12s %s\n", items[i].name, items[i].status,
+			       items[i].detail);
 	}
 	if (!mnt[0] || probe.kernel)
 		return BG_EXIT_NOFEATURE;

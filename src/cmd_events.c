@@ -38,17 +38,18 @@ static long long mono_ns(void)
 
 static void events_usage(FILE *f)
 {
-	fprintf(f, "Usage: bindguard events [--json] [--cgroup PATH]\n"
-		   "\n"
-		   "Follow denied and audited binds until interrupted. One line per event; --json\n"
-		   "prints JSON Lines. Events that could not be queued are counted and reported as\n"
-		   "\"lost\" lines. Only one events reader can run at a time.\n"
-		   "\n"
-		   "  -c, --cgroup PATH   only events of sockets in PATH or below\n"
-		   "\n"
-		   "EXAMPLES\n"
-		   "  bindguard events\n"
-		   "  bindguard events --json --cgroup /dev | jq .\n");
+	fprintf(f,
+		"Usage: bindguard events [--json] [--cgroup PATH]\n"
+		"\n"
+		"Follow denied and audited binds until interrupted. One line per event; --json\n"
+		"prints JSON Lines. Events that could not be queued are counted and reported as\n"
+		"\"lost\" lines. Only one events reader can run at a time.\n"
+		"\n"
+		"  -c, --cgroup PATH   only events of sockets in PATH or below\n"
+		"\n"
+		"EXAMPLES\n"
+		"  bindguard events\n"
+		"  bindguard events --json --cgroup /dev | jq .\n");
 }
 
 static int report_lost(struct bg_state *st, struct bg_consumer *c, __u64 *seen)
@@ -118,8 +119,9 @@ int cmd_events(int argc, char **argv, struct bg_global *g)
 	 * see part of the stream. Refuse a second one. */
 	lock_fd = open(BG_EVENTS_LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB)) {
-		bg_err("events: %s", lock_fd < 0 ? strerror(errno) :
-			"another `bindguard events` is reading the stream (one reader at a time)");
+		bg_err("events: %s", lock_fd < 0 ? strerror(errno)
+						 : "another `bindguard events` is reading the "
+						   "stream (one reader at a time)");
 		if (lock_fd >= 0)
 			close(lock_fd);
 		return BG_EXIT_FAIL;
@@ -163,7 +165,8 @@ int cmd_events(int argc, char **argv, struct bg_global *g)
 			 * bindguard alive in the kernel, so stop. */
 			if (!bg_state_is_current(&st)) {
 				ring_buffer__consume(rb);
-				bg_err("events: bindguard state was removed (detach --all); stopping");
+				bg_err("events: bindguard state was removed (detach --all); "
+				       "stopping");
 				break;
 			}
 		}

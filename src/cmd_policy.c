@@ -18,7 +18,8 @@ static void policy_usage(FILE *f, const char *cmd)
 	fprintf(f,
 		"Usage: bindguard %s (--cgroup PATH | --pid PID) [--allow RULE]...\n"
 		"                 [--proto tcp|udp|all] [--mode enforce|audit]\n"
-		"                 [--udp-autobind allow|audit|deny] [--raw allow|deny] [--host-wide]\n"
+		"                 [--udp-autobind allow|audit|deny] [--raw allow|deny] "
+		"[--host-wide]\n"
 		"\n"
 		"%s\n"
 		"\n"
@@ -26,7 +27,8 @@ static void policy_usage(FILE *f, const char *cmd)
 		"  -p, --pid PID       the cgroup of process PID\n"
 		"  -a, --allow RULE    exception, repeatable: ADDR[/LEN][:PORT[-PORT]],\n"
 		"                      [V6ADDR[/LEN]][:PORT[-PORT]], or *:PORT\n"
-		"  -P, --proto P       tcp (stream sockets), udp (datagram sockets) or all (default)\n"
+		"  -P, --proto P       tcp (stream sockets), udp (datagram sockets) or all "
+		"(default)\n"
 		"  -m, --mode M        enforce (default: EPERM), audit (allow and report), or\n"
 		"                      rewrite (wildcard binds go to loopback, see below)\n"
 		"      --udp-autobind allow|audit|deny\n"
@@ -41,7 +43,8 @@ static void policy_usage(FILE *f, const char *cmd)
 		"\n"
 		"Applying to a cgroup that already has a policy replaces it atomically.\n"
 		"Rewrite mode: 0.0.0.0 becomes 127.0.0.1, an IPv6-only :: becomes ::1, and a\n"
-		"dual-stack :: stays but is tied to lo (IPv4 and IPv6 loopback clients both work).\n"
+		"dual-stack :: stays but is tied to lo (IPv4 and IPv6 loopback clients both "
+		"work).\n"
 		"Other refused addresses are denied as in enforce mode.\n"
 		"\n"
 		"EXAMPLES\n"
@@ -49,9 +52,9 @@ static void policy_usage(FILE *f, const char *cmd)
 		"  bindguard %s --cgroup /ci --allow 0.0.0.0:8080 --allow '[::]:8080'\n"
 		"  bindguard %s --pid 1234 --mode audit\n",
 		cmd,
-		!strcmp(cmd, "loopback-only") ?
-			"Allow binds only to loopback: 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104." :
-			"Deny binds to the wildcard: 0.0.0.0, ::, ::ffff:0.0.0.0 (any port).",
+		!strcmp(cmd, "loopback-only")
+			? "Allow binds only to loopback: 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104."
+			: "Deny binds to the wildcard: 0.0.0.0, ::, ::ffff:0.0.0.0 (any port).",
 		cmd, cmd, cmd);
 }
 
@@ -84,8 +87,9 @@ static void print_applied(const struct bg_global *g, const struct bg_cgroup *cg,
 		return;
 	}
 	printf("%s: %s (%s, proto %s, udp-autobind %s, raw %s)", cg->path,
-	       bg_preset_name(spec->preset), bg_mode_name(spec->mode), bg_proto_name(spec->proto_mask),
-	       bg_udp_autobind_name(spec->flags), bg_raw_name(spec->flags));
+	       bg_preset_name(spec->preset), bg_mode_name(spec->mode),
+	       bg_proto_name(spec->proto_mask), bg_udp_autobind_name(spec->flags),
+	       bg_raw_name(spec->flags));
 	for (size_t i = 0; i < spec->nrules; i++) {
 		bg_rule_format(&spec->rules[i], buf, sizeof(buf));
 		printf("%s%s", i ? ", " : ", allow ", buf);
@@ -222,8 +226,8 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 	r = bg_need_cgroup2(cmd);
 	if (r)
 		return r;
-	r = cgroup_arg ? bg_cgroup_resolve(cgroup_arg, &cg, err, sizeof(err)) :
-			 bg_cgroup_of_pid(pid_arg, &cg, err, sizeof(err));
+	r = cgroup_arg ? bg_cgroup_resolve(cgroup_arg, &cg, err, sizeof(err))
+		       : bg_cgroup_of_pid(pid_arg, &cg, err, sizeof(err));
 	if (r) {
 		bg_err("%s: %s", cmd, err);
 		return BG_EXIT_USAGE;
@@ -273,12 +277,9 @@ static void detach_usage(FILE *f)
 int cmd_detach(int argc, char **argv, struct bg_global *g)
 {
 	static const struct option opts[] = {
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "all", no_argument, NULL, 'A' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
+		{ "cgroup", required_argument, NULL, 'c' }, { "pid", required_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'A' },	    { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },	    {},
 	};
 	const char *cgroup_arg = NULL, *pid_arg = NULL;
 	char err[BG_ERRLEN];
@@ -322,8 +323,8 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 	if (r)
 		return r;
 	if (!all) {
-		r = cgroup_arg ? bg_cgroup_resolve(cgroup_arg, &cg, err, sizeof(err)) :
-				 bg_cgroup_of_pid(pid_arg, &cg, err, sizeof(err));
+		r = cgroup_arg ? bg_cgroup_resolve(cgroup_arg, &cg, err, sizeof(err))
+			       : bg_cgroup_of_pid(pid_arg, &cg, err, sizeof(err));
 		if (r) {
 			bg_err("detach: %s", err);
 			return BG_EXIT_USAGE;

@@ -28,7 +28,7 @@
 #include "log.h"
 #include "state.h"
 
-#define MAX_SUGGEST 1024
+#define MAX_SUGGEST	 1024
 #define LEFTOVER_WAIT_MS 5000
 
 struct run_opts {
@@ -143,7 +143,8 @@ static void child(const char *cgdir, const struct run_opts *o, char **argv)
 	if (o->user) {
 		if ((getpwuid(o->uid) ? initgroups(o->name, o->gid) : setgroups(0, NULL)) ||
 		    setgid(o->gid) || setuid(o->uid)) {
-			fprintf(stderr, "bindguard: run: become %s: %s\n", o->user, strerror(errno));
+			fprintf(stderr, "bindguard: run: become %s: %s\n", o->user,
+				strerror(errno));
 			_exit(126);
 		}
 		if (o->uid != 0 && setuid(0) == 0) {
@@ -470,7 +471,8 @@ int cmd_run(int argc, char **argv, struct bg_global *g)
 		       o.events_file ? ")" : "");
 	if (o.suggest) {
 		if (!sugg.n) {
-			fprintf(stderr, "bindguard: run: --suggest: nothing was refused or audited\n");
+			fprintf(stderr,
+				"bindguard: run: --suggest: nothing was refused or audited\n");
 		} else {
 			fprintf(stderr, "bindguard: run: suggested exceptions:\n");
 			for (int i = 0; i < sugg.n; i++)

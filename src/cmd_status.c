@@ -111,7 +111,8 @@ static void print_json(const struct row *rows, int n, __u64 lost_total, const ch
 		bg_json_arr_end(&j);
 		bg_json_kstr(&j, "udp_autobind", bg_udp_autobind_name(r->pol.flags));
 		bg_json_kstr(&j, "raw", bg_raw_name(r->pol.flags));
-		bg_json_kstr(&j, "listen", r->pol.proto_mask & BG_PROTO_TCP ? listen : "not-policed");
+		bg_json_kstr(&j, "listen",
+			     r->pol.proto_mask & BG_PROTO_TCP ? listen : "not-policed");
 		bg_json_kstr(&j, "link", r->own_link ? "own" : "ancestor");
 		bg_json_key(&j, "counters");
 		bg_json_obj_begin(&j);
@@ -181,7 +182,8 @@ int cmd_status(int argc, char **argv, struct bg_global *g)
 			break;
 		case 'h':
 			printf("Usage: bindguard status [--json]\n\n"
-			       "List every policed cgroup with its policy, exceptions and counters.\n\n"
+			       "List every policed cgroup with its policy, exceptions and "
+			       "counters.\n\n"
 			       "EXAMPLES\n  bindguard status\n  bindguard --json status\n");
 			return BG_EXIT_OK;
 		default:

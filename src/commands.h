@@ -23,11 +23,13 @@ int cmd_run(int argc, char **argv, struct bg_global *g);
 /* The policy options shared by loopback-only, deny-wildcard and run, by
  * their short letters: a (--allow), P (--proto), m (--mode), U
  * (--udp-autobind), R (--raw). 0, or the exit code after one error line. */
-#define BG_POLICY_LONGOPTS                                                                 \
-	{ "allow", required_argument, NULL, 'a' }, { "proto", required_argument, NULL, 'P' },   \
-		{ "mode", required_argument, NULL, 'm' },                                       \
-		{ "udp-autobind", required_argument, NULL, 'U' },                               \
-		{ "raw", required_argument, NULL, 'R' }
+#define BG_POLICY_LONGOPTS                                                                         \
+	{ "allow", required_argument, NULL, 'a' }, { "proto", required_argument, NULL, 'P' },      \
+		{ "mode", required_argument, NULL, 'm' },                                          \
+		{ "udp-autobind", required_argument, NULL, 'U' },                                  \
+	{                                                                                          \
+		"raw", required_argument, NULL, 'R'                                                \
+	}
 int bg_policy_option(int opt, const char *arg, struct bg_policy_spec *spec, const char *cmd);
 void bg_policy_defaults(struct bg_policy_spec *spec, __u8 preset);
 

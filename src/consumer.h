@@ -17,7 +17,7 @@ struct bg_path_slot {
 };
 
 struct bg_consumer {
-	FILE *out;          /* readable lines, or JSON Lines when json */
+	FILE *out; /* readable lines, or JSON Lines when json */
 	bool json;
 	FILE *json_file;    /* a second sink that always gets JSON Lines, or NULL */
 	const char *filter; /* only sockets in this cgroup path or below, or NULL */
@@ -25,8 +25,8 @@ struct bg_consumer {
 	void (*observe)(void *arg, const struct bg_event *e);
 	void *observe_arg;
 	long long boot_to_real; /* refreshed by bg_consumer_clock() */
-	bool write_failed;      /* a sink failed (closed pipe, full disk) */
-	int write_errno;        /* why: EPIPE is a reader that went away */
+	bool write_failed;	/* a sink failed (closed pipe, full disk) */
+	int write_errno;	/* why: EPIPE is a reader that went away */
 	struct bg_path_slot cache[BG_PATH_CACHE];
 };
 

@@ -9,7 +9,7 @@
 #include "json.h"
 #include "policy.h"
 
-#define BG_AF_INET 2
+#define BG_AF_INET  2
 #define BG_AF_INET6 10
 
 int bg_event_decode(const void *data, size_t len, struct bg_event *e)

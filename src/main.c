@@ -69,7 +69,8 @@ int bg_need_cgroup2(const char *cmd)
 	if (!bg_cgroup_mount(mnt, sizeof(mnt)))
 		return 0;
 	bg_err("%s: no cgroup v2 mount in /proc/self/mountinfo: mount one "
-	       "(mount -t cgroup2 none /sys/fs/cgroup) or boot with systemd.unified_cgroup_hierarchy",
+	       "(mount -t cgroup2 none /sys/fs/cgroup) or boot with "
+	       "systemd.unified_cgroup_hierarchy",
 	       cmd);
 	return BG_EXIT_NOFEATURE;
 }

@@ -35,8 +35,8 @@ static int parse_ports(const char *s, struct bg_rule_src *r, const char *text, c
 	if (dash) {
 		if (parse_uint(s, (size_t)(dash - s), 65535, &lo) ||
 		    parse_uint(dash + 1, strlen(dash + 1), 65535, &hi)) {
-			snprintf(err, errlen, "\"%s\": invalid port range (expected LO-HI, 0-65535)",
-				 text);
+			snprintf(err, errlen,
+				 "\"%s\": invalid port range (expected LO-HI, 0-65535)", text);
 			return -1;
 		}
 		if (lo > hi) {
@@ -248,17 +248,17 @@ const char *bg_proto_name(__u8 mask)
 
 const char *bg_mode_name(__u8 mode)
 {
-	return mode == BG_MODE_ENFORCE ? "enforce" :
-	       mode == BG_MODE_AUDIT   ? "audit" :
-	       mode == BG_MODE_REWRITE ? "rewrite" :
-					 "unknown";
+	return mode == BG_MODE_ENFORCE	 ? "enforce"
+	       : mode == BG_MODE_AUDIT	 ? "audit"
+	       : mode == BG_MODE_REWRITE ? "rewrite"
+					 : "unknown";
 }
 
 const char *bg_preset_name(__u8 preset)
 {
-	return preset == BG_PRESET_LOOPBACK_ONLY ? "loopback-only" :
-	       preset == BG_PRESET_DENY_WILDCARD ? "deny-wildcard" :
-						   "unknown";
+	return preset == BG_PRESET_LOOPBACK_ONLY   ? "loopback-only"
+	       : preset == BG_PRESET_DENY_WILDCARD ? "deny-wildcard"
+						   : "unknown";
 }
 
 const char *bg_reason_name(__u8 reason)
@@ -362,8 +362,8 @@ int bg_rules_compile(const struct bg_rule_src *rules, size_t n, __u32 ruleset,
 
 			bg_rule_format(&rules[i], text, sizeof(text));
 			snprintf(err, errlen,
-				 "%s: %zu separate port ranges apply to this prefix; at most %d", text,
-				 merged, BG_MAX_PORT_RANGES);
+				 "%s: %zu separate port ranges apply to this prefix; at most %d",
+				 text, merged, BG_MAX_PORT_RANGES);
 			free(tmp);
 			return -1;
 		}

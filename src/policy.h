@@ -15,11 +15,11 @@
 #define BG_ERRLEN 256
 
 struct bg_policy_spec {
-	__u8 preset;     /* enum bg_preset */
-	__u8 mode;       /* enum bg_mode */
+	__u8 preset;	 /* enum bg_preset */
+	__u8 mode;	 /* enum bg_mode */
 	__u8 proto_mask; /* enum bg_proto_bit; BG_PROTO_ALL by default */
-	__u8 flags;      /* enum bg_policy_flag; BG_F_UDP_AUDIT by default */
-	__u32 ring;      /* private ring slot (bindguard run), 0: the shared ring */
+	__u8 flags;	 /* enum bg_policy_flag; BG_F_UDP_AUDIT by default */
+	__u32 ring;	 /* private ring slot (bindguard run), 0: the shared ring */
 	size_t nrules;
 	struct bg_rule_src rules[BG_MAX_RULES];
 };
@@ -40,15 +40,15 @@ void bg_rule_format(const struct bg_rule_src *r, char *buf, size_t len);
 /* Append a parsed rule; duplicates are dropped. -1 with err when full. */
 int bg_spec_add_rule(struct bg_policy_spec *spec, const char *text, char *err, size_t errlen);
 
-int bg_proto_parse(const char *s, __u8 *mask);  /* "tcp" "udp" "all"; -1 if unknown */
-int bg_mode_parse(const char *s, __u8 *mode);   /* "enforce" "audit" "rewrite"; -1 if unknown */
-const char *bg_proto_name(__u8 mask);           /* "tcp" "udp" "all" or "mixed" */
-const char *bg_mode_name(__u8 mode);            /* "enforce" "audit" "rewrite" "unknown" */
-const char *bg_preset_name(__u8 preset);        /* "loopback-only" "deny-wildcard" "unknown" */
-const char *bg_reason_name(__u8 reason);        /* "wildcard" "not-loopback" "none" */
-const char *bg_verdict_name(__u8 verdict);      /* "allow" "deny" "audit" "confine" "rewrite" */
-const char *bg_udp_autobind_name(__u8 flags);   /* "allow" "audit" "deny" */
-const char *bg_raw_name(__u8 flags);            /* "allow" "deny" */
+int bg_proto_parse(const char *s, __u8 *mask); /* "tcp" "udp" "all"; -1 if unknown */
+int bg_mode_parse(const char *s, __u8 *mode);  /* "enforce" "audit" "rewrite"; -1 if unknown */
+const char *bg_proto_name(__u8 mask);	       /* "tcp" "udp" "all" or "mixed" */
+const char *bg_mode_name(__u8 mode);	       /* "enforce" "audit" "rewrite" "unknown" */
+const char *bg_preset_name(__u8 preset);       /* "loopback-only" "deny-wildcard" "unknown" */
+const char *bg_reason_name(__u8 reason);       /* "wildcard" "not-loopback" "none" */
+const char *bg_verdict_name(__u8 verdict);     /* "allow" "deny" "audit" "confine" "rewrite" */
+const char *bg_udp_autobind_name(__u8 flags);  /* "allow" "audit" "deny" */
+const char *bg_raw_name(__u8 flags);	       /* "allow" "deny" */
 
 /* One LPM trie entry; key.ruleset is filled in by bg_rules_compile. */
 struct bg_lpm_entry {

@@ -26,16 +26,17 @@
 static __u32 reserved_ring;
 
 static const char *const map_names[NR_MAPS] = {
-	"bg_cfg", "bg_policies", "bg_resolve", "bg_rules", "bg_rule_src", "bg_stats", "bg_events",
-	"bg_rings",
+	"bg_cfg",      "bg_policies", "bg_resolve", "bg_rules",
+	"bg_rule_src", "bg_stats",    "bg_events",  "bg_rings",
 };
 const char *const bg_hook_names[BG_NR_HOOKS] = {
-	"bind4", "bind6", "sockops", "setsockopt", "sendmsg4", "sendmsg6", "sock_create", "lsm_listen",
+	"bind4",    "bind6",	"sockops",     "setsockopt",
+	"sendmsg4", "sendmsg6", "sock_create", "lsm_listen",
 };
 #define prog_pins bg_hook_names
 static const enum bpf_attach_type hook_type[BG_NR_HOOKS] = {
-	BPF_CGROUP_INET4_BIND,	 BPF_CGROUP_INET6_BIND,	 BPF_CGROUP_SOCK_OPS,
-	BPF_CGROUP_SETSOCKOPT,	 BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_UDP6_SENDMSG,
+	BPF_CGROUP_INET4_BIND,	     BPF_CGROUP_INET6_BIND,   BPF_CGROUP_SOCK_OPS,
+	BPF_CGROUP_SETSOCKOPT,	     BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_UDP6_SENDMSG,
 	BPF_CGROUP_INET_SOCK_CREATE, BPF_LSM_CGROUP,
 };
 
@@ -47,7 +48,7 @@ static bool hook_optional(int hook)
 static int *map_fd(struct bg_state *s, int i)
 {
 	int *fds[NR_MAPS] = { &s->cfg_fd,      &s->policies_fd, &s->resolve_fd, &s->rules_fd,
-			      &s->rule_src_fd, &s->stats_fd,    &s->events_fd,  &s->rings_fd };
+			      &s->rule_src_fd, &s->stats_fd,	&s->events_fd,	&s->rings_fd };
 	return fds[i];
 }
 
@@ -308,8 +309,8 @@ static void relink_all(struct bg_state *s)
 static struct bpf_program *skel_prog(struct bindguard_bpf *skel, int hook)
 {
 	struct bpf_program *progs[BG_NR_HOOKS] = {
-		skel->progs.bg_bind4,	    skel->progs.bg_bind6,    skel->progs.bg_sockops,
-		skel->progs.bg_setsockopt, skel->progs.bg_sendmsg4, skel->progs.bg_sendmsg6,
+		skel->progs.bg_bind4,	    skel->progs.bg_bind6,      skel->progs.bg_sockops,
+		skel->progs.bg_setsockopt,  skel->progs.bg_sendmsg4,   skel->progs.bg_sendmsg6,
 		skel->progs.bg_sock_create, skel->progs.bg_lsm_listen,
 	};
 	return progs[hook];
@@ -327,9 +328,9 @@ static struct bindguard_bpf *open_and_load(struct bg_state *s, bool with_optiona
 		return NULL;
 	}
 	struct bpf_map *maps[NR_MAPS] = {
-		skel->maps.bg_cfg,	skel->maps.bg_policies, skel->maps.bg_resolve,
-		skel->maps.bg_rules,	skel->maps.bg_rule_src, skel->maps.bg_stats,
-		skel->maps.bg_events,	skel->maps.bg_rings,
+		skel->maps.bg_cfg,    skel->maps.bg_policies, skel->maps.bg_resolve,
+		skel->maps.bg_rules,  skel->maps.bg_rule_src, skel->maps.bg_stats,
+		skel->maps.bg_events, skel->maps.bg_rings,
 	};
 	for (int i = 0; i < NR_MAPS; i++) {
 		pin_path(s, map_names[i], path, sizeof(path));
@@ -382,10 +383,10 @@ static int load_and_pin(struct bg_state *s, bool repair)
 	}
 	if (!skel) {
 		bg_err("load BPF programs: %s%s", strerror(-r),
-		       r == -EPERM  ? " (needs root: CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)" :
-		       r == -EINVAL ? " (pinned maps from another bindguard build? "
-				      "run `bindguard detach --all`)" :
-				      "");
+		       r == -EPERM    ? " (needs root: CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)"
+		       : r == -EINVAL ? " (pinned maps from another bindguard build? "
+					"run `bindguard detach --all`)"
+				      : "");
 		return BG_EXIT_FAIL;
 	}
 	for (int h = 0; h < BG_NR_HOOKS; h++) {
@@ -497,7 +498,8 @@ int bg_state_open(struct bg_state *s, int flags)
 		return BG_EXIT_FAIL;
 	}
 	if (found)
-		bg_err("pinned state in %s was incomplete (missing: %s): repairing", s->dir, missing);
+		bg_err("pinned state in %s was incomplete (missing: %s): repairing", s->dir,
+		       missing);
 	return load_and_pin(s, found > 0);
 }
 
@@ -658,7 +660,8 @@ static void gc_rulesets(const struct bg_state *s, const struct bg_policy *pols, 
 		skey = snext;
 		prev = &skey;
 		for (int i = 0; i < n; i++)
-			used |= pols[i].ruleset == (__u32)(skey >> 32) && (__u32)skey < pols[i].nrules;
+			used |= pols[i].ruleset == (__u32)(skey >> 32) &&
+				(__u32)skey < pols[i].nrules;
 		if (!used)
 			bpf_map_delete_elem(s->rule_src_fd, &skey);
 	}
@@ -702,8 +705,8 @@ static int attach_one(struct bg_state *s, __u64 cgid, int hook)
 			snprintf(cgpath, sizeof(cgpath), "id %" PRIu64, (uint64_t)cgid);
 		bg_err("attach %s program to cgroup %s: %s%s", prog_pins[hook], cgpath, strerror(r),
 		       r == EPERM ? " (a non-multi BPF program is attached for this hook on the "
-				    "cgroup or an ancestor; see `bpftool cgroup tree`)" :
-				    "");
+				    "cgroup or an ancestor; see `bpftool cgroup tree`)"
+				  : "");
 		return BG_EXIT_FAIL;
 	}
 	link_path(s, cgid, hook, path, sizeof(path));
@@ -1173,7 +1176,8 @@ int bg_state_ring_create(struct bg_state *s, __u32 *slot, int *ring_fd)
 {
 	__u32 id;
 
-	*ring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "bg_run_ring", 0, 0, BG_RUN_RING_SIZE, NULL);
+	*ring_fd =
+		bpf_map_create(BPF_MAP_TYPE_RINGBUF, "bg_run_ring", 0, 0, BG_RUN_RING_SIZE, NULL);
 	if (*ring_fd < 0) {
 		bg_err("create a private event ring: %s", strerror(errno));
 		return BG_EXIT_FAIL;

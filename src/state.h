@@ -14,17 +14,17 @@
 #include "cgroup.h"
 #include "policy.h"
 
-#define BG_BPFFS "/sys/fs/bpf"
-#define BG_LOCK_PATH "/run/bindguard.lock"
+#define BG_BPFFS	    "/sys/fs/bpf"
+#define BG_LOCK_PATH	    "/run/bindguard.lock"
 #define BG_EVENTS_LOCK_PATH "/run/bindguard-events.lock"
 
 /* One program per hook; each top-most policed cgroup gets a link for each. */
 enum bg_hook {
 	BG_HOOK_BIND4,
 	BG_HOOK_BIND6,
-	BG_HOOK_SOCKOPS,     /* listen() confinement where LSM is unavailable */
-	BG_HOOK_SETSOCKOPT,  /* no unconfining */
-	BG_HOOK_SENDMSG4,    /* unconnected UDP autobind */
+	BG_HOOK_SOCKOPS,    /* listen() confinement where LSM is unavailable */
+	BG_HOOK_SETSOCKOPT, /* no unconfining */
+	BG_HOOK_SENDMSG4,   /* unconnected UDP autobind */
 	BG_HOOK_SENDMSG6,
 	BG_HOOK_SOCK_CREATE, /* raw sockets */
 	BG_HOOK_LSM_LISTEN,  /* optional: only where BPF LSM loads */
@@ -96,10 +96,10 @@ void bg_state_ring_free(struct bg_state *s, __u32 slot);
 
 /* What this kernel can run, found by loading the programs without pinning. */
 struct bg_probe {
-	int kernel;                /* 0, or the exit code probe_kernel gave */
-	bool loaded[BG_NR_HOOKS];  /* each program passed the verifier */
-	int optional_err;          /* -errno of the load with the optional programs */
-	char lsm_list[256];        /* /sys/kernel/security/lsm, "" when unreadable */
+	int kernel;		  /* 0, or the exit code probe_kernel gave */
+	bool loaded[BG_NR_HOOKS]; /* each program passed the verifier */
+	int optional_err;	  /* -errno of the load with the optional programs */
+	char lsm_list[256];	  /* /sys/kernel/security/lsm, "" when unreadable */
 };
 int bg_state_probe(struct bg_probe *p);
 

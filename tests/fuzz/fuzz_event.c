@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
 	/* Bytes after the record name the cgroup path. */
 	if (size > sizeof(e)) {
-		size_t n = size - sizeof(e) < sizeof(path) - 1 ? size - sizeof(e) : sizeof(path) - 1;
+		size_t n =
+			size - sizeof(e) < sizeof(path) - 1 ? size - sizeof(e) : sizeof(path) - 1;
 
 		memcpy(path, data + sizeof(e), n);
 		path[n] = '\0';

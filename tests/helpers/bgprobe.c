@@ -156,8 +156,8 @@ static const char *bound_addr(int fd)
 	if (getsockname(fd, (struct sockaddr *)&ss, &len))
 		return "?";
 	inet_ntop(ss.ss_family,
-		  ss.ss_family == AF_INET ? (void *)&((struct sockaddr_in *)&ss)->sin_addr :
-					    (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
+		  ss.ss_family == AF_INET ? (void *)&((struct sockaddr_in *)&ss)->sin_addr
+					  : (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
 		  text, sizeof(text));
 	return text;
 }
@@ -169,8 +169,8 @@ static int bound_port(int fd)
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len))
 		return -1;
-	return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
-					       ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					     : ((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
 static int do_bind(const char *addr, int port)
@@ -316,8 +316,8 @@ static int do_sendto(const char *addr, int port)
 	}
 	getsockname(fd, (struct sockaddr *)&local, &llen);
 	inet_ntop(local.ss_family,
-		  local.ss_family == AF_INET ? (void *)&((struct sockaddr_in *)&local)->sin_addr :
-					       (void *)&((struct sockaddr_in6 *)&local)->sin6_addr,
+		  local.ss_family == AF_INET ? (void *)&((struct sockaddr_in *)&local)->sin_addr
+					     : (void *)&((struct sockaddr_in6 *)&local)->sin6_addr,
 		  text, sizeof(text));
 	printf("ok %s %d\n", text, bound_port(fd));
 	return 0;
@@ -423,7 +423,8 @@ static int is_loopback(const struct sockaddr_storage *ss)
 	if (ss->ss_family == AF_INET6) {
 		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
 
-		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 	}
 	return 0;
 }
@@ -452,14 +453,15 @@ static int do_fuzzbind(long count, unsigned seed)
 
 			memcpy(buf, &f, sizeof(f));
 			if (rand() % 2)
-				len = sfam == AF_INET ? sizeof(struct sockaddr_in) :
-							sizeof(struct sockaddr_in6);
+				len = sfam == AF_INET ? sizeof(struct sockaddr_in)
+						      : sizeof(struct sockaddr_in6);
 		}
 		if (!bind(fd, (struct sockaddr *)buf, len)) {
 			ok++;
 			if (getsockname(fd, (struct sockaddr *)&got, &glen) || !is_loopback(&got)) {
 				if (++escaped <= 5)
-					fprintf(stderr, "bgprobe: escaped: family %d len %u\n", sfam, len);
+					fprintf(stderr, "bgprobe: escaped: family %d len %u\n",
+						sfam, len);
 			}
 		}
 		close(fd);

@@ -41,7 +41,10 @@ static int string(struct jp *p)
 			}
 		} else if (c >= 0x80) {
 			/* Must be well-formed UTF-8 (the writer promises it). */
-			int len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+			int len = (c & 0xe0) == 0xc0   ? 2
+				  : (c & 0xf0) == 0xe0 ? 3
+				  : (c & 0xf8) == 0xf0 ? 4
+						       : 0;
 
 			if (!len || p->s + len > p->end)
 				return 0;
@@ -151,4 +154,3 @@ int unit_json_valid(const char *s, size_t n)
 	ws(&p);
 	return p.s == p.end;
 }
-

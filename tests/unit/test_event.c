@@ -66,7 +66,8 @@ TEST(event_text_line)
 	p.e.protocol = 99;
 	memcpy(p.e.comm, "a\"b\\c\x01\xff", 8);
 	CHECK_STR(unit_capture(print_fn, &p),
-		  "2026-11-24T00:00:00.000000Z audit bind pid=1234 uid=1000 comm=\"a\\\"b\\\\c\\x01\\xff\" "
+		  "2026-11-24T00:00:00.000000Z audit bind pid=1234 uid=1000 "
+		  "comm=\"a\\\"b\\\\c\\x01\\xff\" "
 		  "cgroup=cgroup-id:42 proto-99 inet6 [fd00::1]:8000 reason=not-loopback "
 		  "policy=loopback-only@cgroup-id:41\n");
 }
@@ -88,11 +89,13 @@ TEST(event_json_line)
 	struct pr p = { sample(), { "/dev", "/", BOOT_TO_REAL }, 1 };
 	const char *out = unit_capture(print_fn, &p);
 
-	CHECK_STR(out, "{\"type\":\"bind\",\"ts\":\"2026-11-24T00:00:00.000000Z\",\"verdict\":\"deny\","
-		       "\"pid\":1234,\"tid\":1235,\"uid\":1000,\"gid\":100,\"comm\":\"python3\","
-		       "\"cgroup\":\"/dev\",\"cgroup_id\":42,\"family\":\"inet\",\"proto\":\"tcp\","
-		       "\"addr\":\"0.0.0.0\",\"port\":8000,\"reason\":\"wildcard\","
-		       "\"policy\":\"loopback-only\",\"policy_cgroup\":\"/\",\"policy_cgroup_id\":41}\n");
+	CHECK_STR(
+		out,
+		"{\"type\":\"bind\",\"ts\":\"2026-11-24T00:00:00.000000Z\",\"verdict\":\"deny\","
+		"\"pid\":1234,\"tid\":1235,\"uid\":1000,\"gid\":100,\"comm\":\"python3\","
+		"\"cgroup\":\"/dev\",\"cgroup_id\":42,\"family\":\"inet\",\"proto\":\"tcp\","
+		"\"addr\":\"0.0.0.0\",\"port\":8000,\"reason\":\"wildcard\","
+		"\"policy\":\"loopback-only\",\"policy_cgroup\":\"/\",\"policy_cgroup_id\":41}\n");
 	/* Unknown paths are null; events without an address have null addr/port. */
 	p.c.cgroup_path = NULL;
 	p.e.kind = BG_EV_RAW;
@@ -159,7 +162,8 @@ static void lost_fn(FILE *f, void *arg)
 
 TEST(lost_lines)
 {
-	CHECK_STR(unit_capture(lost_fn, NULL), "2026-11-24T00:00:00.000000Z lost 3 events (total 10)\n");
+	CHECK_STR(unit_capture(lost_fn, NULL),
+		  "2026-11-24T00:00:00.000000Z lost 3 events (total 10)\n");
 	CHECK_STR(unit_capture(lost_fn, (void *)1),
 		  "{\"type\":\"lost\",\"ts\":\"2026-11-24T00:00:00.000000Z\",\"lost\":3,"
 		  "\"lost_total\":10}\n");

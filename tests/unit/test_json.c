@@ -30,15 +30,15 @@ TEST(json_escaping)
 	CHECK_STR(esc("a\"b\\c", 5), "\"a\\\"b\\\\c\"");
 	CHECK_STR(esc("t\tn\n", 4), "\"t\\tn\\n\"");
 	CHECK_STR(esc("\x01\x1f\x7f", 3), "\"\\u0001\\u001f\\u007f\"");
-	CHECK_STR(esc("caf\xc3\xa9", 5), "\"caf\xc3\xa9\"");        /* valid UTF-8 kept */
-	CHECK_STR(esc("\xe2\x82\xac", 3), "\"\xe2\x82\xac\"");      /* euro sign */
-	CHECK_STR(esc("\xf0\x9f\x98\x80", 4), "\"\xf0\x9f\x98\x80\""); /* emoji */
-	CHECK_STR(esc("\xff", 1), "\"\\u00ff\"");                    /* invalid byte */
-	CHECK_STR(esc("\xc3", 1), "\"\\u00c3\"");                    /* truncated sequence */
-	CHECK_STR(esc("\xc0\xaf", 2), "\"\\u00c0\\u00af\"");         /* overlong '/' */
+	CHECK_STR(esc("caf\xc3\xa9", 5), "\"caf\xc3\xa9\"");		/* valid UTF-8 kept */
+	CHECK_STR(esc("\xe2\x82\xac", 3), "\"\xe2\x82\xac\"");		/* euro sign */
+	CHECK_STR(esc("\xf0\x9f\x98\x80", 4), "\"\xf0\x9f\x98\x80\"");	/* emoji */
+	CHECK_STR(esc("\xff", 1), "\"\\u00ff\"");			/* invalid byte */
+	CHECK_STR(esc("\xc3", 1), "\"\\u00c3\"");			/* truncated sequence */
+	CHECK_STR(esc("\xc0\xaf", 2), "\"\\u00c0\\u00af\"");		/* overlong '/' */
 	CHECK_STR(esc("\xed\xa0\x80", 3), "\"\\u00ed\\u00a0\\u0080\""); /* surrogate */
 	CHECK_STR(esc("\xf4\x90\x80\x80", 4), "\"\\u00f4\\u0090\\u0080\\u0080\""); /* > U+10FFFF */
-	CHECK_STR(esc("ab\0cd", 5), "\"ab\"");                       /* stops at NUL */
+	CHECK_STR(esc("ab\0cd", 5), "\"ab\"");				   /* stops at NUL */
 	CHECK_STR(esc("0123456789abcdefXYZ", 16), "\"0123456789abcdef\""); /* stops at n */
 }
 
@@ -92,8 +92,9 @@ TEST(json_structure)
 {
 	const char *out = unit_capture(doc_fn, NULL);
 
-	CHECK_STR(out, "{\"a\":\"x\",\"n\":18446744073709551615,\"list\":[\"1\",{\"t\":true},-3,null],"
-		       "\"empty\":[],\"none\":null}");
+	CHECK_STR(out,
+		  "{\"a\":\"x\",\"n\":18446744073709551615,\"list\":[\"1\",{\"t\":true},-3,null],"
+		  "\"empty\":[],\"none\":null}");
 	CHECK(unit_json_valid(out, strlen(out)));
 	CHECK(!unit_json_valid("{\"a\":1,}", 8));
 	CHECK(!unit_json_valid("\"\x01\"", 3));

@@ -114,8 +114,17 @@ TEST(rule_rejects)
 TEST(rule_format_round_trip)
 {
 	const char *forms[] = {
-		"0.0.0.0:8080", "10.1.2.3", "192.168.0.0/16:8000-8099", "[::]:8080", "[fd00::/8]",
-		"*:8080", "*", "[::ffff:127.0.0.1]", "10.0.0.0/8:0", "[fe80::/10]:1-2", "0.0.0.0/0",
+		"0.0.0.0:8080",
+		"10.1.2.3",
+		"192.168.0.0/16:8000-8099",
+		"[::]:8080",
+		"[fd00::/8]",
+		"*:8080",
+		"*",
+		"[::ffff:127.0.0.1]",
+		"10.0.0.0/8:0",
+		"[fe80::/10]:1-2",
+		"0.0.0.0/0",
 	};
 
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
@@ -182,7 +191,8 @@ static int match(const struct bg_lpm_entry *e, int n, const char *addr, int port
 
 TEST(compile_merges_containing_prefixes)
 {
-	const char *texts[] = { "0.0.0.0/0:80", "10.0.0.0/8:8000-8099", "10.1.2.3", "10.0.0.0/8:8100" };
+	const char *texts[] = { "0.0.0.0/0:80", "10.0.0.0/8:8000-8099", "10.1.2.3",
+				"10.0.0.0/8:8100" };
 	struct bg_rule_src rules[4];
 	struct bg_lpm_entry e[4];
 	char err[BG_ERRLEN];
