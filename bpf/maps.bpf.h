@@ -21,6 +21,14 @@ struct {
 	__type(value, struct bg_policy);
 } bg_policies SEC(".maps");
 
+/* The policy again, in the policed cgroup's own storage: the fast path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGRP_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bg_policy);
+} bg_pol_store SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, BG_RESOLVE_CACHE);

@@ -14,9 +14,11 @@ static __always_inline struct cgroup *sk_cgroup(struct sock *sk)
 }
 
 /*
- * Governing policy: the socket's own cgroup if policed, else the nearest
- * policed ancestor. The walk runs once per (cgroup, policy-set generation)
- * and is cached, so a deep sub-cgroup costs three lookups, not a walk.
+ * Governing policy: the socket's own cgroup if policed (its local storage:
+ * one cheap lookup, the common case), else the nearest policed ancestor. The
+ * walk runs once per (cgroup, policy-set generation) and is cached, so a deep
+ * sub-cgroup costs a few lookups, not a walk. *cgid is the socket's cgroup
+ * id, *pcgid the policy's.
  */
 static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid, __u64 *pcgid)
 {
@@ -27,8 +29,8 @@ static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid,
 	int level;
 
 	*cgid = cg->kn->id;
-	p = bpf_map_lookup_elem(&bg_policies, cgid);
-	if (p) {
+	p = bpf_cgrp_storage_get(&bg_pol_store, cg, 0, 0);
+	if (p && p->preset) {
 		*pcgid = *cgid;
 		return p;
 	}
@@ -47,6 +49,7 @@ static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid,
 		}
 	}
 
+	p = NULL;
 	fresh.gen = cfg->gen;
 	level = BPF_CORE_READ(cg, level);
 	for (int i = 1; i <= BG_MAX_WALK; i++) {

@@ -22,7 +22,7 @@
 
 /* Bumped whenever a map or struct below changes shape. Pinned state carries it
  * in the config map; a loader refuses state with another version. */
-#define BG_ABI_VERSION 4
+#define BG_ABI_VERSION 5
 
 /* Pins: <bpffs>/bindguard/<name>. Links: <bpffs>/bindguard/links/<cgid>-<hook>
  * (bpffs refuses dots in names). */
@@ -120,7 +120,10 @@ struct bg_config {
 };
 
 /* Map "policies": key __u64 cgroup id (kernfs id) of the policed cgroup. A
- * re-apply replaces the whole value in one map update. */
+ * re-apply replaces the whole value in one map update. The same value also
+ * lives in the cgroup's local storage ("pol_store"), which is what a bind in
+ * the policed cgroup itself reads (no hash lookup on the allow path); the
+ * hash is the index for descendants, listing and garbage collection. */
 struct bg_policy {
 	__u8 preset;	 /* enum bg_preset */
 	__u8 mode;	 /* enum bg_mode */

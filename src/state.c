@@ -19,7 +19,7 @@
 #include "log.h"
 #include "state.h"
 
-#define NR_MAPS 8
+#define NR_MAPS 9
 
 /* The private ring slot this process reserved but may not have named in a
  * policy yet: garbage collection must leave it alone. */
@@ -27,7 +27,7 @@ static __u32 reserved_ring;
 
 static const char *const map_names[NR_MAPS] = {
 	"bg_cfg",      "bg_policies", "bg_resolve", "bg_rules",
-	"bg_rule_src", "bg_stats",    "bg_events",  "bg_rings",
+	"bg_rule_src", "bg_stats",    "bg_events",  "bg_rings", "bg_pol_store",
 };
 const char *const bg_hook_names[BG_NR_HOOKS] = {
 	"bind4",    "bind6",	"sockops",     "setsockopt",
@@ -48,7 +48,8 @@ static bool hook_optional(int hook)
 static int *map_fd(struct bg_state *s, int i)
 {
 	int *fds[NR_MAPS] = { &s->cfg_fd,      &s->policies_fd, &s->resolve_fd, &s->rules_fd,
-			      &s->rule_src_fd, &s->stats_fd,	&s->events_fd,	&s->rings_fd };
+			      &s->rule_src_fd, &s->stats_fd,	&s->events_fd,	&s->rings_fd,
+			      &s->pol_store_fd };
 	return fds[i];
 }
 
@@ -330,7 +331,7 @@ static struct bindguard_bpf *open_and_load(struct bg_state *s, bool with_optiona
 	struct bpf_map *maps[NR_MAPS] = {
 		skel->maps.bg_cfg,    skel->maps.bg_policies, skel->maps.bg_resolve,
 		skel->maps.bg_rules,  skel->maps.bg_rule_src, skel->maps.bg_stats,
-		skel->maps.bg_events, skel->maps.bg_rings,
+		skel->maps.bg_events, skel->maps.bg_rings, skel->maps.bg_pol_store,
 	};
 	for (int i = 0; i < NR_MAPS; i++) {
 		pin_path(s, map_names[i], path, sizeof(path));
@@ -828,6 +829,41 @@ static int sync_links(struct bg_state *s, __u64 include)
 }
 
 /*
+ * A policy lives in two maps: the cgroup's local storage (read by binds in
+ * the cgroup itself) and the hash (read for its descendants, and the index).
+ * Each update is atomic for its readers; a reader reads one of them.
+ */
+static int policy_store(struct bg_state *s, __u64 cgid, const struct bg_policy *pol)
+{
+	int fd = bg_cgroup_open_id(cgid), r = 0;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_update_elem(s->pol_store_fd, &fd, pol, BPF_ANY) ||
+	    bpf_map_update_elem(s->policies_fd, &cgid, pol, BPF_ANY))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static int policy_remove(struct bg_state *s, __u64 cgid)
+{
+	int fd = bg_cgroup_open_id(cgid);
+
+	/* A removed cgroup took its storage with it. */
+	if (fd >= 0) {
+		if (bpf_map_delete_elem(s->pol_store_fd, &fd) && errno != ENOENT) {
+			int r = -errno;
+
+			close(fd);
+			return r;
+		}
+		close(fd);
+	}
+	return bpf_map_delete_elem(s->policies_fd, &cgid) ? -errno : 0;
+}
+
+/*
  * A `bindguard run` that was killed leaves its cgroup policed (fail closed).
  * While processes remain, their events move to the shared ring so that
  * `bindguard events` sees them; once the cgroup is empty it is removed with
@@ -842,13 +878,13 @@ static bool gc_orphaned_run(struct bg_state *s, __u64 cgid, struct bg_policy *po
 	if (bg_cgroup_populated(path) != 0) {
 		if (pol->ring) {
 			pol->ring = 0;
-			bpf_map_update_elem(s->policies_fd, &cgid, pol, BPF_EXIST);
+			policy_store(s, cgid, pol);
 			bg_dbg("orphaned run %s: events go to the shared ring", path);
 		}
 		return false;
 	}
 	unpin_links(s, cgid);
-	bpf_map_delete_elem(s->policies_fd, &cgid);
+	policy_remove(s, cgid);
 	purge_resolve_cache(s, cgid);
 	delete_ruleset(s, pol->ruleset, pol->nrules);
 	bump_gen(s);
@@ -884,7 +920,7 @@ int bg_state_gc(struct bg_state *s)
 			continue;
 		bg_dbg("cgroup id %" PRIu64 " is gone: dropping its policy", (uint64_t)ids[i]);
 		unpin_links(s, ids[i]);
-		bpf_map_delete_elem(s->policies_fd, &ids[i]);
+		policy_remove(s, ids[i]);
 		purge_resolve_cache(s, ids[i]);
 		changed = true;
 	}
@@ -1017,9 +1053,9 @@ int bg_state_apply(struct bg_state *s, const struct bg_cgroup *cg,
 			return r;
 		}
 	}
-	/* The switch: one map update replaces preset, mode and ruleset at once. */
-	if (bpf_map_update_elem(s->policies_fd, &cg->id, &pol, BPF_ANY)) {
-		r = errno;
+	/* The switch: one update per map replaces preset, mode and ruleset at once. */
+	r = -policy_store(s, cg->id, &pol);
+	if (r) {
 		delete_ruleset(s, pol.ruleset, pol.nrules);
 		sync_links(s, 0);
 		bg_err("store policy for %s: %s", cg->path, strerror(r));
@@ -1049,8 +1085,9 @@ int bg_state_detach(struct bg_state *s, __u64 cgid, const char *shown)
 		return BG_EXIT_FAIL;
 	}
 	/* The switch: from here the cgroup is unpoliced; its links are inert. */
-	if (bpf_map_delete_elem(s->policies_fd, &cgid)) {
-		bg_err("detach %s: delete policy: %s", shown, strerror(errno));
+	r = policy_remove(s, cgid);
+	if (r) {
+		bg_err("detach %s: delete policy: %s", shown, strerror(-r));
 		return BG_EXIT_FAIL;
 	}
 	if (bump_gen(s)) {
