@@ -195,8 +195,8 @@ $(OUT)/bench_empty.bpf.o: bench/empty.bpf.c | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
-bench: bindguard $(BENCH_BINS)
-	BINDGUARD=$(CURDIR)/bindguard BINDBENCH=$(CURDIR)/$(OUT)/bindbench \
+bench: $(BIN) $(BENCH_BINS)
+	BINDGUARD=$(CURDIR)/$(BIN) BINDBENCH=$(CURDIR)/$(OUT)/bindbench \
 	BENCH_EMPTY_OBJ=$(CURDIR)/$(OUT)/bench_empty.bpf.o BPFTOOL=$(BPFTOOL) \
 		bench/run.sh $(if $(filter 1,$(BENCH_QUICK)),--quick) \
 		$(if $(filter 1,$(BENCH_MAX)),--max-policies) $(if $(BENCH_OUT),--out $(BENCH_OUT))

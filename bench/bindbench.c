@@ -13,7 +13,8 @@
  *       that is not in force cannot pass for a cheap one.
  *       --landlock: restrict the process with Landlock first (handled access
  *       LANDLOCK_ACCESS_NET_BIND_TCP, one rule allowing the bound port).
- *       Prints: ns_per_bind=X n=N
+ *       Prints: ns_per_bind=X n=N binds=B (B counts every bind() made: the
+ *       first one, the warm-up and the N timed ones)
  *
  *   bindbench pipeline --bindguard BIN --cgroup DIR --cgpath REL [--procs P]
  *                      [--count C] [--pace-us U]
@@ -53,12 +54,12 @@
 /* Landlock ABI 4 (Linux 6.7) net rules; Debian 12's headers predate them. */
 #ifndef __NR_landlock_create_ruleset
 #define __NR_landlock_create_ruleset 444
-#define __NR_landlock_add_rule 445
-#define __NR_landlock_restrict_self 446
+#define __NR_landlock_add_rule	     445
+#define __NR_landlock_restrict_self  446
 #endif
 #define BB_LANDLOCK_CREATE_RULESET_VERSION (1u << 0)
-#define BB_LANDLOCK_RULE_NET_PORT 2
-#define BB_LANDLOCK_ACCESS_NET_BIND_TCP (1ull << 0)
+#define BB_LANDLOCK_RULE_NET_PORT	   2
+#define BB_LANDLOCK_ACCESS_NET_BIND_TCP	   (1ull << 0)
 
 struct bb_ruleset_attr {
 	__u64 handled_access_fs;
@@ -121,13 +122,13 @@ static void landlock_port(int port)
 	struct bb_ruleset_attr ra = { .handled_access_net = BB_LANDLOCK_ACCESS_NET_BIND_TCP };
 	struct bb_net_port_attr pa = { .allowed_access = BB_LANDLOCK_ACCESS_NET_BIND_TCP,
 				       .port = (__u64)port };
-	long abi = syscall(__NR_landlock_create_ruleset, NULL, 0,
-			   BB_LANDLOCK_CREATE_RULESET_VERSION);
+	long abi =
+		syscall(__NR_landlock_create_ruleset, NULL, 0, BB_LANDLOCK_CREATE_RULESET_VERSION);
 	int fd;
 
 	if (abi < 4) {
-		fprintf(stderr, "bindbench: Landlock net rules need ABI 4, kernel has %ld (%s)\n", abi,
-			abi < 0 ? strerror(errno) : "too old");
+		fprintf(stderr, "bindbench: Landlock net rules need ABI 4, kernel has %ld (%s)\n",
+			abi, abi < 0 ? strerror(errno) : "too old");
 		exit(3);
 	}
 	fd = syscall(__NR_landlock_create_ruleset, &ra, sizeof(ra), 0);
@@ -202,14 +203,18 @@ static int cmd_rebind(int argc, char **argv)
 		bind(fd, (struct sockaddr *)&to, sizeof(to));
 	t0 = now_ns(CLOCK_MONOTONIC);
 	for (long i = 0; i < n; i++) {
-		if (!bind(fd, (struct sockaddr *)&to, sizeof(to)) || errno != expect) {
+		int rc = bind(fd, (struct sockaddr *)&to, sizeof(to));
+
+		if (!rc || errno != expect) {
 			fprintf(stderr, "bindbench: re-bind %ld to %s: %s, expected %s\n", i, addr,
-				strerror(errno), strerror(expect));
+				rc ? strerror(errno) : "succeeded", strerror(expect));
 			return 1;
 		}
 	}
 	t1 = now_ns(CLOCK_MONOTONIC);
-	printf("ns_per_bind=%.2f n=%ld\n", (double)(t1 - t0) / (double)n, n);
+	/* binds: every bind() this process made, for the BPF run counts */
+	printf("ns_per_bind=%.2f n=%ld binds=%ld\n", (double)(t1 - t0) / (double)n, n,
+	       1 + warm + n);
 	close(fd);
 	return 0;
 }
@@ -248,16 +253,19 @@ static void storm_child(struct shared *sh, int idx, const char *cg, long count, 
 		}
 		/* A refused bind leaves the socket unbound: the same socket
 		 * serves every bind. The port carries the sequence number. */
+		int rc;
+
 		sa.sin_port = htons((uint16_t)(s & 0xffff));
 		t[s] = now_ns(CLOCK_MONOTONIC);
-		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno == EPERM) {
+		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		if (rc && errno == EPERM) {
 			sh->denied[idx]++;
-		} else {
-			if (!sh->other[idx]++)
-				sh->first_errno[idx] = errno;
-			if (errno == 0) /* bound: a policy is not in force; stop */
-				break;
+			continue;
 		}
+		if (!sh->other[idx]++)
+			sh->first_errno[idx] = rc ? errno : 0;
+		if (!rc) /* bound: the policy is not in force; stop at once */
+			break;
 	}
 	_exit(0);
 }
@@ -458,6 +466,7 @@ static int cmd_pipeline(int argc, char **argv)
 	if (ev < 0)
 		die("fork");
 	if (!ev) {
+		prctl(PR_SET_PDEATHSIG, SIGINT); /* never outlive the benchmark */
 		dup2(pfd[1], 1);
 		dup2(efd, 2);
 		close(pfd[0]);
@@ -496,6 +505,7 @@ static int cmd_pipeline(int argc, char **argv)
 		if (p < 0)
 			die("fork");
 		if (!p) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			close(pfd[0]);
 			storm_child(sh, i, cg, count, pace_us);
 		}
@@ -546,22 +556,25 @@ static int cmd_pipeline(int argc, char **argv)
 		denied += sh->denied[i];
 		other += sh->other[i];
 		if (sh->other[i])
-			fprintf(stderr, "bindbench: process %d: %ld binds not refused (first: %s)\n",
-				i, sh->other[i], strerror(sh->first_errno[i]));
+			fprintf(stderr,
+				"bindbench: process %d: %ld binds not refused (first: %s)\n", i,
+				sh->other[i],
+				sh->first_errno[i] ? strerror(sh->first_errno[i]) : "bound");
 	}
 	qsort(r.lat, (size_t)r.nlat, sizeof(__u64), cmp_u64);
 	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
 		     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 	double storm_s = (double)(t_storm_end - t_start) / 1e9;
-	double drain_s = (double)((r.last_arrival > t_start ? r.last_arrival : t_start) - t_start) / 1e9;
+	double drain_s =
+		(double)((r.last_arrival > t_start ? r.last_arrival : t_start) - t_start) / 1e9;
 
 	printf("{\"procs\":%ld,\"count_per_proc\":%ld,\"pace_us\":%ld,\"denials\":%ld,"
 	       "\"not_refused\":%ld,\"delivered\":%ld,\"matched\":%ld,\"unmatched\":%ld,"
 	       "\"lost_lines\":%ld,\"storm_s\":%.3f,\"last_line_s\":%.3f,"
 	       "\"consumer_cpu_s\":%.3f,\"consumer_user_s\":%.3f,\"consumer_sys_s\":%.3f,"
 	       "\"events_exit\":%d,\"lat_p50_us\":%.1f,\"lat_p99_us\":%.1f,\"lat_max_us\":%.1f}\n",
-	       procs, count, pace_us, denied, other, r.delivered, r.nlat, r.unmatched,
-	       r.lost_lines, storm_s, drain_s, cpu,
+	       procs, count, pace_us, denied, other, r.delivered, r.nlat, r.unmatched, r.lost_lines,
+	       storm_s, drain_s, cpu,
 	       (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6,
 	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),

@@ -40,6 +40,17 @@ if [ "$(id -u)" -eq 0 ]; then
 	BINDGUARD=$bindguard BGPROBE=$bgprobe "$here/integration/run.sh" | tee "$log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 	add_counts "$log" "integration tests"
+	# The benchmark must build and run; its figures come from `make bench`.
+	if make -s -C "$here/.." bench BENCH_QUICK=1 >"$log.bench" 2>&1; then
+		echo "PASS bench-quick (make bench BENCH_QUICK=1)"
+		P=$((P + 1))
+	else
+		tail -n 20 "$log.bench"
+		echo "FAIL bench-quick (make bench BENCH_QUICK=1)"
+		F=$((F + 1))
+		status=1
+	fi
+	rm -f "$log.bench"
 else
 	echo "SKIP integration: not root (run sudo make test)"
 	S=$((S + 1))

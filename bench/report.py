@@ -1,0 +1,580 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Turn the raw measurements of bench/run.sh into BENCHMARKS.md and benchmarks.json.
+
+Usage: report.py RAW.tsv OUTDIR COMMAND
+
+RAW.tsv lines: SECTION <tab> NAME <tab> REP <tab> VALUE. Re-bind timings are ns per
+bind; "added" figures are medians of per-repetition differences against the
+no-program run of the same repetition (runs are interleaved, so the pairs ran
+seconds apart and machine drift cancels).
+"""
+import json
+import os
+import random
+import statistics
+import sys
+from collections import defaultdict
+
+raw_path, outdir, command = sys.argv[1], sys.argv[2], sys.argv[3]
+rows = defaultdict(lambda: defaultdict(dict))  # section -> name -> rep -> value
+meta = {}
+with open(raw_path) as f:
+    for line in f:
+        sec, name, rep, val = line.rstrip("\n").split("\t", 3)
+        if sec == "meta":
+            meta[name] = val
+        else:
+            rows[sec][name][rep] = val
+
+QUICK = meta.get("quick") == "1"
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def series(sec, name):
+    return {r: float(v) for r, v in rows[sec][name].items()}
+
+
+def timing(sec, name, base):
+    """Median ns/bind, and median of paired differences to the baseline."""
+    v, b = series(sec, name), series(sec, base)
+    if not v:
+        return None
+    pairs = [v[r] - b[r] for r in v if r in b]
+    return {
+        "ns_per_bind": round(med(list(v.values())), 1),
+        "min": round(min(v.values()), 1),
+        "max": round(max(v.values()), 1),
+        "runs": len(v),
+        "baseline": base,
+        "added_ns": round(med(pairs), 1) if pairs else 0.0,
+        "_pairs": {r: v[r] - b[r] for r in v if r in b},
+    }
+
+
+RNG = random.Random(1)  # fixed seed: the report is a function of the data
+
+
+def boot(stat, *samples, joint=False, n=2000):
+    """95 % bootstrap interval of stat(*resampled). Joint: the samples are
+    dicts keyed by repetition and are resampled together (paired)."""
+    out = []
+    for _ in range(n):
+        if joint:
+            keys = list(samples[0])
+            pick = [RNG.choice(keys) for _ in keys]
+            res = [[smp[k] for k in pick] for smp in samples]
+        else:
+            res = [[RNG.choice(smp) for _ in smp] for smp in samples]
+        try:
+            out.append(stat(*res))
+        except ZeroDivisionError:
+            continue
+    out.sort()
+    if not out:
+        return None, None
+    return out[int(0.025 * (len(out) - 1))], out[int(0.975 * (len(out) - 1))]
+
+
+def rel_change(point, first):
+    """Change of a point's added cost relative to the first point, with a 95 %
+    interval (the points ran at different times: resampled independently)."""
+    a, b = list(point["_pairs"].values()), list(first["_pairs"].values())
+    r = point["added_ns"] / first["added_ns"] - 1 if first["added_ns"] else None
+    lo, hi = boot(lambda x, y: med(x) / med(y) - 1, a, b)
+    if r is None:
+        verdict = "n/a"
+    elif abs(r) <= 0.10:
+        verdict = "within 10 %"
+    elif lo is not None and lo <= 0.10 and hi >= -0.10:
+        verdict = "within noise"
+    else:
+        verdict = "outside 10 %"
+    return {"change": round(r, 3) if r is not None else None,
+            "ci95": [round(lo, 3), round(hi, 3)] if lo is not None else None,
+            "verdict": verdict}
+
+
+def polyfit2(xs, ys):
+    """Least-squares y = c0 + c1 x + c2 x^2 (normal equations, Cramer's rule)."""
+    if len(xs) < 3:
+        return None
+    S = [sum(x ** k for x in xs) for k in range(5)]
+    T = [sum(y * x ** k for x, y in zip(xs, ys)) for k in range(3)]
+    A = [[S[0], S[1], S[2]], [S[1], S[2], S[3]], [S[2], S[3], S[4]]]
+
+    def det(m):
+        return (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+                - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+                + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]))
+    d = det(A)
+    if not d:
+        return None
+    out = []
+    for c in range(3):
+        m = [row[:] for row in A]
+        for r in range(3):
+            m[r][c] = T[r]
+        out.append(det(m) / d)
+    return out
+
+
+def fmt(x, nd=1):
+    return "n/a" if x is None else f"{x:.{nd}f}"
+
+
+def ratio(a, b):
+    return None if a is None or not b else a / b
+
+
+J = {
+    "machine": {
+        "cpu": meta.get("cpu"),
+        "cpus": int(meta.get("ncpu", 0)),
+        "memory_gib": float(meta.get("mem_gib", 0)),
+        "kernel": meta.get("kernel"),
+        "kernel_build": meta.get("kernel_version"),
+    },
+    "date": meta.get("date"),
+    "bindguard": meta.get("bindguard"),
+    "bpftool": meta.get("bpftool"),
+    "command": command,
+    "quick": QUICK,
+    "method": {
+        "binds_per_run": int(meta["n"]),
+        "repetitions": int(meta["reps"]),
+        "scale_repetitions": int(meta["scale_reps"]),
+        "pinned_cpu": int(meta["cpu_pinned"]),
+        "other_policies_at_start": int(meta.get("other_policies", 0)),
+        "elapsed_s": int(meta.get("elapsed_s", 0)),
+        "bind4_prog_tag_start": meta.get("bg_tag_start"),
+        "bind4_prog_tag_end": meta.get("bg_tag_end"),
+    },
+}
+
+# --- hook cost --------------------------------------------------------------------
+hook = {}
+for name, base in [("none", "none"), ("none-any", "none-any"), ("empty", "none"),
+                   ("bg-allow", "none"), ("bg-deny", "none-any"), ("landlock", "none")]:
+    t = timing("hook", name, base)
+    if t:
+        hook[name] = t
+stats = {}
+for name in rows["bpfstats"]:
+    runs = int(rows["bpfstats"][name]["runs"])
+    ns = int(rows["bpfstats"][name]["ns"])
+    exp = int(rows["bpfstats"][name]["expected"])
+    # bindguard's program is one program for every policed cgroup on the
+    # machine: runs beyond the benchmark's own binds are someone else's.
+    stats[name] = {"runs": runs, "expected_runs": exp, "others_runs": runs - exp,
+                   "run_time_ns": ns, "ns_per_run": round(ns / runs, 1) if runs else None}
+empty_add = hook["empty"]["added_ns"]
+for name, t in hook.items():
+    t["x_empty_added"] = (round(t["added_ns"] / empty_add, 2)
+                          if name not in ("none", "none-any") and empty_add > 0 else None)
+bg_add = hook["bg-allow"]["added_ns"]
+ll = hook.get("landlock")
+ratio_ci = boot(lambda x, y: med(x) / med(y), hook["bg-allow"]["_pairs"],
+                hook["empty"]["_pairs"], joint=True)
+ll_ci = (boot(lambda x, y: med(x) - med(y), hook["bg-allow"]["_pairs"],
+              ll["_pairs"], joint=True) if ll else (None, None))
+targets = {
+    "allow_added_le_1.5x_empty": {
+        "bindguard_added_ns": bg_add, "empty_added_ns": empty_add,
+        "ratio": round(bg_add / empty_add, 2) if empty_add > 0 else None,
+        "ratio_ci95": [round(x, 2) for x in ratio_ci] if ratio_ci[0] is not None else None,
+        "holds": empty_add > 0 and bg_add <= 1.5 * empty_add,
+    },
+    "allow_added_below_landlock": {
+        "bindguard_added_ns": bg_add,
+        "landlock_added_ns": ll["added_ns"] if ll else None,
+        "difference_ci95": [round(x, 1) for x in ll_ci] if ll_ci[0] is not None else None,
+        "holds": bool(ll) and bg_add < ll["added_ns"],
+    },
+}
+J["hook_cost"] = {"variants": hook, "bpf_stats": stats}
+
+# --- scale --------------------------------------------------------------------------
+def family(points):
+    """Each point against the first; the family holds when every point is within
+    10 %, holds within the noise when none is clearly outside."""
+    for p in points[1:]:
+        p["vs_first"] = rel_change(p, points[0])
+    vs = [p["vs_first"]["verdict"] for p in points[1:]]
+    if not vs:
+        return {"verdict": "n/a", "holds": None}
+    if all(v == "within 10 %" for v in vs):
+        return {"verdict": "holds", "holds": True}
+    if "outside 10 %" not in vs:
+        return {"verdict": "holds within the measurement noise", "holds": None}
+    return {"verdict": "does not hold", "holds": False}
+
+
+scale_pol = []
+for sec in sorted((s for s in rows if s.startswith("scale-p")),
+                  key=lambda s: (s == "scale-pmax", int(s[7:]) if s[7:].isdigit() else 0)):
+    p = sec[7:]
+    t = timing(sec, "bg-allow", "none")
+    t["none_ns_per_bind"] = timing(sec, "none", "none")["ns_per_bind"]
+    t["ours"] = p
+    t["policed_total"] = int(rows["scale-count"]["p" + p]["-"])
+    scale_pol.append(t)
+rule_pts = []
+for name in sorted((n for n in rows["rules"] if n.startswith("rules-")), key=lambda n: int(n[6:])):
+    t = timing("rules", name, "none-any")
+    t["rules"] = int(name[6:])
+    rule_pts.append(t)
+depth_pts = []
+for name in sorted((n for n in rows["depth"] if n.startswith("depth-")), key=lambda n: int(n[6:])):
+    t = timing("depth", name, "none")
+    t["levels_below"] = int(name[6:])
+    depth_pts.append(t)
+below = [p for p in depth_pts if p["levels_below"] > 0]
+scale_flat = {
+    "policed_cgroups": family(scale_pol),
+    "depth": family(below),
+    "rules": family(rule_pts),
+}
+targets["scale_flat_within_10pct"] = {k: v["verdict"] for k, v in scale_flat.items()}
+
+max_pol = int(meta.get("max_policies_header", 4096))
+J["scale"] = {
+    "policed_cgroups": scale_pol,
+    "depth": depth_pts,
+    "exception_rules": rule_pts,
+    "flatness": scale_flat,
+    "policy_limit": {
+        "requested": 10000,
+        "BG_MAX_POLICIES": max_pol,
+        "usable": max_pol - 1,
+        "supported": False,
+        "refusal": meta.get("max_refusal"),
+    },
+}
+
+# --- control plane ------------------------------------------------------------------
+ap = sorted((int(n), int(v["-"])) for n, v in rows["cp-apply"].items())
+apx = sorted((int(n), int(v["-"])) for n, v in rows["cp-apply-max"].items())
+us = [v for _, v in ap]
+base = int(meta.get("cp_policies_before", 0))
+cp = {"cgroups": len(us), "policies_before": base}
+if us:
+    tenth = max(1, len(us) // 10)
+    cp.update({
+        "apply_total_s": round(sum(us) / 1e6, 2),
+        "apply_mean_ms": round(statistics.mean(us) / 1e3, 2),
+        "apply_first_10pct_mean_ms": round(statistics.mean(us[:tenth]) / 1e3, 2),
+        "apply_last_10pct_mean_ms": round(statistics.mean(us[-tenth:]) / 1e3, 2),
+    })
+    # Least squares: apply time (us) = c0 + c1 n + c2 n^2, n = policies already
+    # in force (ours before the set, plus the set's earlier applies).
+    xs = [base + i for i in range(len(us))]
+    coef = polyfit2(xs, us) if len(us) >= 200 else None
+    if coef:
+        cp["apply_us_fit"] = {"c0": round(coef[0], 1), "c1_per_policy": round(coef[1], 3),
+                              "c2_per_policy2": round(coef[2], 6)}
+        usable = max_pol - 1
+        cp["extrapolated_fill_to_limit_s"] = round(
+            sum(max(0.0, coef[0] + coef[1] * k + coef[2] * k * k)
+                for k in range(base, usable)) / 1e6, 1)
+        cp["extrapolated_apply_at_limit_ms"] = round(
+            (coef[0] + coef[1] * usable + coef[2] * usable * usable) / 1e3, 1)
+    for at in (100, 500, 1000):
+        win = [u for x, u in zip(xs, us) if at - 10 <= x < at + 10]
+        if win:
+            cp[f"apply_ms_at_{at}"] = round(statistics.mean(win) / 1e3, 2)
+if rows["cp-detach"]:
+    (n, v), = rows["cp-detach"].items()
+    cp["detach_total_s"] = round(int(v["-"]) / 1e6, 2)
+    cp["detach_mean_ms"] = round(int(v["-"]) / 1e3 / int(n), 2)
+if apx:
+    cp["fill_to_limit_s"] = round((sum(us) + sum(v for _, v in apx)) / 1e6, 1)
+    cp["last_apply_ms"] = round(apx[-1][1] / 1e3, 1)
+J["control_plane"] = cp
+
+# --- event pipeline -----------------------------------------------------------------
+pipe = {}
+for name in ("storm", "paced"):
+    r = rows["pipeline"].get(name)
+    if not r:
+        continue
+    if "skipped" in r:
+        pipe[name] = {"skipped": r["skipped"]}
+        continue
+    d = json.loads(r["result"])
+    allowed, denied, lost = (int(x) for x in r["counters"].split())
+    d["counted_denied"] = denied
+    d["counted_lost"] = lost
+    d["denials_match_counter"] = d["denials"] == denied
+    d["delivered_plus_lost_equals_denials"] = d["delivered"] + lost == d["denials"]
+    d["consumer_us_per_event"] = (round(d["consumer_cpu_s"] * 1e6 / d["delivered"], 2)
+                                  if d["delivered"] else None)
+    span = max(d["storm_s"], d["last_line_s"])
+    d["consumer_cpu_pct"] = round(100 * d["consumer_cpu_s"] / span, 1) if span else None
+    d["denials_per_s"] = round(d["denials"] / d["storm_s"]) if d["storm_s"] else None
+    d["delivered_per_s"] = round(d["delivered"] / d["last_line_s"]) if d["last_line_s"] else None
+    pipe[name] = d
+targets["pipeline_accounting_exact"] = all(
+    p.get("delivered_plus_lost_equals_denials") and p.get("denials_match_counter")
+    for p in pipe.values() if "skipped" not in p) if pipe else None
+J["event_pipeline"] = pipe
+J["targets"] = targets
+J["cleanup"] = rows["check"]["cleanup"]["-"] if "cleanup" in rows["check"] else None
+
+def public(o):
+    if isinstance(o, dict):
+        return {k: public(v) for k, v in o.items() if not k.startswith("_")}
+    if isinstance(o, list):
+        return [public(v) for v in o]
+    return o
+
+
+os.makedirs(outdir, exist_ok=True)
+with open(os.path.join(outdir, "benchmarks.json"), "w") as f:
+    json.dump(public(J), f, indent=2)
+    f.write("\n")
+
+# --- Markdown -----------------------------------------------------------------------
+def yn(b):
+    return "**holds**" if b else "**does not hold**"
+
+
+m = J["machine"]
+L = []
+w = L.append
+w("# bindguard benchmarks")
+w("")
+w("Written by `make bench` (bench/run.sh, bench/bindbench.c, bench/report.py); the same")
+w("figures are in `benchmarks.json`. Do not edit by hand: run the benchmark again.")
+if QUICK:
+    w("")
+    w("**Quick mode**: tiny sizes that only check the benchmark builds and runs. These "
+      "figures are not measurements.")
+w("")
+w("| | |")
+w("|---|---|")
+w(f"| machine | {m['cpu']}, {m['cpus']} CPUs, {m['memory_gib']} GiB (shared VM) |")
+w(f"| kernel | {m['kernel']} ({m['kernel_build']}) |")
+w(f"| date | {J['date']} |")
+w(f"| bindguard | {J['bindguard']} |")
+w(f"| reproduce | `{command}` (root; about {J['method']['elapsed_s']} s here) |")
+w(f"| method | {J['method']['binds_per_run']:,} re-binds per run, pinned to CPU "
+  f"{J['method']['pinned_cpu']}; {J['method']['repetitions']} interleaved repetitions "
+  f"(scale: {J['method']['scale_repetitions']}); medians |")
+w(f"| other policies present | {J['method']['other_policies_at_start']} "
+  f"(not the benchmark's) when it started |")
+if meta.get("bg_tag_start") != meta.get("bg_tag_end"):
+    w(f"| **warning** | bindguard's bind4 program changed during the run (tag "
+      f"{meta.get('bg_tag_start')} → {meta.get('bg_tag_end')}): another bindguard build "
+      f"applied a policy meanwhile; figures may mix two builds |")
+w("")
+w("## Per-bind hook cost")
+w("")
+w("A TCP socket bound to 127.0.0.1:P is bound again, to the same address, in a loop: "
+  "the kernel runs the LSM hook and the cgroup bind4 programs, then fails with EINVAL "
+  "(already bound) before any port search. *Added* is the median over repetitions of "
+  "(variant − no program) from the same repetition. *Own time* is the program's "
+  "run_time_ns / run_cnt from the kernel's BPF statistics (a separate run with "
+  "kernel.bpf_stats_enabled=1, which adds its own clock reads to every run).")
+w("")
+w("| variant | ns/bind | added over no program | × the empty program's added | program's own time (ns/run) |")
+w("|---|---:|---:|---:|---:|")
+labels = [
+    ("none", "no program (re-bind 127.0.0.1)", None),
+    ("none-any", "no program (re-bind 0.0.0.0)", None),
+    ("empty", "empty program, `return 1` (the floor)", "empty"),
+    ("bg-allow", "bindguard loopback-only, allow path (127.0.0.1)", "bg-allow"),
+    ("bg-deny", "bindguard loopback-only, deny path (0.0.0.0 → EPERM) ¹", "bg-deny"),
+    ("landlock", "Landlock, TCP bind rule for the port", None),
+]
+for key, label, sk in labels:
+    t = hook.get(key)
+    if not t:
+        w(f"| {label} | n/a | n/a | n/a | n/a |")
+        continue
+    own = fmt(stats[sk]["ns_per_run"]) if sk and sk in stats else "–"
+    add = "–" if key in ("none", "none-any") else f"{t['added_ns']:+.1f}"
+    x = fmt(t["x_empty_added"], 2) if t["x_empty_added"] is not None else "–"
+    w(f"| {label} | {t['ns_per_bind']:.1f} | {add} | {x} | {own} |")
+if "bg-deny-queued" in stats:
+    w(f"| bindguard deny path, event queued, reader waiting ² | | | | "
+      f"{fmt(stats['bg-deny-queued']['ns_per_run'])} |")
+w("")
+w("¹ A refused bind returns before `__inet_bind`, so it skips work the EINVAL re-binds do: "
+  "its *added* figure (against the no-program re-bind of 0.0.0.0) understates the "
+  "program; read its own time. In a storm like this one the ring is soon half full and "
+  "most events are counted as lost instead of queued (the fairness limit), so this is the "
+  "storm path.  ")
+w("² The paced run of the event pipeline below (one denial per millisecond, "
+  "`bindguard events` waiting): every event is written to the ring and wakes the reader.")
+extra = {k: v["others_runs"] for k, v in stats.items() if v["others_runs"]}
+if extra:
+    w("")
+    w("Program runs by other processes during these counts (bindguard's program is shared "
+      "by every policed cgroup on the machine): "
+      + ", ".join(f"{k} {v:+,}" for k, v in extra.items()) + ".")
+w("")
+w("Targets:")
+w("")
+t1, t2 = targets["allow_added_le_1.5x_empty"], targets["allow_added_below_landlock"]
+ci1 = t1["ratio_ci95"]
+ci2 = t2["difference_ci95"]
+w(f"- bindguard's added allow-path cost ≤ 1.5 × the empty program's: "
+  f"{bg_add:+.1f} ns vs 1.5 × {empty_add:+.1f} ns = {1.5 * empty_add:.1f} ns "
+  f"(ratio {fmt(t1['ratio'], 2)}"
+  + (f", 95 % interval {ci1[0]:.2f}–{ci1[1]:.2f}" if ci1 else "") + f"): {yn(t1['holds'])}.")
+w(f"- below Landlock's added cost: {bg_add:+.1f} ns vs "
+  f"{fmt(t2['landlock_added_ns'])} ns"
+  + (f" (difference 95 % interval {ci2[0]:+.1f} to {ci2[1]:+.1f} ns)" if ci2 else "")
+  + f": {yn(t2['holds'])}.")
+w("")
+w("Intervals: bootstrap over the repetitions (2,000 resamples, fixed seed).")
+w("")
+w("## Scale of the allow path")
+w("")
+w("Each table is one interleaved set of runs (no program and the variants side by "
+  "side); *vs first* compares the added cost with the table's first row. Flat means "
+  "within 10 %.")
+w("")
+w("### Policed cgroups")
+w("")
+w(f"The bench cgroup and N − 1 sibling cgroups, each with its own policy (and links). "
+  f"Each row was measured when that many policies were in force; *in force* counts "
+  f"every bindguard policy on the machine.")
+w("")
+w("| policed cgroups | in force | no program ns/bind | bindguard ns/bind | added | vs first (95 % interval) |")
+w("|---:|---:|---:|---:|---:|---:|")
+def vsfmt(p):
+    v = p.get("vs_first")
+    if not v:
+        return "–"
+    if v["change"] is None:
+        return "n/a"
+    ci = v["ci95"]
+    return (f"{v['change'] * 100:+.0f} %"
+            + (f" ({ci[0] * 100:+.0f} to {ci[1] * 100:+.0f} %)" if ci else ""))
+
+
+for p in scale_pol:
+    vs = vsfmt(p)
+    label = "max" if p["ours"] == "max" else f"{int(p['ours']):,}"
+    w(f"| {label} | {p['policed_total']:,} | {p['none_ns_per_bind']:.1f} | "
+      f"{p['ns_per_bind']:.1f} | {p['added_ns']:+.1f} | {vs} |")
+pl = J["scale"]["policy_limit"]
+w("")
+w(f"**10,000 policed cgroups: not supported.** bindguard holds at most "
+  f"{pl['usable']:,} (BG_MAX_POLICIES = {pl['BG_MAX_POLICIES']:,} in include/bindguard.h; "
+  f"stats slot 0 is reserved), so 10,000 cannot be measured.")
+if pl["refusal"] and pl["refusal"].startswith("none:"):
+    w(f"This run stopped before the limit ({pl['refusal'][6:]}); its *max* row is not the limit.")
+elif pl["refusal"]:
+    w(f"This run filled it to the limit; the next apply was refused with: `{pl['refusal']}`.")
+else:
+    fill = cp.get("extrapolated_fill_to_limit_s")
+    w(f"The largest point here is {scale_pol[-1]['ours'] if scale_pol else 'n/a'}: filling "
+      f"to the limit with one CLI call per cgroup would take "
+      + (f"about {fill / 60:.0f} minutes at the apply cost measured below " if fill else "long ")
+      + "(it grows with every policy in force), beyond this benchmark's time budget. "
+      "`sudo make bench BENCH_MAX=1` measures at the limit.")
+w("")
+w("### Depth below the policed cgroup")
+w("")
+w("| socket's cgroup | ns/bind | added | vs 1 level (95 % interval) |")
+w("|---|---:|---:|---:|")
+for p in depth_pts:
+    lv = p["levels_below"]
+    label = "the policed cgroup itself" if lv == 0 else f"{lv} level{'s' if lv > 1 else ''} below"
+    vs = vsfmt(p)
+    w(f"| {label} | {p['ns_per_bind']:.1f} | {p['added_ns']:+.1f} | {vs} |")
+w(f"| no program | {timing('depth', 'none', 'none')['ns_per_bind']:.1f} | – | – |")
+w("")
+w("### Exception rules")
+w("")
+w("loopback-only with `--allow 0.0.0.0:1024-65535` plus N − 1 other rules "
+  "(`10.a.b.0/24:8000-8099`); the socket re-binds 0.0.0.0:P, which only the exception "
+  "admits, so every bind takes the LPM-trie lookup. (A loopback bind never reads the "
+  "rules.) Baseline: no-program re-bind of 0.0.0.0.")
+w("")
+w("| rules | ns/bind | added | vs 1 rule (95 % interval) |")
+w("|---:|---:|---:|---:|")
+for p in rule_pts:
+    vs = vsfmt(p)
+    w(f"| {p['rules']:,} | {p['ns_per_bind']:.1f} | {p['added_ns']:+.1f} | {vs} |")
+w(f"| no program | {timing('rules', 'none-any', 'none-any')['ns_per_bind']:.1f} | – | – |")
+w("")
+w("Flat within 10 % (every point's added cost within 10 % of the first point's; *within "
+  "the noise*: some point is further off, but its 95 % interval reaches the ±10 % band): "
+  + "; ".join(f"{k.replace('_', ' ')}: **{v['verdict']}**" for k, v in scale_flat.items())
+  + ".")
+w("")
+w("## Event pipeline")
+w("")
+w("`bindguard events --json --cgroup …` reads while processes in a policed cgroup make "
+  "refused binds (0.0.0.0, the port carrying a sequence number). *Lost* is the policy's "
+  "lost counter from `bindguard --json status`. Latency: from just before bind() to the "
+  "line's arrival at the reader (a pipe from `events`), matched per event by pid and port. "
+  "Consumer CPU: user + system time of the `events` process (wait4).")
+w("")
+w("| run | denials made | events delivered | counted lost | delivered + lost = denials | consumer CPU | CPU per delivered event | latency p50 | p99 | max |")
+w("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+for name, label in (("storm", "storm"), ("paced", "paced")):
+    d = pipe.get(name)
+    if not d:
+        continue
+    if "skipped" in d:
+        w(f"| {label} | skipped: {d['skipped']} | | | | | | | | |")
+        continue
+    desc = (f"{label}: {d['procs']} process{'es' if d['procs'] > 1 else ''} × {d['count_per_proc']:,}"
+            + (f", one per {d['pace_us']} µs" if d["pace_us"] else ", as fast as they can"))
+    ok = "yes" if d["delivered_plus_lost_equals_denials"] and d["denials_match_counter"] else "**NO**"
+    def lat(x):
+        return f"{x / 1000:.1f} ms" if x >= 1000 else f"{x:.0f} µs"
+    w(f"| {desc} | {d['denials']:,} | {d['delivered']:,} | {d['counted_lost']:,} | {ok} | "
+      f"{d['consumer_cpu_s']:.2f} s ({fmt(d['consumer_cpu_pct'], 0)} % of a CPU) | "
+      f"{fmt(d['consumer_us_per_event'])} µs | {lat(d['lat_p50_us'])} | {lat(d['lat_p99_us'])} | "
+      f"{lat(d['lat_max_us'])} |")
+s = pipe.get("storm")
+if s and "skipped" not in s:
+    w("")
+    w(f"The storm made {fmt(s['denials_per_s'] / 1e6 if s['denials_per_s'] else None, 2)} M "
+      f"denials/s for {s['storm_s']:.2f} s; the reader delivered "
+      f"{s['delivered_per_s']:,} events/s. Under a storm the latency is the time an event "
+      f"waits in the ring behind the backlog (up to half the 4 MiB ring before the "
+      f"fairness limit drops the excess).")
+w("")
+w("## Control plane")
+w("")
+w("| operation | total | per cgroup (mean) | first 10 % | last 10 % |")
+w("|---|---:|---:|---:|---:|")
+if us:
+    w(f"| apply loopback-only to {len(us):,} cgroups, one `bindguard` call each | "
+      f"{cp['apply_total_s']:.2f} s | {cp['apply_mean_ms']:.2f} ms | "
+      f"{cp['apply_first_10pct_mean_ms']:.2f} ms | {cp['apply_last_10pct_mean_ms']:.2f} ms |")
+if "detach_total_s" in cp:
+    w(f"| detach them again, one call each | {cp['detach_total_s']:.2f} s | "
+      f"{cp['detach_mean_ms']:.2f} ms | | |")
+if us:
+    w("")
+    at = [f"{cp[f'apply_ms_at_{n}']:.1f} ms with {n:,}" for n in (100, 500, 1000)
+          if f"apply_ms_at_{n}" in cp]
+    if at:
+        w("One apply takes longer the more policies are in force: " + ", ".join(at)
+          + " policies already there.")
+    if "apply_us_fit" in cp and len(us) >= 200:
+        f = cp["apply_us_fit"]
+        w(f"Least squares over these applies: {f['c0'] / 1000:.2f} ms + "
+          f"{f['c1_per_policy']:.2f} µs × n + {f['c2_per_policy2'] * 1000:.4f} ns × n² "
+          f"(n policies in force); extrapolated, the apply at the limit "
+          f"({max_pol - 1:,}) takes {cp['extrapolated_apply_at_limit_ms']:.0f} ms and filling "
+          f"bindguard to the limit {cp['extrapolated_fill_to_limit_s']:.0f} s.")
+if "fill_to_limit_s" in cp:
+    w(f"Filling to the limit took {cp['fill_to_limit_s']:.0f} s; the last apply "
+      f"{cp['last_apply_ms']:.0f} ms.")
+w("")
+w(f"Cleanup: {J['cleanup']}.")
+w("")
+with open(os.path.join(outdir, "BENCHMARKS.md"), "w") as f:
+    f.write("\n".join(L))

@@ -1,0 +1,492 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# `make bench`: what bindguard costs per bind(), how that scales, what a denial
+# storm does to the event pipeline, and how long policy changes take. Writes
+# BENCHMARKS.md and benchmarks.json (docs/ by default) through bench/report.py.
+#
+# Usage (root): bench/run.sh [--quick] [--max-policies] [--out DIR]
+#   --quick         tiny run (a few seconds) that checks the benchmark builds and
+#                   runs; writes to .output/bench-quick/ unless --out is given
+#   --max-policies  also fill bindguard up to the number of policed cgroups it can
+#                   hold and measure there (slow: every apply costs O(policies))
+#
+# Safety: everything runs in cgroups below one uniquely named cgroup this script
+# creates ($CG2/bgbench.PID); only processes it starts are moved into them; every
+# policy it applied is detached one by one (never `detach --all`), the `return 1`
+# program is detached and its pin removed, kernel.bpf_stats_enabled is restored,
+# and the cgroups are removed, also on failure or interrupt. Sockets are bound to
+# 127.0.0.1 only: every 0.0.0.0 bind is refused by the policy or fails because the
+# socket is bound already (a storm process stops at once should one succeed).
+set -u
+export LC_ALL=C
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BG=${BINDGUARD:-$ROOT/bindguard}
+BB=${BINDBENCH:-$ROOT/.output/bindbench}
+EMPTY_OBJ=${BENCH_EMPTY_OBJ:-$ROOT/.output/bench_empty.bpf.o}
+BPFTOOL=${BPFTOOL:-$(command -v bpftool || echo /usr/sbin/bpftool)}
+QUICK=0 MAXPOL=0 OUTDIR=""
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) QUICK=1 ;;
+	--max-policies) MAXPOL=1 ;;
+	--out)
+		OUTDIR=${2:?--out needs a directory}
+		shift
+		;;
+	-h | --help)
+		sed -n '3,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'
+		exit 0
+		;;
+	*)
+		echo "bench: unknown argument '$1' (try --help)" >&2
+		exit 2
+		;;
+	esac
+	shift
+done
+[ -n "$OUTDIR" ] || { [ $QUICK = 1 ] && OUTDIR=$ROOT/.output/bench-quick || OUTDIR=$ROOT/docs; }
+
+# Sizes. Full: medians of >= 5 interleaved repetitions of 1M re-binds each.
+if [ $QUICK = 1 ]; then
+	N=20000 REPS=2 SREPS=2 STATS_N=20000 CP_COUNT=20 SCALE_POINTS="1 5 20"
+	STORM_PROCS=2 STORM_COUNT=5000 PACED_COUNT=50 EV_WAIT=10
+else
+	N=1000000 REPS=11 SREPS=15 STATS_N=1000000 CP_COUNT=1000 SCALE_POINTS="1 100 1000"
+	STORM_PROCS=4 STORM_COUNT=1000000 PACED_COUNT=1000 EV_WAIT=120
+fi
+PACE_US=1000
+DEPTHS="1 8 16"
+RULE_COUNTS="1 64 1024"
+
+say() { echo "bench: $*" >&2; }
+die() {
+	say "error: $*"
+	exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || die "needs root (sudo make bench)"
+for f in "$BG" "$BB" "$EMPTY_OBJ"; do [ -e "$f" ] || die "$f is missing: run make first"; done
+[ -x "$BPFTOOL" ] || die "bpftool not found"
+command -v python3 >/dev/null || die "python3 not found"
+CG2=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") break; if ($(i + 1) == "cgroup2") { print $5; exit } }' /proc/self/mountinfo)
+[ -n "$CG2" ] || die "no cgroup v2 mount in /proc/self/mountinfo"
+STATUS_ERR=$("$BG" --json status 2>&1 >/dev/null) || die "\`bindguard status\` fails: $STATUS_ERR"
+
+NCPU=$(nproc)
+CPU=$((NCPU - 1)) # the timing loops run pinned to one CPU
+TOPREL=/bgbench.$$
+TOP=$CG2$TOPREL
+PIN=/sys/fs/bpf/bgbench_$$ # bpffs refuses dots in names
+WORK=$(mktemp -d /tmp/bgbench.XXXXXX)
+RAW=$WORK/raw.tsv
+STATS_SYSCTL=/proc/sys/kernel/bpf_stats_enabled
+STATS_ORIG=$(cat "$STATS_SYSCTL")
+declare -A POLICED=() # relative cgroup path -> 1, for every policy applied
+EMPTY_ATTACHED=0
+T_BEGIN=$EPOCHREALTIME
+
+# --- bookkeeping and cleanup ---------------------------------------------------------
+rec() { # rec SECTION NAME REP VALUE
+	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RAW"
+}
+
+apply() { # apply REL [bindguard options]: loopback-only on a cgroup of ours
+	local rel=$1
+	shift
+	POLICED[$rel]=1
+	"$BG" loopback-only --cgroup "$rel" "$@" >/dev/null 2>"$WORK/apply.err" ||
+		die "apply loopback-only to $rel: $(cat "$WORK/apply.err")"
+}
+
+detach() { # detach REL (tried again if bindguard's state is busy or being repaired)
+	local try
+	for try in 1 2 3; do
+		"$BG" detach --cgroup "$1" >/dev/null 2>"$WORK/detach.err" && break
+		grep -q "no bindguard policy" "$WORK/detach.err" && break
+		[ $try = 3 ] && say "warning: detach $1: $(cat "$WORK/detach.err")"
+		sleep 0.2
+	done
+	unset "POLICED[$1]"
+}
+
+stats_set() { echo "$1" >"$STATS_SYSCTL"; }
+
+cleanup() {
+	local d
+	set +e
+	[ "$(cat "$STATS_SYSCTL")" = "$STATS_ORIG" ] || stats_set "$STATS_ORIG"
+	# Deepest first: a parent's detach would otherwise re-link its children.
+	while read -r d; do
+		[ -n "$d" ] && detach "$d"
+	done < <(for d in "${!POLICED[@]}"; do echo "$d"; done | awk -F/ '{ print NF "\t" $0 }' |
+		sort -rn | cut -f2-)
+	if [ $EMPTY_ATTACHED = 1 ]; then
+		"$BPFTOOL" cgroup detach "$TOP/empty" bind4 pinned "$PIN/empty" ||
+			say "warning: detach the return-1 program from $TOP/empty failed"
+		EMPTY_ATTACHED=0
+	fi
+	rm -f "$PIN/empty"
+	[ -d "$PIN" ] && rmdir "$PIN"
+	if [ -d "$TOP" ]; then
+		find "$TOP" -depth -type d | while read -r d; do rmdir "$d" || say "warning: rmdir $d"; done
+	fi
+}
+
+on_exit() {
+	cleanup
+	rm -rf "$WORK"
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
+# --- helpers -----------------------------------------------------------------------
+declare -A VCG=() VARGS=()
+variant() { # variant NAME CGROUP-DIR [bindbench rebind options]
+	local name=$1 cg=$2
+	shift 2
+	VCG[$name]=$cg
+	VARGS[$name]="$*"
+}
+
+measure() { # measure SECTION VARIANT REP [N]; the output stays in $LAST
+	local v=$2
+	# shellcheck disable=SC2086 # VARGS holds words on purpose
+	LAST=$("$BB" rebind --cgroup "${VCG[$v]}" --cpu "$CPU" --n "${4:-$N}" ${VARGS[$v]} 2>&1) ||
+		die "$1/$v: bindbench rebind failed: $LAST"
+	local ns=${LAST#ns_per_bind=}
+	rec "$1" "$v" "$3" "${ns%% *}"
+}
+
+# interleave SECTION REPS VARIANT...: every repetition runs every variant once, the
+# order rotated from one repetition to the next.
+interleave() {
+	local sec=$1 reps=$2 r i
+	shift 2
+	local vs=("$@") n=$#
+	for ((r = 1; r <= reps; r++)); do
+		for ((i = 0; i < n; i++)); do
+			measure "$sec" "${vs[$(((i + r - 1) % n))]}" "$r"
+		done
+	done
+}
+
+json_status() { "$BG" --json status 2>/dev/null; }
+
+# counters REL: "allowed denied lost" of our policy on REL
+counters() {
+	json_status | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+p = [p for p in d["policies"] if p["cgroup"] == sys.argv[1]]
+c = p[0]["counters"] if p else {}
+print(c.get("allowed", -1), c.get("denied", -1), c.get("lost", -1))' "$1"
+}
+
+npolicies() { json_status | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["policies"]))'; }
+
+# prog_id CGROUP-DIR: id of the cgroup/bind4 program attached directly to the cgroup
+prog_id() {
+	"$BPFTOOL" -j cgroup show "$1" | python3 -c '
+import json, sys
+ps = [p for p in json.load(sys.stdin) if p["attach_type"] in ("cgroup_inet4_bind", "bind4")]
+print(ps[0]["id"] if ps else "")'
+}
+
+prog_stats() { # prog_stats ID: "run_time_ns run_cnt"
+	"$BPFTOOL" -j prog show id "$1" | python3 -c '
+import json, sys
+p = json.load(sys.stdin)
+print(p.get("run_time_ns", 0), p.get("run_cnt", 0))'
+}
+
+# run_stat NAME VARIANT N: the own time per run of the bind4 program attached to
+# the variant's cgroup, over one run. bindguard's program is one program for
+# every policed cgroup on the machine: runs beyond the binds we made are someone
+# else's (another user's tests) and would skew the figure, and another bindguard
+# build replaces the program when it applies a policy; such a run is tried again
+# (up to 5 times), the cleanest kept and its foreign runs reported.
+run_stat() {
+	local a b id id2 try best=-1 others
+	for ((try = 1; try <= 5; try++)); do
+		id=$(prog_id "${VCG[$2]}")
+		[ -n "$id" ] || die "no bind4 program on ${VCG[$2]}"
+		read -r -a a < <(prog_stats "$id")
+		measure stats-run "$2" "$try" "$3"
+		read -r -a b < <(prog_stats "$id")
+		id2=$(prog_id "${VCG[$2]}")
+		others=$((b[1] - a[1] - ${LAST##*binds=}))
+		[ "$id" = "$id2" ] || others=999999999
+		if [ $best -lt 0 ] || [ $others -lt $best ]; then
+			best=$others
+			STAT=("$((b[1] - a[1]))" "$((b[0] - a[0]))" "${LAST##*binds=}")
+		fi
+		[ $((others * 1000)) -le "${LAST##*binds=}" ] && [ $others -ge 0 ] && break
+	done
+	rec bpfstats "$1" runs "${STAT[0]}"
+	rec bpfstats "$1" ns "${STAT[1]}"
+	rec bpfstats "$1" expected "${STAT[2]}"
+}
+
+prog_tag() { # prog_tag CGROUP-DIR: tag of its bind4 program (identifies the build)
+	local id
+	id=$(prog_id "$1")
+	[ -n "$id" ] && "$BPFTOOL" -j prog show id "$id" | python3 -c 'import json, sys; print(json.load(sys.stdin)["tag"])'
+}
+
+usec() { local t=${1/./}; echo $((10#$t)); } # $EPOCHREALTIME -> microseconds
+
+# --- the run -------------------------------------------------------------------------
+mkdir "$TOP" || die "create $TOP"
+say "cgroups under $TOP, output to $OUTDIR$([ $QUICK = 1 ] && echo ' (quick mode)')"
+OTHER_POLICIES=$(npolicies)
+
+# Machine and build.
+{
+	rec meta cpu - "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	rec meta ncpu - "$NCPU"
+	rec meta mem_gib - "$(awk '/^MemTotal/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo)"
+	rec meta kernel - "$(uname -r)"
+	rec meta kernel_version - "$(uname -v)"
+	rec meta date - "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	rec meta bindguard - "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+	rec meta bpftool - "$("$BPFTOOL" version 2>/dev/null | head -n 1)"
+	rec meta quick - "$QUICK"
+	rec meta n - "$N"
+	rec meta reps - "$REPS"
+	rec meta scale_reps - "$SREPS"
+	rec meta cpu_pinned - "$CPU"
+	rec meta other_policies - "$OTHER_POLICIES"
+	rec meta max_policies_header - "$(awk '/define BG_MAX_POLICIES/ { print $3 }' "$ROOT/include/bindguard.h")"
+	rec meta max_rules_header - "$(awk '/define BG_MAX_RULES/ { print $3 }' "$ROOT/include/bindguard.h")"
+}
+
+# 1. Per-bind hook cost --------------------------------------------------------------
+say "hook cost: $REPS interleaved repetitions of $N re-binds per variant"
+mkdir "$TOP/none" "$TOP/empty" "$TOP/bg" || die "create cgroups"
+apply "$TOPREL/bg" # first: creates bindguard's state (and mounts bpffs) if needed
+mkdir "$PIN" || die "create $PIN"
+"$BPFTOOL" prog load "$EMPTY_OBJ" "$PIN/empty" type cgroup/bind4 || die "load $EMPTY_OBJ"
+"$BPFTOOL" cgroup attach "$TOP/empty" bind4 pinned "$PIN/empty" multi || die "attach the return-1 program"
+EMPTY_ATTACHED=1
+
+variant none "$TOP/none"
+variant none-any "$TOP/none" --addr 0.0.0.0
+variant empty "$TOP/empty"
+variant bg-allow "$TOP/bg"
+variant bg-deny "$TOP/bg" --addr 0.0.0.0 --expect EPERM
+variant landlock "$TOP/none" --landlock
+HOOK_VARIANTS=(none none-any empty bg-allow bg-deny landlock)
+if ! out=$("$BB" rebind --cgroup "$TOP/none" --n 10 --landlock 2>&1); then
+	say "Landlock unavailable: $out"
+	rec meta landlock_unavailable - "$out"
+	HOOK_VARIANTS=(none none-any empty bg-allow bg-deny)
+fi
+rec meta bg_tag_start - "$(prog_tag "$TOP/bg")"
+read -r a0 _ _ < <(counters "$TOPREL/bg")
+interleave hook "$REPS" "${HOOK_VARIANTS[@]}"
+read -r a1 _ _ < <(counters "$TOPREL/bg")
+# The allow path really ran through bindguard: its counter moved by every re-bind.
+[ $((a1 - a0)) -ge $((REPS * N)) ] ||
+	die "bindguard counted $((a1 - a0)) allowed binds, expected at least $((REPS * N)): is the policy in force?"
+rec check bg_allowed_counted - $((a1 - a0))
+
+# 2. The programs' own time (kernel BPF statistics) --------------------------------
+say "BPF statistics (kernel.bpf_stats_enabled=1 for this part only)"
+stats_set 1
+run_stat empty empty "$STATS_N"
+run_stat bg-allow bg-allow "$STATS_N"
+run_stat bg-deny bg-deny "$STATS_N"
+# The deny path with every event queued is measured with the paced event
+# pipeline run below (a reader waiting, one denial per millisecond).
+stats_set "$STATS_ORIG"
+
+# 3. Scale: number of policed cgroups, and the control plane ------------------------
+# Our bg cgroup is policed; the others are siblings under $TOP/cp, each with its own
+# policy (and links). Each point: interleaved no-program and bindguard runs.
+say "scale: policed cgroups ($SCALE_POINTS) and control plane (apply to $CP_COUNT cgroups)"
+mkdir "$TOP/cp" || die "create $TOP/cp"
+for ((i = 1; i <= CP_COUNT; i++)); do mkdir "$TOP/cp/c$i" || die "create $TOP/cp/c$i"; done
+base=$(npolicies)
+scale_point() {
+	local total
+	total=$(npolicies)
+	rec scale-count "p$1" - "$total"
+	interleave "scale-p$1" "$SREPS" none bg-allow
+}
+next=1
+for p in $SCALE_POINTS; do
+	# p policed cgroups of ours: bg and p - 1 fillers.
+	while [ $next -le $((p - 1)) ]; do
+		t0=$EPOCHREALTIME
+		apply "$TOPREL/cp/c$next"
+		t1=$EPOCHREALTIME
+		rec cp-apply "$next" - $(($(usec "$t1") - $(usec "$t0")))
+		next=$((next + 1))
+	done
+	scale_point "$p"
+done
+# The rest of the control-plane set (the timing covers applies 1..CP_COUNT).
+while [ $next -le "$CP_COUNT" ]; do
+	t0=$EPOCHREALTIME
+	apply "$TOPREL/cp/c$next"
+	t1=$EPOCHREALTIME
+	rec cp-apply "$next" - $(($(usec "$t1") - $(usec "$t0")))
+	next=$((next + 1))
+done
+rec meta cp_policies_before - "$base"
+
+if [ $MAXPOL = 1 ]; then
+	# Fill up to the limit: fillers until bindguard refuses one for being full.
+	# BENCH_MAX_CAP=N stops after N fillers (to try this path quickly).
+	say "max policies: filling bindguard to its limit (slow)"
+	i=$((CP_COUNT + 1))
+	while :; do
+		if [ -n "${BENCH_MAX_CAP:-}" ] && [ $i -gt "$BENCH_MAX_CAP" ]; then
+			rec meta max_refusal - "none: stopped by BENCH_MAX_CAP=$BENCH_MAX_CAP (a test setting)"
+			break
+		fi
+		mkdir "$TOP/cp/c$i" || die "create $TOP/cp/c$i"
+		POLICED[$TOPREL/cp/c$i]=1
+		full=0
+		for try in 1 2 3; do
+			t0=$EPOCHREALTIME
+			"$BG" loopback-only --cgroup "$TOPREL/cp/c$i" >/dev/null 2>"$WORK/apply.err" && break
+			grep -q "policed already" "$WORK/apply.err" && full=1 && break
+			[ $try = 3 ] && die "apply loopback-only to $TOPREL/cp/c$i: $(cat "$WORK/apply.err")"
+			sleep 0.2
+		done
+		t1=$EPOCHREALTIME
+		if [ $full = 1 ]; then
+			unset "POLICED[$TOPREL/cp/c$i]"
+			rec meta max_refusal - "$(head -n 1 "$WORK/apply.err")"
+			break
+		fi
+		rec cp-apply-max "$i" - $(($(usec "$t1") - $(usec "$t0")))
+		i=$((i + 1))
+	done
+	scale_point max
+fi
+
+# Detach every policy of the set, one command each (timed: the control plane again).
+t0=$EPOCHREALTIME
+for ((i = CP_COUNT; i >= 1; i--)); do detach "$TOPREL/cp/c$i"; done
+t1=$EPOCHREALTIME
+rec cp-detach "$CP_COUNT" - $(($(usec "$t1") - $(usec "$t0")))
+if [ $MAXPOL = 1 ]; then
+	for d in "${!POLICED[@]}"; do [[ $d == "$TOPREL/cp/"* ]] && detach "$d"; done
+fi
+
+# 4. Scale: exception rules (interleaved) --------------------------------------------
+say "scale: exception rules ($RULE_COUNTS)"
+RULE_VARIANTS=(none-any)
+for k in $RULE_COUNTS; do
+	mkdir "$TOP/r$k" || die "create $TOP/r$k"
+	args=(--allow 0.0.0.0:1024-65535)
+	for ((i = 1; i < k; i++)); do args+=(--allow "10.$((i / 256)).$((i % 256)).0/24:8000-8099"); done
+	apply "$TOPREL/r$k" "${args[@]}"
+	variant "rules-$k" "$TOP/r$k" --addr 0.0.0.0
+	RULE_VARIANTS+=("rules-$k")
+done
+interleave rules "$SREPS" "${RULE_VARIANTS[@]}"
+for k in $RULE_COUNTS; do detach "$TOPREL/r$k"; done
+
+# 5. Scale: depth below the policed cgroup (interleaved) -----------------------------
+say "scale: socket cgroup $DEPTHS levels below the policed one"
+mkdir "$TOP/deep" || die "create $TOP/deep"
+apply "$TOPREL/deep"
+d=$TOP/deep
+for ((l = 1; l <= 16; l++)); do
+	d=$d/l$l
+	mkdir "$d" || die "create $d"
+	DIRS[l]=$d
+done
+DEPTH_VARIANTS=(none)
+variant depth-0 "$TOP/deep"
+DEPTH_VARIANTS+=(depth-0)
+for l in $DEPTHS; do
+	variant "depth-$l" "${DIRS[l]}"
+	DEPTH_VARIANTS+=("depth-$l")
+done
+interleave depth "$SREPS" "${DEPTH_VARIANTS[@]}"
+detach "$TOPREL/deep"
+
+# 6. Event pipeline ---------------------------------------------------------------------
+# pipeline NAME PROCS COUNT PACE-US [stats NAME]: one run of `bindbench pipeline`
+# in a fresh policed cgroup. `bindguard events` admits one reader at a time: while
+# someone else's reader runs, wait for it (up to $EV_WAIT s).
+pipeline() {
+	local rel=$TOPREL/$1 out rc a b waited=0 try=1 id
+	mkdir "$TOP/$1" || die "create $TOP/$1"
+	apply "$rel"
+	while :; do
+		if [ "${5:-}" = stats ]; then
+			id=$(prog_id "$TOP/$1")
+			read -r -a a < <(prog_stats "$id")
+			stats_set 1
+		fi
+		out=$("$BB" pipeline --bindguard "$BG" --cgroup "$TOP/$1" --cgpath "$rel" \
+			--procs "$2" --count "$3" --pace-us "$4" 2>"$WORK/pipeline.err")
+		rc=$?
+		if [ "${5:-}" = stats ]; then
+			stats_set "$STATS_ORIG"
+			read -r -a b < <(prog_stats "$id")
+		fi
+		if [ $rc = 3 ] && [ $waited -lt "$EV_WAIT" ]; then
+			[ $waited = 0 ] && say "another \`bindguard events\` reader is running; waiting up to $EV_WAIT s"
+			sleep 2
+			waited=$((waited + 2))
+			continue
+		fi
+		# Program runs by others during a stats run: try again (3 times at most).
+		if [ $rc = 0 ] && [ "${5:-}" = stats ] && [ $(((b[1] - a[1] - $3) * 1000)) -gt "$3" ] &&
+			[ $try -lt 3 ]; then
+			try=$((try + 1))
+			detach "$rel"
+			rmdir "$TOP/$1"
+			mkdir "$TOP/$1" || die "create $TOP/$1"
+			apply "$rel"
+			continue
+		fi
+		break
+	done
+	if [ $rc = 3 ]; then
+		rec pipeline "$1" skipped "$(tr '\n' ' ' <"$WORK/pipeline.err")"
+		say "pipeline $1 skipped: $(cat "$WORK/pipeline.err")"
+		return
+	fi
+	[ $rc = 0 ] || say "warning: pipeline $1: $(cat "$WORK/pipeline.err")"
+	rec pipeline "$1" result "$out"
+	rec pipeline "$1" counters "$(counters "$rel")"
+	if [ "${5:-}" = stats ]; then
+		rec bpfstats "$6" runs $((b[1] - a[1]))
+		rec bpfstats "$6" ns $((b[0] - a[0]))
+		rec bpfstats "$6" expected "$3"
+	fi
+}
+say "event pipeline: storm of $STORM_PROCS x $STORM_COUNT denials, then $PACED_COUNT paced ones"
+pipeline storm "$STORM_PROCS" "$STORM_COUNT" 0
+pipeline paced 1 "$PACED_COUNT" "$PACE_US" stats bg-deny-queued
+
+rec meta bg_tag_end - "$(prog_tag "$TOP/paced")"
+
+# --- clean up, verify, report ------------------------------------------------------
+T_END=$EPOCHREALTIME
+rec meta elapsed_s - $((($(usec "$T_END") - $(usec "$T_BEGIN")) / 1000000))
+cleanup
+left=""
+[ -e "$TOP" ] && left="$left cgroup $TOP;"
+[ -e "$PIN" ] && left="$left pin $PIN;"
+[ "$(cat "$STATS_SYSCTL")" = "$STATS_ORIG" ] || left="$left kernel.bpf_stats_enabled;"
+if json_status | grep -q "\"$TOPREL"; then left="$left policies under $TOPREL;"; fi
+[ -z "$left" ] || die "left behind:$left"
+rec check cleanup - "verified: no cgroup, pin or policy left; bpf_stats_enabled=$STATS_ORIG"
+
+mkdir -p "$OUTDIR"
+cmd="sudo make bench"
+[ $QUICK = 1 ] && cmd="sudo make bench BENCH_QUICK=1"
+[ $MAXPOL = 1 ] && cmd="sudo make bench BENCH_MAX=1"
+cp "$RAW" "$(dirname "$BB")/bench-raw.tsv" # the measurements, for report.py alone
+python3 "$ROOT/bench/report.py" "$RAW" "$OUTDIR" "$cmd" || die "report failed"
+say "wrote $OUTDIR/BENCHMARKS.md and $OUTDIR/benchmarks.json"
