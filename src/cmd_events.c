@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdio_ext.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,8 @@ int cmd_events(int argc, char **argv, struct bg_global *g)
 	st.lock_fd = -1;
 
 	cons.json = g->json;
+	/* One thread writes stdout: skip stdio's per-call locking. */
+	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
 	rb = ring_buffer__new(st.events_fd, bg_consumer_on_event, &cons, NULL);
 	if (!rb) {
 		bg_err("events: open ring buffer: %s", strerror(errno));

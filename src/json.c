@@ -86,34 +86,35 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 void bg_json_escape(FILE *f, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t len = strnlen(str, n);
+	size_t len = strnlen(str, n), run = 0;
 
+	/* Bytes that need no escape go out in runs: one write per run, not per
+	 * byte (the event stream prints hundreds of thousands of strings). */
 	for (size_t i = 0; i < len;) {
 		unsigned c = s[i];
-		size_t u;
+		size_t u = 0;
 
-		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc((int)c, f);
-			i++;
-		} else if (c == '\n') {
-			fputs("\\n", f);
-			i++;
-		} else if (c == '\t') {
-			fputs("\\t", f);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
-			i++;
-		} else if ((u = utf8_len(s + i, len - i)) > 0) {
-			fwrite(s + i, 1, u, f);
-			i += u;
-		} else {
-			/* Not UTF-8: show the byte's value, keep the document valid. */
-			fprintf(f, "\\u%04x", c);
-			i++;
+		if (c >= 0x20 && c != 0x7f && c != '"' && c != '\\' &&
+		    (c < 0x80 || (u = utf8_len(s + i, len - i)) > 0)) {
+			i += u ? u : 1;
+			run += u ? u : 1;
+			continue;
 		}
+		if (run)
+			fwrite(s + i - run, 1, run, f);
+		run = 0;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else /* control byte, or a byte that is not UTF-8: its value */
+			fprintf(f, "\\u%04x", c);
+		i++;
 	}
+	if (run)
+		fwrite(s + len - run, 1, run, f);
 }
 
 void bg_json_key(struct bg_json *j, const char *key)
