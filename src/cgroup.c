@@ -239,18 +239,20 @@ int bg_cgroup_open_id(__u64 id)
 		.handle_type = BG_FILEID_KERNFS,
 		.id = id,
 	};
+	static int mfd = -1; /* the mount, opened once: ids are looked up often */
 	char mnt[PATH_MAX];
-	int mfd, fd, r;
+	int fd, r;
 
-	r = bg_cgroup_mount(mnt, sizeof(mnt));
-	if (r)
-		return r;
-	mfd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (mfd < 0)
-		return -errno;
+	if (mfd < 0) {
+		r = bg_cgroup_mount(mnt, sizeof(mnt));
+		if (r)
+			return r;
+		mfd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (mfd < 0)
+			return -errno;
+	}
 	fd = open_by_handle_at(mfd, (struct file_handle *)&h, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = fd < 0 ? -errno : fd;
-	close(mfd);
 	/* A removed cgroup's handle is stale. */
 	if (r == -ESTALE)
 		r = -ENOENT;

@@ -734,6 +734,66 @@ static void unpin_links(const struct bg_state *s, __u64 cgid)
 	}
 }
 
+static char (*sort_paths)[PATH_MAX];
+
+static int cmp_index(const void *a, const void *b)
+{
+	return strcmp(sort_paths[*(const int *)a], sort_paths[*(const int *)b]);
+}
+
+/* Is path one of the sorted paths? */
+static bool listed(const char *path, const int *order, int n, char (*paths)[PATH_MAX])
+{
+	int lo = 0, hi = n - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2, c = strcmp(path, paths[order[mid]]);
+
+		if (!c)
+			return true;
+		if (c < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
+/* want[i]: paths[i] is known and none of its ancestors is among the paths.
+ * Sorted once, then one binary search per ancestor: O(n log n * depth),
+ * where comparing every pair grew with the square of the policed cgroups. */
+static void top_most(char (*paths)[PATH_MAX], int n, bool *want)
+{
+	static int order[BG_MAX_POLICIES];
+	char up[PATH_MAX];
+
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	sort_paths = paths;
+	qsort(order, n, sizeof(order[0]), cmp_index);
+	for (int i = 0; i < n; i++) {
+		char *slash;
+
+		size_t len = strnlen(paths[i], PATH_MAX - 1);
+
+		want[i] = paths[i][0] == '/';
+		memcpy(up, paths[i], len);
+		up[len] = '\0';
+		while (want[i] && (slash = strrchr(up, '/'))) {
+			/* "/a/b" -> "/a" -> "/" */
+			if (slash == up) {
+				if (!up[1])
+					break;
+				up[1] = '\0';
+			} else {
+				*slash = '\0';
+			}
+			if (listed(up, order, n, paths))
+				want[i] = false;
+		}
+	}
+}
+
 /*
  * Links live on the top-most policed cgroups only: a link on a cgroup runs
  * for all its descendants, and the program resolves the nearest policy
@@ -768,12 +828,7 @@ static int sync_links(struct bg_state *s, __u64 include)
 	for (int i = 0; i < n; i++)
 		if (bg_cgroup_path_of_id(ids[i], paths[i], PATH_MAX))
 			paths[i][0] = '\0';
-	for (int i = 0; i < n; i++) {
-		want[i] = paths[i][0] != '\0';
-		for (int j = 0; j < n && want[i]; j++)
-			if (j != i && paths[j][0] && bg_cgroup_is_ancestor(paths[j], paths[i]))
-				want[i] = false;
-	}
+	top_most(paths, n, want);
 	memset(made, 0, sizeof(made));
 	for (int i = 0; i < n && !r; i++) {
 		char path[PATH_MAX];
