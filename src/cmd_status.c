@@ -68,7 +68,8 @@ static int collect(struct bg_state *st, struct row **out, int *n)
 		}
 		(*n)++;
 	}
-	qsort(rows, *n, sizeof(*rows), cmp_row);
+	if (*n)
+		qsort(rows, *n, sizeof(*rows), cmp_row);
 	*out = rows;
 	return 0;
 oom:
