@@ -952,6 +952,35 @@ static bool gc_orphaned_run(struct bg_state *s, __u64 cgid, struct bg_policy *po
 	return true;
 }
 
+/* Run cgroups without a policy whose run died before applying it (or while
+ * removing it): nothing polices them, so remove them once empty. */
+static void gc_orphaned_run_dirs(void)
+{
+	char mnt[PATH_MAX], dir[PATH_MAX + 32], path[PATH_MAX * 2], rel[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (bg_cgroup_mount(mnt, sizeof(mnt)))
+		return;
+	snprintf(dir, sizeof(dir), "%s%s", mnt, BG_RUN_PARENT);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "run-", 4))
+			continue;
+		snprintf(rel, sizeof(rel), "%s/%s", BG_RUN_PARENT, de->d_name);
+		if (!bg_run_cgroup_orphaned(rel) || bg_cgroup_populated(rel) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		/* A policed one is handled with its policy (gc_orphaned_run). */
+		if (!rmdir(path))
+			bg_dbg("removed orphaned run cgroup %s", rel);
+	}
+	closedir(d);
+	rmdir(dir); /* only succeeds when empty */
+}
+
 int bg_state_gc(struct bg_state *s)
 {
 	static __u64 ids[BG_MAX_POLICIES];
@@ -980,6 +1009,7 @@ int bg_state_gc(struct bg_state *s)
 		changed = true;
 	}
 	gc_rulesets(s, pols, live);
+	gc_orphaned_run_dirs();
 	for (__u32 slot = 1; slot < BG_RUN_RINGS; slot++) {
 		bool used = slot == reserved_ring;
 		__u32 id;

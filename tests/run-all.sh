@@ -26,6 +26,8 @@ add_counts() {
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# bindguard state the tests create is removed at the end, unless it was here before.
+[ -e /sys/fs/bpf/bindguard ] && had_state=1 || had_state=0
 
 "$unit" | tee "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
@@ -54,6 +56,11 @@ if [ "$(id -u)" -eq 0 ]; then
 else
 	echo "SKIP integration: not root (run sudo make test)"
 	S=$((S + 1))
+fi
+
+if [ "$had_state" = 0 ] && [ -e /sys/fs/bpf/bindguard ] &&
+	"$bindguard" status 2>/dev/null | grep -q '^no policies'; then
+	"$bindguard" detach --all
 fi
 
 echo "$P passed, $F failed, $S skipped"

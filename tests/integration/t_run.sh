@@ -150,3 +150,19 @@ test_run_suggest_round_trip() {
 	"$BG" run --loopback-only "$@" -- sh -c "$workload" >/dev/null 2>&1
 	check "enforce run with the suggestions passes" 0 "$?"
 }
+
+test_run_crashed_before_policy_is_cleaned_up() {
+	local d pid
+	# A run that died between creating its cgroup and applying the policy
+	# (simulated: the directory of a run whose process is gone).
+	sleep 30 &
+	pid=$!
+	d="/bindguard.run/run-$pid-$(awk '{ print $22 }' /proc/$pid/stat)"
+	mkdir -p "$CG2$d"
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	RUNCG+=("$d")
+	"$BG" status >/dev/null
+	[ -d "$CG2$d" ] && why="empty orphaned run cgroup not removed"
+	return 0
+}
