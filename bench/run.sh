@@ -132,12 +132,18 @@ cleanup() {
 	if [ -d "$TOP" ]; then
 		find "$TOP" -depth -type d | while read -r d; do rmdir "$d" || say "warning: rmdir $d"; done
 	fi
+	# bindguard state this run created (none before, no policy left): remove it.
+	if [ "$BG_STATE_BEFORE" = 0 ] && [ -e /sys/fs/bpf/bindguard ] &&
+		"$BG" status 2>/dev/null | grep -q '^no policies'; then
+		"$BG" detach --all
+	fi
 }
 
 on_exit() {
 	cleanup
 	rm -rf "$WORK"
 }
+[ -e /sys/fs/bpf/bindguard ] && BG_STATE_BEFORE=1 || BG_STATE_BEFORE=0
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 
