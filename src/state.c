@@ -805,16 +805,23 @@ static void top_most(char (*paths)[PATH_MAX], int n, bool *want)
  * detach, so a command killed anywhere leaves the old or the new policy
  * fully in force; the next command removes inert links.
  */
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static int sync_links(struct bg_state *s, __u64 include)
 {
-	static __u64 ids[BG_MAX_POLICIES];
+	static __u64 ids[BG_MAX_POLICIES], keep_ids[BG_MAX_POLICIES];
 	static struct bg_policy pols[BG_MAX_POLICIES];
 	static char paths[BG_MAX_POLICIES][PATH_MAX];
 	bool want[BG_MAX_POLICIES], made[BG_MAX_POLICIES][BG_NR_HOOKS];
 	char dir[PATH_MAX];
 	struct dirent *de;
 	DIR *d;
-	int n, r = 0;
+	int n, nkeep, r = 0;
 
 	n = list_policies(s, ids, pols, BG_MAX_POLICIES - 1);
 	if (include) {
@@ -861,17 +868,20 @@ static int sync_links(struct bg_state *s, __u64 include)
 	d = opendir(dir);
 	if (!d)
 		return 0;
+	/* The ids that keep links, sorted: one search per pin, not a scan. */
+	nkeep = 0;
+	for (int i = 0; i < n; i++)
+		if (want[i])
+			keep_ids[nkeep++] = ids[i];
+	qsort(keep_ids, nkeep, sizeof(keep_ids[0]), cmp_u64);
 	while ((de = readdir(d))) {
 		char *end;
 		__u64 id;
-		bool keep = false;
 
 		if (de->d_name[0] == '.')
 			continue;
 		id = strtoull(de->d_name, &end, 10);
-		for (int i = 0; i < n; i++)
-			keep |= ids[i] == id && want[i];
-		if (!keep) {
+		if (!bsearch(&id, keep_ids, nkeep, sizeof(keep_ids[0]), cmp_u64)) {
 			char path[PATH_MAX * 2];
 
 			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
