@@ -48,6 +48,14 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BG_MAX_LPM);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct bg_exact_key);
+	__type(value, struct bg_rule_val);
+} bg_rules_exact SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BG_MAX_LPM);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct bg_rule_src);
 } bg_rule_src SEC(".maps");

@@ -69,20 +69,26 @@ static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid,
 	return p;
 }
 
-/* Does an exception of p admit address w and port? One LPM lookup; the
- * port ranges of containing prefixes were merged in by userspace. */
+/* Does an exception of p admit address w and port? An exact entry first
+ * (the longest match there is), else one LPM lookup; the port ranges of
+ * containing prefixes were merged into each entry by userspace. */
 static __always_inline int exception_allows(const struct bg_policy *p, const __u32 w[4], __u16 port)
 {
 	struct bg_rule_key key = {
 		.prefixlen = 32 + 128,
 		.ruleset = p->ruleset,
 	};
+	struct bg_exact_key exact = { .ruleset = p->ruleset };
 	struct bg_rule_val *v;
 
 	if (!p->ruleset)
 		return 0;
-	__builtin_memcpy(key.addr, w, 16);
-	v = bpf_map_lookup_elem(&bg_rules, &key);
+	__builtin_memcpy(exact.addr, w, 16);
+	v = bpf_map_lookup_elem(&bg_rules_exact, &exact);
+	if (!v) {
+		__builtin_memcpy(key.addr, w, 16);
+		v = bpf_map_lookup_elem(&bg_rules, &key);
+	}
 	return v && bg_ports_match(v, port);
 }
 

@@ -22,7 +22,7 @@
 
 /* Bumped whenever a map or struct below changes shape. Pinned state carries it
  * in the config map; a loader refuses state with another version. */
-#define BG_ABI_VERSION 5
+#define BG_ABI_VERSION 6
 
 /* Pins: <bpffs>/bindguard/<name>. Links: <bpffs>/bindguard/links/<cgid>-<hook>
  * (bpffs refuses dots in names). */
@@ -148,6 +148,14 @@ struct bg_resolved {
  * rule whose prefix contains it, so the longest match alone decides. */
 struct bg_rule_key {
 	__u32 prefixlen;
+	__u32 ruleset;
+	__u8 addr[16];
+};
+
+/* Map "rules_exact": the /128 entries of "rules" again, keyed exactly. A
+ * /128 entry is the longest possible match, so a hit here decides without
+ * the trie walk (the common exceptions, 0.0.0.0:PORT and [::]:PORT). */
+struct bg_exact_key {
 	__u32 ruleset;
 	__u8 addr[16];
 };

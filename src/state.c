@@ -19,15 +19,15 @@
 #include "log.h"
 #include "state.h"
 
-#define NR_MAPS 9
+#define NR_MAPS 10
 
 /* The private ring slot this process reserved but may not have named in a
  * policy yet: garbage collection must leave it alone. */
 static __u32 reserved_ring;
 
 static const char *const map_names[NR_MAPS] = {
-	"bg_cfg",      "bg_policies", "bg_resolve", "bg_rules",
-	"bg_rule_src", "bg_stats",    "bg_events",  "bg_rings", "bg_pol_store",
+	"bg_cfg",   "bg_policies", "bg_resolve", "bg_rules",	 "bg_rule_src",
+	"bg_stats", "bg_events",   "bg_rings",	 "bg_pol_store", "bg_rules_exact",
 };
 const char *const bg_hook_names[BG_NR_HOOKS] = {
 	"bind4",    "bind6",	"sockops",     "setsockopt",
@@ -47,9 +47,9 @@ static bool hook_optional(int hook)
 
 static int *map_fd(struct bg_state *s, int i)
 {
-	int *fds[NR_MAPS] = { &s->cfg_fd,      &s->policies_fd, &s->resolve_fd, &s->rules_fd,
-			      &s->rule_src_fd, &s->stats_fd,	&s->events_fd,	&s->rings_fd,
-			      &s->pol_store_fd };
+	int *fds[NR_MAPS] = { &s->cfg_fd,	&s->policies_fd,   &s->resolve_fd, &s->rules_fd,
+			      &s->rule_src_fd,	&s->stats_fd,	   &s->events_fd,  &s->rings_fd,
+			      &s->pol_store_fd, &s->rules_exact_fd };
 	return fds[i];
 }
 
@@ -329,9 +329,10 @@ static struct bindguard_bpf *open_and_load(struct bg_state *s, bool with_optiona
 		return NULL;
 	}
 	struct bpf_map *maps[NR_MAPS] = {
-		skel->maps.bg_cfg,    skel->maps.bg_policies, skel->maps.bg_resolve,
-		skel->maps.bg_rules,  skel->maps.bg_rule_src, skel->maps.bg_stats,
-		skel->maps.bg_events, skel->maps.bg_rings, skel->maps.bg_pol_store,
+		skel->maps.bg_cfg,	   skel->maps.bg_policies, skel->maps.bg_resolve,
+		skel->maps.bg_rules,	   skel->maps.bg_rule_src, skel->maps.bg_stats,
+		skel->maps.bg_events,	   skel->maps.bg_rings,	   skel->maps.bg_pol_store,
+		skel->maps.bg_rules_exact,
 	};
 	for (int i = 0; i < NR_MAPS; i++) {
 		pin_path(s, map_names[i], path, sizeof(path));
@@ -595,6 +596,50 @@ static int list_policies(const struct bg_state *s, __u64 *ids, struct bg_policy 
 	return n;
 }
 
+/* Delete the exact-match entries whose ruleset keep() refuses. Restart
+ * after each deletion: the iteration order does not survive it. */
+static void prune_exact(const struct bg_state *s, bool (*keep)(__u32 ruleset, const void *arg),
+			const void *arg)
+{
+	struct bg_exact_key key, next;
+	bool deleted = true;
+
+	while (deleted) {
+		void *prev = NULL;
+
+		deleted = false;
+		while (!bpf_map_get_next_key(s->rules_exact_fd, prev, &next)) {
+			key = next;
+			prev = &key;
+			if (!keep(key.ruleset, arg)) {
+				bpf_map_delete_elem(s->rules_exact_fd, &key);
+				deleted = true;
+				break;
+			}
+		}
+	}
+}
+
+static bool not_this_ruleset(__u32 ruleset, const void *arg)
+{
+	return ruleset != *(const __u32 *)arg;
+}
+
+struct used_rulesets {
+	const struct bg_policy *pols;
+	int n;
+};
+
+static bool ruleset_in_use(__u32 ruleset, const void *arg)
+{
+	const struct used_rulesets *u = arg;
+
+	for (int i = 0; i < u->n; i++)
+		if (u->pols[i].ruleset == ruleset)
+			return true;
+	return false;
+}
+
 static void delete_ruleset(const struct bg_state *s, __u32 ruleset, __u32 nrules)
 {
 	struct bg_rule_key key, next;
@@ -603,6 +648,7 @@ static void delete_ruleset(const struct bg_state *s, __u32 ruleset, __u32 nrules
 
 	if (!ruleset)
 		return;
+	prune_exact(s, not_this_ruleset, &ruleset);
 	for (__u32 i = 0; i < nrules; i++) {
 		__u64 k = (__u64)ruleset << 32 | i;
 
@@ -632,11 +678,14 @@ static void delete_ruleset(const struct bg_state *s, __u32 ruleset, __u32 nrules
  * command killed between writing rules and switching the policy). */
 static void gc_rulesets(const struct bg_state *s, const struct bg_policy *pols, int n)
 {
+	struct used_rulesets used = { pols, n };
+
 	struct bg_rule_key key, next;
 	__u64 skey, snext;
 	void *prev = NULL;
 	bool again = true;
 
+	prune_exact(s, ruleset_in_use, &used);
 	while (again) {
 		again = false;
 		prev = NULL;
@@ -1089,7 +1138,16 @@ static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, __
 		return BG_EXIT_USAGE;
 	}
 	for (int i = 0; i < n; i++) {
+		struct bg_exact_key exact = { .ruleset = *ruleset };
+
 		if (bpf_map_update_elem(s->rules_fd, &ents[i].key, &ents[i].val, BPF_ANY)) {
+			r = errno;
+			goto fail;
+		}
+		if (ents[i].key.prefixlen != 32 + 128)
+			continue;
+		memcpy(exact.addr, ents[i].key.addr, 16);
+		if (bpf_map_update_elem(s->rules_exact_fd, &exact, &ents[i].val, BPF_ANY)) {
 			r = errno;
 			goto fail;
 		}

@@ -35,11 +35,17 @@ test_atomic_reapply_under_bind_loop() {
 	check "rule entries of old policies removed" 1 "$(policy_field "$cg" "len(p['allow']) + 1")"
 }
 
+# Entries of the exact-match exception map for an IPv4 address.
+exact_entries_for() {
+	bpftool map dump pinned $PIN/bg_rules_exact -j | jq_py "sum(bytes(e['formatted']['key']['addr'][12:]) == bytes(map(int, '$1'.split('.'))) for e in d)"
+}
+
 test_detach_leaves_nothing() {
 	local cg id
 	cg=$(mkcg detach)
 	id=$(cgid "$cg")
-	"$BG" loopback-only --cgroup "$cg" --allow 10.0.0.1 >/dev/null || { why="apply failed"; return; }
+	"$BG" loopback-only --cgroup "$cg" --allow 10.77.0.1 >/dev/null || { why="apply failed"; return; }
+	check "exact exception entry stored" 1 "$(exact_entries_for 10.77.0.1)"
 	# A bind from a child cgroup leaves a cached resolution to purge.
 	mkcg detach/child >/dev/null
 	expect_bind "$cg/child" EPERM bind 0.0.0.0 0
@@ -49,6 +55,7 @@ test_detach_leaves_nothing() {
 	check "listed in status" 0 "$("$BG" --json status | jq_py "sum(p['cgroup_id'] == $id for p in d['policies'])")"
 	check "policy map entries" 0 "$(bpftool map dump pinned $PIN/bg_policies -j |
 		jq_py "sum(e['formatted']['key'] == $id for e in d)")"
+	check "exact exception entries" 0 "$(exact_entries_for 10.77.0.1)"
 	check "resolve cache entries" 0 "$(bpftool map dump pinned $PIN/bg_resolve -j |
 		jq_py "sum($id in (e['formatted']['key'], e['formatted']['value']['policy_cgid']) for e in d)")"
 	expect_bind "$cg" ok bind 0.0.0.0 0

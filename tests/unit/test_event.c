@@ -177,6 +177,7 @@ TEST(abi_sizes)
 	CHECK(sizeof(struct bg_rule_key) == 24);
 	CHECK(sizeof(struct bg_rule_val) == 4 + 4 * BG_MAX_PORT_RANGES);
 	CHECK(sizeof(struct bg_rule_src) == 24);
+	CHECK(sizeof(struct bg_exact_key) == 20);
 	CHECK(sizeof(struct bg_stats) == 56);
 	CHECK(sizeof(struct bg_config) == 24);
 }
