@@ -126,10 +126,8 @@ int cmd_check(int argc, char **argv, struct bg_global *g)
 			return BG_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		bg_err("check: unexpected argument '%s'", argv[optind]);
+	if (bg_no_more_args("check", argc, argv))
 		return BG_EXIT_USAGE;
-	}
 	r = bg_require_privileges("check");
 	if (r)
 		return r;

@@ -106,10 +106,8 @@ int cmd_events(int argc, char **argv, struct bg_global *g)
 			return BG_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		bg_err("events: unexpected argument '%s'", argv[optind]);
+	if (bg_no_more_args("events", argc, argv))
 		return BG_EXIT_USAGE;
-	}
 	r = bg_need_cgroup2("events");
 	if (!r)
 		r = bg_require_privileges("events");

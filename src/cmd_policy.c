@@ -215,10 +215,8 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 			return BG_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		bg_err("%s: unexpected argument '%s'", cmd, argv[optind]);
+	if (bg_no_more_args(cmd, argc, argv))
 		return BG_EXIT_USAGE;
-	}
 	if (!cgroup_arg == !pid_arg) {
 		bg_err("%s: give exactly one of --cgroup PATH or --pid PID", cmd);
 		return BG_EXIT_USAGE;
@@ -311,10 +309,8 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 			return BG_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		bg_err("detach: unexpected argument '%s'", argv[optind]);
+	if (bg_no_more_args("detach", argc, argv))
 		return BG_EXIT_USAGE;
-	}
 	if ((cgroup_arg != NULL) + (pid_arg != NULL) + all != 1) {
 		bg_err("detach: give exactly one of --cgroup PATH, --pid PID or --all");
 		return BG_EXIT_USAGE;

@@ -192,10 +192,8 @@ int cmd_status(int argc, char **argv, struct bg_global *g)
 			return BG_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		bg_err("status: unexpected argument '%s'", argv[optind]);
+	if (bg_no_more_args("status", argc, argv))
 		return BG_EXIT_USAGE;
-	}
 	r = bg_need_cgroup2("status");
 	if (r)
 		return r;

@@ -37,6 +37,9 @@ void bg_policy_defaults(struct bg_policy_spec *spec, __u8 preset);
  * before anything else so the user gets one clear line. Exit code or 0. */
 int bg_require_privileges(const char *cmd);
 
+/* After getopt: anything left over is a usage error (one line, true). */
+bool bg_no_more_args(const char *cmd, int argc, char **argv);
+
 /* No cgroup v2 mount: one line and exit code 3. */
 int bg_need_cgroup2(const char *cmd);
 

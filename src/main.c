@@ -62,6 +62,14 @@ int bg_require_privileges(const char *cmd)
 	return BG_EXIT_FAIL;
 }
 
+bool bg_no_more_args(const char *cmd, int argc, char **argv)
+{
+	if (optind >= argc)
+		return false;
+	bg_err("%s: unexpected argument '%s'", cmd, argv[optind]);
+	return true;
+}
+
 int bg_need_cgroup2(const char *cmd)
 {
 	char mnt[PATH_MAX];
