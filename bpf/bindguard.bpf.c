@@ -32,10 +32,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define BG_SO_BINDTOIFINDEX 62
 #define BG_LOOPBACK_IFINDEX 1 /* lo is ifindex 1 in every network namespace */
 
-static __always_inline void event_init(struct bg_event *e, __u64 cgid, __u64 pcgid,
-				       const struct bg_policy *p, int kind)
+/* cgid == 0: the policy is the socket's own cgroup's, found without reading
+ * the id (the allow path never needs it); read it now, for the event. */
+static __always_inline void event_init(struct bg_event *e, struct cgroup *cg, __u64 cgid,
+				       __u64 pcgid, const struct bg_policy *p, int kind)
 {
 	__builtin_memset(e, 0, sizeof(*e));
+	if (!cgid)
+		cgid = pcgid = cg->kn->id;
 	e->cgroup_id = cgid;
 	e->policy_cgid = pcgid;
 	e->preset = p->preset;
@@ -88,13 +92,15 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 {
 	struct bpf_sock_addr_kern *kctx = bpf_cast_to_kern_ctx(ctx);
 	__u64 cgid, pcgid = 0;
+	struct cgroup *cg;
 	struct bg_policy *p;
 	struct bg_stats *st;
 	struct bg_event e;
 	__u16 port;
 	int reason;
 
-	p = resolve(sk_cgroup(kctx->sk), &cgid, &pcgid);
+	cg = sk_cgroup(kctx->sk);
+	p = resolve(cg, &cgid, &pcgid);
 	if (!p || !(p->proto_mask & bg_proto_bit(ctx->type)))
 		return 1;
 	st = policy_stats(p);
@@ -108,7 +114,7 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 		st->allowed++;
 		return 1;
 	}
-	event_init(&e, cgid, pcgid, p, BG_EV_BIND);
+	event_init(&e, cg, cgid, pcgid, p, BG_EV_BIND);
 	__builtin_memcpy(e.addr, w, 16);
 	e.port = port;
 	e.family = ctx->family;
@@ -188,6 +194,7 @@ int BPF_PROG(bg_lsm_listen, struct socket *sock, int backlog)
 {
 	struct sock *sk = sock->sk; /* trusted argument: a BTF pointer */
 	__u64 cgid, pcgid = 0;
+	struct cgroup *cg;
 	struct bg_policy *p;
 	struct bg_stats *st;
 	struct bg_event e;
@@ -199,7 +206,8 @@ int BPF_PROG(bg_lsm_listen, struct socket *sock, int backlog)
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (family != BG_AF_INET && family != BG_AF_INET6)
 		return 1;
-	p = resolve(sk_cgroup(sk), &cgid, &pcgid);
+	cg = sk_cgroup(sk);
+	p = resolve(cg, &cgid, &pcgid);
 	if (!p || !(p->proto_mask & BG_PROTO_TCP))
 		return 1;
 	wildcard_of(family, w);
@@ -208,7 +216,7 @@ int BPF_PROG(bg_lsm_listen, struct socket *sock, int backlog)
 	st = policy_stats(p);
 	if (!st)
 		return 0;
-	event_init(&e, cgid, pcgid, p, BG_EV_LISTEN);
+	event_init(&e, cg, cgid, pcgid, p, BG_EV_LISTEN);
 	__builtin_memcpy(e.addr, w, 16);
 	e.family = family;
 	e.protocol = BPF_CORE_READ(sk, sk_protocol);
@@ -229,6 +237,7 @@ int bg_sockops(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock_ops_kern *k;
 	__u64 cgid, pcgid = 0;
+	struct cgroup *cg;
 	struct bg_policy *p;
 	struct bg_stats *st;
 	struct bg_event e;
@@ -242,7 +251,8 @@ int bg_sockops(struct bpf_sock_ops *skops)
 	/* Already tied to lo (rewrite mode, or the process did it): nothing to do. */
 	if (BPF_CORE_READ(k->sk, __sk_common.skc_bound_dev_if) == BG_LOOPBACK_IFINDEX)
 		return 1;
-	p = resolve(sk_cgroup(k->sk), &cgid, &pcgid);
+	cg = sk_cgroup(k->sk);
+	p = resolve(cg, &cgid, &pcgid);
 	if (!p || !(p->proto_mask & BG_PROTO_TCP))
 		return 1;
 	family = skops->family;
@@ -254,7 +264,7 @@ int bg_sockops(struct bpf_sock_ops *skops)
 	st = policy_stats(p);
 	if (!st)
 		return 1;
-	event_init(&e, cgid, pcgid, p, BG_EV_LISTEN);
+	event_init(&e, cg, cgid, pcgid, p, BG_EV_LISTEN);
 	__builtin_memcpy(e.addr, w, 16);
 	e.port = port;
 	e.family = family;
@@ -297,6 +307,7 @@ int bg_setsockopt(struct bpf_sockopt *ctx)
 {
 	struct bpf_sockopt_kern *k;
 	__u64 cgid, pcgid = 0;
+	struct cgroup *cg;
 	struct bg_policy *p;
 	struct bg_stats *st;
 	struct bg_event e;
@@ -311,13 +322,14 @@ int bg_setsockopt(struct bpf_sockopt *ctx)
 	if (family != BG_AF_INET && family != BG_AF_INET6)
 		return 1;
 	k = bpf_cast_to_kern_ctx(ctx);
-	p = resolve(sk_cgroup(k->sk), &cgid, &pcgid);
+	cg = sk_cgroup(k->sk);
+	p = resolve(cg, &cgid, &pcgid);
 	if (!p || is_loopback_device(ctx))
 		return 1;
 	st = policy_stats(p);
 	if (!st)
 		return 0;
-	event_init(&e, cgid, pcgid, p, BG_EV_SETSOCKOPT);
+	event_init(&e, cg, cgid, pcgid, p, BG_EV_SETSOCKOPT);
 	e.family = family;
 	e.protocol = ctx->sk->protocol;
 	e.type = ctx->sk->type;
@@ -338,6 +350,7 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 	struct bpf_sock_addr_kern *kctx;
 	struct bpf_sock *sk = ctx->sk;
 	__u64 cgid, pcgid = 0;
+	struct cgroup *cg;
 	struct bg_policy *p;
 	struct bg_stats *st;
 	struct bg_event e;
@@ -349,7 +362,8 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 	if (!sk)
 		return 1;
 	kctx = bpf_cast_to_kern_ctx(ctx);
-	p = resolve(sk_cgroup(kctx->sk), &cgid, &pcgid);
+	cg = sk_cgroup(kctx->sk);
+	p = resolve(cg, &cgid, &pcgid);
 	if (!p || !(p->flags & (BG_F_UDP_AUDIT | BG_F_UDP_DENY)) || !(p->proto_mask & BG_PROTO_UDP))
 		return 1;
 	addr_pick(w, sk->family, sk->src_ip4, sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2],
@@ -359,7 +373,7 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 	port = sk->src_port; /* host order */
 	if (address_reason(p, w, port) == BG_REASON_NONE)
 		return 1;
-	event_init(&e, cgid, pcgid, p, BG_EV_UDP_SEND);
+	event_init(&e, cg, cgid, pcgid, p, BG_EV_UDP_SEND);
 	if (p->flags & BG_F_UDP_AUDIT)
 		e.verdict = BG_VERDICT_AUDIT;
 	seen = bpf_sk_storage_get(&bg_udp_seen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
@@ -405,6 +419,7 @@ int bg_sock_create(struct bpf_sock *ctx)
 {
 	struct sock *sk;
 	__u64 cgid, pcgid = 0;
+	struct cgroup *cg;
 	struct bg_policy *p;
 	struct bg_stats *st;
 	struct bg_event e;
@@ -412,13 +427,14 @@ int bg_sock_create(struct bpf_sock *ctx)
 	if (ctx->type != BG_SOCK_RAW)
 		return 1;
 	sk = bpf_cast_to_kern_ctx(ctx);
-	p = resolve(sk_cgroup(sk), &cgid, &pcgid);
+	cg = sk_cgroup(sk);
+	p = resolve(cg, &cgid, &pcgid);
 	if (!p || !(p->flags & BG_F_RAW_DENY))
 		return 1;
 	st = policy_stats(p);
 	if (!st)
 		return 0;
-	event_init(&e, cgid, pcgid, p, BG_EV_RAW);
+	event_init(&e, cg, cgid, pcgid, p, BG_EV_RAW);
 	e.family = ctx->family;
 	e.protocol = ctx->protocol;
 	e.type = ctx->type;

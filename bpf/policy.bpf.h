@@ -18,7 +18,8 @@ static __always_inline struct cgroup *sk_cgroup(struct sock *sk)
  * one cheap lookup, the common case), else the nearest policed ancestor. The
  * walk runs once per (cgroup, policy-set generation) and is cached, so a deep
  * sub-cgroup costs a few lookups, not a walk. *cgid is the socket's cgroup
- * id, *pcgid the policy's.
+ * id, *pcgid the policy's; both 0 when the policy is the socket's own
+ * cgroup's (the fast path reads no id).
  */
 static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid, __u64 *pcgid)
 {
@@ -28,12 +29,12 @@ static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid,
 	__u32 zero = 0;
 	int level;
 
-	*cgid = cg->kn->id;
 	p = bpf_cgrp_storage_get(&bg_pol_store, cg, 0, 0);
 	if (p && p->preset) {
-		*pcgid = *cgid;
+		*cgid = *pcgid = 0; /* its own cgroup's: event_init reads the id */
 		return p;
 	}
+	*cgid = cg->kn->id;
 	cfg = bpf_map_lookup_elem(&bg_cfg, &zero);
 	if (!cfg)
 		return NULL;
