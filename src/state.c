@@ -475,6 +475,15 @@ int bg_state_open(struct bg_state *s, int flags)
 			bg_err("read %s/bg_cfg: %s", s->dir, strerror(errno));
 			return BG_EXIT_FAIL;
 		}
+		/* ABI 0: a command was killed while creating the state, before
+		 * the config was written. No policy can exist yet (they are
+		 * stored only after), so it is no state; creating finishes it. */
+		if (cfg.abi == 0) {
+			if (!(flags & BG_STATE_CREATE))
+				return -ENOENT;
+			bg_dbg("finishing state creation that was interrupted");
+			return load_and_pin(s, true);
+		}
 		if (cfg.abi != BG_ABI_VERSION) {
 			bg_err("state in %s has ABI %u, this bindguard speaks %u: remove it with "
 			       "`bindguard detach --all` and apply the policies again",

@@ -150,3 +150,42 @@ test_bpffs_unmounted_is_reported() {
 	check "status without bpffs: exit code" 1 "$rc"
 	[[ $out == *"no bpffs mounted at /sys/fs/bpf"* ]] || why="${why:-message: $out}"
 }
+
+test_sigkill_fresh_apply_all_or_nothing() {
+	local cg i w
+	cg=$(mkcg killed-fresh)
+	for i in $(seq 15); do
+		"$BG" loopback-only --cgroup "$cg" --allow "10.0.1.$i" >/dev/null 2>&1 &
+		local c=$!
+		sleep "0.0$((RANDOM % 10))"
+		kill -KILL $c 2>/dev/null
+		wait $c 2>/dev/null
+		"$BG" status >/dev/null || why="${why:-status failed after a killed apply}"
+		w=$(policy_word "$cg")
+		if [ "$w" = none ]; then
+			check "no policy: binds allowed" ok "$(probe "$cg" bind 0.0.0.0 0 | awk '{ print $1 }')"
+			check "no policy: inert links removed" 0 "$(links_of "$cg")"
+		else
+			check "whole policy" "10.0.1.$i" "$w"
+			check "whole policy: denied" EPERM "$(probe "$cg" --family 6 bind :: 0)"
+			check "whole policy: links" 7 "$(links_of "$cg")"
+		fi
+		"$BG" detach --cgroup "$cg" >/dev/null 2>&1
+	done
+}
+
+test_incompatible_state_refused() {
+	local value orig out rc
+	"$BG" loopback-only --cgroup "$(mkcg incompat)" >/dev/null || { why="apply failed"; return; }
+	orig=$(bpftool map lookup pinned $PIN/bg_cfg key 0 0 0 0 -j | jq_py "' '.join(d['value'])")
+	value=$(echo "$orig" | awk '{ $1 = "0x63"; print }') # abi 99
+	# shellcheck disable=SC2086
+	bpftool map update pinned $PIN/bg_cfg key 0 0 0 0 value $value || { why="map update failed"; return; }
+	out=$("$BG" status 2>&1)
+	rc=$?
+	# shellcheck disable=SC2086
+	bpftool map update pinned $PIN/bg_cfg key 0 0 0 0 value $orig
+	check "status on ABI 99 state: exit code" 1 "$rc"
+	[[ $out == *"has ABI 99"*"detach --all"* ]] || why="${why:-message: $out}"
+	"$BG" status >/dev/null || why="${why:-status failed after restoring the ABI}"
+}
