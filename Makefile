@@ -40,7 +40,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test unit integration install uninstall deps vmlinux demo help format
+.PRECIOUS: $(OUT)/%.bpf.o $(OUT)/%.tmp.bpf.o $(OUT)/%.skel.h
+.PHONY: all clean test test-kernels unit integration install uninstall deps vmlinux demo help format
 
 # No libbpf: linked into the unit tests too (cgroup.c for its pure parsers).
 PURE_SRCS := src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c
@@ -63,6 +64,7 @@ help:
 	@echo "make demo       build, then run the loopback-only demo (root)"
 	@echo "make test       unit tests, then integration tests against this kernel (root)"
 	@echo "make unit       unit tests only (no root)"
+	@echo "make test-kernels  the integration suite in Debian 12's 6.1 and 6.12 kernels under qemu (root)"
 	@echo "make install    install to \$$DESTDIR\$$PREFIX (PREFIX=$(PREFIX))"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
 	@echo "make test SANITIZE=1   the same under ASan+UBSan"
@@ -75,20 +77,27 @@ $(OUT):
 	$(Q)mkdir -p $@
 
 # --- BPF -----------------------------------------------------------------------
+# Two objects from one source: the full one (Linux 6.2+) and the compat one
+# (-DBG_COMPAT: no bpf_cast_to_kern_ctx, no cgroup local storage; Linux 6.1).
+# bindguard carries both and loads the one the running kernel supports.
 $(OUT)/bindguard.tmp.bpf.o: bpf/bindguard.bpf.c | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
-$(OUT)/bindguard.bpf.o: $(OUT)/bindguard.tmp.bpf.o
+$(OUT)/bindguard_compat.tmp.bpf.o: bpf/bindguard.bpf.c | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DBG_COMPAT -MMD -MP -c $< -o $@
+
+$(OUT)/%.bpf.o: $(OUT)/%.tmp.bpf.o
 	$(call msg,GEN-OBJ,$@)
 	$(Q)$(BPFTOOL) gen object $@ $<
 
-$(OUT)/bindguard.skel.h: $(OUT)/bindguard.bpf.o
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name bindguard_bpf > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 # --- userspace -----------------------------------------------------------------
-$(OUT)/state.o: $(OUT)/bindguard.skel.h
+$(OUT)/state.o: $(OUT)/bindguard.skel.h $(OUT)/bindguard_compat.skel.h
 
 $(OUT)/%.o: src/%.c | $(OUT)
 	$(call msg,CC,$@)
@@ -116,6 +125,10 @@ integration: $(BIN) $(HELPER_BINS)
 
 test: $(UNIT_BIN) $(BIN) $(HELPER_BINS)
 	tests/run-all.sh $(UNIT_BIN) $(CURDIR)/$(BIN) $(CURDIR)/$(OUT)/bgprobe
+
+# The kernel matrix (tests/vm/kernels): Debian 12's kernels under qemu.
+test-kernels: $(BIN) $(HELPER_BINS)
+	BINDGUARD=$(CURDIR)/$(BIN) BGPROBE=$(CURDIR)/$(OUT)/bgprobe tests/vm/run.sh $(KERNELS)
 
 demo: bindguard
 	./tests/demo.sh ./bindguard

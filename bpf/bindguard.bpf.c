@@ -74,7 +74,7 @@ static __always_inline int rewrite_to_loopback(struct bpf_sock_addr *ctx, struct
 		ctx->user_ip6[3] = BG_HTONL(0x7f000001);
 		return 1;
 	}
-	if (BPF_CORE_READ_BITFIELD_PROBED(sk, __sk_common.skc_ipv6only)) {
+	if (sk && BPF_CORE_READ_BITFIELD_PROBED(sk, __sk_common.skc_ipv6only)) {
 		ctx->user_ip6[3] = BG_HTONL(1);
 		return 1;
 	}
@@ -90,7 +90,7 @@ static __always_inline int rewrite_to_loopback(struct bpf_sock_addr *ctx, struct
  */
 static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[4], const int v6)
 {
-	struct bpf_sock_addr_kern *kctx = bpf_cast_to_kern_ctx(ctx);
+	struct sock *sk = sock_of_addr(ctx);
 	__u64 cgid, pcgid = 0;
 	struct cgroup *cg;
 	struct bg_policy *p;
@@ -99,7 +99,7 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	__u16 port;
 	int reason;
 
-	cg = sk_cgroup(kctx->sk);
+	cg = sock_cgroup(sk);
 	p = resolve(cg, &cgid, &pcgid);
 	if (!p || !(p->proto_mask & bg_proto_bit(ctx->type)))
 		return 1;
@@ -123,7 +123,7 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	e.type = ctx->type;
 	e.reason = reason;
 	if (p->mode == BG_MODE_REWRITE && reason == BG_REASON_WILDCARD &&
-	    rewrite_to_loopback(ctx, kctx->sk, w, v6))
+	    rewrite_to_loopback(ctx, sk, w, v6))
 		e.verdict = BG_VERDICT_REWRITE;
 	report(p, st, &e);
 	return e.verdict == BG_VERDICT_AUDIT || e.verdict == BG_VERDICT_REWRITE;
@@ -235,7 +235,7 @@ int BPF_PROG(bg_lsm_listen, struct socket *sock, int backlog)
 SEC("sockops")
 int bg_sockops(struct bpf_sock_ops *skops)
 {
-	struct bpf_sock_ops_kern *k;
+	struct sock *sk;
 	__u64 cgid, pcgid = 0;
 	struct cgroup *cg;
 	struct bg_policy *p;
@@ -247,11 +247,11 @@ int bg_sockops(struct bpf_sock_ops *skops)
 
 	if (skops->op != BPF_SOCK_OPS_TCP_LISTEN_CB)
 		return 1;
-	k = bpf_cast_to_kern_ctx(skops);
+	sk = sock_of_ops(skops);
 	/* Already tied to lo (rewrite mode, or the process did it): nothing to do. */
-	if (BPF_CORE_READ(k->sk, __sk_common.skc_bound_dev_if) == BG_LOOPBACK_IFINDEX)
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_bound_dev_if) == BG_LOOPBACK_IFINDEX)
 		return 1;
-	cg = sk_cgroup(k->sk);
+	cg = sk_cgroup(sk);
 	p = resolve(cg, &cgid, &pcgid);
 	if (!p || !(p->proto_mask & BG_PROTO_TCP))
 		return 1;
@@ -268,8 +268,8 @@ int bg_sockops(struct bpf_sock_ops *skops)
 	__builtin_memcpy(e.addr, w, 16);
 	e.port = port;
 	e.family = family;
-	e.protocol = BPF_CORE_READ(k->sk, sk_protocol);
-	e.type = BPF_CORE_READ(k->sk, sk_type);
+	e.protocol = BPF_CORE_READ(sk, sk_protocol);
+	e.type = BPF_CORE_READ(sk, sk_type);
 	e.reason = bg_preset_reason(p->preset, bg_addr_class(w));
 	if (e.verdict != BG_VERDICT_AUDIT) {
 		if (bpf_setsockopt(skops, BG_SOL_SOCKET, BG_SO_BINDTOIFINDEX, &lo, sizeof(lo)))
@@ -305,7 +305,6 @@ static __always_inline int is_loopback_device(struct bpf_sockopt *ctx)
 SEC("cgroup/setsockopt")
 int bg_setsockopt(struct bpf_sockopt *ctx)
 {
-	struct bpf_sockopt_kern *k;
 	__u64 cgid, pcgid = 0;
 	struct cgroup *cg;
 	struct bg_policy *p;
@@ -321,8 +320,7 @@ int bg_setsockopt(struct bpf_sockopt *ctx)
 	family = ctx->sk->family;
 	if (family != BG_AF_INET && family != BG_AF_INET6)
 		return 1;
-	k = bpf_cast_to_kern_ctx(ctx);
-	cg = sk_cgroup(k->sk);
+	cg = sock_cgroup(sock_of_sockopt(ctx));
 	p = resolve(cg, &cgid, &pcgid);
 	if (!p || is_loopback_device(ctx))
 		return 1;
@@ -347,7 +345,6 @@ int bg_setsockopt(struct bpf_sockopt *ctx)
  */
 static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 {
-	struct bpf_sock_addr_kern *kctx;
 	struct bpf_sock *sk = ctx->sk;
 	__u64 cgid, pcgid = 0;
 	struct cgroup *cg;
@@ -361,8 +358,7 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 
 	if (!sk)
 		return 1;
-	kctx = bpf_cast_to_kern_ctx(ctx);
-	cg = sk_cgroup(kctx->sk);
+	cg = sock_cgroup(sock_of_addr(ctx));
 	p = resolve(cg, &cgid, &pcgid);
 	if (!p || !(p->flags & (BG_F_UDP_AUDIT | BG_F_UDP_DENY)) || !(p->proto_mask & BG_PROTO_UDP))
 		return 1;
@@ -417,7 +413,6 @@ int bg_sendmsg6(struct bpf_sock_addr *ctx)
 SEC("cgroup/sock_create")
 int bg_sock_create(struct bpf_sock *ctx)
 {
-	struct sock *sk;
 	__u64 cgid, pcgid = 0;
 	struct cgroup *cg;
 	struct bg_policy *p;
@@ -426,8 +421,7 @@ int bg_sock_create(struct bpf_sock *ctx)
 
 	if (ctx->type != BG_SOCK_RAW)
 		return 1;
-	sk = bpf_cast_to_kern_ctx(ctx);
-	cg = sk_cgroup(sk);
+	cg = sock_cgroup(sock_of_create(ctx));
 	p = resolve(cg, &cgid, &pcgid);
 	if (!p || !(p->flags & BG_F_RAW_DENY))
 		return 1;

@@ -21,13 +21,16 @@ struct {
 	__type(value, struct bg_policy);
 } bg_policies SEC(".maps");
 
-/* The policy again, in the policed cgroup's own storage: the fast path. */
+/* The policy again, in the policed cgroup's own storage: the fast path
+ * (cgroup local storage is Linux 6.2+; the compat object does without). */
+#ifndef BG_COMPAT
 struct {
 	__uint(type, BPF_MAP_TYPE_CGRP_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct bg_policy);
 } bg_pol_store SEC(".maps");
+#endif
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -3,8 +3,6 @@
 #ifndef BG_POLICY_BPF_H
 #define BG_POLICY_BPF_H
 
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
-
 /* The cgroup a socket was created in (not the task's current one). Plain
  * loads from a BTF pointer: the verifier guards them and CO-RE relocates the
  * offsets, without the cost of a bpf_probe_read_kernel call per field. */
@@ -13,9 +11,66 @@ static __always_inline struct cgroup *sk_cgroup(struct sock *sk)
 	return sk->sk_cgrp_data.cgroup;
 }
 
+#ifndef BG_COMPAT
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+/* The kernel socket behind a program context (Linux 6.2+: one kfunc). */
+#define ctx_sock(ctx, ksk_type) (((ksk_type *)bpf_cast_to_kern_ctx(ctx))->sk)
+
+#define sock_of_addr(ctx)    ctx_sock(ctx, struct bpf_sock_addr_kern)
+#define sock_of_ops(ctx)     ctx_sock(ctx, struct bpf_sock_ops_kern)
+#define sock_of_sockopt(ctx) ctx_sock(ctx, struct bpf_sockopt_kern)
+#define sock_of_create(ctx)  ((struct sock *)bpf_cast_to_kern_ctx(ctx))
+
+/* The governing cgroup: always the socket's here. */
+static __always_inline struct cgroup *sock_cgroup(struct sock *sk)
+{
+	return sk_cgroup(sk);
+}
+#else
+/*
+ * The compat object, for kernels without bpf_cast_to_kern_ctx (Debian 12's
+ * 6.1). The socket behind a context is reached through the helpers that
+ * convert a bpf_sock: TCP (MPTCP subflows included) and IPv6 UDP. Other
+ * sockets (IPv4 UDP, UDP-Lite) are governed by the calling task's cgroup:
+ * the same cgroup unless the socket was created elsewhere.
+ */
+static __always_inline struct sock *bpf_sock_kern(struct bpf_sock *bsk)
+{
+	struct tcp_sock *tp;
+
+	if (!bsk)
+		return NULL;
+	tp = bpf_skc_to_tcp_sock(bsk);
+	if (tp)
+		return (struct sock *)tp;
+	return (struct sock *)bpf_skc_to_udp6_sock(bsk);
+}
+
+#define sock_of_addr(ctx)    bpf_sock_kern((ctx)->sk)
+#define sock_of_ops(ctx)     bpf_sock_kern((ctx)->sk)
+/* No bpf_skc_to_* helpers in cgroup/setsockopt on 6.1: the setter's cgroup. */
+#define sock_of_sockopt(ctx) ((struct sock *)NULL)
+/* At creation the task's cgroup is the socket's: exact. */
+#define sock_of_create(ctx) ((struct sock *)NULL)
+
+static __always_inline struct cgroup *task_cgroup(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return t->cgroups->dfl_cgrp;
+}
+
+static __always_inline struct cgroup *sock_cgroup(struct sock *sk)
+{
+	return sk ? sk_cgroup(sk) : task_cgroup();
+}
+#endif
+
 /*
  * Governing policy: the socket's own cgroup if policed (its local storage:
- * one cheap lookup, the common case), else the nearest policed ancestor. The
+ * one cheap lookup, the common case), else the nearest policed ancestor, the
+ * cgroup itself included (the compat object has no local storage). The
  * walk runs once per (cgroup, policy-set generation) and is cached, so a deep
  * sub-cgroup costs a few lookups, not a walk. *cgid is the socket's cgroup
  * id, *pcgid the policy's; both 0 when the policy is the socket's own
@@ -29,11 +84,13 @@ static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid,
 	__u32 zero = 0;
 	int level;
 
+#ifndef BG_COMPAT
 	p = bpf_cgrp_storage_get(&bg_pol_store, cg, 0, 0);
 	if (p && p->preset) {
 		*cgid = *pcgid = 0; /* its own cgroup's: event_init reads the id */
 		return p;
 	}
+#endif
 	*cgid = cg->kn->id;
 	cfg = bpf_map_lookup_elem(&bg_cfg, &zero);
 	if (!cfg)
@@ -53,7 +110,7 @@ static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid,
 	p = NULL;
 	fresh.gen = cfg->gen;
 	level = BPF_CORE_READ(cg, level);
-	for (int i = 1; i <= BG_MAX_WALK; i++) {
+	for (int i = 0; i <= BG_MAX_WALK; i++) {
 		__u64 id;
 
 		if (level - i < 0)

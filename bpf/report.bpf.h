@@ -13,6 +13,30 @@ static __always_inline void count_lost(struct bg_stats *st)
 		__sync_fetch_and_add(&g->lost, 1);
 }
 
+/* Who did it. The compat object reads the task itself: Linux 6.1 has no
+ * pid/uid/comm helpers in sock_ops programs. */
+static __always_inline void task_info(struct bg_event *e)
+{
+#ifndef BG_COMPAT
+	__u64 ids = bpf_get_current_pid_tgid();
+
+	e->pid = ids >> 32;
+	e->tid = (__u32)ids;
+	ids = bpf_get_current_uid_gid();
+	e->uid = (__u32)ids;
+	e->gid = ids >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+#else
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	e->pid = t->tgid;
+	e->tid = t->pid;
+	e->uid = BPF_CORE_READ(t, cred, uid.val);
+	e->gid = BPF_CORE_READ(t, cred, gid.val);
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), t->comm);
+#endif
+}
+
 /* Count a refused, rewritten or audited action and queue its event on the
  * policy's ring (a run's private ring, else the shared one). The caller
  * fills what only it knows (address, kind, verdict, reason). Once a ring is
@@ -21,7 +45,7 @@ static __always_inline void count_lost(struct bg_stats *st)
 static __always_inline void report(const struct bg_policy *p, struct bg_stats *st,
 				   struct bg_event *e)
 {
-	__u64 now = bpf_ktime_get_boot_ns(), ids, avail, half = BG_RINGBUF_SIZE / 2;
+	__u64 now = bpf_ktime_get_boot_ns(), avail, half = BG_RINGBUF_SIZE / 2;
 	void *ring = NULL;
 	long err;
 
@@ -48,13 +72,7 @@ static __always_inline void report(const struct bg_policy *p, struct bg_stats *s
 		return;
 	}
 	e->ts_ns = now;
-	ids = bpf_get_current_pid_tgid();
-	e->pid = ids >> 32;
-	e->tid = (__u32)ids;
-	ids = bpf_get_current_uid_gid();
-	e->uid = (__u32)ids;
-	e->gid = ids >> 32;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	task_info(e);
 	if (ring)
 		err = bpf_ringbuf_output(ring, e, sizeof(*e), 0);
 	else

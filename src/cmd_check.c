@@ -16,7 +16,7 @@
 
 struct item {
 	const char *name;
-	const char *status; /* enforced, confined, per-policy, not-covered, ok, missing */
+	const char *status; /* enforced, confined, per-policy, not-covered, ok, partial, missing */
 	char detail[512];
 };
 
@@ -30,15 +30,25 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt)
 	snprintf(it[n++].detail, sizeof(it[0].detail), "%s",
 		 mnt[0] ? mnt : "no cgroup2 mount in /proc/self/mountinfo");
 	it[n].name = "socket-cgroup";
-	it[n].status = p->kernel ? "missing" : "ok";
+	it[n].status = p->kernel ? "missing" : p->variant == BG_OBJ_COMPAT ? "partial" : "ok";
 	snprintf(it[n++].detail, sizeof(it[0].detail), "%s",
-		 p->kernel ? "needs BTF and the bpf_cast_to_kern_ctx kfunc (Linux 6.2+)"
-			   : "policy follows the cgroup a socket was created in");
+		 p->kernel ? "needs a kernel with BTF (CONFIG_DEBUG_INFO_BTF=y)"
+		 : p->variant == BG_OBJ_COMPAT
+			 ? "TCP and IPv6 UDP sockets follow the cgroup they were created in; "
+			   "IPv4 UDP and UDP-Lite follow the binding task's cgroup (no "
+			   "bpf_cast_to_kern_ctx before Linux 6.2)"
+			 : "policy follows the cgroup a socket was created in");
 	it[n].name = "bind";
 	it[n].status =
 		p->loaded[BG_HOOK_BIND4] && p->loaded[BG_HOOK_BIND6] ? "enforced" : "not-covered";
-	snprintf(it[n++].detail, sizeof(it[0].detail),
-		 "cgroup/bind4, cgroup/bind6: a refused bind() fails with EPERM");
+	if (p->load_err)
+		snprintf(it[n++].detail, sizeof(it[0].detail),
+			 "the programs do not load on this kernel (%s; `bindguard -vv check` "
+			 "shows the verifier's log)",
+			 strerror(-p->load_err));
+	else
+		snprintf(it[n++].detail, sizeof(it[0].detail),
+			 "cgroup/bind4, cgroup/bind6: a refused bind() fails with EPERM");
 	it[n].name = "listen-autobind";
 	if (lsm) {
 		it[n].status = "enforced";
@@ -78,7 +88,7 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt)
 	else
 		snprintf(it[n].detail, sizeof(it[0].detail),
 			 "lsm_cgroup program does not load (%s); active LSMs: %s",
-			 strerror(-p->optional_err),
+			 p->optional_err ? strerror(-p->optional_err) : "not tried",
 			 p->lsm_list[0]
 				 ? p->lsm_list
 				 : "unknown (securityfs not mounted at /sys/kernel/security)");
@@ -134,8 +144,6 @@ int cmd_check(int argc, char **argv, struct bg_global *g)
 	if (bg_cgroup_mount(mnt, sizeof(mnt)))
 		mnt[0] = '\0';
 	r = bg_state_probe(&probe);
-	if (r && !probe.kernel)
-		probe.kernel = r;
 	n = build(items, &probe, mnt);
 	uname(&u);
 	if (g->json) {

@@ -16,6 +16,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "bindguard.skel.h"
+#include "bindguard_compat.skel.h"
 #include "log.h"
 #include "state.h"
 
@@ -34,6 +35,10 @@ const char *const bg_hook_names[BG_NR_HOOKS] = {
 	"sendmsg4", "sendmsg6", "sock_create", "lsm_listen",
 };
 #define prog_pins bg_hook_names
+static const char *const prog_names[BG_NR_HOOKS] = {
+	"bg_bind4",    "bg_bind6",    "bg_sockops",	"bg_setsockopt",
+	"bg_sendmsg4", "bg_sendmsg6", "bg_sock_create", "bg_lsm_listen",
+};
 static const enum bpf_attach_type hook_type[BG_NR_HOOKS] = {
 	BPF_CGROUP_INET4_BIND,	     BPF_CGROUP_INET6_BIND,   BPF_CGROUP_SOCK_OPS,
 	BPF_CGROUP_SETSOCKOPT,	     BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_UDP6_SENDMSG,
@@ -107,11 +112,22 @@ static int take_lock(struct bg_state *s)
 
 /* Is the kernel new enough? Everything a load needs, checked up front so the
  * user reads which feature is missing instead of a verifier log. */
-static int probe_kernel(void)
+/*
+ * Which of the two BPF objects this kernel loads (see the Makefile): the full
+ * one needs the bpf_cast_to_kern_ctx kfunc and cgroup local storage (Linux
+ * 6.2); the compat one does without. Returns 0 and sets *variant, or an exit
+ * code after printing why bindguard cannot run here at all.
+ */
+static int probe_kernel(int *variant)
 {
+	static int cached = -1;
 	struct btf *btf;
 	int id;
 
+	if (cached >= 0) {
+		*variant = cached;
+		return 0;
+	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		bg_err("kernel has no BTF (/sys/kernel/btf/vmlinux): bindguard needs a kernel "
 		       "built with CONFIG_DEBUG_INFO_BTF=y");
@@ -124,24 +140,49 @@ static int probe_kernel(void)
 	}
 	id = btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC);
 	btf__free(btf);
-	if (id < 0) {
-		bg_err("kernel lacks the bpf_cast_to_kern_ctx kfunc (Linux 6.2 or later needed)");
-		return BG_EXIT_NOFEATURE;
-	}
+	cached = *variant = id < 0 ? BG_OBJ_COMPAT : BG_OBJ_FULL;
 	return 0;
+}
+
+static const unsigned char *object_bytes(int variant, size_t *n)
+{
+	return variant == BG_OBJ_COMPAT ? bindguard_compat_bpf__elf_bytes(n)
+					: bindguard_bpf__elf_bytes(n);
+}
+
+/* Maps only the full object has. */
+static bool map_full_only(int i)
+{
+	return !strcmp(map_names[i], "bg_pol_store");
 }
 
 /* Identity of the BPF object built into this binary (FNV-1a of its bytes):
  * pinned programs from another build are replaced on the next change. */
-static __u64 object_build(void)
+static __u64 object_build(int variant)
 {
+	static __u64 cache[2];
 	size_t n;
-	const unsigned char *p = bindguard_bpf__elf_bytes(&n);
+	const unsigned char *p;
 	__u64 h = 1469598103934665603ull;
 
+	if (cache[variant])
+		return cache[variant];
+	p = object_bytes(variant, &n);
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
+	return cache[variant] = h;
+}
+
+/* Which of this binary's objects pinned state was loaded from (chosen by
+ * probe_kernel when it was created), or -1 for another build's. Reading it
+ * from the state spares every command the kernel probe. */
+static int build_variant(__u64 build)
+{
+	if (build == object_build(BG_OBJ_FULL))
+		return BG_OBJ_FULL;
+	if (build == object_build(BG_OBJ_COMPAT))
+		return BG_OBJ_COMPAT;
+	return -1;
 }
 
 static int read_cfg_fd(int fd, struct bg_config *cfg)
@@ -210,7 +251,7 @@ static int open_pins(struct bg_state *s, char *missing, size_t len, bool *comple
 				*map_fd(s, i) = fd;
 			else
 				s->prog_fd[i - NR_MAPS] = fd;
-		} else if (i < NR_MAPS || !hook_optional(i - NR_MAPS)) {
+		} else if (i < NR_MAPS ? !map_full_only(i) : !hook_optional(i - NR_MAPS)) {
 			*complete = false;
 			if (strlen(missing) + strlen(name) + 2 < len) {
 				strcat(missing, missing[0] ? " " : "");
@@ -307,61 +348,70 @@ static void relink_all(struct bg_state *s)
 	closedir(d);
 }
 
-static struct bpf_program *skel_prog(struct bindguard_bpf *skel, int hook)
+static struct bpf_program *obj_prog(struct bpf_object *obj, int hook)
 {
-	struct bpf_program *progs[BG_NR_HOOKS] = {
-		skel->progs.bg_bind4,	    skel->progs.bg_bind6,      skel->progs.bg_sockops,
-		skel->progs.bg_setsockopt,  skel->progs.bg_sendmsg4,   skel->progs.bg_sendmsg6,
-		skel->progs.bg_sock_create, skel->progs.bg_lsm_listen,
-	};
-	return progs[hook];
+	return bpf_object__find_program_by_name(obj, prog_names[hook]);
 }
 
-/* Open the object with its maps pointed at the pins and load it. Optional
- * programs are left out when with_optional is false. */
-static struct bindguard_bpf *open_and_load(struct bg_state *s, bool with_optional, int *err)
+/* Open the variant's object; optional programs are left out when
+ * with_optional is false. */
+static struct bpf_object *object_open(int variant, bool with_optional)
 {
-	struct bindguard_bpf *skel = bindguard_bpf__open();
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "bindguard");
+	struct bpf_object *obj;
+	const unsigned char *bytes;
+	size_t n;
+
+	bytes = object_bytes(variant, &n);
+	obj = bpf_object__open_mem(bytes, n, &opts);
+	if (!obj)
+		return NULL;
+	for (int h = 0; h < BG_NR_HOOKS; h++)
+		if (hook_optional(h) && !with_optional)
+			bpf_program__set_autoload(obj_prog(obj, h), false);
+	return obj;
+}
+
+/* Open the object with its maps pointed at the pins and load it. */
+static struct bpf_object *open_and_load(struct bg_state *s, int variant, bool with_optional,
+					int *err)
+{
+	struct bpf_object *obj = object_open(variant, with_optional);
 	char path[PATH_MAX];
 
-	if (!skel) {
+	if (!obj) {
 		*err = -errno;
 		return NULL;
 	}
-	struct bpf_map *maps[NR_MAPS] = {
-		skel->maps.bg_cfg,	   skel->maps.bg_policies, skel->maps.bg_resolve,
-		skel->maps.bg_rules,	   skel->maps.bg_rule_src, skel->maps.bg_stats,
-		skel->maps.bg_events,	   skel->maps.bg_rings,	   skel->maps.bg_pol_store,
-		skel->maps.bg_rules_exact,
-	};
 	for (int i = 0; i < NR_MAPS; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, map_names[i]);
+
+		if (!map && variant == BG_OBJ_COMPAT && map_full_only(i))
+			continue;
 		pin_path(s, map_names[i], path, sizeof(path));
-		*err = bpf_map__set_pin_path(maps[i], path);
+		*err = map ? bpf_map__set_pin_path(map, path) : -ENOENT;
 		if (*err)
 			goto fail;
 	}
-	for (int h = 0; h < BG_NR_HOOKS; h++)
-		if (hook_optional(h) && !with_optional)
-			bpf_program__set_autoload(skel_prog(skel, h), false);
-	*err = bindguard_bpf__load(skel);
+	*err = bpf_object__load(obj);
 	if (*err)
 		goto fail;
-	return skel;
+	return obj;
 fail:
-	bindguard_bpf__destroy(skel);
+	bpf_object__close(obj);
 	return NULL;
 }
 
 /* Load the programs and create (or reuse) the pinned maps, then pin. */
 static int load_and_pin(struct bg_state *s, bool repair)
 {
-	struct bindguard_bpf *skel;
+	struct bpf_object *obj;
 	char path[PATH_MAX], missing[256];
 	struct bg_config cfg;
 	bool complete;
-	int r, exit_code = BG_EXIT_FAIL;
+	int r, variant, cfg_fd, exit_code = BG_EXIT_FAIL;
 
-	r = probe_kernel();
+	r = probe_kernel(&variant);
 	if (r)
 		return r;
 	if (mkdir(s->dir, 0700) && errno != EEXIST) {
@@ -376,14 +426,14 @@ static int load_and_pin(struct bg_state *s, bool repair)
 
 	/* BPF LSM is optional: a kernel without it (or, like some, that
 	 * refuses every trampoline program) gets the sock_ops confinement. */
-	skel = open_and_load(s, true, &r);
-	if (!skel) {
+	obj = open_and_load(s, variant, true, &r);
+	if (!obj) {
 		bg_err("note: BPF LSM program did not load (%s): listen() without bind() will be "
 		       "confined to lo instead of refused (see `bindguard check`)",
 		       strerror(-r));
-		skel = open_and_load(s, false, &r);
+		obj = open_and_load(s, variant, false, &r);
 	}
-	if (!skel) {
+	if (!obj) {
 		bg_err("load BPF programs: %s%s", strerror(-r),
 		       r == -EPERM    ? " (needs root: CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)"
 		       : r == -EINVAL ? " (pinned maps from another bindguard build? "
@@ -392,7 +442,7 @@ static int load_and_pin(struct bg_state *s, bool repair)
 		return BG_EXIT_FAIL;
 	}
 	for (int h = 0; h < BG_NR_HOOKS; h++) {
-		struct bpf_program *prog = skel_prog(skel, h);
+		struct bpf_program *prog = obj_prog(obj, h);
 
 		pin_path(s, prog_pins[h], path, sizeof(path));
 		unlink(path);
@@ -404,7 +454,8 @@ static int load_and_pin(struct bg_state *s, bool repair)
 			goto out;
 		}
 	}
-	if (read_cfg_fd(bpf_map__fd(skel->maps.bg_cfg), &cfg) == 0) {
+	cfg_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "bg_cfg"));
+	if (read_cfg_fd(cfg_fd, &cfg) == 0) {
 		__u32 zero = 0;
 
 		if (cfg.abi == 0) {
@@ -412,15 +463,15 @@ static int load_and_pin(struct bg_state *s, bool repair)
 			cfg.next_ruleset = 1;
 			cfg.gen = 1;
 		}
-		cfg.build = object_build();
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.bg_cfg), &zero, &cfg, BPF_ANY)) {
+		cfg.build = object_build(variant);
+		if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY)) {
 			bg_err("initialise config map: %s", strerror(errno));
 			goto out;
 		}
 	}
 	exit_code = 0;
 out:
-	bindguard_bpf__destroy(skel);
+	bpf_object__close(obj);
 	if (exit_code)
 		return exit_code;
 	close_fds(s);
@@ -491,7 +542,12 @@ int bg_state_open(struct bg_state *s, int flags)
 			return BG_EXIT_FAIL;
 		}
 	}
-	if (complete && cfg.build == object_build())
+	/* Maps of the full object only: open_pins cannot know they are due. */
+	if (complete && build_variant(cfg.build) == BG_OBJ_FULL && s->pol_store_fd < 0) {
+		complete = false;
+		snprintf(missing, sizeof(missing), "bg_pol_store");
+	}
+	if (complete && build_variant(cfg.build) >= 0)
 		return 0;
 	if (complete && !(flags & BG_STATE_CREATE)) {
 		bg_dbg("pinned programs come from another bindguard build");
@@ -962,7 +1018,7 @@ static int policy_store(struct bg_state *s, __u64 cgid, const struct bg_policy *
 
 	if (fd < 0)
 		return fd;
-	if (bpf_map_update_elem(s->pol_store_fd, &fd, pol, BPF_ANY) ||
+	if ((s->pol_store_fd >= 0 && bpf_map_update_elem(s->pol_store_fd, &fd, pol, BPF_ANY)) ||
 	    bpf_map_update_elem(s->policies_fd, &cgid, pol, BPF_ANY))
 		r = -errno;
 	close(fd);
@@ -974,7 +1030,7 @@ static int policy_remove(struct bg_state *s, __u64 cgid)
 	int fd = bg_cgroup_open_id(cgid);
 
 	/* A removed cgroup took its storage with it. */
-	if (fd >= 0) {
+	if (fd >= 0 && s->pol_store_fd >= 0) {
 		if (bpf_map_delete_elem(s->pol_store_fd, &fd) && errno != ENOENT) {
 			int r = -errno;
 
@@ -1334,7 +1390,7 @@ int bg_state_rules(const struct bg_state *s, const struct bg_policy *p, struct b
 
 int bg_state_probe(struct bg_probe *p)
 {
-	struct bindguard_bpf *skel;
+	struct bpf_object *obj;
 	FILE *f;
 	int r;
 
@@ -1346,28 +1402,26 @@ int bg_state_probe(struct bg_probe *p)
 		p->lsm_list[strcspn(p->lsm_list, "\n")] = '\0';
 		fclose(f);
 	}
-	p->kernel = probe_kernel();
+	p->kernel = probe_kernel(&p->variant);
 	if (p->kernel)
 		return p->kernel;
 	for (int pass = 0; pass < 2; pass++) {
 		bool with_optional = pass == 0;
 
-		skel = bindguard_bpf__open();
-		if (!skel)
+		obj = object_open(p->variant, with_optional);
+		if (!obj)
 			return BG_EXIT_FAIL;
-		for (int h = 0; h < BG_NR_HOOKS; h++)
-			if (hook_optional(h) && !with_optional)
-				bpf_program__set_autoload(skel_prog(skel, h), false);
-		r = bindguard_bpf__load(skel);
+		r = bpf_object__load(obj);
 		if (!r)
 			for (int h = 0; h < BG_NR_HOOKS; h++)
-				p->loaded[h] = bpf_program__fd(skel_prog(skel, h)) >= 0;
-		bindguard_bpf__destroy(skel);
+				p->loaded[h] = bpf_program__fd(obj_prog(obj, h)) >= 0;
+		bpf_object__close(obj);
 		if (!r)
 			return 0;
 		if (with_optional)
 			p->optional_err = r;
 	}
+	p->load_err = r;
 	return r == -EPERM ? BG_EXIT_FAIL : BG_EXIT_NOFEATURE;
 }
 

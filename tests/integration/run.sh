@@ -47,7 +47,10 @@ for t in $(declare -F | awk '{ print $3 }' | grep '^test_'); do
 	current=${t#test_}
 	why=""
 	result=""
+	t0=$(date +%s%N)
 	$t
+	# BG_TEST_TIMES=1 (the kernel matrix sets it): how long each test took.
+	[ -n "${BG_TEST_TIMES:-}" ] && echo "TIME $current $((($(date +%s%N) - t0) / 1000000)) ms"
 	if [ "$result" = skip ]; then
 		continue
 	elif [ -z "$why" ]; then

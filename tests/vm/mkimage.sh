@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Assemble the guest's initramfs: everything the integration suite needs, copied
+# from this (Debian 12) machine, plus one kernel's modules.
+#
+#   mkimage.sh KERNEL-TREE OUTPUT.cpio
+#
+# KERNEL-TREE is an unpacked linux-image-*.deb. The image holds, at the same
+# paths as on this machine:
+#   - busybox (static), only for poweroff and insmod;
+#   - the host commands in COMMANDS below, each with the shared libraries ldd
+#     names for it (the dynamic loader included);
+#   - Debian's python3 with its standard library (the suite parses JSON and
+#     runs http.server with it);
+#   - the kernel modules in MODULES (veth, for the network namespace tests);
+# and, under /bg: bindguard, the bgprobe helper, tests/integration/, and
+# tests/vm/init as /init.
+set -euo pipefail
+
+tree=${1:?kernel tree}
+out=${2:?output cpio}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+BINDGUARD=${BINDGUARD:-$top/bindguard}
+BGPROBE=${BGPROBE:-$top/.output/bgprobe}
+PYTHON=/usr/bin/python3.11
+
+# Commands the suite and the guest's /init run.
+COMMANDS=(bash sh env cat cp mv rm mkdir rmdir ls ln chmod stat sleep seq mktemp find
+	grep sed awk sort uniq head tail wc cut tr tee date id dirname basename readlink
+	true false printf xargs od dd timeout setsid unshare nsenter mount umount flock
+	ip ss bpftool uname nproc sysctl md5sum setpriv getent ldd)
+MODULES=(veth)
+
+root=$(mktemp -d "${TMPDIR:-/tmp}/bgvm-root.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+
+# Copy a file to the same path in the image (symlinks followed for the content,
+# the link itself kept so that both names work).
+add_file() {
+	local f=$1 real
+	[ -e "$root$f" ] && return 0
+	mkdir -p "$root$(dirname "$f")"
+	if [ -L "$f" ]; then
+		real=$(readlink -f "$f")
+		add_file "$real"
+		ln -s "$real" "$root$f"
+	else
+		cp -a "$f" "$root$f"
+	fi
+}
+
+# A program and the libraries it loads.
+add_program() {
+	local p=$1 lib
+	add_file "$p"
+	# "libfoo.so.1 => /lib/x86_64-linux-gnu/libfoo.so.1 (0x...)" and the loader.
+	for lib in $(ldd "$p" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
+		add_file "$lib"
+	done
+}
+
+for c in "${COMMANDS[@]}"; do
+	p=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin type -P "$c") ||
+		{ echo "mkimage: $c not found on this machine" >&2; exit 1; }
+	add_program "$p"
+done
+# /usr/bin/bash etc.: Debian 12 is merged-/usr; keep /bin and /sbin as links.
+for d in bin sbin lib lib64; do
+	if [ -L "/$d" ] && [ ! -e "$root/$d" ]; then ln -s "usr/$d" "$root/$d"; fi
+done
+
+# Debian's python3 and its standard library, without tests and GUI parts.
+add_program "$PYTHON"
+ln -sf python3.11 "$root/usr/bin/python3"
+tar -C / --exclude='__pycache__' --exclude='python3.11/test' --exclude='idlelib' \
+	--exclude='tkinter' --exclude='turtledemo' --exclude='lib2to3' --exclude='ensurepip' \
+	--exclude='pydoc_data' --exclude='dist-packages' --exclude='site-packages' \
+	-cf - usr/lib/python3.11 | tar -C "$root" -xf -
+for so in "$root"/usr/lib/python3.11/lib-dynload/*.so; do
+	for lib in $(ldd "$so" 2>/dev/null | awk '/=> \// { print $3 }'); do add_file "$lib"; done
+done
+
+busybox=$(command -v busybox) || { echo "mkimage: busybox not found (apt-get install busybox-static)" >&2; exit 1; }
+ldd "$busybox" >/dev/null 2>&1 && { echo "mkimage: $busybox is not static (apt-get install busybox-static)" >&2; exit 1; }
+mkdir -p "$root/bg/busybox"
+cp "$busybox" "$root/bg/busybox/busybox"
+for a in poweroff insmod; do ln -s busybox "$root/bg/busybox/$a"; done
+
+kver=$(ls "$tree/lib/modules")
+mkdir -p "$root/bg/modules"
+for m in "${MODULES[@]}"; do
+	ko=$(find "$tree/lib/modules/$kver" -name "$m.ko*" | head -1)
+	[ -n "$ko" ] || { echo "mkimage: module $m not in $tree" >&2; exit 1; }
+	case $ko in
+	*.xz) xz -dc "$ko" >"$root/bg/modules/$m.ko" ;;
+	*.zst) zstd -qdc "$ko" >"$root/bg/modules/$m.ko" ;;
+	*) cp "$ko" "$root/bg/modules/$m.ko" ;;
+	esac
+done
+
+# The project: binaries, the suite, /init.
+for f in "$BINDGUARD" "$BGPROBE"; do
+	[ -x "$f" ] || { echo "mkimage: $f not built (make)" >&2; exit 1; }
+	add_program "$f"
+	cp "$f" "$root/bg/$(basename "$f")"
+done
+mkdir -p "$root/bg/tests"
+cp -r "$top/tests/integration" "$top/tests/valgrind.supp" "$root/bg/tests/"
+install -m 0755 "$here/init" "$root/init"
+
+mkdir -p "$root"/{proc,sys,dev,tmp,run,root,etc,var}
+ln -s ../run "$root/var/run"
+ln -s ../tmp "$root/var/tmp"
+printf 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
+
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) >"$out"
