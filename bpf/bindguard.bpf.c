@@ -291,10 +291,15 @@ static __always_inline int is_loopback_device(struct bpf_sockopt *ctx)
 			return 0;
 		return *(int *)v == BG_LOOPBACK_IFINDEX;
 	}
-	/* "lo", optionally NUL-terminated. */
-	if (v + 3 > end || ctx->optlen < 2 || ctx->optlen > 3)
+	/* "lo", optionally NUL-terminated. The buffer may hold just optlen
+	 * bytes (Linux 6.1 copies no more). */
+	if (v + 2 > end || ctx->optlen < 2 || ctx->optlen > 3)
 		return 0;
-	return v[0] == 'l' && v[1] == 'o' && (ctx->optlen == 2 || v[2] == '\0');
+	if (v[0] != 'l' || v[1] != 'o')
+		return 0;
+	if (ctx->optlen == 2)
+		return 1;
+	return v + 3 <= end && v[2] == '\0';
 }
 
 /*

@@ -28,6 +28,7 @@
  * (bpffs refuses dots in names). */
 #define BG_PIN_DIR  "bindguard"
 #define BG_LINK_DIR "links"
+#define BG_RING_DIR "rings" /* a pin per taken private ring slot */
 
 #define BG_MAX_POLICIES	   4096 /* policed cgroups; also the stats slots */
 #define BG_MAX_RULES	   1024 /* --allow exceptions per policy */

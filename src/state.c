@@ -1105,6 +1105,48 @@ static void gc_orphaned_run_dirs(void)
 	rmdir(dir); /* only succeeds when empty */
 }
 
+/* <pins>/rings/<slot>: which private ring slots are taken. Reading the
+ * ring-of-rings map itself costs an RCU grace period per lookup on Linux 6.1
+ * (maps of maps wait for running programs even on lookups). */
+static void ring_pin_path(const struct bg_state *s, __u32 slot, char *buf, size_t len)
+{
+	if (slot)
+		snprintf(buf, len, "%s/%s/%u", s->dir, BG_RING_DIR, slot);
+	else
+		snprintf(buf, len, "%s/%s", s->dir, BG_RING_DIR);
+}
+
+/* Free the ring slots no live policy names (rings of killed runs). */
+static void gc_rings(struct bg_state *s, const struct bg_policy *pols, int live)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	ring_pin_path(s, 0, dir, sizeof(dir));
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long slot = strtoul(de->d_name, &end, 10);
+		bool used;
+
+		if (*end || !slot || slot >= BG_RUN_RINGS)
+			continue;
+		used = slot == reserved_ring;
+		for (int i = 0; i < live; i++)
+			used |= pols[i].ring == slot;
+		if (used)
+			continue;
+		bpf_map_delete_elem(s->rings_fd, &(__u32){ (__u32)slot });
+		ring_pin_path(s, (__u32)slot, path, sizeof(path));
+		unlink(path);
+		bg_dbg("freed private ring slot %lu", slot);
+	}
+	closedir(d);
+}
+
 int bg_state_gc(struct bg_state *s)
 {
 	static __u64 ids[BG_MAX_POLICIES];
@@ -1134,15 +1176,7 @@ int bg_state_gc(struct bg_state *s)
 	}
 	gc_rulesets(s, pols, live);
 	gc_orphaned_run_dirs();
-	for (__u32 slot = 1; slot < BG_RUN_RINGS; slot++) {
-		bool used = slot == reserved_ring;
-		__u32 id;
-
-		for (int i = 0; i < live; i++)
-			used |= pols[i].ring == slot;
-		if (!used && !bpf_map_lookup_elem(s->rings_fd, &slot, &id))
-			bpf_map_delete_elem(s->rings_fd, &slot);
-	}
+	gc_rings(s, pols, live);
 	if (changed && bump_gen(s))
 		return BG_EXIT_FAIL;
 	return sync_links(s, 0);
@@ -1427,6 +1461,7 @@ int bg_state_probe(struct bg_probe *p)
 
 int bg_state_ring_create(struct bg_state *s, __u32 *slot, int *ring_fd)
 {
+	char path[PATH_MAX];
 	__u32 id;
 
 	*ring_fd =
@@ -1435,14 +1470,30 @@ int bg_state_ring_create(struct bg_state *s, __u32 *slot, int *ring_fd)
 		bg_err("create a private event ring: %s", strerror(errno));
 		return BG_EXIT_FAIL;
 	}
+	ring_pin_path(s, 0, path, sizeof(path));
+	if (mkdir(path, 0700) && errno != EEXIST) {
+		bg_err("create %s: %s", path, strerror(errno));
+		close(*ring_fd);
+		*ring_fd = -1;
+		return BG_EXIT_FAIL;
+	}
 	for (*slot = 1; *slot < BG_RUN_RINGS; (*slot)++) {
-		if (!bpf_map_lookup_elem(s->rings_fd, slot, &id))
+		ring_pin_path(s, *slot, path, sizeof(path));
+		if (!access(path, F_OK))
 			continue; /* taken */
-		/* Arrays refuse BPF_NOEXIST; the lock makes the check above enough. */
-		if (!bpf_map_update_elem(s->rings_fd, slot, ring_fd, BPF_ANY)) {
-			reserved_ring = *slot;
-			return 0;
+		/* Taken by a bindguard that kept no pin (an older build)? */
+		if (!bpf_map_lookup_elem(s->rings_fd, slot, &id))
+			continue;
+		/* Arrays refuse BPF_NOEXIST; the lock makes the checks above enough. */
+		if (bpf_map_update_elem(s->rings_fd, slot, ring_fd, BPF_ANY))
+			continue;
+		if (bpf_obj_pin(*ring_fd, path)) {
+			bg_err("pin %s: %s", path, strerror(errno));
+			bpf_map_delete_elem(s->rings_fd, slot);
+			break;
 		}
+		reserved_ring = *slot;
+		return 0;
 	}
 	close(*ring_fd);
 	*ring_fd = -1;
@@ -1453,8 +1504,13 @@ int bg_state_ring_create(struct bg_state *s, __u32 *slot, int *ring_fd)
 
 void bg_state_ring_free(struct bg_state *s, __u32 slot)
 {
-	if (slot)
-		bpf_map_delete_elem(s->rings_fd, &slot);
+	char path[PATH_MAX];
+
+	if (!slot)
+		return;
+	bpf_map_delete_elem(s->rings_fd, &slot);
+	ring_pin_path(s, slot, path, sizeof(path));
+	unlink(path);
 }
 
 int bg_state_lock(struct bg_state *s)

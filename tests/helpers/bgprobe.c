@@ -9,7 +9,8 @@
  *   --device IF   SO_BINDTODEVICE IF on each socket before bind
  *   bind ADDR PORT          bind; prints "ok PORT ADDR" (what getsockname says) or the
  *                           errno name (exit 1)
- *   serve ADDR PORT         bind (unless ADDR is "-"), listen, print "listening PORT ADDR",
+ *   serve ADDR PORT         bind (unless ADDR is "-"), listen, print "listening PORT ADDR
+ *                           dev=IFINDEX" (the device the socket is tied to, 0 for none),
  *                           then wait for SIGTERM or SIGINT
  *   loop ADDR PORT SECONDS  socket+bind+close in a loop; prints "ok=N denied=M other=K"
  *   storm ADDR PORT COUNT   COUNT binds of one socket (each refused bind leaves it
@@ -147,6 +148,17 @@ static int new_socket(int fam)
 	return fd;
 }
 
+/* SO_BINDTOIFINDEX as the kernel has it (ss does not show it on every kernel). */
+static int bound_dev(int fd)
+{
+	int ifindex = -1;
+	socklen_t len = sizeof(ifindex);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &ifindex, &len))
+		return -1;
+	return ifindex;
+}
+
 static const char *bound_addr(int fd)
 {
 	static char text[INET6_ADDRSTRLEN];
@@ -215,7 +227,7 @@ static int do_serve(const char *addr, int port)
 		return fail();
 	if (type == SOCK_STREAM && listen(fd, 16))
 		return fail();
-	printf("listening %d %s\n", bound_port(fd), bound_addr(fd));
+	printf("listening %d %s dev=%d\n", bound_port(fd), bound_addr(fd), bound_dev(fd));
 	fflush(stdout);
 	wait_for_end();
 	return 0;

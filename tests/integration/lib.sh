@@ -96,6 +96,18 @@ p = ps[0] if ps else None
 print($2)"
 }
 
+# How many programs bindguard attaches per policed cgroup here (the LSM one
+# only where BPF LSM loads): the pinned program count.
+nprogs() {
+	ls "$PIN" 2>/dev/null | grep -cxE 'bind4|bind6|sockops|setsockopt|sendmsg4|sendmsg6|sock_create|lsm_listen'
+}
+
+# Does this kernel have io_uring IORING_OP_LISTEN (6.11+)? Asked in a fresh
+# network namespace, where a wildcard listener reaches nobody.
+uring_listen_supported() {
+	[ "$(unshare -n timeout 1 "$PROBE" --family 4 uring-listen 2>&1 | awk '{ print $1; exit }')" = listening ]
+}
+
 links_of() { ls "$PIN/links" 2>/dev/null | grep -c "^$(cgid "$1")-"; }
 
 # The events reader, in the background; EVPID, output in FILE.

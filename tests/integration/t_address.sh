@@ -150,7 +150,7 @@ test_rewrite_mode() {
 	port=$(free_port 6)
 	bg_probe "$out" "$cg" --family 6 --v6only 0 serve :: "$port"
 	wait_for "$out" listening || { why="dual-stack listener did not start: $(cat "$out")"; return; }
-	check "dual-stack listener" "*%lo:$port" "$(ss -ltnH "sport = :$port" | awk '{ print $4 }')"
+	check "dual-stack listener tied to lo" "dev=1" "$(awk '/listening/ { print $4 }' "$out")"
 	check "IPv4 loopback client" ok "$("$PROBE" connect 127.0.0.1 "$port")"
 	check "IPv6 loopback client" ok "$("$PROBE" connect ::1 "$port")"
 	stop_pid "$BGPID"

@@ -7,9 +7,9 @@ test_persistence_after_cli_exits() {
 	cg=$(mkcg persist)
 	"$BG" loopback-only --cgroup "$cg" >/dev/null || { why="apply failed"; return; }
 	# The CLI has exited; the pinned links keep enforcing.
-	check "links pinned" 7 "$(links_of "$cg")"
+	check "links pinned" "$(nprogs)" "$(links_of "$cg")"
 	expect_bind "$cg" EPERM bind 0.0.0.0 0
-	check "bpftool sees the programs" 7 "$(bpftool cgroup show "$CG2$cg" | grep -c bg_)"
+	check "bpftool sees the programs" "$(nprogs)" "$(bpftool cgroup show "$CG2$cg" | grep -c bg_)"
 }
 
 test_atomic_reapply_under_bind_loop() {
@@ -87,8 +87,8 @@ test_concurrent_commands() {
 	done
 	for i in "${pids[@]}"; do wait "$i" || why="${why:-a concurrent command failed}"; done
 	for i in $(seq 8); do
-		check "links of conc$i" 7 "$(links_of "${cgs[$((i - 1))]}")"
-		check "programs on conc$i" 7 "$(bpftool cgroup show "$CG2${cgs[$((i - 1))]}" | grep -c bg_)"
+		check "links of conc$i" "$(nprogs)" "$(links_of "${cgs[$((i - 1))]}")"
+		check "programs on conc$i" "$(nprogs)" "$(bpftool cgroup show "$CG2${cgs[$((i - 1))]}" | grep -c bg_)"
 	done
 	check "conc1 holds one whole policy" ok "$(policy_field "${cgs[0]}" \
 		"'ok' if (p['policy'], len(p['allow'])) in (('loopback-only', 0), ('deny-wildcard', 1)) else p")"
@@ -110,7 +110,7 @@ test_other_programs_keep_working_and_exclusive_is_refused() {
 	# Another multi-attach program on the same cgroup (bindguard's own bind4,
 	# attached a second time by bpftool) runs alongside.
 	bpftool cgroup attach "$CG2$cg" bind4 pinned $PIN/bind4 multi || { why="bpftool attach failed"; return; }
-	check "programs on the cgroup" 8 "$(bpftool cgroup show "$CG2$cg" | grep -c bg_)"
+	check "programs on the cgroup" "$(($(nprogs) + 1))" "$(bpftool cgroup show "$CG2$cg" | grep -c bg_)"
 	expect_bind "$cg" ok bind 127.0.0.1 0
 	bpftool cgroup detach "$CG2$cg" bind4 pinned $PIN/bind4 multi
 	# A legacy exclusive attachment makes bindguard fail clearly, changing nothing.

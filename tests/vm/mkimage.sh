@@ -29,10 +29,11 @@ PYTHON=/usr/bin/python3.11
 COMMANDS=(bash sh env cat cp mv rm mkdir rmdir ls ln chmod stat sleep seq mktemp find
 	grep sed awk sort uniq head tail wc cut tr tee date id dirname basename readlink
 	true false printf xargs od dd timeout setsid unshare nsenter mount umount flock
-	ip ss bpftool uname nproc sysctl md5sum setpriv getent ldd)
+	ip ss bpftool uname nproc sysctl md5sum setpriv getent ldd ps)
 MODULES=(veth)
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/bgvm-root.XXXXXX")
+chmod 0755 "$root" # the image's /: the suite runs some commands as nobody
 trap 'rm -rf "$root"' EXIT
 
 # Copy a file to the same path in the image (symlinks followed for the content,
@@ -70,10 +71,11 @@ for d in bin sbin lib lib64; do
 	if [ -L "/$d" ] && [ ! -e "$root/$d" ]; then ln -s "usr/$d" "$root/$d"; fi
 done
 
-# Debian's python3 and its standard library, without tests and GUI parts.
+# Debian's python3 and its standard library (with its compiled modules: compiling
+# them at each start is slow under emulation), without tests and GUI parts.
 add_program "$PYTHON"
 ln -sf python3.11 "$root/usr/bin/python3"
-tar -C / --exclude='__pycache__' --exclude='python3.11/test' --exclude='idlelib' \
+tar -C / --exclude='python3.11/test' --exclude='idlelib' \
 	--exclude='tkinter' --exclude='turtledemo' --exclude='lib2to3' --exclude='ensurepip' \
 	--exclude='pydoc_data' --exclude='dist-packages' --exclude='site-packages' \
 	-cf - usr/lib/python3.11 | tar -C "$root" -xf -

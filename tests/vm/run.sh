@@ -101,7 +101,7 @@ for r in "${rows[@]}"; do
 	timeout "$timeout_s" qemu-system-x86_64 -accel tcg -m 2048 -smp "$(nproc)" \
 		-nographic -monitor none -no-reboot -nic none \
 		-kernel "$(ls "$tree"/boot/vmlinuz-*)" -initrd "$cache/$row.cpio" \
-		-append "console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 quiet loglevel=3 ${BG_VM_APPEND:-}" \
+		-append "console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 quiet loglevel=3 bg.timeout=$((timeout_s - 60)) ${BG_VM_APPEND:-}" \
 		</dev/null >"$log" 2>&1
 	qrc=$?
 	rm -f "$cache/$row.cpio"
