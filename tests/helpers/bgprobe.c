@@ -19,8 +19,8 @@
  *   sendto ADDR PORT        unconnected UDP send from an unbound socket; prints
  *                           "ok LOCALADDR PORT" or the errno name
  *   raw                     create a raw ICMP socket; prints "ok" or the errno name
- *   bindtodevice IFNAME     listen on an unbound socket, then SO_BINDTODEVICE IFNAME
- *                           ("" unbinds); prints "ok" or the errno name
+ *   bindtodevice IFNAME     listen on 127.0.0.1, then SO_BINDTODEVICE IFNAME ("" unbinds;
+ *                           "ifindex:N" uses SO_BINDTOIFINDEX); prints "ok" or the errno
  *   uring-listen PORT       io_uring IORING_OP_LISTEN on an unbound socket (raw
  *                           syscalls), then print the bound address like serve
  *   fork-bind ADDR PORT     fork; the child binds; prints the child's result
@@ -349,8 +349,13 @@ static int do_raw(void)
 static int do_bindtodevice(const char *ifname)
 {
 	int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_storage sa;
+	socklen_t len;
 
-	if (fd < 0 || listen(fd, 1))
+	/* A loopback listener: allowed by every policy, so only the option
+	 * itself is decided (an unbound listen() may be refused by BPF LSM). */
+	make_addr(family == 4 ? "127.0.0.1" : "::1", 0, &sa, &len);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, len) || listen(fd, 1))
 		return fail();
 	if (!strncmp(ifname, "ifindex:", 8)) {
 		int idx = atoi(ifname + 8);
