@@ -80,7 +80,7 @@ static void die(const char *what)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bindbench rebind [--cgroup DIR] [--cpu N] [--n N] [--addr A]\n"
-			"                        [--expect EINVAL|EPERM] [--landlock]\n"
+			"                        [--expect EINVAL|EPERM|EADDRNOTAVAIL] [--landlock]\n"
 			"       bindbench pipeline --bindguard BIN --cgroup DIR --cgpath REL\n"
 			"                        [--procs P] [--count C] [--pace-us U]\n");
 	exit(2);
@@ -171,7 +171,9 @@ static int cmd_rebind(int argc, char **argv)
 		else if (!strcmp(o, "--addr"))
 			addr = v;
 		else if (!strcmp(o, "--expect"))
-			expect = !strcmp(v, "EPERM") ? EPERM : EINVAL;
+			expect = !strcmp(v, "EPERM")	     ? EPERM
+				 : !strcmp(v, "EADDRNOTAVAIL") ? EADDRNOTAVAIL
+							     : EINVAL;
 		else
 			usage();
 	}

@@ -16,7 +16,8 @@
 # program is detached and its pin removed, kernel.bpf_stats_enabled is restored,
 # and the cgroups are removed, also on failure or interrupt. Sockets are bound to
 # 127.0.0.1 only: every 0.0.0.0 bind is refused by the policy or fails because the
-# socket is bound already (a storm process stops at once should one succeed).
+# socket is bound already (a storm process stops at once should one succeed), and
+# every re-bind to 192.0.2.1 fails because no interface has that address.
 set -u
 export LC_ALL=C
 
@@ -26,6 +27,9 @@ BB=${BINDBENCH:-$ROOT/.output/bindbench}
 EMPTY_OBJ=${BENCH_EMPTY_OBJ:-$ROOT/.output/bench_empty.bpf.o}
 BPFTOOL=${BPFTOOL:-$(command -v bpftool || echo /usr/sbin/bpftool)}
 QUICK=0 MAXPOL=0 OUTDIR=""
+# A specific non-loopback address (TEST-NET-1) for binds the policy decides: it is
+# on no interface, so re-binding to it fails (EADDRNOTAVAIL) right after the hook.
+OTHER_ADDR=192.0.2.1
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -271,7 +275,10 @@ OTHER_POLICIES=$(npolicies)
 # 1. Per-bind hook cost --------------------------------------------------------------
 say "hook cost: $REPS interleaved repetitions of $N re-binds per variant"
 mkdir "$TOP/none" "$TOP/empty" "$TOP/bg" || die "create cgroups"
-apply "$TOPREL/bg" # first: creates bindguard's state (and mounts bpffs) if needed
+# First: creates bindguard's state (and mounts bpffs) if needed. The exception
+# makes $OTHER_ADDR a bind the policy decides (resolution, exact exception, counter);
+# 127.0.0.1 is allowed before any map is read.
+apply "$TOPREL/bg" --allow "$OTHER_ADDR"
 mkdir "$PIN" || die "create $PIN"
 "$BPFTOOL" prog load "$EMPTY_OBJ" "$PIN/empty" type cgroup/bind4 || die "load $EMPTY_OBJ"
 "$BPFTOOL" cgroup attach "$TOP/empty" bind4 pinned "$PIN/empty" multi || die "attach the return-1 program"
@@ -279,21 +286,24 @@ EMPTY_ATTACHED=1
 
 variant none "$TOP/none"
 variant none-any "$TOP/none" --addr 0.0.0.0
+variant none-other "$TOP/none" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 variant empty "$TOP/empty"
 variant bg-allow "$TOP/bg"
+variant bg-policy "$TOP/bg" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 variant bg-deny "$TOP/bg" --addr 0.0.0.0 --expect EPERM
 variant landlock "$TOP/none" --landlock
-HOOK_VARIANTS=(none none-any empty bg-allow bg-deny landlock)
+HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-policy bg-deny landlock)
 if ! out=$("$BB" rebind --cgroup "$TOP/none" --n 10 --landlock 2>&1); then
 	say "Landlock unavailable: $out"
 	rec meta landlock_unavailable - "$out"
-	HOOK_VARIANTS=(none none-any empty bg-allow bg-deny)
+	HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-policy bg-deny)
 fi
 rec meta bg_tag_start - "$(prog_tag "$TOP/bg")"
 read -r a0 _ _ < <(counters "$TOPREL/bg")
 interleave hook "$REPS" "${HOOK_VARIANTS[@]}"
 read -r a1 _ _ < <(counters "$TOPREL/bg")
-# The allow path really ran through bindguard: its counter moved by every re-bind.
+# The policy-decided allow path really ran through bindguard: its counter moved by
+# every re-bind to $OTHER_ADDR (loopback binds are not counted).
 [ $((a1 - a0)) -ge $((REPS * N)) ] ||
 	die "bindguard counted $((a1 - a0)) allowed binds, expected at least $((REPS * N)): is the policy in force?"
 rec check bg_allowed_counted - $((a1 - a0))
@@ -303,6 +313,7 @@ say "BPF statistics (kernel.bpf_stats_enabled=1 for this part only)"
 stats_set 1
 run_stat empty empty "$STATS_N"
 run_stat bg-allow bg-allow "$STATS_N"
+run_stat bg-policy bg-policy "$STATS_N"
 run_stat bg-deny bg-deny "$STATS_N"
 # The deny path with every event queued is measured with the paced event
 # pipeline run below (a reader waiting, one denial per millisecond).
@@ -319,7 +330,7 @@ scale_point() {
 	local total
 	total=$(npolicies)
 	rec scale-count "p$1" - "$total"
-	interleave "scale-p$1" "$SREPS" none bg-allow
+	interleave "scale-p$1" "$SREPS" none-other bg-policy
 }
 next=1
 for p in $SCALE_POINTS; do
@@ -401,18 +412,18 @@ for k in $RULE_COUNTS; do detach "$TOPREL/r$k"; done
 # 5. Scale: depth below the policed cgroup (interleaved) -----------------------------
 say "scale: socket cgroup $DEPTHS levels below the policed one"
 mkdir "$TOP/deep" || die "create $TOP/deep"
-apply "$TOPREL/deep"
+apply "$TOPREL/deep" --allow "$OTHER_ADDR"
 d=$TOP/deep
 for ((l = 1; l <= 16; l++)); do
 	d=$d/l$l
 	mkdir "$d" || die "create $d"
 	DIRS[l]=$d
 done
-DEPTH_VARIANTS=(none)
-variant depth-0 "$TOP/deep"
+DEPTH_VARIANTS=(none-other)
+variant depth-0 "$TOP/deep" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 DEPTH_VARIANTS+=(depth-0)
 for l in $DEPTHS; do
-	variant "depth-$l" "${DIRS[l]}"
+	variant "depth-$l" "${DIRS[l]}" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 	DEPTH_VARIANTS+=("depth-$l")
 done
 interleave depth "$SREPS" "${DEPTH_VARIANTS[@]}"

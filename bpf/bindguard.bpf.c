@@ -82,15 +82,16 @@ static __always_inline int rewrite_to_loopback(struct bpf_sock_addr *ctx, struct
 }
 
 /*
- * bind(): allowed when no policy governs the socket, the policy does not
- * cover this socket type, the preset admits the address class, or an
- * exception covers address and port. Otherwise EPERM, or in audit mode
- * allowed and reported. The allow path reads two maps (policy, stats) and
- * never the exception trie.
+ * bind(): allowed when the address is loopback (every preset admits it: no
+ * map is read), no policy governs the socket, the policy does not cover this
+ * socket type, the preset admits the address class, or an exception covers
+ * address and port. Otherwise EPERM, or in audit mode allowed and reported.
+ * A policy-decided allow reads the policy and the stats slot, and the
+ * exception maps only when the preset refuses.
  */
 static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[4], const int v6)
 {
-	struct sock *sk = sock_of_addr(ctx);
+	struct sock *sk;
 	__u64 cgid, pcgid = 0;
 	struct cgroup *cg;
 	struct bg_policy *p;
@@ -99,6 +100,9 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	__u16 port;
 	int reason;
 
+	if (bg_always_allowed(w))
+		return 1;
+	sk = sock_of_addr(ctx);
 	cg = sock_cgroup(sk);
 	p = resolve(cg, &cgid, &pcgid);
 	if (!p || !(p->proto_mask & bg_proto_bit(ctx->type)))

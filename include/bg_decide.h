@@ -57,6 +57,14 @@ static inline int bg_preset_reason(int preset, int addr_class)
 	return BG_REASON_NOT_LOOPBACK;
 }
 
+/* Loopback is admitted by every preset, and never rewritten, audited or
+ * excepted: the bind programs allow it before reading any map (the common
+ * allow path). A new preset that refuses loopback must change this. */
+static inline int bg_always_allowed(const __u32 w[4])
+{
+	return bg_addr_class(w) == BG_ADDR_LOOPBACK;
+}
+
 static inline int bg_proto_bit(__u32 sock_type)
 {
 	if (sock_type == BG_SOCK_STREAM)

@@ -16,13 +16,14 @@
 
 struct item {
 	const char *name;
-	const char *status; /* enforced, confined, per-policy, not-covered, ok, partial, missing */
+	const char *status; /* enforced, confined, per-policy, not-covered, ok, partial, unknown, missing */
 	char detail[512];
 };
 
 static int build(struct item *it, const struct bg_probe *p, const char *mnt)
 {
-	bool lsm = p->loaded[BG_HOOK_LSM_LISTEN];
+	bool lsm = p->loaded[BG_HOOK_LSM_LISTEN] && p->lsm_active > 0;
+	bool lsm_unknown = p->loaded[BG_HOOK_LSM_LISTEN] && p->lsm_active < 0;
 	int n = 0;
 
 	it[n].name = "cgroup-v2";
@@ -59,7 +60,10 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt)
 		it[n].status = "confined";
 		snprintf(it[n].detail, sizeof(it[0].detail),
 			 "sock_ops: the autobound listener is tied to lo (reachable locally "
-			 "only); BPF LSM unavailable");
+			 "only); %s",
+			 lsm_unknown ? "refused with EPERM instead if BPF LSM is active (cannot "
+				       "tell: securityfs is not mounted)"
+				     : "BPF LSM unavailable");
 	} else {
 		it[n].status = "not-covered";
 		snprintf(it[n].detail, sizeof(it[0].detail),
@@ -82,9 +86,19 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt)
 		 "raw sockets skip the bind hooks: --raw deny refuses creating them "
 		 "(default allow)");
 	it[n].name = "bpf-lsm";
-	it[n].status = lsm ? "ok" : "missing";
+	it[n].status = lsm ? "ok" : lsm_unknown ? "unknown" : "missing";
 	if (lsm)
-		snprintf(it[n].detail, sizeof(it[0].detail), "lsm_cgroup programs load");
+		snprintf(it[n].detail, sizeof(it[0].detail),
+			 "lsm_cgroup programs load; active LSMs: %s", p->lsm_list);
+	else if (lsm_unknown)
+		snprintf(it[n].detail, sizeof(it[0].detail),
+			 "lsm_cgroup programs load; whether BPF LSM is active is unknown "
+			 "(mount securityfs at /sys/kernel/security to tell)");
+	else if (p->loaded[BG_HOOK_LSM_LISTEN])
+		snprintf(it[n].detail, sizeof(it[0].detail),
+			 "lsm_cgroup programs load but BPF LSM is not active (active LSMs: %s): "
+			 "add bpf to lsm= on the kernel command line",
+			 p->lsm_list);
 	else
 		snprintf(it[n].detail, sizeof(it[0].detail),
 			 "lsm_cgroup program does not load (%s); active LSMs: %s",

@@ -216,9 +216,13 @@ int cmd_status(int argc, char **argv, struct bg_global *g)
 		r = collect(&st, &rows, &n);
 	if (r == 0) {
 		bg_state_stats(&st, BG_SLOT_GLOBAL, &global);
-		/* Which listen() backend the pinned programs use. */
-		if (st.prog_fd[BG_HOOK_LSM_LISTEN] >= 0)
-			listen = "deny";
+		/* Which listen() backend runs: the LSM program only where
+		 * BPF LSM is active (sock_ops confines either way). */
+		if (st.prog_fd[BG_HOOK_LSM_LISTEN] >= 0) {
+			int active = bg_bpf_lsm_active(NULL, 0);
+
+			listen = active > 0 ? "deny" : active < 0 ? "deny-or-confine" : "confine";
+		}
 	}
 	bg_state_close(&st);
 	if (r > 0)

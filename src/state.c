@@ -425,9 +425,15 @@ static int load_and_pin(struct bg_state *s, bool repair)
 	}
 
 	/* BPF LSM is optional: a kernel without it (or, like some, that
-	 * refuses every trampoline program) gets the sock_ops confinement. */
-	obj = open_and_load(s, variant, true, &r);
-	if (!obj) {
+	 * refuses every trampoline program) gets the sock_ops confinement.
+	 * Where it is known to be inactive, its program would never run. */
+	if (bg_bpf_lsm_active(NULL, 0) == 0) {
+		bg_dbg("BPF LSM is not active: listen() without bind() is confined by sock_ops");
+		obj = open_and_load(s, variant, false, &r);
+	} else {
+		obj = open_and_load(s, variant, true, &r);
+	}
+	if (!obj && bg_bpf_lsm_active(NULL, 0) != 0) {
 		bg_err("note: BPF LSM program did not load (%s): listen() without bind() will be "
 		       "confined to lo instead of refused (see `bindguard check`)",
 		       strerror(-r));
@@ -1422,20 +1428,34 @@ int bg_state_rules(const struct bg_state *s, const struct bg_policy *p, struct b
 	return (int)n;
 }
 
+int bg_bpf_lsm_active(char *list, size_t len)
+{
+	char buf[256], *tok, *save;
+	FILE *f = fopen("/sys/kernel/security/lsm", "re");
+	int active = 0;
+
+	if (list && len)
+		list[0] = '\0';
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	if (list && len)
+		snprintf(list, len, "%s", buf);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		active |= !strcmp(tok, "bpf");
+	return active;
+}
+
 int bg_state_probe(struct bg_probe *p)
 {
 	struct bpf_object *obj;
-	FILE *f;
 	int r;
 
 	memset(p, 0, sizeof(*p));
-	f = fopen("/sys/kernel/security/lsm", "re");
-	if (f) {
-		if (!fgets(p->lsm_list, sizeof(p->lsm_list), f))
-			p->lsm_list[0] = '\0';
-		p->lsm_list[strcspn(p->lsm_list, "\n")] = '\0';
-		fclose(f);
-	}
+	p->lsm_active = bg_bpf_lsm_active(p->lsm_list, sizeof(p->lsm_list));
 	p->kernel = probe_kernel(&p->variant);
 	if (p->kernel)
 		return p->kernel;

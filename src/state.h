@@ -55,6 +55,12 @@ void bg_state_close(struct bg_state *s);
 /* Is bpffs mounted where bindguard pins? */
 bool bg_state_bpffs_mounted(void);
 
+/* Is BPF LSM active (is "bpf" in /sys/kernel/security/lsm)? 1 yes, 0 no, -1
+ * cannot tell (securityfs not mounted). An lsm_cgroup program loads either
+ * way, but only runs where BPF LSM is active. The list goes to list
+ * ("" when unreadable) if list is not NULL. */
+int bg_bpf_lsm_active(char *list, size_t len);
+
 /* Take the change lock (for a state opened without BG_STATE_LOCK). */
 int bg_state_lock(struct bg_state *s);
 
@@ -107,6 +113,7 @@ struct bg_probe {
 	int optional_err;	  /* -errno of the load with the optional programs */
 	int load_err;		  /* -errno of the load without them (0: loaded) */
 	char lsm_list[256];	  /* /sys/kernel/security/lsm, "" when unreadable */
+	int lsm_active;		  /* bg_bpf_lsm_active() */
 };
 int bg_state_probe(struct bg_probe *p);
 

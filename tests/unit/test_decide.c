@@ -48,6 +48,18 @@ TEST(preset_reasons)
 	CHECK(bg_preset_reason(BG_PRESET_LOOPBACK_ONLY, BG_ADDR_OTHER) == BG_REASON_NOT_LOOPBACK);
 	CHECK(bg_preset_reason(BG_PRESET_DENY_WILDCARD, BG_ADDR_LOOPBACK) == BG_REASON_NONE);
 	CHECK(bg_preset_reason(BG_PRESET_DENY_WILDCARD, BG_ADDR_OTHER) == BG_REASON_NONE);
+	/* The bind programs' fast path: every preset admits loopback. */
+	for (int preset = BG_PRESET_LOOPBACK_ONLY; preset <= BG_PRESET_DENY_WILDCARD; preset++)
+		CHECK(bg_preset_reason(preset, BG_ADDR_LOOPBACK) == BG_REASON_NONE);
+	{
+		__u32 lo4[4] = { 0, 0, BG_HTONL(0xffff), BG_HTONL(0x7f000005) };
+		__u32 lo6[4] = { 0, 0, 0, BG_HTONL(1) };
+		__u32 any[4] = { 0, 0, 0, 0 };
+		__u32 other[4] = { 0, 0, BG_HTONL(0xffff), BG_HTONL(0x0a000001) };
+
+		CHECK(bg_always_allowed(lo4) && bg_always_allowed(lo6));
+		CHECK(!bg_always_allowed(any) && !bg_always_allowed(other));
+	}
 	CHECK(bg_preset_reason(BG_PRESET_DENY_WILDCARD, BG_ADDR_WILDCARD) == BG_REASON_WILDCARD);
 	/* An unknown preset (corrupt map value) refuses everything but loopback... */
 	CHECK(bg_preset_reason(BG_PRESET_NONE, BG_ADDR_OTHER) != BG_REASON_NONE);

@@ -7,7 +7,8 @@
 #   tests/vm/run.sh [ROW...]      (root; `make test-kernels` builds first)
 #
 # Per row: apt-get download the newest package matching the row's pattern
-# into the cache ($BG_VM_CACHE, default .output/vm), unpack it, assemble the
+# into the cache ($BG_VM_CACHE, default .output/vm; `make clean` removes it),
+# keep its kernel and the modules the guest loads, assemble the
 # initramfs (mkimage.sh), boot with BPF LSM enabled, and read the serial
 # console. Every PASS/FAIL/SKIP line of the guest is printed with its row.
 # A row fails when a test fails, when the guest does not finish, or when the
@@ -82,7 +83,12 @@ kernel_tree() {
 			return 1
 		}
 		deb=$(ls "$cache/$pkg.tmp"/*.deb)
-		dpkg-deb -x "$deb" "$cache/$pkg.tmp/tree" || return 1
+		# Only what the guest boots and loads: the kernel and the modules of
+		# mkimage.sh (the package's other 200 MB of modules are not kept).
+		mkdir "$cache/$pkg.tmp/tree"
+		dpkg-deb --fsys-tarfile "$deb" |
+			tar -x -C "$cache/$pkg.tmp/tree" --wildcards './boot/vmlinuz-*' '*/veth.ko*' ||
+			return 1
 		mv "$cache/$pkg.tmp/tree" "$cache/$pkg"
 		rm -rf "$cache/$pkg.tmp" "$cache/$pkg.err"
 	fi
