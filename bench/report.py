@@ -309,7 +309,7 @@ J["control_plane"] = cp
 
 # --- event pipeline -----------------------------------------------------------------
 pipe = {}
-for name in ("storm", "paced"):
+for name in ("storm", "paced", "sustained"):
     r = rows["pipeline"].get(name)
     if not r:
         continue
@@ -329,6 +329,14 @@ for name in ("storm", "paced"):
     d["denials_per_s"] = round(d["denials"] / d["storm_s"]) if d["storm_s"] else None
     d["delivered_per_s"] = round(d["delivered"] / d["last_line_s"]) if d["last_line_s"] else None
     pipe[name] = d
+sus = pipe.get("sustained")
+if sus and "skipped" not in sus:
+    targets["no_loss_at_100k_per_s"] = {
+        "denials_per_s": sus["denials_per_s"], "lost": sus["counted_lost"],
+        "reached_100k_per_s": bool(sus["denials_per_s"]) and sus["denials_per_s"] >= 95000,
+        "holds": bool(sus["denials_per_s"]) and sus["denials_per_s"] >= 95000
+        and sus["counted_lost"] == 0 and sus["delivered"] == sus["denials"],
+    }
 targets["pipeline_accounting_exact"] = all(
     p.get("delivered_plus_lost_equals_denials") and p.get("denials_match_counter")
     for p in pipe.values() if "skipped" not in p) if pipe else None
@@ -549,7 +557,7 @@ w("`bindguard events --json --cgroup …` reads while processes in a policed cgr
 w("")
 w("| run | denials made | events delivered | counted lost | delivered + lost = denials | consumer CPU | CPU per delivered event | latency p50 | p99 | max |")
 w("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|")
-for name, label in (("storm", "storm"), ("paced", "paced")):
+for name, label in (("storm", "storm"), ("paced", "paced"), ("sustained", "sustained")):
     d = pipe.get(name)
     if not d:
         continue
@@ -573,6 +581,13 @@ if s and "skipped" not in s:
       f"{s['delivered_per_s']:,} events/s. Under a storm the latency is the time an event "
       f"waits in the ring behind the backlog (up to half the 4 MiB ring before the "
       f"fairness limit drops the excess).")
+t = targets.get("no_loss_at_100k_per_s")
+if t:
+    w("")
+    w(f"Sustained target, no event lost at 100,000 denials/s: the run made "
+      f"{t['denials_per_s']:,} denials/s"
+      + ("" if t["reached_100k_per_s"] else " (short of the rate: the pacing could not keep up)")
+      + f" and {t['lost']:,} events were counted lost: {yn(t['holds'])}.")
 w("")
 w("## Control plane")
 w("")

@@ -55,12 +55,15 @@ done
 # Sizes. Full: medians of >= 5 interleaved repetitions of 1M re-binds each.
 if [ $QUICK = 1 ]; then
 	N=20000 REPS=2 SREPS=2 STATS_N=20000 CP_COUNT=20 SCALE_POINTS="1 5 20"
-	STORM_PROCS=2 STORM_COUNT=5000 PACED_COUNT=50 EV_WAIT=10
+	STORM_PROCS=2 STORM_COUNT=5000 PACED_COUNT=50 EV_WAIT=10 SUS_COUNT=2000
 else
 	N=1000000 REPS=11 SREPS=15 STATS_N=1000000 CP_COUNT=1000 SCALE_POINTS="1 100 1000"
-	STORM_PROCS=4 STORM_COUNT=1000000 PACED_COUNT=1000 EV_WAIT=120
+	STORM_PROCS=4 STORM_COUNT=1000000 PACED_COUNT=1000 EV_WAIT=120 SUS_COUNT=300000
 fi
 PACE_US=1000
+# Sustained: 2 processes, one denial each per 20 us = 100,000 denials/s together
+# (for 3 s in the full run).
+SUS_PROCS=2 SUS_PACE_US=20
 DEPTHS="1 8 16"
 RULE_COUNTS="1 64 1024"
 
@@ -485,6 +488,8 @@ pipeline() {
 say "event pipeline: storm of $STORM_PROCS x $STORM_COUNT denials, then $PACED_COUNT paced ones"
 pipeline storm "$STORM_PROCS" "$STORM_COUNT" 0
 pipeline paced 1 "$PACED_COUNT" "$PACE_US" stats bg-deny-queued
+say "event pipeline: $SUS_PROCS x $SUS_COUNT denials paced to 100,000/s together"
+pipeline sustained "$SUS_PROCS" "$SUS_COUNT" "$SUS_PACE_US"
 
 rec meta bg_tag_end - "$(prog_tag "$TOP/paced")"
 

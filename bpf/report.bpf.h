@@ -13,20 +13,11 @@ static __always_inline void count_lost(struct bg_stats *st)
 		__sync_fetch_and_add(&g->lost, 1);
 }
 
-/* Who did it. The compat object reads the task itself: Linux 6.1 has no
- * pid/uid/comm helpers in sock_ops programs. */
+/* Who did it, read from the task itself: the pid/uid/comm helpers are not
+ * callable from every program type on every kernel (sock_ops: none on 6.1,
+ * no uid/gid on 6.12), the task is. */
 static __always_inline void task_info(struct bg_event *e)
 {
-#ifndef BG_COMPAT
-	__u64 ids = bpf_get_current_pid_tgid();
-
-	e->pid = ids >> 32;
-	e->tid = (__u32)ids;
-	ids = bpf_get_current_uid_gid();
-	e->uid = (__u32)ids;
-	e->gid = ids >> 32;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-#else
 	struct task_struct *t = bpf_get_current_task_btf();
 
 	e->pid = t->tgid;
@@ -34,7 +25,6 @@ static __always_inline void task_info(struct bg_event *e)
 	e->uid = BPF_CORE_READ(t, cred, uid.val);
 	e->gid = BPF_CORE_READ(t, cred, gid.val);
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), t->comm);
-#endif
 }
 
 /* Count a refused, rewritten or audited action and queue its event on the

@@ -7,6 +7,10 @@
 #ifndef BG_DECIDE_H
 #define BG_DECIDE_H
 
+/* Inlined into every caller: in BPF, clang would otherwise make a function
+ * used twice a BPF-to-BPF call, on the hot path. */
+#define BG_INLINE static inline __attribute__((always_inline))
+
 #include "bindguard.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -26,7 +30,7 @@
  * 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. Anything else, including the
  * deprecated IPv4-compatible ::a.b.c.d, is a specific non-loopback address.
  */
-static inline int bg_addr_class(const __u32 w[4])
+BG_INLINE int bg_addr_class(const __u32 w[4])
 {
 	if (w[0] != 0 || w[1] != 0)
 		return BG_ADDR_OTHER;
@@ -46,7 +50,7 @@ static inline int bg_addr_class(const __u32 w[4])
 
 /* What the preset alone says about an address class: BG_REASON_NONE allows,
  * anything else names why it refuses. An unknown preset refuses (fail closed). */
-static inline int bg_preset_reason(int preset, int addr_class)
+BG_INLINE int bg_preset_reason(int preset, int addr_class)
 {
 	if (addr_class == BG_ADDR_WILDCARD)
 		return BG_REASON_WILDCARD;
@@ -60,12 +64,12 @@ static inline int bg_preset_reason(int preset, int addr_class)
 /* Loopback is admitted by every preset, and never rewritten, audited or
  * excepted: the bind programs allow it before reading any map (the common
  * allow path). A new preset that refuses loopback must change this. */
-static inline int bg_always_allowed(const __u32 w[4])
+BG_INLINE int bg_always_allowed(const __u32 w[4])
 {
 	return bg_addr_class(w) == BG_ADDR_LOOPBACK;
 }
 
-static inline int bg_proto_bit(__u32 sock_type)
+BG_INLINE int bg_proto_bit(__u32 sock_type)
 {
 	if (sock_type == BG_SOCK_STREAM)
 		return BG_PROTO_TCP;
@@ -75,7 +79,7 @@ static inline int bg_proto_bit(__u32 sock_type)
 }
 
 /* Does an exception entry's port list admit port? */
-static inline int bg_ports_match(const struct bg_rule_val *v, __u16 port)
+BG_INLINE int bg_ports_match(const struct bg_rule_val *v, __u16 port)
 {
 	__u32 n = v->nranges;
 

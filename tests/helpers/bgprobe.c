@@ -416,7 +416,7 @@ static int do_uring_listen(void)
 		errno = -cqes[*cq_head & *cq_mask].res;
 		return fail();
 	}
-	printf("listening %d\n", bound_port(fd));
+	printf("listening %d %s dev=%d\n", bound_port(fd), bound_addr(fd), bound_dev(fd));
 	fflush(stdout);
 	wait_for_end();
 	return 0;

@@ -12,7 +12,6 @@ serve_unbound() {
 	PORT=$(awk '/listening/ { print $2 }' "$out")
 }
 
-local_addr_of() { ss -ltnH "sport = :$1" | awk '{ print $4 }' | head -n 1; }
 
 lsm_enforces() {
 	"$BG" check --json | jq_py "[c['status'] for c in d['checks'] if c['name'] == 'listen-autobind'][0]"
@@ -58,10 +57,8 @@ test_listen_without_bind_is_confined() {
 	for variant in "${variants[@]}"; do
 		# shellcheck disable=SC2086
 		serve_unbound "$WORK/listen.out" "$cg" $variant || break
-		case $(local_addr_of "$PORT") in
-		*%lo:"$PORT") ;;
-		*) why="${why:-$variant: listener not tied to lo: $(local_addr_of "$PORT")}" ;;
-		esac
+		# The device as the socket has it (ss shows "%lo" on 6.2+ only).
+		check "$variant: listener tied to lo" dev=1 "$(awk '/listening/ { print $4 }' "$WORK/listen.out")"
 		[[ $variant == *"v6only 1"* ]] ||
 			check "$variant: loopback IPv4 client" ok "$("$PROBE" connect 127.0.0.1 "$PORT")"
 		[[ $variant == *"--family 6"* ]] &&
@@ -116,12 +113,12 @@ test_allowed_wildcard_listener_not_confined() {
 	"$BG" deny-wildcard --cgroup "$cg" --allow "0.0.0.0:$port" >/dev/null || { why="apply failed"; return; }
 	bg_probe "$WORK/allowed.out" "$cg" serve 0.0.0.0 "$port"
 	wait_for "$WORK/allowed.out" listening || { why="listener did not start"; return; }
-	check "explicitly allowed listener" "0.0.0.0:$port" "$(local_addr_of "$port")"
+	check "explicitly allowed listener" "0.0.0.0 dev=0" "$(awk '/listening/ { print $3, $4 }' "$WORK/allowed.out")"
 	stop_pid "$BGPID"
 	# In audit mode a listen() autobind is reported, not confined.
 	"$BG" loopback-only --cgroup "$cg" --mode audit >/dev/null || { why="re-apply failed"; return; }
 	serve_unbound "$WORK/audit-listen.out" "$cg" --family 4 serve - 0 || return
-	check "audit mode listener" "0.0.0.0:$PORT" "$(local_addr_of "$PORT")"
+	check "audit mode listener" "0.0.0.0 dev=0" "$(awk '/listening/ { print $3, $4 }' "$WORK/audit-listen.out")"
 	stop_pid "$BGPID"
 }
 

@@ -49,6 +49,15 @@ done
 [ "$(id -u)" -eq 0 ] || die "needs root (apt-get download into the cache, and the suite in the guest runs as root)"
 mkdir -p "$cache" || die "cannot create $cache"
 
+# Interrupted: stop the guest we started and drop the row's image.
+qpid="" img=""
+on_exit() {
+	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
+	[ -n "$img" ] && rm -f "$img"
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
 # ROW PATTERN LSM lines, comments dropped; optionally only the rows asked for.
 rows=()
 while read -r row pattern lsm; do
@@ -110,7 +119,8 @@ for r in "${rows[@]}"; do
 		total_fail=$((total_fail + 1))
 		continue
 	}
-	if ! "$here/mkimage.sh" "$tree" "$cache/$row.cpio"; then
+	img=$cache/$row.cpio
+	if ! "$here/mkimage.sh" "$tree" "$img"; then
 		echo "FAIL [$row] could not assemble the guest image"
 		total_fail=$((total_fail + 1))
 		continue
@@ -119,11 +129,15 @@ for r in "${rows[@]}"; do
 	start=$(date +%s)
 	timeout "$timeout_s" qemu-system-x86_64 -accel tcg -m 2048 -smp "$(nproc)" \
 		-nographic -monitor none -no-reboot -nic none \
-		-kernel "$(ls "$tree"/boot/vmlinuz-*)" -initrd "$cache/$row.cpio" \
+		-kernel "$(ls "$tree"/boot/vmlinuz-*)" -initrd "$img" \
 		-append "console=ttyS0 lsm=$(lsm_list_for "$lsm") panic=-1 quiet loglevel=3 bg.timeout=$((timeout_s - 60)) ${BG_VM_APPEND:-}" \
-		</dev/null >"$log" 2>&1
+		</dev/null >"$log" 2>&1 &
+	qpid=$!
+	wait "$qpid"
 	qrc=$?
-	rm -f "$cache/$row.cpio"
+	qpid=""
+	rm -f "$img"
+	img=""
 	tr -d '\r' <"$log" >"$log.txt" && mv "$log.txt" "$log"
 
 	sed -n '/^BG-VM-CHECK-BEGIN/,/^BG-VM-CHECK-END/p' "$log" | grep -v '^BG-VM' | sed "s/^/[$row] /"
@@ -137,6 +151,10 @@ for r in "${rows[@]}"; do
 		esac
 		echo "$verdict [$row] $name $rest"
 	done < <(sed -n '/^BG-VM-BEGIN/,/^BG-VM-END/p' "$log")
+	if ! grep -q '^BG-VM-CHECK-END rc=0' "$log"; then
+		echo "FAIL [$row] bindguard check failed in the guest: the programs do not load there (BG_VM_APPEND=bg.debug=1 logs the verifier)"
+		f=$((f + 1))
+	fi
 	if ! grep -q '^BG-VM-END rc=' "$log"; then
 		echo "FAIL [$row] the guest did not finish (qemu exit $qrc after $(($(date +%s) - start)) s); last lines of $log:"
 		tail -15 "$log" | sed "s/^/[$row]   /"
