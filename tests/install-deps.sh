@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(make gcc clang pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool
       iproute2 python3 valgrind
-      qemu-system-x86 busybox-static cpio)  # the last three: make test-kernels
+      qemu-system-x86 busybox-static cpio xz-utils)  # the last four: make test-kernels
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
