@@ -52,7 +52,7 @@ static __always_inline struct sock *bpf_sock_kern(struct bpf_sock *bsk)
 /* No bpf_skc_to_* helpers in cgroup/setsockopt on 6.1: the setter's cgroup. */
 #define sock_of_sockopt(ctx) ((struct sock *)NULL)
 /* At creation the task's cgroup is the socket's: exact. */
-#define sock_of_create(ctx) ((struct sock *)NULL)
+#define sock_of_create(ctx)  ((struct sock *)NULL)
 
 static __always_inline struct cgroup *task_cgroup(void)
 {

@@ -16,7 +16,8 @@
 
 struct item {
 	const char *name;
-	const char *status; /* enforced, confined, per-policy, not-covered, ok, partial, unknown, missing */
+	const char *status; /* enforced, confined, per-policy, not-covered, ok, partial, unknown,
+			       missing */
 	char detail[512];
 };
 
