@@ -20,7 +20,7 @@ lsm_enforces() {
 test_listen_without_bind_denied_by_lsm() {
 	local cg v out
 	if [ "$(lsm_enforces)" != enforced ]; then
-		skip_test "BPF LSM programs do not load on this kernel ($(uname -r)); bindguard check: $("$BG" check | awk '$1 == "bpf-lsm" { $1 = ""; print }')"
+		skip_test "BPF LSM does not refuse listen() on this kernel ($(uname -r)); bindguard check: $("$BG" check | awk '$1 == "bpf-lsm" { $1 = ""; print }')"
 		return
 	fi
 	cg=$(mkcg listen-lsm)

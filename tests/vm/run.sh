@@ -147,6 +147,7 @@ for r in "${rows[@]}"; do
 		PASS) p=$((p + 1)) ;;
 		FAIL) f=$((f + 1)) ;;
 		SKIP) s=$((s + 1)) ;;
+		NOTE) ;;
 		*) continue ;;
 		esac
 		echo "$verdict [$row] $name $rest"
