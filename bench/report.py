@@ -565,7 +565,9 @@ for name, label in (("storm", "storm"), ("paced", "paced"), ("sustained", "susta
         w(f"| {label} | skipped: {d['skipped']} | | | | | | | | |")
         continue
     desc = (f"{label}: {d['procs']} process{'es' if d['procs'] > 1 else ''} × {d['count_per_proc']:,}"
-            + (f", one per {d['pace_us']} µs" if d["pace_us"] else ", as fast as they can"))
+            + ((f", one per {d['pace_us']} µs" if d.get("burst", 1) == 1 else
+                f", {d['burst']} every {d['pace_us'] * d['burst']} µs")
+               if d["pace_us"] else ", as fast as they can"))
     ok = "yes" if d["delivered_plus_lost_equals_denials"] and d["denials_match_counter"] else "**NO**"
     def lat(x):
         return f"{x / 1000:.1f} ms" if x >= 1000 else f"{x:.0f} µs"

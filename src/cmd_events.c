@@ -171,7 +171,7 @@ int cmd_events(int argc, char **argv, struct bg_global *g)
 				break;
 			}
 		}
-		r = ring_buffer__poll(rb, 200);
+		r = bg_consumer_poll(rb, 200);
 		if (r == -EINTR) {
 			r = 0;
 			continue;

@@ -439,7 +439,7 @@ int cmd_run(int argc, char **argv, struct bg_global *g)
 			pid_t w;
 
 			if (rb)
-				ring_buffer__poll(rb, 100);
+				bg_consumer_poll(rb, 100);
 			else
 				usleep(100000);
 			for (int s = 1; s < NSIG; s++)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <bpf/libbpf.h>
 #include "cgroup.h"
 #include "consumer.h"
 #include "event.h"
@@ -102,4 +103,14 @@ int bg_consumer_lost(struct bg_consumer *c, __u64 new_lost, __u64 total)
 	if (flush(c, c->out) || flush(c, c->json_file))
 		return -EPIPE;
 	return 0;
+}
+
+int bg_consumer_poll(struct ring_buffer *rb, int timeout_ms)
+{
+	struct timespec pause = { 0, BG_BATCH_US * 1000L };
+	int r = ring_buffer__poll(rb, timeout_ms);
+
+	if (r > 0)
+		nanosleep(&pause, NULL);
+	return r;
 }

@@ -39,4 +39,13 @@ int bg_consumer_on_event(void *ctx, void *data, size_t len);
 /* Print a lost-events notice to the sinks. */
 int bg_consumer_lost(struct bg_consumer *c, __u64 new_lost, __u64 total);
 
+/* Wait up to timeout_ms for events and handle them; returns what
+ * ring_buffer__poll returns. After a batch it pauses BG_BATCH_US: the kernel
+ * wakes a reader only when an event lands in an empty ring, and each wake-up
+ * costs the binding task microseconds (an inter-processor interrupt), so
+ * under load events gather and one wake-up serves many. */
+#define BG_BATCH_US 500
+struct ring_buffer;
+int bg_consumer_poll(struct ring_buffer *rb, int timeout_ms);
+
 #endif
