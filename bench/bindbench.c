@@ -18,10 +18,14 @@
  *
  *   bindbench pipeline --bindguard BIN --cgroup DIR --cgpath REL [--procs P]
  *                      [--count C] [--pace-us U [--burst B]]
+ *                      [--quiet-cgroup DIR2 --quiet-count Q --quiet-pace-us V]
  *       Start `BIN events --json --cgroup REL`, then P processes in DIR, each
  *       making C refused binds (0.0.0.0:seq) as fast as they can, or one every
- *       U microseconds on average (in bursts of B every B * U microseconds). Reads the event lines as they arrive and matches each
- *       to its bind() by pid and port (the port carries the low 16 bits of the
+ *       U microseconds on average (in bursts of B every B * U microseconds).
+ *       With --quiet-cgroup, one more process in DIR2 makes Q refused binds, one
+ *       every V microseconds, meanwhile (REL must then cover both cgroups); its
+ *       events are counted apart (quiet_*) and not in delivered. Reads the event lines as they
+ * arrive and matches each to its bind() by pid and port (the port carries the low 16 bits of the
  *       bind's sequence number). Prints one JSON object: denials made, event
  *       lines delivered, latency from just before bind() to the arrival of the
  *       line (p50, p99, max), the consumer's CPU time.
@@ -79,10 +83,13 @@ static void die(const char *what)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bindbench rebind [--cgroup DIR] [--cpu N] [--n N] [--addr A]\n"
-			"                        [--expect EINVAL|EPERM|EADDRNOTAVAIL] [--landlock]\n"
-			"       bindbench pipeline --bindguard BIN --cgroup DIR --cgpath REL\n"
-			"                        [--procs P] [--count C] [--pace-us U [--burst B]]\n");
+	fprintf(stderr,
+		"usage: bindbench rebind [--cgroup DIR] [--cpu N] [--n N] [--addr A]\n"
+		"                        [--expect EINVAL|EPERM|EADDRNOTAVAIL] [--landlock]\n"
+		"       bindbench pipeline --bindguard BIN --cgroup DIR --cgpath REL\n"
+		"                        [--procs P] [--count C] [--pace-us U [--burst B]]\n"
+		"                        [--quiet-cgroup DIR2 --quiet-count Q --quiet-pace-us "
+		"V]\n");
 	exit(2);
 }
 
@@ -171,9 +178,9 @@ static int cmd_rebind(int argc, char **argv)
 		else if (!strcmp(o, "--addr"))
 			addr = v;
 		else if (!strcmp(o, "--expect"))
-			expect = !strcmp(v, "EPERM")	     ? EPERM
+			expect = !strcmp(v, "EPERM")	       ? EPERM
 				 : !strcmp(v, "EADDRNOTAVAIL") ? EADDRNOTAVAIL
-							     : EINVAL;
+							       : EINVAL;
 		else
 			usage();
 	}
@@ -231,11 +238,13 @@ struct shared {
 	__u64 times[]; /* [proc][count]: CLOCK_MONOTONIC just before each bind() */
 };
 
-static void storm_child(struct shared *sh, int idx, const char *cg, long count, long pace_us,
-			long burst)
+/* Process idx of a pipeline run: count refused binds; its bind times go to
+ * row idx (stride entries each) of sh->times. */
+static void storm_child(struct shared *sh, int idx, long stride, const char *cg, long count,
+			long pace_us, long burst)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
-	__u64 *t = sh->times + (size_t)idx * (size_t)count, next;
+	__u64 *t = sh->times + (size_t)idx * (size_t)stride, next;
 	int fd;
 
 	join_cgroup(cg);
@@ -321,6 +330,8 @@ struct reader {
 	__u64 real_minus_mono;
 	__u64 *lat;
 	long nlat, delivered, unmatched, lost_lines, other_lines;
+	int quiet_idx; /* -1: none */
+	long quiet_delivered;
 	__u64 last_arrival;
 };
 
@@ -371,6 +382,11 @@ static void on_line(struct reader *r, const char *line, __u64 arrival)
 		return;
 	}
 	r->next_seq[idx] = s + 1;
+	if (idx == r->quiet_idx) {
+		r->delivered--;
+		r->quiet_delivered++;
+		return;
+	}
 	r->lat[r->nlat++] = arrival - r->sh->times[(size_t)idx * (size_t)r->count + (size_t)s];
 }
 
@@ -426,8 +442,8 @@ static double pct(__u64 *v, long n, double q)
 
 static int cmd_pipeline(int argc, char **argv)
 {
-	const char *bin = NULL, *cg = NULL, *cgpath = NULL;
-	long procs = 4, count = 100000, pace_us = 0, burst = 1;
+	const char *bin = NULL, *cg = NULL, *cgpath = NULL, *qcg = NULL;
+	long procs = 4, count = 100000, pace_us = 0, burst = 1, qcount = 0, qpace_us = 0;
 	char errfile[] = "/tmp/bindbench-events.XXXXXX", buf[1 << 16];
 	struct reader r = {};
 	struct shared *sh;
@@ -455,21 +471,28 @@ static int cmd_pipeline(int argc, char **argv)
 			pace_us = atol(v);
 		else if (!strcmp(o, "--burst"))
 			burst = atol(v);
+		else if (!strcmp(o, "--quiet-cgroup"))
+			qcg = v;
+		else if (!strcmp(o, "--quiet-count"))
+			qcount = atol(v);
+		else if (!strcmp(o, "--quiet-pace-us"))
+			qpace_us = atol(v);
 		else
 			usage();
 	}
-	if (argc % 2 || !bin || !cg || !cgpath || procs < 1 || procs > 64 || count < 1 ||
-	    burst < 1)
+	if (argc % 2 || !bin || !cg || !cgpath || procs < 1 || procs > 63 || count < 1 ||
+	    burst < 1 || (qcg && (qcount < 1 || qcount > count || qpace_us < 1)))
 		usage();
 
-	shsize = sizeof(*sh) + (size_t)procs * (size_t)count * sizeof(__u64);
+	shsize = sizeof(*sh) + (size_t)(procs + (qcg ? 1 : 0)) * (size_t)count * sizeof(__u64);
 	sh = mmap(NULL, shsize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	r.lat = calloc((size_t)procs * (size_t)count, sizeof(__u64));
 	if (sh == MAP_FAILED || !r.lat)
 		die("allocate");
 	r.sh = sh;
-	r.procs = (int)procs;
+	r.procs = (int)procs + (qcg ? 1 : 0);
 	r.count = count;
+	r.quiet_idx = qcg ? (int)procs : -1;
 
 	efd = mkstemp(errfile);
 	if (efd < 0 || pipe(pfd))
@@ -519,9 +542,21 @@ static int cmd_pipeline(int argc, char **argv)
 		if (!p) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			close(pfd[0]);
-			storm_child(sh, i, cg, count, pace_us, burst);
+			storm_child(sh, i, count, cg, count, pace_us, burst);
 		}
 		r.pids[i] = p;
+	}
+	if (qcg) {
+		pid_t p = fork();
+
+		if (p < 0)
+			die("fork");
+		if (!p) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			close(pfd[0]);
+			storm_child(sh, (int)procs, count, qcg, qcount, qpace_us, 1);
+		}
+		r.pids[procs] = p;
 	}
 	usleep(100000); /* every child joined and made its socket */
 	r.real_minus_mono = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
@@ -531,7 +566,7 @@ static int cmd_pipeline(int argc, char **argv)
 	/* Read while the storm runs; then until the line stream has been quiet
 	 * for 1.5 s (the ring is drained; `events` checks the lost count once a
 	 * second), then stop the reader and read what it flushes. */
-	int running = (int)procs;
+	int running = r.procs;
 
 	t_storm_end = 0;
 	quiet_since = 0;
@@ -541,7 +576,7 @@ static int cmd_pipeline(int argc, char **argv)
 
 		if (n > 0)
 			read_lines(&r, pfd[0], buf, sizeof(buf), &have, &eof);
-		for (int i = 0; i < procs; i++)
+		for (int i = 0; i < r.procs; i++)
 			if (r.pids[i] > 0 && waitpid(r.pids[i], &status, WNOHANG) == r.pids[i]) {
 				r.pids[i] = -r.pids[i]; /* reaped; the pid still names its events */
 				if (!--running)
@@ -585,14 +620,16 @@ static int cmd_pipeline(int argc, char **argv)
 	       "\"not_refused\":%ld,\"delivered\":%ld,\"matched\":%ld,\"unmatched\":%ld,"
 	       "\"lost_lines\":%ld,\"storm_s\":%.3f,\"last_line_s\":%.3f,"
 	       "\"consumer_cpu_s\":%.3f,\"consumer_user_s\":%.3f,\"consumer_sys_s\":%.3f,"
-	       "\"events_exit\":%d,\"lat_p50_us\":%.1f,\"lat_p99_us\":%.1f,\"lat_max_us\":%.1f}\n",
-	       procs, count, pace_us, burst, denied, other, r.delivered, r.nlat, r.unmatched, r.lost_lines,
-	       storm_s, drain_s, cpu,
+	       "\"events_exit\":%d,\"lat_p50_us\":%.1f,\"lat_p99_us\":%.1f,\"lat_max_us\":%.1f,"
+	       "\"quiet_denials\":%ld,\"quiet_delivered\":%ld}\n",
+	       procs, count, pace_us, burst, denied, other, r.delivered, r.nlat, r.unmatched,
+	       r.lost_lines, storm_s, drain_s, cpu,
 	       (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6,
 	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
 	       pct(r.lat, r.nlat, 0.50), pct(r.lat, r.nlat, 0.99),
-	       r.nlat ? (double)r.lat[r.nlat - 1] / 1000.0 : -1.0);
+	       r.nlat ? (double)r.lat[r.nlat - 1] / 1000.0 : -1.0, qcg ? sh->denied[procs] : 0L,
+	       r.quiet_delivered);
 	return other || r.unmatched ? 1 : 0;
 }
 

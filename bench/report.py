@@ -309,7 +309,7 @@ J["control_plane"] = cp
 
 # --- event pipeline -----------------------------------------------------------------
 pipe = {}
-for name in ("storm", "paced", "sustained"):
+for name in ("storm", "paced", "sustained", "fair"):
     r = rows["pipeline"].get(name)
     if not r:
         continue
@@ -329,6 +329,19 @@ for name in ("storm", "paced", "sustained"):
     d["denials_per_s"] = round(d["denials"] / d["storm_s"]) if d["storm_s"] else None
     d["delivered_per_s"] = round(d["delivered"] / d["last_line_s"]) if d["last_line_s"] else None
     pipe[name] = d
+fair = pipe.get("fair")
+if fair and "skipped" not in fair:
+    targets["quiet_cgroup_events_all_arrive"] = {
+        "quiet_denials": fair["quiet_denials"], "quiet_delivered": fair["quiet_delivered"],
+        "holds": fair["quiet_denials"] > 0 and fair["quiet_delivered"] == fair["quiet_denials"],
+    }
+if "run-true" in rows:
+    tt = [float(v) for v in rows["run-true"]["true"].values()]
+    tb = [float(v) for v in rows["run-true"]["bindguard"].values()]
+    cp["run_true_ms"] = round(med(tt) / 1000, 2)
+    cp["run_bindguard_true_ms"] = round(med(tb) / 1000, 2)
+    cp["run_overhead_ms"] = round((med(tb) - med(tt)) / 1000, 2)
+    cp["run_reps"] = len(tb)
 sus = pipe.get("sustained")
 if sus and "skipped" not in sus:
     targets["no_loss_at_100k_per_s"] = {
@@ -557,7 +570,8 @@ w("`bindguard events --json --cgroup …` reads while processes in a policed cgr
 w("")
 w("| run | denials made | events delivered | counted lost | delivered + lost = denials | consumer CPU | CPU per delivered event | latency p50 | p99 | max |")
 w("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|")
-for name, label in (("storm", "storm"), ("paced", "paced"), ("sustained", "sustained")):
+for name, label in (("storm", "storm"), ("paced", "paced"), ("sustained", "sustained"),
+                    ("fair", "storm beside a quiet cgroup")):
     d = pipe.get(name)
     if not d:
         continue
@@ -583,6 +597,14 @@ if s and "skipped" not in s:
       f"{s['delivered_per_s']:,} events/s. Under a storm the latency is the time an event "
       f"waits in the ring behind the backlog (up to half the 4 MiB ring before the "
       f"fairness limit drops the excess).")
+t = targets.get("quiet_cgroup_events_all_arrive")
+if t:
+    w("")
+    w(f"Storm beside a quiet cgroup: while the storm ran in one cgroup, a sibling cgroup with "
+      f"its own policy made {t['quiet_denials']:,} refused binds, one per 10 ms; "
+      f"{t['quiet_delivered']:,} of its events arrived: {yn(t['holds'])} (the fairness "
+      f"limit drops the storm's excess, not the quiet policy's events). The row above "
+      f"counts the storm's events only.")
 t = targets.get("no_loss_at_100k_per_s")
 if t:
     w("")
@@ -599,6 +621,10 @@ if us:
     w(f"| apply loopback-only to {len(us):,} cgroups, one `bindguard` call each | "
       f"{cp['apply_total_s']:.2f} s | {cp['apply_mean_ms']:.2f} ms | "
       f"{cp['apply_first_10pct_mean_ms']:.2f} ms | {cp['apply_last_10pct_mean_ms']:.2f} ms |")
+if "run_overhead_ms" in cp:
+    w(f"| `bindguard run --loopback-only -- true` against `true` (median of "
+      f"{cp['run_reps']}, interleaved) | {cp['run_bindguard_true_ms']:.2f} ms vs "
+      f"{cp['run_true_ms']:.2f} ms | +{cp['run_overhead_ms']:.2f} ms overhead | | |")
 if "detach_total_s" in cp:
     w(f"| detach them again, one call each | {cp['detach_total_s']:.2f} s | "
       f"{cp['detach_mean_ms']:.2f} ms | | |")

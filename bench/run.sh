@@ -56,9 +56,11 @@ done
 if [ $QUICK = 1 ]; then
 	N=20000 REPS=2 SREPS=2 STATS_N=20000 CP_COUNT=20 SCALE_POINTS="1 5 20"
 	STORM_PROCS=2 STORM_COUNT=5000 PACED_COUNT=50 EV_WAIT=10 SUS_COUNT=2000
+	FAIR_COUNT=20 RUN_REPS=3
 else
 	N=1000000 REPS=11 SREPS=15 STATS_N=1000000 CP_COUNT=1000 SCALE_POINTS="1 100 1000"
 	STORM_PROCS=4 STORM_COUNT=1000000 PACED_COUNT=1000 EV_WAIT=120 SUS_COUNT=300000
+	FAIR_COUNT=100 RUN_REPS=21
 fi
 PACE_US=1000
 # Sustained: 2 processes, each 50 denials every millisecond (one per 20 us on
@@ -491,6 +493,44 @@ pipeline storm "$STORM_PROCS" "$STORM_COUNT" 0
 pipeline paced 1 "$PACED_COUNT" "$PACE_US" stats bg-deny-queued
 say "event pipeline: $SUS_PROCS x $SUS_COUNT denials paced to 100,000/s together"
 pipeline sustained "$SUS_PROCS" "$SUS_COUNT" "$SUS_PACE_US" burst "$SUS_BURST"
+
+# A storm in one cgroup while a sibling cgroup, with its own policy, denies once
+# per 10 ms: every one of the quiet cgroup's events must arrive (one reader
+# follows both: `events --cgroup` on their parent).
+say "event pipeline: storm in one cgroup, $FAIR_COUNT paced denials in another"
+mkdir -p "$TOP/fair/storm" "$TOP/fair/quiet" || die "create $TOP/fair"
+apply "$TOPREL/fair/storm"
+apply "$TOPREL/fair/quiet"
+for ((waited = 0; ; waited += 2)); do
+	out=$("$BB" pipeline --bindguard "$BG" --cgroup "$TOP/fair/storm" --cgpath "$TOPREL/fair" \
+		--procs "$STORM_PROCS" --count "$STORM_COUNT" --quiet-cgroup "$TOP/fair/quiet" \
+		--quiet-count "$FAIR_COUNT" --quiet-pace-us 10000 2>"$WORK/pipeline.err")
+	rc=$?
+	[ $rc = 3 ] && [ $waited -lt "$EV_WAIT" ] && { sleep 2; continue; }
+	break
+done
+if [ $rc = 3 ]; then
+	rec pipeline fair skipped "$(tr '\n' ' ' <"$WORK/pipeline.err")"
+else
+	[ $rc = 0 ] || say "warning: pipeline fair: $(cat "$WORK/pipeline.err")"
+	rec pipeline fair result "$out"
+	rec pipeline fair counters "$(counters "$TOPREL/fair/storm")"
+fi
+detach "$TOPREL/fair/quiet"
+detach "$TOPREL/fair/storm"
+
+# 7. `bindguard run -- true` against `true` (interleaved) ------------------------------
+say "control plane: bindguard run -- true vs true, $RUN_REPS times each"
+for ((i = 1; i <= RUN_REPS; i++)); do
+	t0=$EPOCHREALTIME
+	true_bin=$(type -P true)
+	"$true_bin"
+	t1=$EPOCHREALTIME
+	"$BG" run --loopback-only --quiet -- "$true_bin" >/dev/null 2>&1 || die "bindguard run -- true failed"
+	t2=$EPOCHREALTIME
+	rec run-true true "$i" $(($(usec "$t1") - $(usec "$t0")))
+	rec run-true bindguard "$i" $(($(usec "$t2") - $(usec "$t1")))
+done
 
 rec meta bg_tag_end - "$(prog_tag "$TOP/paced")"
 

@@ -42,6 +42,11 @@ struct run_opts {
 /* Forwarded signals: set by the handler, sent to the child by the loop. */
 static volatile sig_atomic_t pending[NSIG];
 
+static void on_child(int sig)
+{
+	(void)sig;
+}
+
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
 static void on_signal(int sig, siginfo_t *si, void *uc)
@@ -425,6 +430,9 @@ int cmd_run(int argc, char **argv, struct bg_global *g)
 
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaction(forwarded[i], &sa, NULL);
+	/* The child's exit interrupts the wait for events at once (no
+	 * SA_RESTART), instead of after the poll's timeout. */
+	sigaction(SIGCHLD, &(struct sigaction){ .sa_handler = on_child }, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	fflush(NULL);
 	pid = fork();
