@@ -8,12 +8,13 @@
 #
 # Per row: apt-get download the newest package matching the row's pattern
 # into the cache ($BG_VM_CACHE, default .output/vm; `make clean` removes it),
-# keep its kernel and the modules the guest loads, assemble the
-# initramfs (mkimage.sh), boot with BPF LSM enabled, and read the serial
-# console. Every PASS/FAIL/SKIP line of the guest is printed with its row.
-# A row fails when a test fails, when the guest does not finish, or when the
-# listen() test of its backend did not pass: with BPF LSM active the refusal,
-# without it the sock_ops confinement.
+# keep its kernel and the modules the guest loads, assemble the initramfs
+# (mkimage.sh), boot with or without BPF LSM as the row says, and read the
+# serial console. Every PASS/FAIL/SKIP/NOTE line of the guest is printed with
+# its row. A row fails when a test fails, when `bindguard check` fails in the
+# guest, when the guest does not finish, or when the listen() test of its
+# backend did not pass: with BPF LSM active the refusal, without it the
+# sock_ops confinement.
 # Prints "N passed, N failed, N skipped" over all rows; exits 1 on a failure.
 set -uo pipefail
 
@@ -44,7 +45,7 @@ die() {
 
 for c in qemu-system-x86_64 cpio apt-get dpkg-deb; do
 	command -v "$c" >/dev/null ||
-		die "$c not found (make deps installs qemu-system-x86, busybox-static and cpio)"
+		die "$c not found (make deps installs qemu-system-x86, busybox-static, cpio and xz-utils)"
 done
 [ "$(id -u)" -eq 0 ] || die "needs root (apt-get download into the cache, and the suite in the guest runs as root)"
 mkdir -p "$cache" || die "cannot create $cache"
