@@ -288,6 +288,22 @@ static void storm_child(struct shared *sh, int idx, long stride, const char *cg,
 	_exit(0);
 }
 
+/* Fork a storm_child (it closes the reader's pipe end, rfd); its pid. */
+static pid_t spawn_storm(int rfd, struct shared *sh, int idx, long stride, const char *cg,
+			 long count, long pace_us, long burst)
+{
+	pid_t p = fork();
+
+	if (p < 0)
+		die("fork");
+	if (!p) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(rfd);
+		storm_child(sh, idx, stride, cg, count, pace_us, burst);
+	}
+	return p;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
@@ -534,30 +550,11 @@ static int cmd_pipeline(int argc, char **argv)
 	}
 	unlink(errfile);
 
-	for (int i = 0; i < procs; i++) {
-		pid_t p = fork();
-
-		if (p < 0)
-			die("fork");
-		if (!p) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			close(pfd[0]);
-			storm_child(sh, i, count, cg, count, pace_us, burst);
-		}
-		r.pids[i] = p;
-	}
-	if (qcg) {
-		pid_t p = fork();
-
-		if (p < 0)
-			die("fork");
-		if (!p) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			close(pfd[0]);
-			storm_child(sh, (int)procs, count, qcg, qcount, qpace_us, 1);
-		}
-		r.pids[procs] = p;
-	}
+	for (int i = 0; i < procs; i++)
+		r.pids[i] = spawn_storm(pfd[0], sh, i, count, cg, count, pace_us, burst);
+	if (qcg)
+		r.pids[procs] =
+			spawn_storm(pfd[0], sh, (int)procs, count, qcg, qcount, qpace_us, 1);
 	usleep(100000); /* every child joined and made its socket */
 	r.real_minus_mono = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
 	t_start = now_ns(CLOCK_MONOTONIC);
