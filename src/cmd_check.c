@@ -110,15 +110,12 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt)
 	n++;
 	it[n].name = "created-outside";
 	it[n].status = "not-covered";
-	if (p->variant == BG_OBJ_COMPAT)
-		snprintf(it[n++].detail, sizeof(it[0].detail),
-			 "a socket created outside the cgroup (inherited, passed over a unix "
-			 "socket) follows its creation cgroup; on this kernel an IPv4 UDP "
-			 "socket created inside and bound by a task outside escapes too");
-	else
-		snprintf(it[n++].detail, sizeof(it[0].detail),
-			 "a socket created outside the cgroup (inherited, passed over a unix "
-			 "socket) follows its creation cgroup");
+	snprintf(it[n++].detail, sizeof(it[0].detail),
+		 "a socket created outside the cgroup (inherited, passed over a unix "
+		 "socket) follows its creation cgroup%s",
+		 p->variant == BG_OBJ_COMPAT ? "; on this kernel an IPv4 UDP socket created "
+					       "inside and bound by a task outside escapes too"
+					     : "");
 	it[n].name = "packet-sockets";
 	it[n].status = "not-covered";
 	snprintf(it[n++].detail, sizeof(it[0].detail),

@@ -110,8 +110,6 @@ static int take_lock(struct bg_state *s)
 	return 0;
 }
 
-/* Is the kernel new enough? Everything a load needs, checked up front so the
- * user reads which feature is missing instead of a verifier log. */
 /*
  * Which of the two BPF objects this kernel loads (see the Makefile): the full
  * one needs the bpf_cast_to_kern_ctx kfunc and cgroup local storage (Linux
@@ -409,7 +407,7 @@ static int load_and_pin(struct bg_state *s, bool repair)
 	char path[PATH_MAX], missing[256];
 	struct bg_config cfg;
 	bool complete;
-	int r, variant, cfg_fd, exit_code = BG_EXIT_FAIL;
+	int r, variant, cfg_fd, lsm_active, exit_code = BG_EXIT_FAIL;
 
 	r = probe_kernel(&variant);
 	if (r)
@@ -427,13 +425,11 @@ static int load_and_pin(struct bg_state *s, bool repair)
 	/* BPF LSM is optional: a kernel without it (or, like some, that
 	 * refuses every trampoline program) gets the sock_ops confinement.
 	 * Where it is known to be inactive, its program would never run. */
-	if (bg_bpf_lsm_active(NULL, 0) == 0) {
+	lsm_active = bg_bpf_lsm_active(NULL, 0);
+	if (!lsm_active)
 		bg_dbg("BPF LSM is not active: listen() without bind() is confined by sock_ops");
-		obj = open_and_load(s, variant, false, &r);
-	} else {
-		obj = open_and_load(s, variant, true, &r);
-	}
-	if (!obj && bg_bpf_lsm_active(NULL, 0) != 0) {
+	obj = open_and_load(s, variant, lsm_active != 0, &r);
+	if (!obj && lsm_active) {
 		bg_err("note: BPF LSM program did not load (%s): listen() without bind() will be "
 		       "confined to lo instead of refused (see `bindguard check`)",
 		       strerror(-r));

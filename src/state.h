@@ -101,11 +101,11 @@ int bg_state_rules(const struct bg_state *s, const struct bg_policy *p, struct b
 int bg_state_ring_create(struct bg_state *s, __u32 *slot, int *ring_fd);
 void bg_state_ring_free(struct bg_state *s, __u32 slot);
 
-/* What this kernel can run, found by loading the programs without pinning. */
 /* The BPF object a kernel loads: full (Linux 6.2+), or compat (6.1: the
  * socket's cgroup is reachable for TCP and IPv6 UDP only). */
 enum { BG_OBJ_FULL, BG_OBJ_COMPAT };
 
+/* What this kernel can run, found by loading the programs without pinning. */
 struct bg_probe {
 	int kernel;		  /* 0, or the exit code probe_kernel gave */
 	int variant;		  /* BG_OBJ_FULL or BG_OBJ_COMPAT */
