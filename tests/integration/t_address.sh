@@ -101,6 +101,19 @@ test_any_address_exception() {
 	expect_bind "$cg" EPERM bind 0.0.0.0 0
 }
 
+# Loopback binds are allowed before any map is read, so the allowed counter
+# counts only the binds the policy decided (here, one exception).
+test_allowed_counts_policy_decisions() {
+	local cg
+	cg=$(mkcg counted)
+	"$BG" loopback-only --cgroup "$cg" --allow 192.0.2.1 >/dev/null || { why="apply failed"; return; }
+	check "loopback bind" ok "$(probe "$cg" bind 127.0.0.1 0 | awk '{ print $1 }')"
+	check "loopback binds not counted" 0 "$(policy_field "$cg" "p['counters']['allowed']")"
+	# 192.0.2.1 is on no interface: the kernel refuses it after the hook allowed it.
+	check "exception bind passes the hook" EADDRNOTAVAIL "$(probe "$cg" bind 192.0.2.1 0 | awk '{ print $1 }')"
+	check "policy-decided allow counted" 1 "$(policy_field "$cg" "p['counters']['allowed']")"
+}
+
 test_proto_selection() {
 	local cg
 	cg=$(mkcg proto-tcp)

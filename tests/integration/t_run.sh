@@ -64,6 +64,11 @@ test_run_sigkill_stays_policed() {
 	[[ $d == bindguard.run/run-"$pid"-* ]] || { why="no run cgroup for pid $pid"; kill "$pid"; return; }
 	d="/$d"
 	RUNCG+=("$d")
+	# Its private event ring holds a slot, pinned under rings/.
+	local slot
+	slot=$(bpftool map dump pinned $PIN/bg_policies -j |
+		jq_py "[e['formatted']['value']['ring'] for e in d if e['formatted']['key'] == $(cgid "$d")][0]")
+	[ -e "$PIN/rings/$slot" ] || why="no pin for the run's ring slot '$slot'"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
 	wait_for "$out" EPERM || why="bind after run was killed was not denied: $(cat "$out")"
@@ -71,6 +76,7 @@ test_run_sigkill_stays_policed() {
 	check "orphaned run still policed" loopback-only "$(policy_field "$d" "p['policy'] if p else None")"
 	check "its events now go to the shared ring" 0 "$(bpftool map dump pinned $PIN/bg_policies -j |
 		jq_py "[e['formatted']['value']['ring'] for e in d if e['formatted']['key'] == $(cgid "$d")][0]")"
+	[ -e "$PIN/rings/$slot" ] && why="${why:-ring slot $slot of the dead run was not freed}"
 	# Once the last process is gone, the next command removes it all.
 	echo 1 >"$CG2$d/cgroup.kill"
 	for _ in $(seq 50); do grep -q 'populated 0' "$CG2$d/cgroup.events" && break; sleep 0.1; done
