@@ -22,7 +22,7 @@
 
 /* Bumped whenever a map or struct below changes shape. Pinned state carries it
  * in the config map; a loader refuses state with another version. */
-#define BG_ABI_VERSION 6
+#define BG_ABI_VERSION 7
 
 /* Pins: <bpffs>/bindguard/<name>. Links: <bpffs>/bindguard/links/<cgid>-<hook>
  * (bpffs refuses dots in names). */
@@ -30,7 +30,7 @@
 #define BG_LINK_DIR "links"
 #define BG_RING_DIR "rings" /* a pin per taken private ring slot */
 
-#define BG_MAX_POLICIES	   4096 /* policed cgroups; also the stats slots */
+#define BG_MAX_POLICIES	   16384 /* policed cgroups; also the stats slots */
 #define BG_MAX_RULES	   1024 /* --allow exceptions per policy */
 #define BG_MAX_LPM	   (BG_MAX_POLICIES * 4 + 2 * BG_MAX_RULES)
 #define BG_MAX_PORT_RANGES 16	 /* distinct port ranges covering one prefix */

@@ -259,21 +259,16 @@ int bg_cgroup_open_id(__u64 id)
 	return r;
 }
 
-int bg_cgroup_path_of_id(__u64 id, char *buf, size_t len)
+int bg_cgroup_path_of_fd(int fd, char *buf, size_t len)
 {
 	char mnt[PATH_MAX], link[64], real[PATH_MAX];
 	size_t mlen;
 	ssize_t n;
-	int fd;
 
 	if (bg_cgroup_mount(mnt, sizeof(mnt)))
 		return -ENOENT;
-	fd = bg_cgroup_open_id(id);
-	if (fd < 0)
-		return fd;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, real, sizeof(real) - 1);
-	close(fd);
 	if (n < 0)
 		return -errno;
 	real[n] = '\0';
@@ -283,6 +278,17 @@ int bg_cgroup_path_of_id(__u64 id, char *buf, size_t len)
 	if ((size_t)snprintf(buf, len, "%s", real[mlen] ? real + mlen : "/") >= len)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+int bg_cgroup_path_of_id(__u64 id, char *buf, size_t len)
+{
+	int fd = bg_cgroup_open_id(id), r;
+
+	if (fd < 0)
+		return fd;
+	r = bg_cgroup_path_of_fd(fd, buf, len);
+	close(fd);
+	return r;
 }
 
 bool bg_cgroup_is_ancestor(const char *a, const char *b)

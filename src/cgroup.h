@@ -33,6 +33,10 @@ int bg_cgroup_resolve(const char *arg, struct bg_cgroup *out, char *err, size_t 
 /* Resolve --pid PID: the process's cgroup v2 from /proc/PID/cgroup. */
 int bg_cgroup_of_pid(const char *pid, struct bg_cgroup *out, char *err, size_t errlen);
 
+/* Path (relative to the mount) of a cgroup directory fd; -ENOENT if it is
+ * not below the cgroup2 mount. */
+int bg_cgroup_path_of_fd(int fd, char *buf, size_t len);
+
 /* Path (relative to the mount) of a cgroup id. -ENOENT if it is gone. */
 int bg_cgroup_path_of_id(__u64 id, char *buf, size_t len);
 

@@ -16,7 +16,7 @@
 static void policy_usage(FILE *f, const char *cmd)
 {
 	fprintf(f,
-		"Usage: bindguard %s (--cgroup PATH | --pid PID) [--allow RULE]...\n"
+		"Usage: bindguard %s (--cgroup PATH | --pid PID)... [--allow RULE]...\n"
 		"                 [--proto tcp|udp|all] [--mode enforce|audit]\n"
 		"                 [--udp-autobind allow|audit|deny] [--raw allow|deny] "
 		"[--host-wide]\n"
@@ -25,6 +25,8 @@ static void policy_usage(FILE *f, const char *cmd)
 		"\n"
 		"  -c, --cgroup PATH   cgroup v2 path, relative to the cgroup2 mount or absolute\n"
 		"  -p, --pid PID       the cgroup of process PID\n"
+		"                      (both repeatable: every cgroup named gets the policy, or,\n"
+		"                      on any error, none does)\n"
 		"  -a, --allow RULE    exception, repeatable: ADDR[/LEN][:PORT[-PORT]],\n"
 		"                      [V6ADDR[/LEN]][:PORT[-PORT]], or *:PORT\n"
 		"  -P, --proto P       tcp (stream sockets), udp (datagram sockets) or all "
@@ -42,6 +44,7 @@ static void policy_usage(FILE *f, const char *cmd)
 		"      --host-wide     allow the root cgroup as target (the whole host)\n"
 		"\n"
 		"Applying to a cgroup that already has a policy replaces it atomically.\n"
+		"With --json, one object per cgroup, one per line.\n"
 		"Rewrite mode: 0.0.0.0 becomes 127.0.0.1, an IPv6-only :: becomes ::1, and a\n"
 		"dual-stack :: stays but is tied to lo (IPv4 and IPv6 loopback clients both "
 		"work).\n"
@@ -155,6 +158,83 @@ void bg_policy_defaults(struct bg_policy_spec *spec, __u8 preset)
 	spec->flags = BG_F_UDP_AUDIT;
 }
 
+/* The --cgroup and --pid arguments of a command, in order. */
+struct targets {
+	int n, cap;
+	char *kind; /* 'c' or 'p' */
+	const char **arg;
+};
+
+static int targets_add(struct targets *t, char kind, const char *arg)
+{
+	if (t->n == t->cap) {
+		int cap = t->cap ? t->cap * 2 : 16;
+		char *kinds = realloc(t->kind, cap);
+		const char **args;
+
+		if (!kinds)
+			return -1;
+		t->kind = kinds;
+		args = realloc(t->arg, cap * sizeof(*args));
+		if (!args)
+			return -1;
+		t->arg = args;
+		t->cap = cap;
+	}
+	t->kind[t->n] = kind;
+	t->arg[t->n++] = arg;
+	return 0;
+}
+
+static void targets_free(struct targets *t)
+{
+	free(t->kind);
+	free(t->arg);
+}
+
+/* Resolve every target before anything touches the kernel. Root needs
+ * --host-wide (apply), a cgroup named twice is refused. */
+static int targets_resolve(const struct targets *t, const char *cmd, bool refuse_root,
+			   struct bg_cgroup **out)
+{
+	struct bg_cgroup *cgs = calloc(t->n, sizeof(*cgs));
+	char err[BG_ERRLEN];
+
+	*out = NULL;
+	if (!cgs) {
+		bg_err("%s: out of memory", cmd);
+		return BG_EXIT_FAIL;
+	}
+	for (int i = 0; i < t->n; i++) {
+		int r = t->kind[i] == 'c' ? bg_cgroup_resolve(t->arg[i], &cgs[i], err, sizeof(err))
+					  : bg_cgroup_of_pid(t->arg[i], &cgs[i], err, sizeof(err));
+
+		if (r) {
+			bg_err("%s: %s", cmd, err);
+			free(cgs);
+			return BG_EXIT_USAGE;
+		}
+		if (cgs[i].is_root && refuse_root) {
+			bg_err("%s: refusing the root cgroup: that polices every process on the "
+			       "host; add --host-wide if that is what you mean",
+			       cmd);
+			free(cgs);
+			return BG_EXIT_USAGE;
+		}
+		for (int j = 0; j < i; j++)
+			if (cgs[j].id == cgs[i].id) {
+				bg_err("%s: cgroup %s is named twice (%s%s and %s%s)", cmd,
+				       cgs[i].path, t->kind[j] == 'c' ? "--cgroup " : "--pid ",
+				       t->arg[j], t->kind[i] == 'c' ? "--cgroup " : "--pid ",
+				       t->arg[i]);
+				free(cgs);
+				return BG_EXIT_USAGE;
+			}
+	}
+	*out = cgs;
+	return 0;
+}
+
 static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 {
 	static const struct option opts[] = {
@@ -167,9 +247,9 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 		{},
 	};
 	static struct bg_policy_spec spec;
-	const char *cmd = argv[0], *cgroup_arg = NULL, *pid_arg = NULL;
-	char err[BG_ERRLEN];
-	struct bg_cgroup cg;
+	const char *cmd = argv[0];
+	struct targets t = { 0 };
+	struct bg_cgroup *cgs = NULL;
 	struct bg_state st;
 	bool host_wide = false;
 	int c, r;
@@ -179,18 +259,12 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 	while ((c = getopt_long(argc, argv, "c:p:a:P:m:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			if (cgroup_arg) {
-				bg_err("%s: --cgroup given twice", cmd);
-				return BG_EXIT_USAGE;
-			}
-			cgroup_arg = optarg;
-			break;
 		case 'p':
-			if (pid_arg) {
-				bg_err("%s: --pid given twice", cmd);
-				return BG_EXIT_USAGE;
+			if (targets_add(&t, (char)c, optarg)) {
+				bg_err("%s: out of memory", cmd);
+				r = BG_EXIT_FAIL;
+				goto out;
 			}
-			pid_arg = optarg;
 			break;
 		case 'a':
 		case 'P':
@@ -199,7 +273,7 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 		case 'R':
 			r = bg_policy_option(c, optarg, &spec, cmd);
 			if (r)
-				return r;
+				goto out;
 			break;
 		case 'H':
 			host_wide = true;
@@ -209,45 +283,46 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 			break;
 		case 'h':
 			policy_usage(stdout, cmd);
-			return BG_EXIT_OK;
+			r = BG_EXIT_OK;
+			goto out;
 		default:
 			fprintf(stderr, "Try `bindguard %s --help'.\n", cmd);
-			return BG_EXIT_USAGE;
+			r = BG_EXIT_USAGE;
+			goto out;
 		}
 	}
+	r = BG_EXIT_USAGE;
 	if (bg_no_more_args(cmd, argc, argv))
-		return BG_EXIT_USAGE;
-	if (!cgroup_arg == !pid_arg) {
-		bg_err("%s: give exactly one of --cgroup PATH or --pid PID", cmd);
-		return BG_EXIT_USAGE;
+		goto out;
+	if (!t.n) {
+		bg_err("%s: give --cgroup PATH or --pid PID (repeatable)", cmd);
+		goto out;
 	}
 	r = bg_need_cgroup2(cmd);
 	if (r)
-		return r;
-	r = cgroup_arg ? bg_cgroup_resolve(cgroup_arg, &cg, err, sizeof(err))
-		       : bg_cgroup_of_pid(pid_arg, &cg, err, sizeof(err));
-	if (r) {
-		bg_err("%s: %s", cmd, err);
-		return BG_EXIT_USAGE;
-	}
-	if (cg.is_root && !host_wide) {
-		bg_err("%s: refusing the root cgroup: that polices every process on the host; "
-		       "add --host-wide if that is what you mean",
-		       cmd);
-		return BG_EXIT_USAGE;
-	}
+		goto out;
+	r = targets_resolve(&t, cmd, !host_wide, &cgs);
+	if (r)
+		goto out;
 	r = bg_require_privileges(cmd);
 	if (r)
-		return r;
+		goto out;
 
 	r = bg_state_open(&st, BG_STATE_CREATE | BG_STATE_LOCK);
 	if (r == 0)
-		r = bg_state_apply(&st, &cg, &spec);
+		r = bg_state_apply_many(&st, cgs, t.n, &spec);
 	bg_state_close(&st);
-	if (r)
-		return r < 0 ? BG_EXIT_FAIL : r;
-	print_applied(g, &cg, &spec);
-	return BG_EXIT_OK;
+	if (r) {
+		r = r < 0 ? BG_EXIT_FAIL : r;
+		goto out;
+	}
+	for (int i = 0; i < t.n; i++)
+		print_applied(g, &cgs[i], &spec);
+	r = BG_EXIT_OK;
+out:
+	free(cgs);
+	targets_free(&t);
+	return r;
 }
 
 int cmd_loopback_only(int argc, char **argv, struct bg_global *g)
@@ -262,10 +337,12 @@ int cmd_deny_wildcard(int argc, char **argv, struct bg_global *g)
 
 static void detach_usage(FILE *f)
 {
-	fprintf(f, "Usage: bindguard detach (--cgroup PATH | --pid PID | --all)\n"
+	fprintf(f, "Usage: bindguard detach ((--cgroup PATH | --pid PID)... | --all)\n"
 		   "\n"
-		   "Remove a cgroup's policy with its links, map entries and pins. --all removes\n"
-		   "everything bindguard holds in the kernel and in bpffs.\n"
+		   "Remove a cgroup's policy with its links, map entries and pins. --cgroup and\n"
+		   "--pid are repeatable: every cgroup named loses its policy, or, on any error\n"
+		   "(one of them has none), none does. --all removes everything bindguard\n"
+		   "holds in the kernel and in bpffs.\n"
 		   "\n"
 		   "EXAMPLES\n"
 		   "  bindguard detach --cgroup /dev\n"
@@ -279,9 +356,8 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 		{ "all", no_argument, NULL, 'A' },	    { "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },	    {},
 	};
-	const char *cgroup_arg = NULL, *pid_arg = NULL;
-	char err[BG_ERRLEN];
-	struct bg_cgroup cg;
+	struct targets t = { 0 };
+	struct bg_cgroup *cgs = NULL;
 	struct bg_state st;
 	bool all = false;
 	int c, r;
@@ -290,10 +366,12 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 	while ((c = getopt_long(argc, argv, "c:p:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			cgroup_arg = optarg;
-			break;
 		case 'p':
-			pid_arg = optarg;
+			if (targets_add(&t, (char)c, optarg)) {
+				bg_err("detach: out of memory");
+				r = BG_EXIT_FAIL;
+				goto out;
+			}
 			break;
 		case 'A':
 			all = true;
@@ -303,43 +381,44 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 			break;
 		case 'h':
 			detach_usage(stdout);
-			return BG_EXIT_OK;
+			r = BG_EXIT_OK;
+			goto out;
 		default:
 			fprintf(stderr, "Try `bindguard detach --help'.\n");
-			return BG_EXIT_USAGE;
+			r = BG_EXIT_USAGE;
+			goto out;
 		}
 	}
+	r = BG_EXIT_USAGE;
 	if (bg_no_more_args("detach", argc, argv))
-		return BG_EXIT_USAGE;
-	if ((cgroup_arg != NULL) + (pid_arg != NULL) + all != 1) {
-		bg_err("detach: give exactly one of --cgroup PATH, --pid PID or --all");
-		return BG_EXIT_USAGE;
+		goto out;
+	if ((t.n > 0) + all != 1) {
+		bg_err("detach: give --cgroup PATH or --pid PID (repeatable), or --all");
+		goto out;
 	}
 	r = bg_need_cgroup2("detach");
 	if (r)
-		return r;
+		goto out;
 	if (!all) {
-		r = cgroup_arg ? bg_cgroup_resolve(cgroup_arg, &cg, err, sizeof(err))
-			       : bg_cgroup_of_pid(pid_arg, &cg, err, sizeof(err));
-		if (r) {
-			bg_err("detach: %s", err);
-			return BG_EXIT_USAGE;
-		}
+		r = targets_resolve(&t, "detach", false, &cgs);
+		if (r)
+			goto out;
 	}
 	r = bg_require_privileges("detach");
 	if (r)
-		return r;
+		goto out;
 	if (all) {
 		r = bg_state_destroy();
 	} else {
 		r = bg_state_open(&st, BG_STATE_LOCK);
 		if (r == -ENOENT) {
 			bg_state_close(&st);
-			bg_err("detach %s: no bindguard policy on this cgroup", cg.path);
-			return BG_EXIT_FAIL;
+			bg_err("detach %s: no bindguard policy on this cgroup", cgs[0].path);
+			r = BG_EXIT_FAIL;
+			goto out;
 		}
 		if (r == 0)
-			r = bg_state_detach(&st, cg.id, cg.path);
+			r = bg_state_detach_many(&st, cgs, t.n);
 		bg_state_close(&st);
 	}
 	if (r == 0 && all && bg_state_open(&st, 0) != -ENOENT) {
@@ -347,5 +426,9 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 		bg_err("detach --all: state is still pinned in %s/%s", BG_BPFFS, BG_PIN_DIR);
 		r = BG_EXIT_FAIL;
 	}
-	return r < 0 ? BG_EXIT_FAIL : r;
+	r = r < 0 ? BG_EXIT_FAIL : r;
+out:
+	free(cgs);
+	targets_free(&t);
+	return r;
 }

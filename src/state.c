@@ -19,12 +19,13 @@
 #include "bindguard_compat.skel.h"
 #include "log.h"
 #include "state.h"
+#include "state_priv.h"
 
 #define NR_MAPS 10
 
 /* The private ring slot this process reserved but may not have named in a
  * policy yet: garbage collection must leave it alone. */
-static __u32 reserved_ring;
+__u32 bg_reserved_ring;
 
 static const char *const map_names[NR_MAPS] = {
 	"bg_cfg",   "bg_policies", "bg_resolve", "bg_rules",	 "bg_rule_src",
@@ -39,7 +40,7 @@ static const char *const prog_names[BG_NR_HOOKS] = {
 	"bg_bind4",    "bg_bind6",    "bg_sockops",	"bg_setsockopt",
 	"bg_sendmsg4", "bg_sendmsg6", "bg_sock_create", "bg_lsm_listen",
 };
-static const enum bpf_attach_type hook_type[BG_NR_HOOKS] = {
+const enum bpf_attach_type bg_hook_type[BG_NR_HOOKS] = {
 	BPF_CGROUP_INET4_BIND,	     BPF_CGROUP_INET6_BIND,   BPF_CGROUP_SOCK_OPS,
 	BPF_CGROUP_SETSOCKOPT,	     BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_UDP6_SENDMSG,
 	BPF_CGROUP_INET_SOCK_CREATE, BPF_LSM_CGROUP,
@@ -63,7 +64,7 @@ static void pin_path(const struct bg_state *s, const char *name, char *buf, size
 	snprintf(buf, len, "%s/%s", s->dir, name);
 }
 
-static void link_path(const struct bg_state *s, __u64 cgid, int hook, char *buf, size_t len)
+void bg_link_path(const struct bg_state *s, __u64 cgid, int hook, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s/%" PRIu64 "-%s", s->dir, BG_LINK_DIR, (uint64_t)cgid,
 		 prog_pins[hook]);
@@ -190,12 +191,12 @@ static int read_cfg_fd(int fd, struct bg_config *cfg)
 	return bpf_map_lookup_elem(fd, &zero, cfg) ? -errno : 0;
 }
 
-static int read_cfg(const struct bg_state *s, struct bg_config *cfg)
+int bg_read_cfg(const struct bg_state *s, struct bg_config *cfg)
 {
 	return read_cfg_fd(s->cfg_fd, cfg);
 }
 
-static int write_cfg(const struct bg_state *s, const struct bg_config *cfg)
+int bg_write_cfg(const struct bg_state *s, const struct bg_config *cfg)
 {
 	__u32 zero = 0;
 
@@ -203,15 +204,15 @@ static int write_cfg(const struct bg_state *s, const struct bg_config *cfg)
 }
 
 /* Invalidate every cached socket-cgroup -> policy resolution. */
-static int bump_gen(const struct bg_state *s)
+int bg_bump_gen(const struct bg_state *s)
 {
 	struct bg_config cfg;
-	int r = read_cfg(s, &cfg);
+	int r = bg_read_cfg(s, &cfg);
 
 	if (r)
 		return r;
 	cfg.gen++;
-	return write_cfg(s, &cfg);
+	return bg_write_cfg(s, &cfg);
 }
 
 static void close_fds(struct bg_state *s)
@@ -524,7 +525,7 @@ int bg_state_open(struct bg_state *s, int flags)
 		found = open_pins(s, missing, sizeof(missing), &complete);
 	}
 	if (s->cfg_fd >= 0) {
-		if (read_cfg(s, &cfg)) {
+		if (bg_read_cfg(s, &cfg)) {
 			bg_err("read %s/bg_cfg: %s", s->dir, strerror(errno));
 			return BG_EXIT_FAIL;
 		}
@@ -602,7 +603,7 @@ int bg_state_stats(const struct bg_state *s, __u32 slot, struct bg_stats *out)
 	return 0;
 }
 
-static int zero_stats(const struct bg_state *s, __u32 slot)
+int bg_zero_stats(const struct bg_state *s, __u32 slot)
 {
 	struct bg_stats *v = calloc(s->ncpus, sizeof(*v));
 	int r = 0;
@@ -642,720 +643,19 @@ bool bg_state_has_link(const struct bg_state *s, __u64 cgid)
 {
 	char path[PATH_MAX];
 
-	link_path(s, cgid, BG_HOOK_BIND4, path, sizeof(path));
+	bg_link_path(s, cgid, BG_HOOK_BIND4, path, sizeof(path));
 	return !access(path, F_OK);
-}
-
-/* All policies, as parallel arrays of ids and values. Returns the count. */
-static int list_policies(const struct bg_state *s, __u64 *ids, struct bg_policy *pols, int max)
-{
-	__u64 key, next;
-	__u64 *prev = NULL;
-	int n = 0;
-
-	while (n < max && !bpf_map_get_next_key(s->policies_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(s->policies_fd, &key, &pols[n]))
-			continue; /* deleted under us; cannot happen under the lock */
-		ids[n++] = key;
-	}
-	return n;
-}
-
-/* Delete the exact-match entries whose ruleset keep() refuses. Restart
- * after each deletion: the iteration order does not survive it. */
-static void prune_exact(const struct bg_state *s, bool (*keep)(__u32 ruleset, const void *arg),
-			const void *arg)
-{
-	struct bg_exact_key key, next;
-	bool deleted = true;
-
-	while (deleted) {
-		void *prev = NULL;
-
-		deleted = false;
-		while (!bpf_map_get_next_key(s->rules_exact_fd, prev, &next)) {
-			key = next;
-			prev = &key;
-			if (!keep(key.ruleset, arg)) {
-				bpf_map_delete_elem(s->rules_exact_fd, &key);
-				deleted = true;
-				break;
-			}
-		}
-	}
-}
-
-static bool not_this_ruleset(__u32 ruleset, const void *arg)
-{
-	return ruleset != *(const __u32 *)arg;
-}
-
-struct used_rulesets {
-	const struct bg_policy *pols;
-	int n;
-};
-
-static bool ruleset_in_use(__u32 ruleset, const void *arg)
-{
-	const struct used_rulesets *u = arg;
-
-	for (int i = 0; i < u->n; i++)
-		if (u->pols[i].ruleset == ruleset)
-			return true;
-	return false;
-}
-
-static void delete_ruleset(const struct bg_state *s, __u32 ruleset, __u32 nrules)
-{
-	struct bg_rule_key key, next;
-	void *prev = NULL;
-	int r;
-
-	if (!ruleset)
-		return;
-	prune_exact(s, not_this_ruleset, &ruleset);
-	for (__u32 i = 0; i < nrules; i++) {
-		__u64 k = (__u64)ruleset << 32 | i;
-
-		bpf_map_delete_elem(s->rule_src_fd, &k);
-	}
-	/* LPM tries iterate in an order that survives deletion of the current
-	 * key only when we restart; entries are few, so restart after each. */
-	for (;;) {
-		bool deleted = false;
-
-		prev = NULL;
-		while (!(r = bpf_map_get_next_key(s->rules_fd, prev, &next))) {
-			key = next;
-			prev = &key;
-			if (key.ruleset == ruleset) {
-				bpf_map_delete_elem(s->rules_fd, &key);
-				deleted = true;
-				break;
-			}
-		}
-		if (!deleted)
-			break;
-	}
-}
-
-/* Remove rule entries whose ruleset no policy references (left by a
- * command killed between writing rules and switching the policy). */
-static void gc_rulesets(const struct bg_state *s, const struct bg_policy *pols, int n)
-{
-	struct used_rulesets used = { pols, n };
-
-	struct bg_rule_key key, next;
-	__u64 skey, snext;
-	void *prev = NULL;
-	bool again = true;
-
-	prune_exact(s, ruleset_in_use, &used);
-	while (again) {
-		again = false;
-		prev = NULL;
-		while (!bpf_map_get_next_key(s->rules_fd, prev, &next)) {
-			bool used = false;
-
-			key = next;
-			prev = &key;
-			for (int i = 0; i < n; i++)
-				used |= pols[i].ruleset == key.ruleset;
-			if (!used) {
-				bpf_map_delete_elem(s->rules_fd, &key);
-				again = true;
-				break;
-			}
-		}
-	}
-	prev = NULL;
-	while (!bpf_map_get_next_key(s->rule_src_fd, prev, &snext)) {
-		bool used = false;
-
-		skey = snext;
-		prev = &skey;
-		for (int i = 0; i < n; i++)
-			used |= pols[i].ruleset == (__u32)(skey >> 32) &&
-				(__u32)skey < pols[i].nrules;
-		if (!used)
-			bpf_map_delete_elem(s->rule_src_fd, &skey);
-	}
-}
-
-/* Drop cached resolutions that name cgid, as socket cgroup or as policy.
- * The generation bump already makes them stale; this leaves no trace. */
-static void purge_resolve_cache(const struct bg_state *s, __u64 cgid)
-{
-	__u64 key, next, *prev = NULL;
-	struct bg_resolved r;
-
-	while (!bpf_map_get_next_key(s->resolve_fd, prev, &next)) {
-		key = next;
-		if (!bpf_map_lookup_elem(s->resolve_fd, &key, &r) &&
-		    (key == cgid || r.policy_cgid == cgid)) {
-			/* Deleting the current key restarts the walk safely. */
-			bpf_map_delete_elem(s->resolve_fd, &key);
-			prev = NULL;
-			continue;
-		}
-		prev = &key;
-	}
-}
-
-static int attach_one(struct bg_state *s, __u64 cgid, int hook)
-{
-	char path[PATH_MAX], cgpath[PATH_MAX];
-	int cg_fd, link_fd, r;
-
-	cg_fd = bg_cgroup_open_id(cgid);
-	if (cg_fd < 0) {
-		bg_err("open cgroup id %" PRIu64 ": %s", (uint64_t)cgid, strerror(-cg_fd));
-		return BG_EXIT_FAIL;
-	}
-	link_fd = bpf_link_create(s->prog_fd[hook], cg_fd, hook_type[hook], NULL);
-	close(cg_fd);
-	if (link_fd < 0) {
-		r = errno;
-		if (bg_cgroup_path_of_id(cgid, cgpath, sizeof(cgpath)))
-			snprintf(cgpath, sizeof(cgpath), "id %" PRIu64, (uint64_t)cgid);
-		bg_err("attach %s program to cgroup %s: %s%s", prog_pins[hook], cgpath, strerror(r),
-		       r == EPERM ? " (a non-multi BPF program is attached for this hook on the "
-				    "cgroup or an ancestor; see `bpftool cgroup tree`)"
-				  : "");
-		return BG_EXIT_FAIL;
-	}
-	link_path(s, cgid, hook, path, sizeof(path));
-	unlink(path);
-	if (bpf_obj_pin(link_fd, path)) {
-		r = errno;
-		close(link_fd); /* the unpinned link detaches on close */
-		bg_err("pin link %s: %s", path, strerror(r));
-		return BG_EXIT_FAIL;
-	}
-	close(link_fd);
-	bg_dbg("attached %s to cgroup id %" PRIu64, prog_pins[hook], (uint64_t)cgid);
-	return 0;
-}
-
-static void unpin_links(const struct bg_state *s, __u64 cgid)
-{
-	char path[PATH_MAX];
-
-	for (int h = 0; h < BG_NR_HOOKS; h++) {
-		link_path(s, cgid, h, path, sizeof(path));
-		if (!unlink(path))
-			bg_dbg("detached %s from cgroup id %" PRIu64, prog_pins[h], (uint64_t)cgid);
-	}
-}
-
-static char (*sort_paths)[PATH_MAX];
-
-static int cmp_index(const void *a, const void *b)
-{
-	return strcmp(sort_paths[*(const int *)a], sort_paths[*(const int *)b]);
-}
-
-/* Is path one of the sorted paths? */
-static bool listed(const char *path, const int *order, int n, char (*paths)[PATH_MAX])
-{
-	int lo = 0, hi = n - 1;
-
-	while (lo <= hi) {
-		int mid = (lo + hi) / 2, c = strcmp(path, paths[order[mid]]);
-
-		if (!c)
-			return true;
-		if (c < 0)
-			hi = mid - 1;
-		else
-			lo = mid + 1;
-	}
-	return false;
-}
-
-/* want[i]: paths[i] is known and none of its ancestors is among the paths.
- * Sorted once, then one binary search per ancestor: O(n log n * depth),
- * where comparing every pair grew with the square of the policed cgroups. */
-static void top_most(char (*paths)[PATH_MAX], int n, bool *want)
-{
-	static int order[BG_MAX_POLICIES];
-	char up[PATH_MAX];
-
-	for (int i = 0; i < n; i++)
-		order[i] = i;
-	sort_paths = paths;
-	qsort(order, n, sizeof(order[0]), cmp_index);
-	for (int i = 0; i < n; i++) {
-		char *slash;
-
-		size_t len = strnlen(paths[i], PATH_MAX - 1);
-
-		want[i] = paths[i][0] == '/';
-		memcpy(up, paths[i], len);
-		up[len] = '\0';
-		while (want[i] && (slash = strrchr(up, '/'))) {
-			/* "/a/b" -> "/a" -> "/" */
-			if (slash == up) {
-				if (!up[1])
-					break;
-				up[1] = '\0';
-			} else {
-				*slash = '\0';
-			}
-			if (listed(up, order, n, paths))
-				want[i] = false;
-		}
-	}
-}
-
-/*
- * Links live on the top-most policed cgroups only: a link on a cgroup runs
- * for all its descendants, and the program resolves the nearest policy
- * itself, so a second link below would decide (and report) the same bind
- * twice. New links are made first, surplus ones removed after, so no
- * socket is ever without a program during the change. include is a cgroup
- * about to get its policy: its links go in first, inert until the policy
- * map names it. That map update is the one switch point of apply and
- * detach, so a command killed anywhere leaves the old or the new policy
- * fully in force; the next command removes inert links.
- */
-static int cmp_u64(const void *a, const void *b)
-{
-	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int sync_links(struct bg_state *s, __u64 include)
-{
-	static __u64 ids[BG_MAX_POLICIES], keep_ids[BG_MAX_POLICIES];
-	static struct bg_policy pols[BG_MAX_POLICIES];
-	static char paths[BG_MAX_POLICIES][PATH_MAX];
-	bool want[BG_MAX_POLICIES], made[BG_MAX_POLICIES][BG_NR_HOOKS];
-	char dir[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int n, nkeep, r = 0;
-
-	n = list_policies(s, ids, pols, BG_MAX_POLICIES - 1);
-	if (include) {
-		bool listed = false;
-
-		for (int i = 0; i < n; i++)
-			listed |= ids[i] == include;
-		if (!listed)
-			ids[n++] = include;
-	}
-	for (int i = 0; i < n; i++)
-		if (bg_cgroup_path_of_id(ids[i], paths[i], PATH_MAX))
-			paths[i][0] = '\0';
-	top_most(paths, n, want);
-	memset(made, 0, sizeof(made));
-	for (int i = 0; i < n && !r; i++) {
-		char path[PATH_MAX];
-
-		if (!want[i])
-			continue;
-		for (int h = 0; h < BG_NR_HOOKS && !r; h++) {
-			if (s->prog_fd[h] < 0)
-				continue;
-			link_path(s, ids[i], h, path, sizeof(path));
-			if (!access(path, F_OK))
-				continue;
-			r = attach_one(s, ids[i], h);
-			made[i][h] = !r;
-		}
-	}
-	if (r) {
-		for (int i = 0; i < n; i++)
-			for (int h = 0; h < BG_NR_HOOKS; h++)
-				if (made[i][h]) {
-					char path[PATH_MAX];
-
-					link_path(s, ids[i], h, path, sizeof(path));
-					unlink(path);
-				}
-		return r;
-	}
-
-	snprintf(dir, sizeof(dir), "%s/%s", s->dir, BG_LINK_DIR);
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	/* The ids that keep links, sorted: one search per pin, not a scan. */
-	nkeep = 0;
-	for (int i = 0; i < n; i++)
-		if (want[i])
-			keep_ids[nkeep++] = ids[i];
-	qsort(keep_ids, nkeep, sizeof(keep_ids[0]), cmp_u64);
-	while ((de = readdir(d))) {
-		char *end;
-		__u64 id;
-
-		if (de->d_name[0] == '.')
-			continue;
-		id = strtoull(de->d_name, &end, 10);
-		if (!bsearch(&id, keep_ids, nkeep, sizeof(keep_ids[0]), cmp_u64)) {
-			char path[PATH_MAX * 2];
-
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			unlink(path);
-			bg_dbg("removed link pin %s", path);
-		}
-	}
-	closedir(d);
-	return 0;
-}
-
-/*
- * A policy lives in two maps: the cgroup's local storage (read by binds in
- * the cgroup itself) and the hash (read for its descendants, and the index).
- * Each update is atomic for its readers; a reader reads one of them.
- */
-static int policy_store(struct bg_state *s, __u64 cgid, const struct bg_policy *pol)
-{
-	int fd = bg_cgroup_open_id(cgid), r = 0;
-
-	if (fd < 0)
-		return fd;
-	if ((s->pol_store_fd >= 0 && bpf_map_update_elem(s->pol_store_fd, &fd, pol, BPF_ANY)) ||
-	    bpf_map_update_elem(s->policies_fd, &cgid, pol, BPF_ANY))
-		r = -errno;
-	close(fd);
-	return r;
-}
-
-static int policy_remove(struct bg_state *s, __u64 cgid)
-{
-	int fd = bg_cgroup_open_id(cgid);
-
-	/* A removed cgroup took its storage with it. */
-	if (fd >= 0 && s->pol_store_fd >= 0) {
-		if (bpf_map_delete_elem(s->pol_store_fd, &fd) && errno != ENOENT) {
-			int r = -errno;
-
-			close(fd);
-			return r;
-		}
-		close(fd);
-	}
-	return bpf_map_delete_elem(s->policies_fd, &cgid) ? -errno : 0;
-}
-
-/*
- * A `bindguard run` that was killed leaves its cgroup policed (fail closed).
- * While processes remain, their events move to the shared ring so that
- * `bindguard events` sees them; once the cgroup is empty it is removed with
- * its policy. Returns true when the policy and cgroup are gone.
- */
-static bool gc_orphaned_run(struct bg_state *s, __u64 cgid, struct bg_policy *pol)
-{
-	char path[PATH_MAX], mnt[PATH_MAX], dir[PATH_MAX * 2];
-
-	if (bg_cgroup_path_of_id(cgid, path, sizeof(path)) || !bg_run_cgroup_orphaned(path))
-		return false;
-	if (bg_cgroup_populated(path) != 0) {
-		if (pol->ring) {
-			pol->ring = 0;
-			policy_store(s, cgid, pol);
-			bg_dbg("orphaned run %s: events go to the shared ring", path);
-		}
-		return false;
-	}
-	unpin_links(s, cgid);
-	policy_remove(s, cgid);
-	purge_resolve_cache(s, cgid);
-	delete_ruleset(s, pol->ruleset, pol->nrules);
-	bump_gen(s);
-	if (!bg_cgroup_mount(mnt, sizeof(mnt))) {
-		snprintf(dir, sizeof(dir), "%s%s", mnt, path);
-		if (rmdir(dir))
-			bg_err("remove orphaned run cgroup %s: %s", dir, strerror(errno));
-	}
-	bg_dbg("removed orphaned run cgroup %s", path);
-	return true;
-}
-
-/* Run cgroups without a policy whose run died before applying it (or while
- * removing it): nothing polices them, so remove them once empty. */
-static void gc_orphaned_run_dirs(void)
-{
-	char mnt[PATH_MAX], dir[PATH_MAX + 32], path[PATH_MAX * 2], rel[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	if (bg_cgroup_mount(mnt, sizeof(mnt)))
-		return;
-	snprintf(dir, sizeof(dir), "%s%s", mnt, BG_RUN_PARENT);
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "run-", 4))
-			continue;
-		snprintf(rel, sizeof(rel), "%s/%s", BG_RUN_PARENT, de->d_name);
-		if (!bg_run_cgroup_orphaned(rel) || bg_cgroup_populated(rel) != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		/* A policed one is handled with its policy (gc_orphaned_run). */
-		if (!rmdir(path))
-			bg_dbg("removed orphaned run cgroup %s", rel);
-	}
-	closedir(d);
-	rmdir(dir); /* only succeeds when empty */
 }
 
 /* <pins>/rings/<slot>: which private ring slots are taken. Reading the
  * ring-of-rings map itself costs an RCU grace period per lookup on Linux 6.1
  * (maps of maps wait for running programs even on lookups). */
-static void ring_pin_path(const struct bg_state *s, __u32 slot, char *buf, size_t len)
+void bg_ring_pin_path(const struct bg_state *s, __u32 slot, char *buf, size_t len)
 {
 	if (slot)
 		snprintf(buf, len, "%s/%s/%u", s->dir, BG_RING_DIR, slot);
 	else
 		snprintf(buf, len, "%s/%s", s->dir, BG_RING_DIR);
-}
-
-/* Free the ring slots no live policy names (rings of killed runs). */
-static void gc_rings(struct bg_state *s, const struct bg_policy *pols, int live)
-{
-	char dir[PATH_MAX], path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	ring_pin_path(s, 0, dir, sizeof(dir));
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		char *end;
-		unsigned long slot = strtoul(de->d_name, &end, 10);
-		bool used;
-
-		if (*end || !slot || slot >= BG_RUN_RINGS)
-			continue;
-		used = slot == reserved_ring;
-		for (int i = 0; i < live; i++)
-			used |= pols[i].ring == slot;
-		if (used)
-			continue;
-		bpf_map_delete_elem(s->rings_fd, &(__u32){ (__u32)slot });
-		ring_pin_path(s, (__u32)slot, path, sizeof(path));
-		unlink(path);
-		bg_dbg("freed private ring slot %lu", slot);
-	}
-	closedir(d);
-}
-
-int bg_state_gc(struct bg_state *s)
-{
-	static __u64 ids[BG_MAX_POLICIES];
-	static struct bg_policy pols[BG_MAX_POLICIES];
-	int n, live = 0;
-	bool changed = false;
-
-	n = list_policies(s, ids, pols, BG_MAX_POLICIES);
-	for (int i = 0; i < n; i++) {
-		int fd = bg_cgroup_open_id(ids[i]);
-
-		if (fd >= 0) {
-			close(fd);
-			if (gc_orphaned_run(s, ids[i], &pols[i]))
-				continue; /* removed with its cgroup */
-			ids[live] = ids[i];
-			pols[live++] = pols[i];
-			continue;
-		}
-		if (fd != -ENOENT)
-			continue;
-		bg_dbg("cgroup id %" PRIu64 " is gone: dropping its policy", (uint64_t)ids[i]);
-		unpin_links(s, ids[i]);
-		policy_remove(s, ids[i]);
-		purge_resolve_cache(s, ids[i]);
-		changed = true;
-	}
-	gc_rulesets(s, pols, live);
-	gc_orphaned_run_dirs();
-	gc_rings(s, pols, live);
-	if (changed && bump_gen(s))
-		return BG_EXIT_FAIL;
-	return sync_links(s, 0);
-}
-
-static int alloc_slot(const struct bg_state *s, __u32 *slot)
-{
-	static __u64 ids[BG_MAX_POLICIES];
-	static struct bg_policy pols[BG_MAX_POLICIES];
-	static bool used[BG_MAX_POLICIES];
-	int n = list_policies(s, ids, pols, BG_MAX_POLICIES);
-
-	memset(used, 0, sizeof(used));
-	used[BG_SLOT_GLOBAL] = true;
-	for (int i = 0; i < n; i++)
-		if (pols[i].slot < BG_MAX_POLICIES)
-			used[pols[i].slot] = true;
-	for (__u32 i = 0; i < BG_MAX_POLICIES; i++)
-		if (!used[i]) {
-			*slot = i;
-			return zero_stats(s, i);
-		}
-	return -ENOSPC;
-}
-
-/* Write the exceptions of spec under a fresh ruleset id. */
-static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, __u32 *ruleset)
-{
-	struct bg_lpm_entry *ents;
-	struct bg_config cfg;
-	char err[BG_ERRLEN];
-	int n, r;
-
-	*ruleset = 0;
-	if (!spec->nrules)
-		return 0;
-	r = read_cfg(s, &cfg);
-	if (r) {
-		bg_err("read config map: %s", strerror(-r));
-		return BG_EXIT_FAIL;
-	}
-	*ruleset = cfg.next_ruleset ? cfg.next_ruleset : 1;
-	cfg.next_ruleset = *ruleset + 1;
-	r = write_cfg(s, &cfg);
-	if (r) {
-		bg_err("update config map: %s", strerror(-r));
-		return BG_EXIT_FAIL;
-	}
-	ents = calloc(spec->nrules, sizeof(*ents));
-	if (!ents) {
-		bg_err("out of memory");
-		return BG_EXIT_FAIL;
-	}
-	n = bg_rules_compile(spec->rules, spec->nrules, *ruleset, ents, err, sizeof(err));
-	if (n < 0) {
-		free(ents);
-		bg_err("--allow: %s", err);
-		return BG_EXIT_USAGE;
-	}
-	for (int i = 0; i < n; i++) {
-		struct bg_exact_key exact = { .ruleset = *ruleset };
-
-		if (bpf_map_update_elem(s->rules_fd, &ents[i].key, &ents[i].val, BPF_ANY)) {
-			r = errno;
-			goto fail;
-		}
-		if (ents[i].key.prefixlen != 32 + 128)
-			continue;
-		memcpy(exact.addr, ents[i].key.addr, 16);
-		if (bpf_map_update_elem(s->rules_exact_fd, &exact, &ents[i].val, BPF_ANY)) {
-			r = errno;
-			goto fail;
-		}
-	}
-	for (size_t i = 0; i < spec->nrules; i++) {
-		__u64 k = (__u64)*ruleset << 32 | i;
-
-		if (bpf_map_update_elem(s->rule_src_fd, &k, &spec->rules[i], BPF_ANY)) {
-			r = errno;
-			goto fail;
-		}
-	}
-	free(ents);
-	return 0;
-fail:
-	free(ents);
-	delete_ruleset(s, *ruleset, spec->nrules);
-	bg_err("store exceptions: %s%s", strerror(r),
-	       r == E2BIG || r == ENOMEM ? " (exception maps are full)" : "");
-	return BG_EXIT_FAIL;
-}
-
-int bg_state_apply(struct bg_state *s, const struct bg_cgroup *cg,
-		   const struct bg_policy_spec *spec)
-{
-	struct bg_policy old, pol = {
-		.preset = spec->preset,
-		.mode = spec->mode,
-		.proto_mask = spec->proto_mask,
-		.flags = spec->flags,
-		.nrules = spec->nrules,
-		.ring = spec->ring,
-	};
-	bool replace;
-	int r;
-
-	r = bg_state_gc(s);
-	if (r)
-		return r;
-	replace = !bpf_map_lookup_elem(s->policies_fd, &cg->id, &old);
-	if (replace) {
-		pol.slot = old.slot;
-	} else if (alloc_slot(s, &pol.slot)) {
-		bg_err("policy %s: %d cgroups are policed already", cg->path, BG_MAX_POLICIES - 1);
-		return BG_EXIT_FAIL;
-	}
-	r = write_rules(s, spec, &pol.ruleset);
-	if (r)
-		return r;
-	/* A new policy's links first: inert until the map names the cgroup. */
-	if (!replace) {
-		r = sync_links(s, cg->id);
-		if (r) {
-			delete_ruleset(s, pol.ruleset, pol.nrules);
-			sync_links(s, 0);
-			return r;
-		}
-	}
-	/* The switch: one update per map replaces preset, mode and ruleset at once. */
-	r = -policy_store(s, cg->id, &pol);
-	if (r) {
-		delete_ruleset(s, pol.ruleset, pol.nrules);
-		sync_links(s, 0);
-		bg_err("store policy for %s: %s", cg->path, strerror(r));
-		return BG_EXIT_FAIL;
-	}
-	if (replace) {
-		delete_ruleset(s, old.ruleset, old.nrules);
-		return 0;
-	}
-	if (bump_gen(s)) {
-		bg_err("store policy for %s: update config map: %s", cg->path, strerror(errno));
-		return BG_EXIT_FAIL;
-	}
-	return 0;
-}
-
-int bg_state_detach(struct bg_state *s, __u64 cgid, const char *shown)
-{
-	struct bg_policy pol;
-	int r;
-
-	r = bg_state_gc(s);
-	if (r)
-		return r;
-	if (bpf_map_lookup_elem(s->policies_fd, &cgid, &pol)) {
-		bg_err("detach %s: no bindguard policy on this cgroup", shown);
-		return BG_EXIT_FAIL;
-	}
-	/* The switch: from here the cgroup is unpoliced; its links are inert. */
-	r = policy_remove(s, cgid);
-	if (r) {
-		bg_err("detach %s: delete policy: %s", shown, strerror(-r));
-		return BG_EXIT_FAIL;
-	}
-	if (bump_gen(s)) {
-		bg_err("detach %s: update config map: %s", shown, strerror(errno));
-		return BG_EXIT_FAIL;
-	}
-	/* Children with their own policy get their own links before ours go. */
-	r = sync_links(s, 0);
-	if (r)
-		return r;
-	unpin_links(s, cgid);
-	delete_ruleset(s, pol.ruleset, pol.nrules);
-	purge_resolve_cache(s, cgid);
-	return 0;
 }
 
 /* Remove every file below dir and dir itself; the first error is printed. */
@@ -1486,7 +786,7 @@ int bg_state_ring_create(struct bg_state *s, __u32 *slot, int *ring_fd)
 		bg_err("create a private event ring: %s", strerror(errno));
 		return BG_EXIT_FAIL;
 	}
-	ring_pin_path(s, 0, path, sizeof(path));
+	bg_ring_pin_path(s, 0, path, sizeof(path));
 	if (mkdir(path, 0700) && errno != EEXIST) {
 		bg_err("create %s: %s", path, strerror(errno));
 		close(*ring_fd);
@@ -1494,7 +794,7 @@ int bg_state_ring_create(struct bg_state *s, __u32 *slot, int *ring_fd)
 		return BG_EXIT_FAIL;
 	}
 	for (*slot = 1; *slot < BG_RUN_RINGS; (*slot)++) {
-		ring_pin_path(s, *slot, path, sizeof(path));
+		bg_ring_pin_path(s, *slot, path, sizeof(path));
 		if (!access(path, F_OK))
 			continue; /* taken */
 		/* Taken by a bindguard that kept no pin (an older build)? */
@@ -1508,7 +808,7 @@ int bg_state_ring_create(struct bg_state *s, __u32 *slot, int *ring_fd)
 			bpf_map_delete_elem(s->rings_fd, slot);
 			break;
 		}
-		reserved_ring = *slot;
+		bg_reserved_ring = *slot;
 		return 0;
 	}
 	close(*ring_fd);
@@ -1525,7 +825,7 @@ void bg_state_ring_free(struct bg_state *s, __u32 slot)
 	if (!slot)
 		return;
 	bpf_map_delete_elem(s->rings_fd, &slot);
-	ring_pin_path(s, slot, path, sizeof(path));
+	bg_ring_pin_path(s, slot, path, sizeof(path));
 	unlink(path);
 }
 

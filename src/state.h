@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Pinned kernel state: the maps and programs under <bpffs>/bindguard/, one
- * link pair per top-most policed cgroup under links/, and the changes to
- * them. Every change runs under an exclusive flock and leaves either the old
- * or the new state, never a mix.
+ * link per hook on each top-most policed cgroup under links/ (state.c), and
+ * the changes to them (control.c). Every change runs under an exclusive flock and leaves either the
+ * old or the new state, never a mix.
  */
 #ifndef BG_STATE_H
 #define BG_STATE_H
@@ -74,9 +74,18 @@ int bg_state_gc(struct bg_state *s);
 int bg_state_apply(struct bg_state *s, const struct bg_cgroup *cg,
 		   const struct bg_policy_spec *spec);
 
+/* The same policy on k distinct cgroups in one change: all of them get it,
+ * or (on any error) none does and the old policies stay. Exit code. */
+int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
+			const struct bg_policy_spec *spec);
+
 /* Remove the policy of cgroup id and every trace of it. Exit code; 1 with a
  * message if the cgroup has no policy. */
 int bg_state_detach(struct bg_state *s, __u64 cgid, const char *shown);
+
+/* The same for k distinct cgroups: all or none; 1 with a message naming the
+ * first cgroup without a policy, before anything changes. */
+int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k);
 
 /* Remove everything bindguard holds in the kernel and in bpffs, whatever
  * version made it. Takes the lock itself. Exit code. */

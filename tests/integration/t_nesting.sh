@@ -76,3 +76,51 @@ open('$CG2$cg/cgroup.procs', 'w').write('0')
 s.bind(('0.0.0.0', 0))
 print('ok')" 2>&1)"
 }
+
+# Several cgroups in one command: one change, all or nothing.
+test_many_cgroups_in_one_call() {
+	local a b c sleeper out rc links_before
+	a=$(mkcg many/a)
+	b=$(mkcg many/b)
+	c=$(mkcg many/b/c)
+	sleep 60 &
+	sleeper=$!
+	PIDS+=("$sleeper")
+	echo "$sleeper" >"$CG2$a/cgroup.procs"
+	# A cgroup named twice (here by path and by a process in it) is refused.
+	out=$("$BG" loopback-only --cgroup "$a" --pid "$sleeper" 2>&1)
+	check "named twice: exit code" 2 "$?"
+	[[ $out == *"named twice"* ]] || why="${why:-named twice: $out}"
+	# One bad target refuses the whole command before anything is applied.
+	out=$("$BG" loopback-only --cgroup "$b" --cgroup "$b/none" 2>&1)
+	check "bad target: exit code" 2 "$?"
+	check "bad target: nothing applied" None "$(policy_field "$b" "p and p['policy']")"
+	# Three cgroups, one of them below another: all policed, links on the
+	# top-most ones only, one JSON object per cgroup.
+	out=$("$BG" --json loopback-only --pid "$sleeper" --cgroup "$b" --cgroup "$c")
+	check "apply three: exit code" 0 "$?"
+	check "apply three: JSON lines" 3 "$(printf '%s\n' "$out" | grep -c '"policy":"loopback-only"')"
+	for cg in "$a" "$b" "$c"; do
+		check "policy of $cg" loopback-only "$(policy_field "$cg" "p['policy']")"
+	done
+	check "links of a" "$(nprogs)" "$(links_of "$a")"
+	check "links of b" "$(nprogs)" "$(links_of "$b")"
+	check "links of c (below b)" 0 "$(links_of "$c")"
+	expect_bind "$a" EPERM bind 0.0.0.0 0
+	expect_bind "$c" EPERM bind 0.0.0.0 0
+	# Detach refuses the whole list when one cgroup has no policy.
+	links_before=$(ls "$PIN/links" | wc -l)
+	out=$("$BG" detach --cgroup "$a" --cgroup "$(dirname "$a")" 2>&1)
+	rc=$?
+	check "detach with an unpoliced one: exit code" 1 "$rc"
+	[[ $out == *"no bindguard policy"* ]] || why="${why:-detach message: $out}"
+	check "a keeps its policy" loopback-only "$(policy_field "$a" "p['policy']")"
+	check "links unchanged" "$links_before" "$(ls "$PIN/links" | wc -l)"
+	# Detach b and a together: c, below b, gets its own links first.
+	"$BG" detach --cgroup "$b" --pid "$sleeper" || { why="${why:-detach two failed}"; return; }
+	check "links of c after b went" "$(nprogs)" "$(links_of "$c")"
+	check "links of a after detach" 0 "$(links_of "$a")"
+	expect_bind "$a" ok bind 0.0.0.0 0
+	expect_bind "$b" ok bind 0.0.0.0 0
+	expect_bind "$c" EPERM bind 0.0.0.0 0
+}
