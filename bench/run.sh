@@ -8,11 +8,11 @@
 #   --quick         tiny run (a few seconds) that checks the benchmark builds and
 #                   runs; writes to .output/bench-quick/ unless --out is given
 #   --max-policies  also fill bindguard up to the number of policed cgroups it can
-#                   hold and measure there (slow: every apply costs O(policies))
+#                   hold and measure there
 #
 # Safety: everything runs in cgroups below one uniquely named cgroup this script
 # creates ($CG2/bgbench.PID); only processes it starts are moved into them; every
-# policy it applied is detached one by one (never `detach --all`), the `return 1`
+# policy it applied is detached by name (never `detach --all`), the `return 1`
 # program is detached and its pin removed, kernel.bpf_stats_enabled is restored,
 # and the cgroups are removed, also on failure or interrupt. Sockets are bound to
 # 127.0.0.1 only: every 0.0.0.0 bind is refused by the policy or fails because the
@@ -54,11 +54,11 @@ done
 
 # Sizes. Full: medians of >= 5 interleaved repetitions of 1M re-binds each.
 if [ $QUICK = 1 ]; then
-	N=20000 REPS=2 SREPS=2 STATS_N=20000 CP_COUNT=20 SCALE_POINTS="1 5 20"
+	N=20000 REPS=2 SREPS=2 STATS_N=20000 CP_COUNT=20 SCALE_POINTS="1 5 20 50"
 	STORM_PROCS=2 STORM_COUNT=5000 PACED_COUNT=50 EV_WAIT=10 SUS_COUNT=2000
 	FAIR_COUNT=20 RUN_REPS=3
 else
-	N=1000000 REPS=11 SREPS=15 STATS_N=1000000 CP_COUNT=1000 SCALE_POINTS="1 100 1000"
+	N=1000000 REPS=11 SREPS=15 STATS_N=1000000 CP_COUNT=1000 SCALE_POINTS="1 100 1000 10000"
 	STORM_PROCS=4 STORM_COUNT=1000000 PACED_COUNT=1000 EV_WAIT=120 SUS_COUNT=300000
 	FAIR_COUNT=100 RUN_REPS=21
 fi
@@ -126,11 +126,22 @@ cleanup() {
 	local d
 	set +e
 	[ "$(cat "$STATS_SYSCTL")" = "$STATS_ORIG" ] || stats_set "$STATS_ORIG"
-	# Deepest first: a parent's detach would otherwise re-link its children.
-	while read -r d; do
-		[ -n "$d" ] && detach "$d"
-	done < <(for d in "${!POLICED[@]}"; do echo "$d"; done | awk -F/ '{ print NF "\t" $0 }' |
-		sort -rn | cut -f2-)
+	# Deepest first (a parent's detach would otherwise re-link its children), up
+	# to 1,000 cgroups per call; a call refuses its whole list when one of them
+	# has no policy, so such a list is retried one cgroup at a time.
+	local list=() chunk=() args=()
+	mapfile -t list < <(for d in "${!POLICED[@]}"; do echo "$d"; done |
+		awk -F/ '{ print NF "\t" $0 }' | sort -rn | cut -f2-)
+	while [ ${#list[@]} -gt 0 ]; do
+		chunk=("${list[@]:0:1000}")
+		list=("${list[@]:1000}")
+		args=()
+		for d in "${chunk[@]}"; do args+=(--cgroup "$d"); done
+		if ! "$BG" detach "${args[@]}" >/dev/null 2>&1; then
+			for d in "${chunk[@]}"; do detach "$d"; done
+		fi
+		for d in "${chunk[@]}"; do unset "POLICED[$d]"; done
+	done
 	if [ $EMPTY_ATTACHED = 1 ]; then
 		"$BPFTOOL" cgroup detach "$TOP/empty" bind4 pinned "$PIN/empty" ||
 			say "warning: detach the return-1 program from $TOP/empty failed"
@@ -139,7 +150,7 @@ cleanup() {
 	rm -f "$PIN/empty"
 	[ -d "$PIN" ] && rmdir "$PIN"
 	if [ -d "$TOP" ]; then
-		find "$TOP" -depth -type d | while read -r d; do rmdir "$d" || say "warning: rmdir $d"; done
+		find "$TOP" -depth -type d -print0 | xargs -0 rmdir || say "warning: rmdir below $TOP failed"
 	fi
 	# bindguard state this run created (none before, no policy left): remove it.
 	if [ "$BG_STATE_BEFORE" = 0 ] && [ -e /sys/fs/bpf/bindguard ] &&
@@ -326,10 +337,32 @@ stats_set "$STATS_ORIG"
 
 # 3. Scale: number of policed cgroups, and the control plane ------------------------
 # Our bg cgroup is policed; the others are siblings under $TOP/cp, each with its own
-# policy (and links). Each point: interleaved no-program and bindguard runs.
-say "scale: policed cgroups ($SCALE_POINTS) and control plane (apply to $CP_COUNT cgroups)"
+# policy (and links). Each point: interleaved no-program and bindguard runs. Fillers
+# 1..CP_COUNT get one bindguard call each (timed: the control plane); beyond that
+# they go in batches of CP_COUNT cgroups per call (timed too).
+LAST_POINT=${SCALE_POINTS##* }
+say "scale: policed cgroups ($SCALE_POINTS); control plane: $CP_COUNT applies of one call each, then batches of $CP_COUNT"
 mkdir "$TOP/cp" || die "create $TOP/cp"
-for ((i = 1; i <= CP_COUNT; i++)); do mkdir "$TOP/cp/c$i" || die "create $TOP/cp/c$i"; done
+mkcgs() { # mkcgs FROM TO: cp/cFROM..cp/cTO (one mkdir for all of them)
+	[ "$1" -le "$2" ] || return 0
+	seq -f "$TOP/cp/c%.0f" "$1" "$2" | xargs mkdir || die "create $TOP/cp/c$1..c$2"
+}
+apply_batch() { # apply_batch FROM TO: loopback-only on cp/cFROM..cp/cTO in one call
+	local args=() i
+	for ((i = $1; i <= $2; i++)); do
+		args+=(--cgroup "$TOPREL/cp/c$i")
+		POLICED[$TOPREL/cp/c$i]=1
+	done
+	"$BG" loopback-only "${args[@]}" >/dev/null 2>"$WORK/apply.err"
+}
+detach_batch() { # detach_batch FROM TO: the same cgroups, one call
+	local args=() i
+	for ((i = $1; i <= $2; i++)); do args+=(--cgroup "$TOPREL/cp/c$i"); done
+	"$BG" detach "${args[@]}" >/dev/null 2>"$WORK/detach.err" ||
+		die "detach cp/c$1..c$2: $(cat "$WORK/detach.err")"
+	for ((i = $1; i <= $2; i++)); do unset "POLICED[$TOPREL/cp/c$i]"; done
+}
+mkcgs 1 $((LAST_POINT > CP_COUNT ? LAST_POINT - 1 : CP_COUNT))
 base=$(npolicies)
 scale_point() {
 	local total
@@ -338,14 +371,27 @@ scale_point() {
 	interleave "scale-p$1" "$SREPS" none-other bg-policy
 }
 next=1
+BATCHES=() # "FROM TO" of every batch applied
 for p in $SCALE_POINTS; do
 	# p policed cgroups of ours: bg and p - 1 fillers.
 	while [ $next -le $((p - 1)) ]; do
+		if [ $next -le "$CP_COUNT" ]; then
+			t0=$EPOCHREALTIME
+			apply "$TOPREL/cp/c$next"
+			t1=$EPOCHREALTIME
+			rec cp-apply "$next" - $(($(usec "$t1") - $(usec "$t0")))
+			next=$((next + 1))
+			continue
+		fi
+		to=$((next + CP_COUNT - 1))
+		[ $to -le $((p - 1)) ] || to=$((p - 1))
+		before=$(npolicies)
 		t0=$EPOCHREALTIME
-		apply "$TOPREL/cp/c$next"
+		apply_batch "$next" "$to" || die "apply loopback-only to cp/c$next..c$to: $(cat "$WORK/apply.err")"
 		t1=$EPOCHREALTIME
-		rec cp-apply "$next" - $(($(usec "$t1") - $(usec "$t0")))
-		next=$((next + 1))
+		rec cp-batch "$next" - "$((to - next + 1)) $before $(($(usec "$t1") - $(usec "$t0")))"
+		BATCHES+=("$next $to")
+		next=$((to + 1))
 	done
 	scale_point "$p"
 done
@@ -360,45 +406,60 @@ done
 rec meta cp_policies_before - "$base"
 
 if [ $MAXPOL = 1 ]; then
-	# Fill up to the limit: fillers until bindguard refuses one for being full.
-	# BENCH_MAX_CAP=N stops after N fillers (to try this path quickly).
-	say "max policies: filling bindguard to its limit (slow)"
-	i=$((CP_COUNT + 1))
-	while :; do
-		if [ -n "${BENCH_MAX_CAP:-}" ] && [ $i -gt "$BENCH_MAX_CAP" ]; then
-			rec meta max_refusal - "none: stopped by BENCH_MAX_CAP=$BENCH_MAX_CAP (a test setting)"
-			break
-		fi
-		mkdir "$TOP/cp/c$i" || die "create $TOP/cp/c$i"
-		POLICED[$TOPREL/cp/c$i]=1
-		full=0
-		for try in 1 2 3; do
-			t0=$EPOCHREALTIME
-			"$BG" loopback-only --cgroup "$TOPREL/cp/c$i" >/dev/null 2>"$WORK/apply.err" && break
-			grep -q "policed already" "$WORK/apply.err" && full=1 && break
-			[ $try = 3 ] && die "apply loopback-only to $TOPREL/cp/c$i: $(cat "$WORK/apply.err")"
-			sleep 0.2
-		done
+	# Fill up to the limit in batches, then one more apply must be refused.
+	# BENCH_MAX_CAP=N stops at N policies in force (to try this path quickly).
+	limit=$(($(awk '/define BG_MAX_POLICIES/ { print $3 }' "$ROOT/include/bindguard.h") - 1))
+	[ -n "${BENCH_MAX_CAP:-}" ] && [ "$BENCH_MAX_CAP" -lt "$limit" ] && limit=$BENCH_MAX_CAP
+	have=$(npolicies)
+	say "max policies: filling bindguard from $have to $limit policies"
+	mkcgs "$next" $((next + limit - have))
+	while [ "$have" -lt "$limit" ]; do
+		to=$((next + CP_COUNT - 1))
+		[ $to -le $((next + limit - have - 1)) ] || to=$((next + limit - have - 1))
+		t0=$EPOCHREALTIME
+		apply_batch "$next" "$to" || die "apply loopback-only to cp/c$next..c$to: $(cat "$WORK/apply.err")"
 		t1=$EPOCHREALTIME
-		if [ $full = 1 ]; then
-			unset "POLICED[$TOPREL/cp/c$i]"
-			rec meta max_refusal - "$(head -n 1 "$WORK/apply.err")"
-			break
-		fi
-		rec cp-apply-max "$i" - $(($(usec "$t1") - $(usec "$t0")))
-		i=$((i + 1))
+		rec cp-batch "$next" - "$((to - next + 1)) $have $(($(usec "$t1") - $(usec "$t0")))"
+		BATCHES+=("$next $to")
+		have=$((have + to - next + 1))
+		next=$((to + 1))
 	done
+	if [ -n "${BENCH_MAX_CAP:-}" ]; then
+		rec meta max_refusal - "none: stopped by BENCH_MAX_CAP=$BENCH_MAX_CAP (a test setting)"
+	elif "$BG" loopback-only --cgroup "$TOPREL/cp/c$next" >/dev/null 2>"$WORK/apply.err"; then
+		POLICED[$TOPREL/cp/c$next]=1
+		die "bindguard took policy $((have + 1)), beyond its limit of $limit"
+	else
+		rec meta max_refusal - "$(head -n 1 "$WORK/apply.err")"
+	fi
 	scale_point max
 fi
 
-# Detach every policy of the set, one command each (timed: the control plane again).
+# One more apply and detach with every filler in force: what a change costs at scale.
+mkdir "$TOP/cp/one" || die "create $TOP/cp/one"
+rec cp-at-scale in_force - "$(npolicies)"
+t0=$EPOCHREALTIME
+apply "$TOPREL/cp/one"
+t1=$EPOCHREALTIME
+detach "$TOPREL/cp/one"
+t2=$EPOCHREALTIME
+rec cp-at-scale apply - $(($(usec "$t1") - $(usec "$t0")))
+rec cp-at-scale detach - $(($(usec "$t2") - $(usec "$t1")))
+
+# Detach the batches (one call each, newest first), then the set of single applies
+# one command each (timed: the control plane again).
+for ((b = ${#BATCHES[@]} - 1; b >= 0; b--)); do
+	read -r from to <<<"${BATCHES[$b]}"
+	before=$(npolicies)
+	t0=$EPOCHREALTIME
+	detach_batch "$from" "$to"
+	t1=$EPOCHREALTIME
+	rec cp-batch-detach "$from" - "$((to - from + 1)) $before $(($(usec "$t1") - $(usec "$t0")))"
+done
 t0=$EPOCHREALTIME
 for ((i = CP_COUNT; i >= 1; i--)); do detach "$TOPREL/cp/c$i"; done
 t1=$EPOCHREALTIME
 rec cp-detach "$CP_COUNT" - $(($(usec "$t1") - $(usec "$t0")))
-if [ $MAXPOL = 1 ]; then
-	for d in "${!POLICED[@]}"; do [[ $d == "$TOPREL/cp/"* ]] && detach "$d"; done
-fi
 
 # 4. Scale: exception rules (interleaved) --------------------------------------------
 say "scale: exception rules ($RULE_COUNTS)"
