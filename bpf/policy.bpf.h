@@ -127,9 +127,10 @@ static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid,
 	return p;
 }
 
-/* Does an exception of p admit address w and port? An exact entry first
- * (the longest match there is), else one LPM lookup; the port ranges of
- * containing prefixes were merged into each entry by userspace. */
+/* Does an exception of p admit address w and port? The policy's own copy
+ * when every exception fits there (no map read); else an exact entry first
+ * (the longest match there is), then one LPM lookup. Userspace merged the
+ * port ranges of containing prefixes into each entry. */
 static __always_inline int exception_allows(const struct bg_policy *p, const __u32 w[4], __u16 port)
 {
 	struct bg_rule_key key = {
@@ -141,6 +142,8 @@ static __always_inline int exception_allows(const struct bg_policy *p, const __u
 
 	if (!p->ruleset)
 		return 0;
+	if (p->ninline)
+		return bg_inline_allows(p, w, port);
 	__builtin_memcpy(exact.addr, w, 16);
 	v = bpf_map_lookup_elem(&bg_rules_exact, &exact);
 	if (!v) {

@@ -92,4 +92,26 @@ BG_INLINE int bg_ports_match(const struct bg_rule_val *v, __u16 port)
 	return 0;
 }
 
+/* Does a range admit port? An unused range (lo 1, hi 0) admits none. */
+BG_INLINE int bg_range_has(const struct bg_port_range *r, __u16 port)
+{
+	return port >= r->lo && port <= r->hi;
+}
+
+/* The exceptions carried in the policy (p->ninline > 0): all of them exact
+ * addresses, so the first equal address decides. */
+BG_INLINE int bg_inline_allows(const struct bg_policy *p, const __u32 w[4], __u16 port)
+{
+	for (__u32 i = 0; i < BG_INLINE_RULES; i++) {
+		const struct bg_inline_rule *r = &p->inl[i];
+
+		if (i >= p->ninline)
+			break;
+		if (r->addr[0] == w[0] && r->addr[1] == w[1] && r->addr[2] == w[2] &&
+		    r->addr[3] == w[3])
+			return bg_range_has(&r->r[0], port) || bg_range_has(&r->r[1], port);
+	}
+	return 0;
+}
+
 #endif /* BG_DECIDE_H */

@@ -31,7 +31,7 @@
 #define BG_RING_DIR "rings" /* a pin per taken private ring slot */
 
 #define BG_MAX_POLICIES	   16384 /* policed cgroups; also the stats slots */
-#define BG_MAX_RULES	   1024 /* --allow exceptions per policy */
+#define BG_MAX_RULES	   1024	 /* --allow exceptions per policy */
 #define BG_MAX_LPM	   (BG_MAX_POLICIES * 4 + 2 * BG_MAX_RULES)
 #define BG_MAX_PORT_RANGES 16	 /* distinct port ranges covering one prefix */
 #define BG_RESOLVE_CACHE   65536 /* socket cgroup -> governing policy */
@@ -125,6 +125,19 @@ struct bg_config {
  * lives in the cgroup's local storage ("pol_store"), which is what a bind in
  * the policed cgroup itself reads (no hash lookup on the allow path); the
  * hash is the index for descendants, listing and garbage collection. */
+struct bg_port_range {
+	__u16 lo;
+	__u16 hi;
+};
+
+/* An exact-address exception carried in the policy itself. */
+#define BG_INLINE_RULES	 4
+#define BG_INLINE_RANGES 2
+struct bg_inline_rule {
+	__u32 addr[4];				  /* network order, IPv4 mapped */
+	struct bg_port_range r[BG_INLINE_RANGES]; /* unused: lo 1, hi 0 (no port) */
+};
+
 struct bg_policy {
 	__u8 preset;	 /* enum bg_preset */
 	__u8 mode;	 /* enum bg_mode */
@@ -134,7 +147,10 @@ struct bg_policy {
 	__u32 slot;	 /* index into "stats", stable while the cgroup is policed */
 	__u32 nrules;	 /* entries in "rule_src" under ruleset */
 	__u32 ring;	 /* slot in "rings" of a private ring (bindguard run); 0: shared */
-	__u32 pad2;
+	/* > 0: every exception is in inl[] (exact addresses, few port ranges),
+	 * so the programs read no rule map; 0: ask "rules_exact" and "rules". */
+	__u32 ninline;
+	struct bg_inline_rule inl[BG_INLINE_RULES];
 };
 
 /* Map "resolve_cache" (LRU): key __u64 socket cgroup id. */
@@ -159,11 +175,6 @@ struct bg_rule_key {
 struct bg_exact_key {
 	__u32 ruleset;
 	__u8 addr[16];
-};
-
-struct bg_port_range {
-	__u16 lo;
-	__u16 hi;
 };
 
 struct bg_rule_val {

@@ -706,15 +706,18 @@ int bg_state_gc(struct bg_state *s)
 	return r;
 }
 
-/* Write the exceptions of spec under a fresh ruleset id. */
-static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, __u32 *ruleset)
+/* Write the exceptions of spec under a fresh ruleset id (pol->ruleset), and
+ * into the policy itself when they fit there (pol->inl). */
+static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, struct bg_policy *pol)
 {
+	__u32 *ruleset = &pol->ruleset;
 	struct bg_lpm_entry *ents;
 	struct bg_config cfg;
 	char err[BG_ERRLEN];
 	int n, r;
 
 	*ruleset = 0;
+	pol->ninline = 0;
 	if (!spec->nrules)
 		return 0;
 	r = bg_read_cfg(s, &cfg);
@@ -740,6 +743,7 @@ static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, __
 		bg_err("--allow: %s", err);
 		return BG_EXIT_USAGE;
 	}
+	bg_rules_inline(ents, (size_t)n, pol);
 	for (int i = 0; i < n; i++) {
 		struct bg_exact_key exact = { .ruleset = *ruleset };
 
@@ -897,7 +901,7 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 		}
 	}
 	for (; nrules_done < k; nrules_done++) {
-		r = write_rules(s, spec, &ch[nrules_done].pol.ruleset);
+		r = write_rules(s, spec, &ch[nrules_done].pol);
 		if (r) {
 			drop_new_rulesets(s, ch, nrules_done);
 			goto out;

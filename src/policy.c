@@ -379,6 +379,26 @@ int bg_rules_compile(const struct bg_rule_src *rules, size_t n, __u32 ruleset,
 	return (int)nout;
 }
 
+void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p)
+{
+	p->ninline = 0;
+	memset(p->inl, 0, sizeof(p->inl));
+	if (!n || n > BG_INLINE_RULES)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (e[i].key.prefixlen != 32 + 128 || e[i].val.nranges > BG_INLINE_RANGES)
+			return;
+	for (size_t i = 0; i < n; i++) {
+		struct bg_inline_rule *r = &p->inl[i];
+
+		memcpy(r->addr, e[i].key.addr, 16);
+		for (__u32 j = 0; j < BG_INLINE_RANGES; j++)
+			r->r[j] = j < e[i].val.nranges ? e[i].val.r[j]
+						       : (struct bg_port_range){ .lo = 1, .hi = 0 };
+	}
+	p->ninline = (__u32)n;
+}
+
 int bg_rules_match(const struct bg_lpm_entry *e, size_t n, const __u8 addr[16], __u16 port)
 {
 	const struct bg_lpm_entry *best = NULL;

@@ -66,6 +66,12 @@ struct bg_lpm_entry {
 int bg_rules_compile(const struct bg_rule_src *rules, size_t n, __u32 ruleset,
 		     struct bg_lpm_entry *out, char *err, size_t errlen);
 
+/* Copy compiled entries into the policy's inline table (p->inl, p->ninline)
+ * when every one is an exact address (/128) with at most BG_INLINE_RANGES
+ * port ranges and they fit; else set p->ninline to 0. Exact entries only
+ * means no prefix contains another, so the table decides alone. */
+void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p);
+
 /* Userspace model of the BPF exception lookup over compiled entries
  * (longest prefix, then ports); used by tests to check compile. */
 int bg_rules_match(const struct bg_lpm_entry *e, size_t n, const __u8 addr[16], __u16 port);

@@ -101,6 +101,35 @@ test_any_address_exception() {
 	expect_bind "$cg" EPERM bind 0.0.0.0 0
 }
 
+# Up to four exact-address exceptions travel in the policy itself (no rule map
+# read); a fifth sends the policy to the maps. Both must decide alike.
+test_exact_exceptions_inline_and_in_maps() {
+	local small big port rules
+	small=$(mkcg exact-inline)
+	big=$(mkcg exact-maps)
+	port=$(free_port)
+	rules=(--allow 198.51.100.1:1000 --allow 198.51.100.1:2000-2001 --allow 198.51.100.2
+		--allow '[2001:db8::1]:3000' --allow "0.0.0.0:$port")
+	"$BG" loopback-only --cgroup "$small" "${rules[@]}" >/dev/null || { why="apply small failed"; return; }
+	"$BG" loopback-only --cgroup "$big" "${rules[@]}" --allow 198.51.100.3 >/dev/null ||
+		{ why="apply big failed"; return; }
+	for cg in "$small" "$big"; do
+		expect_bind "$cg" EADDRNOTAVAIL bind 198.51.100.1 1000
+		expect_bind "$cg" EADDRNOTAVAIL bind 198.51.100.1 2001
+		expect_bind "$cg" EPERM bind 198.51.100.1 1001
+		expect_bind "$cg" EPERM bind 198.51.100.1 1999
+		expect_bind "$cg" EADDRNOTAVAIL bind 198.51.100.2 4242
+		expect_bind "$cg" EPERM bind 198.51.100.9 1000
+		expect_bind "$cg" EADDRNOTAVAIL --family 6 bind 2001:db8::1 3000
+		expect_bind "$cg" EPERM --family 6 bind 2001:db8::1 3001
+		expect_bind "$cg" EPERM --family 6 bind 2001:db8::2 3000
+		expect_bind "$cg" ok bind 0.0.0.0 "$port"
+		expect_bind "$cg" EPERM bind 0.0.0.0 0
+	done
+	expect_bind "$small" EPERM bind 198.51.100.3 0
+	expect_bind "$big" EADDRNOTAVAIL bind 198.51.100.3 0
+}
+
 # Loopback binds are allowed before any map is read, so the allowed counter
 # counts only the binds the policy decided (here, one exception).
 test_allowed_counts_policy_decisions() {

@@ -173,7 +173,8 @@ TEST(abi_sizes)
 {
 	/* The layout BPF writes; a change here must bump BG_ABI_VERSION. */
 	CHECK(sizeof(struct bg_event) == 88);
-	CHECK(sizeof(struct bg_policy) == 24);
+	CHECK(sizeof(struct bg_policy) == 24 + 24 * BG_INLINE_RULES);
+	CHECK(sizeof(struct bg_inline_rule) == 24);
 	CHECK(sizeof(struct bg_rule_key) == 24);
 	CHECK(sizeof(struct bg_rule_val) == 4 + 4 * BG_MAX_PORT_RANGES);
 	CHECK(sizeof(struct bg_rule_src) == 24);

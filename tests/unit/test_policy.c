@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The --allow grammar, formatting, and compilation into LPM entries. */
 #include <stdlib.h>
+#include "bg_decide.h"
 #include "addr.h"
 #include "policy.h"
 #include "unit.h"
@@ -271,4 +272,78 @@ TEST(addr_helpers)
 	CHECK(bg_addr_mask(a, 0) == 1);
 	for (int i = 0; i < 16; i++)
 		CHECK(a[i] == 0);
+}
+
+/* The inline table decides exactly as the maps would, when it is used. */
+TEST(inline_rules_match_maps)
+{
+	static const char *pool[] = {
+		"0.0.0.0:8080",	 "0.0.0.0:80",	    "[::]:8080",    "192.0.2.1",
+		"192.0.2.1:443", "10.0.0.1:1-1024", "[fd00::1]:53", "10.0.0.0/8:80",
+		"*:53",		 "0.0.0.0:9000",    "0.0.0.0:9100", "0.0.0.0:9200",
+	};
+	static const char *probes[] = { "0.0.0.0", "::",       "192.0.2.1", "10.0.0.1",
+					"fd00::1", "10.9.9.9", "192.0.2.2", "::ffff:0.0.0.0" };
+	static const int ports[] = { 0, 1, 53, 80, 443, 1024, 1025, 8080, 9000, 9100, 9200, 65535 };
+	struct bg_rule_src rules[6];
+	struct bg_lpm_entry e[6];
+	char err[BG_ERRLEN];
+	int inlined = 0, mapped = 0;
+
+	srand(11);
+	for (int round = 0; round < 500; round++) {
+		size_t n = 1 + rand() % 6;
+		struct bg_policy p;
+		int ne;
+
+		for (size_t i = 0; i < n; i++)
+			rules[i] = parse_ok(pool[rand() % 12]);
+		ne = bg_rules_compile(rules, n, 1, e, err, sizeof(err));
+		CHECK(ne > 0);
+		if (ne <= 0)
+			continue;
+		memset(&p, 0xff, sizeof(p));
+		bg_rules_inline(e, (size_t)ne, &p);
+		if (!p.ninline) {
+			mapped++;
+			continue;
+		}
+		inlined++;
+		CHECK(p.ninline == (__u32)ne);
+		for (int a = 0; a < 8; a++) {
+			__u8 addr[16];
+			__u32 w[4];
+
+			if (bg_addr_parse4(probes[a], addr))
+				CHECK(!bg_addr_parse6(probes[a], addr));
+			memcpy(w, addr, 16);
+			for (int k = 0; k < 12; k++)
+				CHECK(bg_inline_allows(&p, w, (__u16)ports[k]) ==
+				      bg_rules_match(e, (size_t)ne, addr, (__u16)ports[k]));
+		}
+	}
+	/* Both paths were exercised. */
+	CHECK(inlined > 50);
+	CHECK(mapped > 50);
+}
+
+TEST(inline_rules_refuse_what_does_not_fit)
+{
+	struct bg_rule_src r[5] = { parse_ok("0.0.0.0:1"), parse_ok("0.0.0.0:3"),
+				    parse_ok("0.0.0.0:5"), parse_ok("10.0.0.0/8"),
+				    parse_ok("[::]:1") };
+	struct bg_lpm_entry e[5];
+	struct bg_policy p;
+	char err[BG_ERRLEN];
+	int n;
+
+	n = bg_rules_compile(r, 2, 1, e, err, sizeof(err)); /* two ranges: fits */
+	bg_rules_inline(e, (size_t)n, &p);
+	CHECK(p.ninline == 1);
+	n = bg_rules_compile(r, 3, 1, e, err, sizeof(err)); /* three ranges */
+	bg_rules_inline(e, (size_t)n, &p);
+	CHECK(p.ninline == 0);
+	n = bg_rules_compile(&r[3], 2, 1, e, err, sizeof(err)); /* a prefix */
+	bg_rules_inline(e, (size_t)n, &p);
+	CHECK(p.ninline == 0);
 }
