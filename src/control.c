@@ -631,6 +631,11 @@ static int sync_links(struct bg_state *s, struct snap *sn, const struct bg_cgrou
 		r = BG_EXIT_FAIL;
 		goto out;
 	}
+	/* A live cgroup whose path cannot be read keeps (or gets) its own links:
+	 * at worst a bind below it is decided twice, never not at all. */
+	for (int i = 0; i < n; i++)
+		if (!paths[i])
+			want[i] = true;
 	for (int i = 0; i < n && !r; i++) {
 		if (!want[i])
 			continue;
