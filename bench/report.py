@@ -300,7 +300,7 @@ def batches(sec):
     for first, v in sorted(rows[sec].items(), key=lambda kv: int(kv[0])):
         count, before, usec = (int(x) for x in v["-"].split())
         out.append({"first": int(first), "cgroups": count, "in_force_before": before,
-                    "s": round(usec / 1e6, 3)})
+                    "s": round(usec / 1e6, 6)})
     return out
 
 

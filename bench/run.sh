@@ -347,13 +347,27 @@ mkcgs() { # mkcgs FROM TO: cp/cFROM..cp/cTO (one mkdir for all of them)
 	[ "$1" -le "$2" ] || return 0
 	seq -f "$TOP/cp/c%.0f" "$1" "$2" | xargs mkdir || die "create $TOP/cp/c$1..c$2"
 }
-apply_batch() { # apply_batch FROM TO: loopback-only on cp/cFROM..cp/cTO in one call
-	local args=() i
+BATCHES=() # "FROM TO" of every batch applied
+apply_batch() { # apply_batch FROM TO: loopback-only on cp/cFROM..cp/cTO in one call (timed)
+	local args=() i before t0 t1
 	for ((i = $1; i <= $2; i++)); do
 		args+=(--cgroup "$TOPREL/cp/c$i")
 		POLICED[$TOPREL/cp/c$i]=1
 	done
-	"$BG" loopback-only "${args[@]}" >/dev/null 2>"$WORK/apply.err"
+	before=$(npolicies)
+	t0=$EPOCHREALTIME
+	"$BG" loopback-only "${args[@]}" >/dev/null 2>"$WORK/apply.err" ||
+		die "apply loopback-only to cp/c$1..c$2: $(cat "$WORK/apply.err")"
+	t1=$EPOCHREALTIME
+	rec cp-batch "$1" - "$(($2 - $1 + 1)) $before $(($(usec "$t1") - $(usec "$t0")))"
+	BATCHES+=("$1 $2")
+}
+apply_one() { # apply_one N: loopback-only on cp/cN, one call (timed)
+	local t0 t1
+	t0=$EPOCHREALTIME
+	apply "$TOPREL/cp/c$1"
+	t1=$EPOCHREALTIME
+	rec cp-apply "$1" - $(($(usec "$t1") - $(usec "$t0")))
 }
 detach_batch() { # detach_batch FROM TO: the same cgroups, one call
 	local args=() i
@@ -371,36 +385,24 @@ scale_point() {
 	interleave "scale-p$1" "$SREPS" none-other bg-policy
 }
 next=1
-BATCHES=() # "FROM TO" of every batch applied
 for p in $SCALE_POINTS; do
 	# p policed cgroups of ours: bg and p - 1 fillers.
 	while [ $next -le $((p - 1)) ]; do
 		if [ $next -le "$CP_COUNT" ]; then
-			t0=$EPOCHREALTIME
-			apply "$TOPREL/cp/c$next"
-			t1=$EPOCHREALTIME
-			rec cp-apply "$next" - $(($(usec "$t1") - $(usec "$t0")))
+			apply_one "$next"
 			next=$((next + 1))
 			continue
 		fi
 		to=$((next + CP_COUNT - 1))
 		[ $to -le $((p - 1)) ] || to=$((p - 1))
-		before=$(npolicies)
-		t0=$EPOCHREALTIME
-		apply_batch "$next" "$to" || die "apply loopback-only to cp/c$next..c$to: $(cat "$WORK/apply.err")"
-		t1=$EPOCHREALTIME
-		rec cp-batch "$next" - "$((to - next + 1)) $before $(($(usec "$t1") - $(usec "$t0")))"
-		BATCHES+=("$next $to")
+		apply_batch "$next" "$to"
 		next=$((to + 1))
 	done
 	scale_point "$p"
 done
 # The rest of the control-plane set (the timing covers applies 1..CP_COUNT).
 while [ $next -le "$CP_COUNT" ]; do
-	t0=$EPOCHREALTIME
-	apply "$TOPREL/cp/c$next"
-	t1=$EPOCHREALTIME
-	rec cp-apply "$next" - $(($(usec "$t1") - $(usec "$t0")))
+	apply_one "$next"
 	next=$((next + 1))
 done
 rec meta cp_policies_before - "$base"
@@ -416,11 +418,7 @@ if [ $MAXPOL = 1 ]; then
 	while [ "$have" -lt "$limit" ]; do
 		to=$((next + CP_COUNT - 1))
 		[ $to -le $((next + limit - have - 1)) ] || to=$((next + limit - have - 1))
-		t0=$EPOCHREALTIME
-		apply_batch "$next" "$to" || die "apply loopback-only to cp/c$next..c$to: $(cat "$WORK/apply.err")"
-		t1=$EPOCHREALTIME
-		rec cp-batch "$next" - "$((to - next + 1)) $have $(($(usec "$t1") - $(usec "$t0")))"
-		BATCHES+=("$next $to")
+		apply_batch "$next" "$to"
 		have=$((have + to - next + 1))
 		next=$((to + 1))
 	done

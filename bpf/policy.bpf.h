@@ -76,7 +76,8 @@ static __always_inline struct cgroup *sock_cgroup(struct sock *sk)
  * id, *pcgid the policy's; both 0 when the policy is the socket's own
  * cgroup's (the fast path reads no id).
  */
-static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid, __u64 *pcgid)
+static __always_inline struct bg_policy *resolve_walk(struct cgroup *cg, __u64 *cgid,
+							 __u64 *pcgid)
 {
 	struct bg_resolved *r, fresh = {};
 	struct bg_config *cfg;
@@ -84,13 +85,6 @@ static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid,
 	__u32 zero = 0;
 	int level;
 
-#ifndef BG_COMPAT
-	p = bpf_cgrp_storage_get(&bg_pol_store, cg, 0, 0);
-	if (p && p->preset) {
-		*cgid = *pcgid = 0; /* its own cgroup's: event_init reads the id */
-		return p;
-	}
-#endif
 	*cgid = cg->kn->id;
 	cfg = bpf_map_lookup_elem(&bg_cfg, &zero);
 	if (!cfg)
@@ -127,11 +121,27 @@ static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid,
 	return p;
 }
 
+/* The walk's locals live in resolve_walk so that the fast path does not
+ * pay for initialising them. */
+static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid, __u64 *pcgid)
+{
+#ifndef BG_COMPAT
+	struct bg_policy *p = bpf_cgrp_storage_get(&bg_pol_store, cg, 0, 0);
+
+	if (p && p->preset) {
+		*cgid = *pcgid = 0; /* its own cgroup's: event_init reads the id */
+		return p;
+	}
+#endif
+	return resolve_walk(cg, cgid, pcgid);
+}
+
 /* Does an exception of p admit address w and port? The policy's own copy
  * when every exception fits there (no map read); else an exact entry first
  * (the longest match there is), then one LPM lookup. Userspace merged the
  * port ranges of containing prefixes into each entry. */
-static __always_inline int exception_allows(const struct bg_policy *p, const __u32 w[4], __u16 port)
+static __always_inline int exception_in_maps(const struct bg_policy *p, const __u32 w[4],
+					     __u16 port)
 {
 	struct bg_rule_key key = {
 		.prefixlen = 32 + 128,
@@ -140,10 +150,6 @@ static __always_inline int exception_allows(const struct bg_policy *p, const __u
 	struct bg_exact_key exact = { .ruleset = p->ruleset };
 	struct bg_rule_val *v;
 
-	if (!p->ruleset)
-		return 0;
-	if (p->ninline)
-		return bg_inline_allows(p, w, port);
 	__builtin_memcpy(exact.addr, w, 16);
 	v = bpf_map_lookup_elem(&bg_rules_exact, &exact);
 	if (!v) {
@@ -151,6 +157,15 @@ static __always_inline int exception_allows(const struct bg_policy *p, const __u
 		v = bpf_map_lookup_elem(&bg_rules, &key);
 	}
 	return v && bg_ports_match(v, port);
+}
+
+static __always_inline int exception_allows(const struct bg_policy *p, const __u32 w[4], __u16 port)
+{
+	if (!p->ruleset)
+		return 0;
+	if (p->ninline)
+		return bg_inline_allows(p, w, port);
+	return exception_in_maps(p, w, port);
 }
 
 /* The full address decision: preset, then exceptions. BG_REASON_NONE allows. */

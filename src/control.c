@@ -826,6 +826,24 @@ static int check_distinct(const struct bg_cgroup *cgs, int k, const char *what)
 	return r;
 }
 
+/* The start of every apply and detach: distinct targets, the snapshot, gc.
+ * On failure the snapshot is freed. */
+static int begin_change(struct bg_state *s, const struct bg_cgroup *cgs, int k, const char *what,
+			struct snap *sn)
+{
+	int r = check_distinct(cgs, k, what);
+
+	if (r)
+		return r;
+	r = snap_load(s, sn);
+	if (r)
+		return r;
+	r = gc(s, sn);
+	if (r)
+		snap_free(sn);
+	return r;
+}
+
 int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 			const struct bg_policy_spec *spec)
 {
@@ -843,15 +861,9 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 		bg_err("out of memory");
 		return BG_EXIT_FAIL;
 	}
-	r = check_distinct(cgs, k, "policy");
+	r = begin_change(s, cgs, k, "policy", &sn);
 	if (r)
 		goto out_nosnap;
-	r = snap_load(s, &sn);
-	if (r)
-		goto out_nosnap;
-	r = gc(s, &sn);
-	if (r)
-		goto out;
 	for (int i = 0; i < k; i++) {
 		const struct entry *e = find_entry(&sn, cgs[i].id);
 
@@ -980,15 +992,9 @@ int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k)
 		bg_err("out of memory");
 		return BG_EXIT_FAIL;
 	}
-	r = check_distinct(cgs, k, "detach");
+	r = begin_change(s, cgs, k, "detach", &sn);
 	if (r)
 		goto out_nosnap;
-	r = snap_load(s, &sn);
-	if (r)
-		goto out_nosnap;
-	r = gc(s, &sn);
-	if (r)
-		goto out;
 	for (int i = 0; i < k; i++) {
 		const struct entry *e = find_entry(&sn, cgs[i].id);
 
