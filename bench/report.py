@@ -253,6 +253,7 @@ scale_flat = {
 targets["scale_flat_within_10pct"] = {k: v["verdict"] for k, v in scale_flat.items()}
 
 max_pol = int(meta.get("max_policies_header", 4096))
+usable = int(meta.get("max_policies", max_pol - 1))  # this machine's (per-CPU counters)
 in_force = [p["policed_total"] for p in scale_pol if p["ours"] != "max"]
 J["scale"] = {
     "policed_cgroups": scale_pol,
@@ -262,8 +263,8 @@ J["scale"] = {
     "policy_limit": {
         "requested": 10000,
         "BG_MAX_POLICIES": max_pol,
-        "usable": max_pol - 1,
-        "supported": max_pol - 1 >= 10000,
+        "usable": usable,
+        "supported": usable >= 10000,
         "largest_point_in_force": max(in_force) if in_force else None,
         "refusal": meta.get("max_refusal"),
     },
@@ -537,8 +538,9 @@ if not pl["supported"]:
       f"{pl['usable']:,} (BG_MAX_POLICIES = {pl['BG_MAX_POLICIES']:,} in include/bindguard.h; "
       f"stats slot 0 is reserved), so 10,000 cannot be measured.")
 elif big >= 10000:
-    w(f"bindguard holds up to {pl['usable']:,} policed cgroups (BG_MAX_POLICIES = "
-      f"{pl['BG_MAX_POLICIES']:,} in include/bindguard.h; stats slot 0 is reserved); the "
+    w(f"bindguard holds up to {pl['usable']:,} policed cgroups on this machine (one "
+      f"per-CPU counter slot each: BG_MAX_POLICIES = {pl['BG_MAX_POLICIES']:,}, fewer on "
+      f"machines with many CPUs, slot 0 reserved; `bindguard check` says how many); the "
       f"largest point here had {big:,} in force. Fillers beyond the first "
       f"{cp['cgroups']:,} were applied {cp['batches'][0]['cgroups'] if cp['batches'] else 0:,} "
       f"cgroups per `bindguard` call (control plane below).")

@@ -211,6 +211,8 @@ print(c.get("allowed", -1), c.get("denied", -1), c.get("lost", -1))' "$1"
 }
 
 npolicies() { json_status | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["policies"]))'; }
+# How many cgroups bindguard can police on this machine (its per-CPU counters).
+max_policies() { json_status | python3 -c 'import json, sys; print(json.load(sys.stdin)["max_policies"])'; }
 
 # prog_id CGROUP-DIR: id of the cgroup/bind4 program attached directly to the cgroup
 prog_id() {
@@ -406,11 +408,24 @@ while [ $next -le "$CP_COUNT" ]; do
 	next=$((next + 1))
 done
 rec meta cp_policies_before - "$base"
+rec meta max_policies - "$(max_policies)"
+
+# One more apply and detach with every filler in force: what a change costs at scale
+# (before --max-policies fills bindguard up).
+mkdir "$TOP/cp/one" || die "create $TOP/cp/one"
+rec cp-at-scale in_force - "$(npolicies)"
+t0=$EPOCHREALTIME
+apply "$TOPREL/cp/one"
+t1=$EPOCHREALTIME
+detach "$TOPREL/cp/one"
+t2=$EPOCHREALTIME
+rec cp-at-scale apply - $(($(usec "$t1") - $(usec "$t0")))
+rec cp-at-scale detach - $(($(usec "$t2") - $(usec "$t1")))
 
 if [ $MAXPOL = 1 ]; then
 	# Fill up to the limit in batches, then one more apply must be refused.
 	# BENCH_MAX_CAP=N stops at N policies in force (to try this path quickly).
-	limit=$(($(awk '/define BG_MAX_POLICIES/ { print $3 }' "$ROOT/include/bindguard.h") - 1))
+	limit=$(max_policies)
 	[ -n "${BENCH_MAX_CAP:-}" ] && [ "$BENCH_MAX_CAP" -lt "$limit" ] && limit=$BENCH_MAX_CAP
 	have=$(npolicies)
 	say "max policies: filling bindguard from $have to $limit policies"
@@ -432,17 +447,6 @@ if [ $MAXPOL = 1 ]; then
 	fi
 	scale_point max
 fi
-
-# One more apply and detach with every filler in force: what a change costs at scale.
-mkdir "$TOP/cp/one" || die "create $TOP/cp/one"
-rec cp-at-scale in_force - "$(npolicies)"
-t0=$EPOCHREALTIME
-apply "$TOPREL/cp/one"
-t1=$EPOCHREALTIME
-detach "$TOPREL/cp/one"
-t2=$EPOCHREALTIME
-rec cp-at-scale apply - $(($(usec "$t1") - $(usec "$t0")))
-rec cp-at-scale detach - $(($(usec "$t2") - $(usec "$t1")))
 
 # Detach the batches (one call each, newest first), then the set of single applies
 # one command each (timed: the control plane again).

@@ -30,7 +30,12 @@
 #define BG_LINK_DIR "links"
 #define BG_RING_DIR "rings" /* a pin per taken private ring slot */
 
-#define BG_MAX_POLICIES	   16384 /* policed cgroups; also the stats slots */
+#define BG_MAX_POLICIES	   16384 /* policed cgroups, at most; also the stats slots */
+/* The per-CPU counters ("stats", one slot per policy) get at most this much
+ * memory: on a machine with many CPUs there are fewer slots (never fewer
+ * than BG_MIN_POLICY_SLOTS), see bg_stats_slots(). */
+#define BG_STATS_BUDGET	    (32u << 20)
+#define BG_MIN_POLICY_SLOTS 4096
 #define BG_MAX_RULES	   1024	 /* --allow exceptions per policy */
 #define BG_MAX_LPM	   (BG_MAX_POLICIES * 4 + 2 * BG_MAX_RULES)
 #define BG_MAX_PORT_RANGES 16	 /* distinct port ranges covering one prefix */
@@ -193,7 +198,7 @@ struct bg_rule_src {
 	__u16 pad;
 };
 
-/* Map "stats" (per-CPU array, BG_MAX_POLICIES entries), indexed by slot.
+/* Map "stats" (per-CPU array, bg_stats_slots() entries), indexed by slot.
  * Slot 0 belongs to no policy: its lost counter totals every lost event, so
  * the count survives the detach of the policy that lost them. */
 #define BG_SLOT_GLOBAL 0

@@ -5,6 +5,7 @@
  * believes they are covered when they are not.
  */
 #include <getopt.h>
+#include <bpf/libbpf.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -12,6 +13,7 @@
 #include "commands.h"
 #include "json.h"
 #include "log.h"
+#include "policy.h"
 #include "state.h"
 
 struct item {
@@ -120,6 +122,18 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt)
 	it[n].status = "not-covered";
 	snprintf(it[n++].detail, sizeof(it[0].detail),
 		 "AF_PACKET sockets have no address to bind; they are not inet sockets");
+	it[n].name = "policy-limit";
+	it[n].status = "ok";
+	{
+		int cpus = libbpf_num_possible_cpus();
+		__u32 slots = bg_stats_slots(cpus);
+
+		snprintf(it[n++].detail, sizeof(it[0].detail),
+			 "up to %u policed cgroups (per-CPU counters: %.1f MiB for %d possible "
+			 "CPUs)",
+			 slots - 1, (double)slots * sizeof(struct bg_stats) * cpus / (1 << 20),
+			 cpus);
+	}
 	return n;
 }
 

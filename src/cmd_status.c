@@ -80,8 +80,8 @@ oom:
 	return BG_EXIT_FAIL;
 }
 
-static void print_json(const struct row *rows, int n, __u64 lost_total, const char *mnt,
-		       const char *listen)
+static void print_json(const struct row *rows, int n, __u64 lost_total, int max_policies,
+		       const char *mnt, const char *listen)
 {
 	char buf[128];
 	struct bg_json j;
@@ -92,6 +92,7 @@ static void print_json(const struct row *rows, int n, __u64 lost_total, const ch
 	bg_json_kstr(&j, "cgroup2", mnt);
 	bg_json_kstr(&j, "pin_dir", BG_BPFFS "/" BG_PIN_DIR);
 	bg_json_ku64(&j, "lost_total", lost_total);
+	bg_json_ku64(&j, "max_policies", (__u64)max_policies);
 	bg_json_key(&j, "policies");
 	bg_json_arr_begin(&j);
 	for (int i = 0; i < n; i++) {
@@ -130,7 +131,8 @@ static void print_json(const struct row *rows, int n, __u64 lost_total, const ch
 	fputc('\n', stdout);
 }
 
-static void print_text(const struct row *rows, int n, __u64 lost_total, const char *listen)
+static void print_text(const struct row *rows, int n, __u64 lost_total, int max_policies,
+		       const char *listen)
 {
 	char buf[128];
 
@@ -159,6 +161,7 @@ static void print_text(const struct row *rows, int n, __u64 lost_total, const ch
 		       r->pol.proto_mask & BG_PROTO_TCP ? listen : "not policed");
 	}
 	printf("lost events (all time): %" PRIu64 "\n", (uint64_t)lost_total);
+	printf("policed cgroups: %d of at most %d on this machine\n", n, max_policies);
 }
 
 int cmd_status(int argc, char **argv, struct bg_global *g)
@@ -173,7 +176,7 @@ int cmd_status(int argc, char **argv, struct bg_global *g)
 	struct bg_state st;
 	char mnt[PATH_MAX] = "";
 	const char *listen = "confine";
-	int c, r, n = 0;
+	int c, r, n = 0, max_policies;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
@@ -224,13 +227,14 @@ int cmd_status(int argc, char **argv, struct bg_global *g)
 			listen = active > 0 ? "deny" : active < 0 ? "deny-or-confine" : "confine";
 		}
 	}
+	max_policies = bg_state_max_policies(&st);
 	bg_state_close(&st);
 	if (r > 0)
 		return r;
 	if (g->json)
-		print_json(rows, n, global.lost, mnt, listen);
+		print_json(rows, n, global.lost, max_policies, mnt, listen);
 	else
-		print_text(rows, n, global.lost, listen);
+		print_text(rows, n, global.lost, max_policies, listen);
 	for (int i = 0; i < n; i++)
 		free(rows[i].rules);
 	free(rows);

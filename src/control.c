@@ -850,7 +850,7 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 	struct change *ch = calloc(k ? k : 1, sizeof(*ch));
 	const struct bg_cgroup **inc = calloc(k ? k : 1, sizeof(*inc));
 	bool *used = calloc(BG_MAX_POLICIES, sizeof(*used));
-	int ninc = 0, nrules_done = 0, r;
+	int ninc = 0, nrules_done = 0, max = bg_state_max_policies(s), r;
 	__u32 next = 0;
 	struct snap sn;
 
@@ -873,15 +873,15 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 		else
 			inc[ninc++] = &cgs[i];
 	}
-	if (sn.n + ninc > BG_MAX_POLICIES - 1) {
+	if (sn.n + ninc > max) {
 		if (k == 1)
 			bg_err("policy %s: %d cgroups are policed already (the most bindguard "
-			       "holds)",
+			       "holds on this machine)",
 			       cgs[0].path, sn.n);
 		else
 			bg_err("policy: %d cgroups are policed and %d more do not fit (bindguard "
-			       "holds at most %d); nothing was applied",
-			       sn.n, ninc, BG_MAX_POLICIES - 1);
+			       "holds at most %d on this machine); nothing was applied",
+			       sn.n, ninc, max);
 		r = BG_EXIT_FAIL;
 		goto out;
 	}
@@ -901,9 +901,9 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 		};
 		if (ch[i].replace)
 			continue;
-		while (next < BG_MAX_POLICIES && used[next])
+		while ((int)next <= max && used[next])
 			next++;
-		if (next >= BG_MAX_POLICIES) { /* a slot held twice: cannot happen */
+		if ((int)next > max) { /* a slot held twice: cannot happen */
 			bg_err("policy %s: no free statistics slot", cgs[i].path);
 			r = BG_EXIT_FAIL;
 			goto out;

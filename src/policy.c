@@ -379,6 +379,17 @@ int bg_rules_compile(const struct bg_rule_src *rules, size_t n, __u32 ruleset,
 	return (int)nout;
 }
 
+__u32 bg_stats_slots(int ncpus)
+{
+	__u64 n = BG_STATS_BUDGET / ((__u64)sizeof(struct bg_stats) * (ncpus > 0 ? ncpus : 1));
+
+	if (n > BG_MAX_POLICIES)
+		n = BG_MAX_POLICIES;
+	if (n < BG_MIN_POLICY_SLOTS)
+		n = BG_MIN_POLICY_SLOTS;
+	return (__u32)n;
+}
+
 void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p)
 {
 	p->ninline = 0;

@@ -72,6 +72,12 @@ int bg_rules_compile(const struct bg_rule_src *rules, size_t n, __u32 ruleset,
  * means no prefix contains another, so the table decides alone. */
 void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p);
 
+/* Slots of the per-CPU "stats" map for a machine with ncpus possible CPUs:
+ * BG_MAX_POLICIES, or fewer where that would take more than
+ * BG_STATS_BUDGET (never fewer than BG_MIN_POLICY_SLOTS). One slot is
+ * reserved, so bindguard holds one policy fewer. */
+__u32 bg_stats_slots(int ncpus);
+
 /* Userspace model of the BPF exception lookup over compiled entries
  * (longest prefix, then ports); used by tests to check compile. */
 int bg_rules_match(const struct bg_lpm_entry *e, size_t n, const __u8 addr[16], __u16 port);

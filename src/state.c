@@ -371,6 +371,29 @@ static struct bpf_object *object_open(int variant, bool with_optional)
 	return obj;
 }
 
+static __u32 map_max_entries(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+
+/* The size of the per-CPU counters map: what this machine's CPU count
+ * allows, or the size pinned state was created with (libbpf reuses a pinned
+ * map only when the definitions match). */
+static __u32 stats_slots(const struct bg_state *s, const char *pin)
+{
+	int fd = bpf_obj_get(pin);
+	__u32 n = 0;
+
+	if (fd >= 0) {
+		n = map_max_entries(fd);
+		close(fd);
+	}
+	return n ? n : bg_stats_slots(s->ncpus);
+}
+
 /* Open the object with its maps pointed at the pins and load it. */
 static struct bpf_object *open_and_load(struct bg_state *s, int variant, bool with_optional,
 					int *err)
@@ -389,6 +412,8 @@ static struct bpf_object *open_and_load(struct bg_state *s, int variant, bool wi
 			continue;
 		pin_path(s, map_names[i], path, sizeof(path));
 		*err = map ? bpf_map__set_pin_path(map, path) : -ENOENT;
+		if (!*err && !strcmp(map_names[i], "bg_stats"))
+			*err = bpf_map__set_max_entries(map, stats_slots(s, path));
 		if (*err)
 			goto fail;
 	}
@@ -837,6 +862,15 @@ int bg_state_lock(struct bg_state *s)
 int bg_state_policy(const struct bg_state *s, __u64 cgid, struct bg_policy *out)
 {
 	return bpf_map_lookup_elem(s->policies_fd, &cgid, out) ? -errno : 0;
+}
+
+int bg_state_max_policies(const struct bg_state *s)
+{
+	__u32 n = s->stats_fd >= 0 ? map_max_entries(s->stats_fd) : 0;
+
+	if (!n || n > BG_MAX_POLICIES)
+		n = n ? BG_MAX_POLICIES : bg_stats_slots(s->ncpus);
+	return (int)n - 1; /* slot 0 is no policy's */
 }
 
 bool bg_state_bpffs_mounted(void)

@@ -52,6 +52,10 @@ enum {
 int bg_state_open(struct bg_state *s, int flags);
 void bg_state_close(struct bg_state *s);
 
+/* How many cgroups this state can police: one per slot of the per-CPU
+ * counters, less the reserved slot 0 (see bg_stats_slots()). */
+int bg_state_max_policies(const struct bg_state *s);
+
 /* Is bpffs mounted where bindguard pins? */
 bool bg_state_bpffs_mounted(void);
 

@@ -82,6 +82,11 @@ test_check_reports_coverage() {
 		"$(echo "$j" | jq_py "[c['status'] for c in d['checks'] if c['name'] == 'listen-autobind'][0]")"
 	check "setsockopt guard" enforced "$(echo "$j" | jq_py "[c['status'] for c in d['checks'] if c['name'] == 'setsockopt-guard'][0]")"
 	check "created outside" not-covered "$(echo "$j" | jq_py "[c['status'] for c in d['checks'] if c['name'] == 'created-outside'][0]")"
+	# The policy limit: what check announces is what status enforces.
+	local limit
+	limit=$(echo "$j" | jq_py "[c['detail'] for c in d['checks'] if c['name'] == 'policy-limit'][0].split()[2]")
+	check "policy limit in check and status" "$limit" "$("$BG" --json status | jq_py "d['max_policies']")"
+	[ "$limit" -ge 4095 ] 2>/dev/null || why="${why:-policy limit: $limit}"
 }
 
 test_environment_errors() {

@@ -347,3 +347,17 @@ TEST(inline_rules_refuse_what_does_not_fit)
 	bg_rules_inline(e, (size_t)n, &p);
 	CHECK(p.ninline == 0);
 }
+
+TEST(stats_slots_follow_the_cpu_count)
+{
+	CHECK(bg_stats_slots(1) == BG_MAX_POLICIES);
+	CHECK(bg_stats_slots(2) == BG_MAX_POLICIES);
+	CHECK(bg_stats_slots(0) == BG_MAX_POLICIES);
+	/* 10,000 policies fit up to 59 CPUs. */
+	CHECK(bg_stats_slots(59) > 10000);
+	CHECK(bg_stats_slots(128) == BG_STATS_BUDGET / (56 * 128));
+	CHECK(bg_stats_slots(1024) == BG_MIN_POLICY_SLOTS);
+	for (int c = 1; c <= 4096; c *= 2)
+		CHECK((__u64)bg_stats_slots(c) * 56 * c <= BG_STATS_BUDGET ||
+		      bg_stats_slots(c) == BG_MIN_POLICY_SLOTS);
+}
