@@ -254,7 +254,7 @@ targets["scale_flat_within_10pct"] = {k: v["verdict"] for k, v in scale_flat.ite
 
 max_pol = int(meta.get("max_policies_header", 4096))
 usable = int(meta.get("max_policies", max_pol - 1))  # this machine's (per-CPU counters)
-in_force = [p["policed_total"] for p in scale_pol if p["ours"] != "max"]
+in_force = [p["policed_total"] for p in scale_pol]
 J["scale"] = {
     "policed_cgroups": scale_pol,
     "depth": depth_pts,

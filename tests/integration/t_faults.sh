@@ -174,6 +174,36 @@ test_sigkill_fresh_apply_all_or_nothing() {
 	done
 }
 
+# One command for several cgroups, killed at any instant: each cgroup is whole
+# (no policy and no links, or the whole policy with links); only the set may be
+# mixed.
+test_sigkill_many_cgroups_each_whole() {
+	local cgs=() i w cg args
+	for i in 1 2 3; do cgs+=("$(mkcg killed-many/c$i)"); done
+	for i in $(seq 12); do
+		args=()
+		for cg in "${cgs[@]}"; do args+=(--cgroup "$cg"); done
+		"$BG" loopback-only "${args[@]}" --allow "10.0.2.$i" >/dev/null 2>&1 &
+		local c=$!
+		sleep "0.0$((RANDOM % 10))"
+		kill -KILL $c 2>/dev/null
+		wait $c 2>/dev/null
+		"$BG" status >/dev/null || why="${why:-status failed after a killed apply}"
+		for cg in "${cgs[@]}"; do
+			w=$(policy_word "$cg")
+			if [ "$w" = none ]; then
+				check "$cg no policy: binds allowed" ok "$(probe "$cg" bind 0.0.0.0 0 | awk '{ print $1 }')"
+				check "$cg no policy: inert links removed" 0 "$(links_of "$cg")"
+			else
+				check "$cg whole policy" "10.0.2.$i" "$w"
+				check "$cg whole policy: denied" EPERM "$(probe "$cg" --family 6 bind :: 0)"
+				check "$cg whole policy: links" "$(nprogs)" "$(links_of "$cg")"
+			fi
+		done
+		for cg in "${cgs[@]}"; do "$BG" detach --cgroup "$cg" >/dev/null 2>&1; done
+	done
+}
+
 test_incompatible_state_refused() {
 	local value orig out rc
 	"$BG" loopback-only --cgroup "$(mkcg incompat)" >/dev/null || { why="apply failed"; return; }
