@@ -76,8 +76,7 @@ static __always_inline struct cgroup *sock_cgroup(struct sock *sk)
  * id, *pcgid the policy's; both 0 when the policy is the socket's own
  * cgroup's (the fast path reads no id).
  */
-static __always_inline struct bg_policy *resolve_walk(struct cgroup *cg, __u64 *cgid,
-							 __u64 *pcgid)
+static __always_inline struct bg_policy *resolve_walk(struct cgroup *cg, __u64 *cgid, __u64 *pcgid)
 {
 	struct bg_resolved *r, fresh = {};
 	struct bg_config *cfg;

@@ -31,11 +31,6 @@
 #define BG_RING_DIR "rings" /* a pin per taken private ring slot */
 
 #define BG_MAX_POLICIES	   16384 /* policed cgroups, at most; also the stats slots */
-/* The per-CPU counters ("stats", one slot per policy) get at most this much
- * memory: on a machine with many CPUs there are fewer slots (never fewer
- * than BG_MIN_POLICY_SLOTS), see bg_stats_slots(). */
-#define BG_STATS_BUDGET	    (32u << 20)
-#define BG_MIN_POLICY_SLOTS 4096
 #define BG_MAX_RULES	   1024	 /* --allow exceptions per policy */
 #define BG_MAX_LPM	   (BG_MAX_POLICIES * 4 + 2 * BG_MAX_RULES)
 #define BG_MAX_PORT_RANGES 16	 /* distinct port ranges covering one prefix */
@@ -44,6 +39,12 @@
 #define BG_RINGBUF_SIZE	   (4u << 20)
 #define BG_RUN_RINGS	   64 /* private rings of `bindguard run`, slot 0 unused */
 #define BG_RUN_RING_SIZE   (1u << 20)
+
+/* The per-CPU counters ("stats", one slot per policy) get at most this much
+ * memory: on a machine with many CPUs there are fewer slots (never fewer
+ * than BG_MIN_POLICY_SLOTS), see bg_stats_slots(). */
+#define BG_STATS_BUDGET	    (32u << 20)
+#define BG_MIN_POLICY_SLOTS 4096
 
 /*
  * Fairness under a denial storm: once the ring is more than half full, a

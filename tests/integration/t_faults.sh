@@ -151,8 +151,23 @@ test_bpffs_unmounted_is_reported() {
 	[[ $out == *"no bpffs mounted at /sys/fs/bpf"* ]] || why="${why:-message: $out}"
 }
 
+# After a killed apply of loopback-only --allow RULE on CG: no policy and no
+# links (binds allowed), or the whole policy with its links.
+check_whole() {
+	local cg=$1 rule=$2 w
+	w=$(policy_word "$cg")
+	if [ "$w" = none ]; then
+		check "$cg no policy: binds allowed" ok "$(probe "$cg" bind 0.0.0.0 0 | awk '{ print $1 }')"
+		check "$cg no policy: inert links removed" 0 "$(links_of "$cg")"
+	else
+		check "$cg whole policy" "$rule" "$w"
+		check "$cg whole policy: denied" EPERM "$(probe "$cg" --family 6 bind :: 0)"
+		check "$cg whole policy: links" "$(nprogs)" "$(links_of "$cg")"
+	fi
+}
+
 test_sigkill_fresh_apply_all_or_nothing() {
-	local cg i w
+	local cg i
 	cg=$(mkcg killed-fresh)
 	for i in $(seq 15); do
 		"$BG" loopback-only --cgroup "$cg" --allow "10.0.1.$i" >/dev/null 2>&1 &
@@ -161,15 +176,7 @@ test_sigkill_fresh_apply_all_or_nothing() {
 		kill -KILL $c 2>/dev/null
 		wait $c 2>/dev/null
 		"$BG" status >/dev/null || why="${why:-status failed after a killed apply}"
-		w=$(policy_word "$cg")
-		if [ "$w" = none ]; then
-			check "no policy: binds allowed" ok "$(probe "$cg" bind 0.0.0.0 0 | awk '{ print $1 }')"
-			check "no policy: inert links removed" 0 "$(links_of "$cg")"
-		else
-			check "whole policy" "10.0.1.$i" "$w"
-			check "whole policy: denied" EPERM "$(probe "$cg" --family 6 bind :: 0)"
-			check "whole policy: links" "$(nprogs)" "$(links_of "$cg")"
-		fi
+		check_whole "$cg" "10.0.1.$i"
 		"$BG" detach --cgroup "$cg" >/dev/null 2>&1
 	done
 }
@@ -178,7 +185,7 @@ test_sigkill_fresh_apply_all_or_nothing() {
 # (no policy and no links, or the whole policy with links); only the set may be
 # mixed.
 test_sigkill_many_cgroups_each_whole() {
-	local cgs=() i w cg args
+	local cgs=() i cg args
 	for i in 1 2 3; do cgs+=("$(mkcg killed-many/c$i)"); done
 	for i in $(seq 12); do
 		args=()
@@ -189,17 +196,7 @@ test_sigkill_many_cgroups_each_whole() {
 		kill -KILL $c 2>/dev/null
 		wait $c 2>/dev/null
 		"$BG" status >/dev/null || why="${why:-status failed after a killed apply}"
-		for cg in "${cgs[@]}"; do
-			w=$(policy_word "$cg")
-			if [ "$w" = none ]; then
-				check "$cg no policy: binds allowed" ok "$(probe "$cg" bind 0.0.0.0 0 | awk '{ print $1 }')"
-				check "$cg no policy: inert links removed" 0 "$(links_of "$cg")"
-			else
-				check "$cg whole policy" "10.0.2.$i" "$w"
-				check "$cg whole policy: denied" EPERM "$(probe "$cg" --family 6 bind :: 0)"
-				check "$cg whole policy: links" "$(nprogs)" "$(links_of "$cg")"
-			fi
-		done
+		for cg in "${cgs[@]}"; do check_whole "$cg" "10.0.2.$i"; done
 		for cg in "${cgs[@]}"; do "$BG" detach --cgroup "$cg" >/dev/null 2>&1; done
 	done
 }
