@@ -89,9 +89,7 @@ static __always_inline struct bg_policy *resolve_walk(struct cgroup *cg, __u64 *
 	if (!cfg)
 		return NULL;
 	r = bpf_map_lookup_elem(&bg_resolve, cgid);
-	if (r && r->gen == cfg->gen) {
-		if (!r->policy_cgid)
-			return NULL;
+	if (r && r->gen == cfg->gen && r->policy_cgid) {
 		p = bpf_map_lookup_elem(&bg_policies, &r->policy_cgid);
 		/* A detached policy makes the entry stale: walk again. */
 		if (p) {
@@ -115,7 +113,11 @@ static __always_inline struct bg_policy *resolve_walk(struct cgroup *cg, __u64 *
 			break;
 		}
 	}
-	bpf_map_update_elem(&bg_resolve, cgid, &fresh, BPF_ANY);
+	/* Only a found policy is cached. "None" is seen only below links whose
+	 * policy is not stored yet (a change in progress, or killed before
+	 * its generation bump): caching it could outlive the store. */
+	if (p)
+		bpf_map_update_elem(&bg_resolve, cgid, &fresh, BPF_ANY);
 	*pcgid = fresh.policy_cgid;
 	return p;
 }

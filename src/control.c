@@ -106,19 +106,19 @@ static void snap_free(struct snap *sn)
 }
 
 /*
- * Every entry of a map: batch lookups (a few syscalls for thousands of
- * entries) where the map type has them, key by key elsewhere (LPM tries).
- * vals may be NULL when only the keys are wanted. Returns the count, or
- * -errno.
+ * Every entry of a map, by batch lookups (a few syscalls for thousands of
+ * entries), or key by key where the kernel has no batch for the map type.
+ * The batch position is a bucket number for hashes but the last key for
+ * generic batches (LPM tries), so its buffer is key-sized. vals may be NULL
+ * when only the keys are wanted. Returns the count, or -errno.
  */
 static int map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), cap;
-	__u64 token = 0;
+	char *k, *v, *token, *prev = NULL;
 	void *in = NULL;
-	char *k, *v;
 	int n = 0;
 
 	*keys = NULL;
@@ -129,44 +129,51 @@ static int map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals)
 	cap = info.max_entries + 1;
 	k = calloc(cap, ksz);
 	v = calloc(cap, vsz);
-	if (!k || !v) {
-		free(k);
-		free(v);
-		return -ENOMEM;
+	token = calloc(1, ksz > 8 ? ksz : 8);
+	if (!k || !v || !token) {
+		n = -ENOMEM;
+		goto fail;
 	}
 	for (;;) {
 		__u32 count = cap - n;
-		int r = bpf_map_lookup_batch(fd, in, &token, k + n * ksz, v + n * vsz, &count,
+		int r = bpf_map_lookup_batch(fd, in, token, k + n * ksz, v + n * vsz, &count,
 					     &opts);
 		int err = r ? errno : 0;
 
 		if (r && err != ENOENT) {
 			if (!n && (err == EINVAL || err == ENOTSUPP || err == EOPNOTSUPP))
 				goto one_by_one;
-			free(k);
-			free(v);
-			return -err;
+			n = -err;
+			goto fail;
 		}
 		n += count;
 		if (err == ENOENT || (__u32)n >= cap)
 			break;
-		in = &token;
+		in = token;
 	}
 	goto done;
 one_by_one:
 	n = 0;
-	while ((__u32)n < cap &&
-	       !bpf_map_get_next_key(fd, n ? k + (n - 1) * ksz : NULL, k + n * ksz)) {
+	while ((__u32)n < cap && !bpf_map_get_next_key(fd, prev, k + n * ksz)) {
+		/* The next key follows this one, whether or not it is kept. */
+		memcpy(token, k + n * ksz, ksz);
+		prev = token;
 		if (vals && bpf_map_lookup_elem(fd, k + n * ksz, v + n * vsz))
 			continue; /* deleted under us */
 		n++;
 	}
 done:
+	free(token);
 	*keys = k;
 	if (vals)
 		*vals = v;
 	else
 		free(v);
+	return n;
+fail:
+	free(token);
+	free(k);
+	free(v);
 	return n;
 }
 
@@ -329,11 +336,12 @@ static void drop_rulesets(const struct bg_state *s, struct rs *set, int n)
 		}
 }
 
-/* Remove rule entries whose ruleset no policy references (left by a
- * command killed between writing rules and switching the policy). */
-static void gc_rulesets(const struct bg_state *s, const struct snap *sn)
+/* Remove rule entries whose ruleset no policy references, keep aside (left
+ * by a command killed between writing rules and switching the policy, or no
+ * longer used after a change). */
+static void gc_rulesets(const struct bg_state *s, const struct snap *sn, struct rs keep)
 {
-	struct rs *used = calloc(sn->n ? sn->n : 1, sizeof(*used));
+	struct rs *used = calloc(sn->n + 1, sizeof(*used));
 	struct rs_match match = { used, 0, false };
 
 	if (!used)
@@ -341,7 +349,22 @@ static void gc_rulesets(const struct bg_state *s, const struct snap *sn)
 	for (int i = 0; i < sn->n; i++)
 		if (sn->e[i].pol.ruleset)
 			used[match.n++] = (struct rs){ sn->e[i].pol.ruleset, sn->e[i].pol.nrules };
+	if (keep.ruleset)
+		used[match.n++] = keep;
 	qsort(used, match.n, sizeof(*used), cmp_rs);
+	/* Policies share a ruleset (one per command): keep its largest count. */
+	for (int i = 1, m = 1; i <= match.n; i++) {
+		if (i == match.n) {
+			match.n = m;
+			break;
+		}
+		if (used[i].ruleset == used[m - 1].ruleset) {
+			if (used[i].nrules > used[m - 1].nrules)
+				used[m - 1].nrules = used[i].nrules;
+		} else {
+			used[m++] = used[i];
+		}
+	}
 	delete_where(s->rules_exact_fd, sizeof(struct bg_exact_key), sizeof(struct bg_rule_val),
 		     match_exact, &match);
 	delete_where(s->rules_fd, sizeof(struct bg_rule_key), sizeof(struct bg_rule_val),
@@ -386,18 +409,30 @@ static void purge_resolve_cache(const struct bg_state *s, const __u64 *ids, int 
 
 /*
  * A policy lives in two maps: the cgroup's local storage (read by binds in
- * the cgroup itself) and the hash (read for its descendants, and the index).
- * Each update is atomic for its readers; a reader reads one of them.
+ * the cgroup itself) and the hash (read for its descendants, for the cgroup
+ * itself where there is no storage, and the index). The hash goes first: a
+ * policy only in the hash still decides every bind right (the walk starts at
+ * the socket's own cgroup). If the storage update fails, the hash is put
+ * back to prev (NULL: the cgroup had no policy), so the cgroup is left as it
+ * was. Each update is atomic for its readers.
  */
-static int policy_store(struct bg_state *s, __u64 cgid, const struct bg_policy *pol)
+static int policy_store(struct bg_state *s, __u64 cgid, const struct bg_policy *pol,
+			const struct bg_policy *prev)
 {
 	int fd = bg_cgroup_open_id(cgid), r = 0;
 
 	if (fd < 0)
 		return fd;
-	if ((s->pol_store_fd >= 0 && bpf_map_update_elem(s->pol_store_fd, &fd, pol, BPF_ANY)) ||
-	    bpf_map_update_elem(s->policies_fd, &cgid, pol, BPF_ANY))
+	if (bpf_map_update_elem(s->policies_fd, &cgid, pol, BPF_ANY)) {
 		r = -errno;
+	} else if (s->pol_store_fd >= 0 &&
+		   bpf_map_update_elem(s->pol_store_fd, &fd, pol, BPF_ANY)) {
+		r = -errno;
+		if (prev ? bpf_map_update_elem(s->policies_fd, &cgid, prev, BPF_ANY)
+			 : bpf_map_delete_elem(s->policies_fd, &cgid))
+			bg_err("cgroup id %" PRIu64 ": could not put its policy back: %s",
+			       (uint64_t)cgid, strerror(errno));
+	}
 	close(fd);
 	return r;
 }
@@ -443,8 +478,11 @@ static bool gc_orphaned_run(struct bg_state *s, struct entry *e)
 
 	if (bg_cgroup_populated(e->path) != 0) {
 		if (e->pol.ring) {
+			struct bg_policy was = e->pol;
+
 			e->pol.ring = 0;
-			policy_store(s, e->id, &e->pol);
+			if (policy_store(s, e->id, &e->pol, &was))
+				e->pol = was;
 			bg_dbg("orphaned run %s: events go to the shared ring", e->path);
 		}
 		return false;
@@ -555,7 +593,7 @@ static int gc(struct bg_state *s, struct snap *sn)
 		}
 	}
 	free(gone);
-	gc_rulesets(s, sn);
+	gc_rulesets(s, sn, (struct rs){ 0, 0 });
 	gc_orphaned_run_dirs();
 	gc_rings(s, sn);
 	return r;
@@ -749,7 +787,8 @@ static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, st
 		return BG_EXIT_USAGE;
 	}
 	bg_rules_inline(ents, (size_t)n, pol);
-	for (int i = 0; i < n; i++) {
+	/* Exceptions carried in the policy need no map entries. */
+	for (int i = 0; i < n && !pol->ninline; i++) {
 		struct bg_exact_key exact = { .ruleset = *ruleset };
 
 		if (bpf_map_update_elem(s->rules_fd, &ents[i].key, &ents[i].val, BPF_ANY)) {
@@ -787,19 +826,6 @@ struct change {
 	bool replace;
 };
 
-/* The new rulesets of changes[0..n) (on failure: nothing refers to them). */
-static void drop_new_rulesets(const struct bg_state *s, const struct change *ch, int n)
-{
-	struct rs *set = calloc(n ? n : 1, sizeof(*set));
-
-	if (!set)
-		return; /* the next command's gc removes them */
-	for (int i = 0; i < n; i++)
-		set[i] = (struct rs){ ch[i].pol.ruleset, ch[i].pol.nrules };
-	drop_rulesets(s, set, n);
-	free(set);
-}
-
 /* Reject a cgroup named twice (the CLI does; this guards every caller). */
 static int check_distinct(const struct bg_cgroup *cgs, int k, const char *what)
 {
@@ -826,6 +852,38 @@ static int check_distinct(const struct bg_cgroup *cgs, int k, const char *what)
 	return r;
 }
 
+/*
+ * A policy store failed at cgroup `failed`: put cgroups 0..failed-1 back
+ * (policy_store already put back the failing one). A cgroup that cannot be
+ * put back keeps the new policy, and its links and rules with it.
+ */
+static void undo_apply(struct bg_state *s, struct snap *sn, const struct bg_cgroup *cgs,
+		       const struct change *ch, int failed, const char *why, struct rs keep)
+{
+	const struct bg_cgroup **stuck = calloc(failed ? failed : 1, sizeof(*stuck));
+	int nstuck = 0, nkept = 0;
+
+	bg_err("store policy for %s: %s%s", cgs[failed].path, why,
+	       failed ? "; putting back the cgroups already switched" : "");
+	for (int j = 0; j < failed; j++) {
+		int r = ch[j].replace ? policy_store(s, cgs[j].id, &ch[j].old, &ch[j].pol)
+				      : policy_remove(s, cgs[j].id);
+
+		if (!r)
+			continue;
+		bg_err("%s: could not put the old policy back (%s): it keeps the new one",
+		       cgs[j].path, strerror(-r));
+		nkept++;
+		if (!ch[j].replace && stuck)
+			stuck[nstuck++] = &cgs[j];
+	}
+	bg_bump_gen(s);
+	/* The new cgroups' links are surplus now, unless their policy stayed. */
+	sync_links(s, sn, stuck, nstuck);
+	gc_rulesets(s, sn, nkept ? keep : (struct rs){ 0, 0 });
+	free(stuck);
+}
+
 /* The start of every apply and detach: distinct targets, the snapshot, gc.
  * On failure the snapshot is freed. */
 static int begin_change(struct bg_state *s, const struct bg_cgroup *cgs, int k, const char *what,
@@ -850,7 +908,9 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 	struct change *ch = calloc(k ? k : 1, sizeof(*ch));
 	const struct bg_cgroup **inc = calloc(k ? k : 1, sizeof(*inc));
 	bool *used = calloc(BG_MAX_POLICIES, sizeof(*used));
-	int ninc = 0, nrules_done = 0, max = bg_state_max_policies(s), r;
+	int ninc = 0, max = bg_state_max_policies(s), r;
+	struct bg_policy rules = { .nrules = spec->nrules };
+	struct rs keep;
 	__u32 next = 0;
 	struct snap sn;
 
@@ -917,51 +977,43 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 			goto out;
 		}
 	}
-	for (; nrules_done < k; nrules_done++) {
-		r = write_rules(s, spec, &ch[nrules_done].pol);
-		if (r) {
-			drop_new_rulesets(s, ch, nrules_done);
-			goto out;
-		}
+	/* One ruleset for the command: every cgroup gets the same exceptions. */
+	r = write_rules(s, spec, &rules);
+	if (r)
+		goto out;
+	keep = (struct rs){ rules.ruleset, rules.nrules };
+	for (int i = 0; i < k; i++) {
+		ch[i].pol.ruleset = rules.ruleset;
+		ch[i].pol.ninline = rules.ninline;
+		memcpy(ch[i].pol.inl, rules.inl, sizeof(rules.inl));
 	}
 	/* The new policies' links first: inert until the map names the cgroup. */
 	r = sync_links(s, &sn, inc, ninc);
 	if (r) {
-		drop_new_rulesets(s, ch, k);
+		gc_rulesets(s, &sn, (struct rs){ 0, 0 });
 		goto out;
 	}
 	/* The switch: one update per map replaces preset, mode and ruleset at once. */
 	for (int i = 0; i < k; i++) {
-		r = -policy_store(s, cgs[i].id, &ch[i].pol);
-		if (!r)
-			continue;
-		bg_err("store policy for %s: %s%s", cgs[i].path, strerror(r),
-		       k > 1 ? "; nothing was applied" : "");
-		for (int j = 0; j < i; j++)
-			if (ch[j].replace)
-				policy_store(s, cgs[j].id, &ch[j].old);
-			else
-				policy_remove(s, cgs[j].id);
-		drop_new_rulesets(s, ch, k);
-		sync_links(s, &sn, NULL, 0); /* the new links are surplus now */
-		r = BG_EXIT_FAIL;
-		goto out;
-	}
-	{
-		struct rs *old = calloc(k ? k : 1, sizeof(*old));
-		int nold = 0;
-
-		for (int i = 0; old && i < k; i++)
-			if (ch[i].replace)
-				old[nold++] = (struct rs){ ch[i].old.ruleset, ch[i].old.nrules };
-		if (old)
-			drop_rulesets(s, old, nold);
-		free(old);
+		r = -policy_store(s, cgs[i].id, &ch[i].pol, ch[i].replace ? &ch[i].old : NULL);
+		if (r) {
+			undo_apply(s, &sn, cgs, ch, i, strerror(r), keep);
+			r = BG_EXIT_FAIL;
+			goto out;
+		}
 	}
 	if (ninc && bg_bump_gen(s)) {
 		bg_err("store policy: update config map: %s", strerror(errno));
 		r = BG_EXIT_FAIL;
 	}
+	/* The rulesets the replaced policies used, unless another policy shares them. */
+	for (int i = 0; i < k; i++) {
+		struct entry *e = ch[i].replace ? find_entry(&sn, cgs[i].id) : NULL;
+
+		if (e)
+			e->pol = ch[i].pol;
+	}
+	gc_rulesets(s, &sn, keep);
 out:
 	snap_free(&sn);
 out_nosnap:
@@ -981,14 +1033,12 @@ int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k)
 {
 	struct bg_policy *old = calloc(k ? k : 1, sizeof(*old));
 	__u64 *ids = calloc(k ? k : 1, sizeof(*ids));
-	struct rs *rules = calloc(k ? k : 1, sizeof(*rules));
 	struct snap sn;
 	int r, live = 0;
 
-	if (!old || !ids || !rules) {
+	if (!old || !ids) {
 		free(old);
 		free(ids);
-		free(rules);
 		bg_err("out of memory");
 		return BG_EXIT_FAIL;
 	}
@@ -1005,7 +1055,6 @@ int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k)
 		}
 		old[i] = e->pol;
 		ids[i] = cgs[i].id;
-		rules[i] = (struct rs){ e->pol.ruleset, e->pol.nrules };
 	}
 	/* The switch: from here each cgroup is unpoliced; its links are inert. */
 	for (int i = 0; i < k; i++) {
@@ -1013,17 +1062,18 @@ int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k)
 		if (!r)
 			continue;
 		bg_err("detach %s: delete policy: %s%s", cgs[i].path, strerror(-r),
-		       k > 1 ? "; nothing was detached" : "");
-		for (int j = 0; j < i; j++)
-			policy_store(s, cgs[j].id, &old[j]);
+		       i ? "; putting back the policies already removed" : "");
+		/* The failing one too: its storage may be gone already. */
+		for (int j = 0; j <= i; j++)
+			if (policy_store(s, cgs[j].id, &old[j], NULL))
+				bg_err("%s: could not put its policy back: it is detached",
+				       cgs[j].path);
+		bg_bump_gen(s);
 		r = BG_EXIT_FAIL;
 		goto out;
 	}
-	if (bg_bump_gen(s)) {
-		bg_err("detach: update config map: %s", strerror(errno));
-		r = BG_EXIT_FAIL;
-		goto out;
-	}
+	if (bg_bump_gen(s))
+		bg_err("detach: update config map: %s (the policies are removed)", strerror(errno));
 	qsort(ids, k, sizeof(*ids), cmp_u64);
 	for (int i = 0; i < sn.n; i++) {
 		if (bsearch(&sn.e[i].id, ids, k, sizeof(*ids), cmp_u64)) {
@@ -1037,14 +1087,13 @@ int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k)
 	r = sync_links(s, &sn, NULL, 0);
 	if (r)
 		goto out;
-	drop_rulesets(s, rules, k);
+	gc_rulesets(s, &sn, (struct rs){ 0, 0 });
 	purge_resolve_cache(s, ids, k);
 out:
 	snap_free(&sn);
 out_nosnap:
 	free(old);
 	free(ids);
-	free(rules);
 	return r;
 }
 

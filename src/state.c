@@ -786,7 +786,11 @@ int bg_state_probe(struct bg_probe *p)
 		obj = object_open(p->variant, with_optional);
 		if (!obj)
 			return BG_EXIT_FAIL;
-		r = bpf_object__load(obj);
+		/* The counters' size this machine would get, not the declared one. */
+		r = bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "bg_stats"),
+					     bg_stats_slots(libbpf_num_possible_cpus()));
+		if (!r)
+			r = bpf_object__load(obj);
 		if (!r)
 			for (int h = 0; h < BG_NR_HOOKS; h++)
 				p->loaded[h] = bpf_program__fd(obj_prog(obj, h)) >= 0;

@@ -128,6 +128,8 @@ test_exact_exceptions_inline_and_in_maps() {
 	done
 	expect_bind "$small" EPERM bind 198.51.100.3 0
 	expect_bind "$big" EADDRNOTAVAIL bind 198.51.100.3 0
+	# Only the policy whose exceptions do not fit has map entries.
+	check "exact map entries (big only)" 1 "$(exact_entries_for 198.51.100.2)"
 }
 
 # Loopback binds are allowed before any map is read, so the allowed counter

@@ -124,3 +124,26 @@ test_many_cgroups_in_one_call() {
 	expect_bind "$b" ok bind 0.0.0.0 0
 	expect_bind "$c" EPERM bind 0.0.0.0 0
 }
+
+# One command's cgroups share one set of exceptions: detaching or replacing
+# one of them leaves the others' exceptions whole, and the last user of a set
+# takes it with it.
+test_shared_exceptions_follow_their_users() {
+	local a b
+	a=$(mkcg shared/a)
+	b=$(mkcg shared/b)
+	"$BG" loopback-only --cgroup "$a" --cgroup "$b" --allow 198.51.100.0/24:80 \
+		--allow 198.51.100.7 >/dev/null || { why="apply failed"; return; }
+	check "shared entries" 1 "$(exact_entries_for 198.51.100.7)"
+	"$BG" detach --cgroup "$a" >/dev/null || { why="detach a failed"; return; }
+	expect_bind "$b" EADDRNOTAVAIL bind 198.51.100.3 80
+	expect_bind "$b" EPERM bind 198.51.100.3 81
+	expect_bind "$b" EADDRNOTAVAIL bind 198.51.100.7 81
+	check "b's exceptions listed" "198.51.100.0/24:80,198.51.100.7" \
+		"$(policy_field "$b" "','.join(p['allow'])")"
+	check "entries kept for b" 1 "$(exact_entries_for 198.51.100.7)"
+	"$BG" loopback-only --cgroup "$b" --allow 198.51.100.8 >/dev/null || { why="re-apply b failed"; return; }
+	check "old shared entries gone" 0 "$(exact_entries_for 198.51.100.7)"
+	expect_bind "$b" EPERM bind 198.51.100.3 80
+	expect_bind "$b" EADDRNOTAVAIL bind 198.51.100.8 80
+}
