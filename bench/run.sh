@@ -464,21 +464,24 @@ t1=$EPOCHREALTIME
 rec cp-detach "$CP_COUNT" - $(($(usec "$t1") - $(usec "$t0")))
 
 # 4. Scale: exception rules (interleaved) --------------------------------------------
-say "scale: exception rules ($RULE_COUNTS)"
+# Two families, N rules each: the re-bind of 0.0.0.0:P is admitted by an exact
+# exception (0.0.0.0:1024-65535: carried in the policy while the rules fit there,
+# then the exact-match hash) or by a prefix one (*:1024-65535: the LPM trie); the
+# other N - 1 rules are prefixes that do not match.
+say "scale: exception rules ($RULE_COUNTS), exact and prefix"
 RULE_VARIANTS=(none-any)
 for k in $RULE_COUNTS; do
-	mkdir "$TOP/r$k" || die "create $TOP/r$k"
-	# Any address ("*"), not 0.0.0.0 alone: up to four exact-address exceptions
-	# travel in the policy and skip the rule maps, so every point here takes the
-	# map path (exact-match miss, then the trie) and the points compare alike.
-	args=(--allow '*:1024-65535')
-	for ((i = 1; i < k; i++)); do args+=(--allow "10.$((i / 256)).$((i % 256)).0/24:8000-8099"); done
-	apply "$TOPREL/r$k" "${args[@]}"
-	variant "rules-$k" "$TOP/r$k" --addr 0.0.0.0
-	RULE_VARIANTS+=("rules-$k")
+	for kind in e p; do
+		mkdir "$TOP/r$kind$k" || die "create $TOP/r$kind$k"
+		if [ $kind = e ]; then args=(--allow 0.0.0.0:1024-65535); else args=(--allow '*:1024-65535'); fi
+		for ((i = 1; i < k; i++)); do args+=(--allow "10.$((i / 256)).$((i % 256)).0/24:8000-8099"); done
+		apply "$TOPREL/r$kind$k" "${args[@]}"
+		variant "rules-$kind-$k" "$TOP/r$kind$k" --addr 0.0.0.0
+		RULE_VARIANTS+=("rules-$kind-$k")
+	done
 done
 interleave rules "$SREPS" "${RULE_VARIANTS[@]}"
-for k in $RULE_COUNTS; do detach "$TOPREL/r$k"; done
+for k in $RULE_COUNTS; do detach "$TOPREL/re$k"; detach "$TOPREL/rp$k"; done
 
 # 5. Scale: depth below the policed cgroup (interleaved) -----------------------------
 say "scale: socket cgroup $DEPTHS levels below the policed one"
