@@ -576,7 +576,7 @@ w("loopback-only with N exception rules; the socket re-binds 0.0.0.0:P, which on
   "are at most four exact addresses they travel in the policy value (no map read: the "
   "1-rule point), beyond that the exact-match hash finds it. *Prefix*: that one is "
   "`*:1024-65535`; the exact-match hash misses and the LPM trie decides (with one rule "
-  "the trie has one node). The other N − 1 rules are prefixes that do not match "
+  "the policy has a single trie entry). The other N − 1 rules are prefixes that do not match "
   "(`10.a.b.0/24:8000-8099`). A loopback bind never reads the rules. Baseline: "
   "no-program re-bind of 0.0.0.0.")
 w("")

@@ -106,13 +106,15 @@ static void snap_free(struct snap *sn)
 }
 
 /*
- * Every entry of a map, by batch lookups (a few syscalls for thousands of
- * entries), or key by key where the kernel has no batch for the map type.
- * The batch position is a bucket number for hashes but the last key for
- * generic batches (LPM tries), so its buffer is key-sized. vals may be NULL
- * when only the keys are wanted. Returns the count, or -errno.
+ * Every entry of a map. dense: by batch lookups (a few syscalls for
+ * thousands of entries), falling back to key by key where the kernel has no
+ * batch for the map type; otherwise key by key, which is cheaper for a large
+ * and mostly empty hash (a hash batch locks every bucket on its way). The
+ * batch position is a bucket number for hashes but the last key for generic
+ * batches (LPM tries), so its buffer is key-sized. vals may be NULL when
+ * only the keys are wanted. Returns the count, or -errno.
  */
-static int map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals)
+static int map_dump(int fd, size_t ksz, size_t vsz, bool dense, void **keys, void **vals)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct bpf_map_info info = {};
@@ -128,13 +130,13 @@ static int map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals)
 		return -errno;
 	cap = info.max_entries + 1;
 	k = calloc(cap, ksz);
-	v = calloc(cap, vsz);
+	v = dense || vals ? calloc(cap, vsz) : NULL;
 	token = calloc(1, ksz > 8 ? ksz : 8);
-	if (!k || !v || !token) {
+	if (!k || (!v && (dense || vals)) || !token) {
 		n = -ENOMEM;
 		goto fail;
 	}
-	for (;;) {
+	while (dense) {
 		__u32 count = cap - n;
 		int r = bpf_map_lookup_batch(fd, in, token, k + n * ksz, v + n * vsz, &count,
 					     &opts);
@@ -151,7 +153,8 @@ static int map_dump(int fd, size_t ksz, size_t vsz, void **keys, void **vals)
 			break;
 		in = token;
 	}
-	goto done;
+	if (dense)
+		goto done;
 one_by_one:
 	n = 0;
 	while ((__u32)n < cap && !bpf_map_get_next_key(fd, prev, k + n * ksz)) {
@@ -227,7 +230,8 @@ static int snap_load(const struct bg_state *s, struct snap *sn)
 	int n, r;
 
 	memset(sn, 0, sizeof(*sn));
-	n = map_dump(s->policies_fd, sizeof(*ids), sizeof(*pols), (void **)&ids, (void **)&pols);
+	n = map_dump(s->policies_fd, sizeof(*ids), sizeof(*pols), true, (void **)&ids,
+		     (void **)&pols);
 	if (n < 0) {
 		bg_err("read the policy map: %s", strerror(-n));
 		return BG_EXIT_FAIL;
@@ -272,7 +276,7 @@ static void delete_where(int fd, size_t ksz, size_t vsz,
 			 bool (*match)(const void *key, const void *arg), const void *arg)
 {
 	char *keys;
-	int n = map_dump(fd, ksz, vsz, (void **)&keys, NULL);
+	int n = map_dump(fd, ksz, vsz, false, (void **)&keys, NULL);
 
 	for (int i = 0; i < n; i++)
 		if (match(keys + i * ksz, arg))
@@ -397,7 +401,8 @@ static void purge_resolve_cache(const struct bg_state *s, const __u64 *ids, int 
 
 	if (!nids)
 		return;
-	n = map_dump(s->resolve_fd, sizeof(*keys), sizeof(*vals), (void **)&keys, (void **)&vals);
+	n = map_dump(s->resolve_fd, sizeof(*keys), sizeof(*vals), false, (void **)&keys,
+		     (void **)&vals);
 	if (n < 0)
 		return;
 	for (int i = 0; i < n; i++)
@@ -910,6 +915,7 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 	bool *used = calloc(BG_MAX_POLICIES, sizeof(*used));
 	int ninc = 0, max = bg_state_max_policies(s), r;
 	struct bg_policy rules = { .nrules = spec->nrules };
+	bool stale = false;
 	struct rs keep;
 	__u32 next = 0;
 	struct snap sn;
@@ -1010,10 +1016,13 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 	for (int i = 0; i < k; i++) {
 		struct entry *e = ch[i].replace ? find_entry(&sn, cgs[i].id) : NULL;
 
-		if (e)
+		if (e) {
+			stale |= e->pol.ruleset != 0;
 			e->pol = ch[i].pol;
+		}
 	}
-	gc_rulesets(s, &sn, keep);
+	if (stale)
+		gc_rulesets(s, &sn, keep);
 out:
 	snap_free(&sn);
 out_nosnap:
@@ -1033,6 +1042,7 @@ int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k)
 {
 	struct bg_policy *old = calloc(k ? k : 1, sizeof(*old));
 	__u64 *ids = calloc(k ? k : 1, sizeof(*ids));
+	bool stale = false;
 	struct snap sn;
 	int r, live = 0;
 
@@ -1087,7 +1097,10 @@ int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k)
 	r = sync_links(s, &sn, NULL, 0);
 	if (r)
 		goto out;
-	gc_rulesets(s, &sn, (struct rs){ 0, 0 });
+	for (int i = 0; i < k; i++)
+		stale |= old[i].ruleset != 0;
+	if (stale) /* unless another policy shares them */
+		gc_rulesets(s, &sn, (struct rs){ 0, 0 });
 	purge_resolve_cache(s, ids, k);
 out:
 	snap_free(&sn);
