@@ -248,6 +248,7 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 	};
 	static struct bg_policy_spec spec;
 	const char *cmd = argv[0];
+	char err[BG_ERRLEN];
 	struct targets t = { 0 };
 	struct bg_cgroup *cgs = NULL;
 	struct bg_state st;
@@ -296,6 +297,10 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 		goto out;
 	if (!t.n) {
 		bg_err("%s: give --cgroup PATH or --pid PID (repeatable)", cmd);
+		goto out;
+	}
+	if (bg_spec_check(&spec, err, sizeof(err))) {
+		bg_err("%s: --allow: %s", cmd, err);
 		goto out;
 	}
 	r = bg_need_cgroup2(cmd);

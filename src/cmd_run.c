@@ -360,6 +360,10 @@ int cmd_run(int argc, char **argv, struct bg_global *g)
 	r = parse(argc, argv, &o, &spec);
 	if (r)
 		return r < 0 ? BG_EXIT_OK : r;
+	if (bg_spec_check(&spec, err, sizeof(err))) {
+		bg_err("run: --allow: %s", err);
+		return BG_EXIT_USAGE;
+	}
 	if (o.events_file) {
 		events = fopen(o.events_file, "we");
 		if (!events) {

@@ -379,6 +379,23 @@ int bg_rules_compile(const struct bg_rule_src *rules, size_t n, __u32 ruleset,
 	return (int)nout;
 }
 
+int bg_spec_check(const struct bg_policy_spec *spec, char *err, size_t errlen)
+{
+	struct bg_lpm_entry *ents;
+	int n;
+
+	if (!spec->nrules)
+		return 0;
+	ents = calloc(spec->nrules, sizeof(*ents));
+	if (!ents) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	n = bg_rules_compile(spec->rules, spec->nrules, 1, ents, err, errlen);
+	free(ents);
+	return n < 0 ? -1 : 0;
+}
+
 __u32 bg_stats_slots(int ncpus)
 {
 	__u64 n = BG_STATS_BUDGET / ((__u64)sizeof(struct bg_stats) * (ncpus > 0 ? ncpus : 1));

@@ -40,6 +40,11 @@ void bg_rule_format(const struct bg_rule_src *r, char *buf, size_t len);
 /* Append a parsed rule; duplicates are dropped. -1 with err when full. */
 int bg_spec_add_rule(struct bg_policy_spec *spec, const char *text, char *err, size_t errlen);
 
+/* Can the exceptions of spec be compiled (port ranges per prefix within
+ * BG_MAX_PORT_RANGES)? Checked before anything touches the kernel. 0, or -1
+ * with err. */
+int bg_spec_check(const struct bg_policy_spec *spec, char *err, size_t errlen);
+
 int bg_proto_parse(const char *s, __u8 *mask); /* "tcp" "udp" "all"; -1 if unknown */
 int bg_mode_parse(const char *s, __u8 *mode);  /* "enforce" "audit" "rewrite"; -1 if unknown */
 const char *bg_proto_name(__u8 mask);	       /* "tcp" "udp" "all" or "mixed" */

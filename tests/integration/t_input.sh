@@ -46,7 +46,27 @@ test_bad_input_changes_nothing() {
 	refuse 2 loopback-only --cgroup "/$TOP/does-not-exist"
 	refuse 2 loopback-only --cgroup "$cg/cgroup.procs"
 	refuse 2 loopback-only --cgroup /../../etc
-	refuse 2 loopback-only --cgroup "$cg" --pid 1
+	# Several targets: one bad one refuses them all (never --pid 1 here: on
+	# most hosts its cgroup is not the root, and not ours).
+	refuse 2 loopback-only --cgroup "$cg" --pid 999999999
+	refuse 2 loopback-only --cgroup "$cg" --cgroup "$cg"
+	refuse 1 detach --cgroup "$cg" --cgroup "/$TOP"
+	# Exceptions that cannot be compiled are refused before the kernel is
+	# touched: not even the config map (its next ruleset id) changes.
+	local cfg_before
+	cfg_before=$(bpftool map lookup pinned "$PIN/bg_cfg" key 0 0 0 0 -j | jq_py "d['value']")
+	refuse 2 loopback-only --cgroup "$cg" --allow 10.0.0.0/8:1 --allow 10.0.0.0/8:3 \
+		--allow 10.0.0.0/8:5 --allow 10.0.0.0/8:7 --allow 10.0.0.0/8:9 --allow 10.0.0.0/8:11 \
+		--allow 10.0.0.0/8:13 --allow 10.0.0.0/8:15 --allow 10.0.0.0/8:17 --allow 10.0.0.0/8:19 \
+		--allow 10.0.0.0/8:21 --allow 10.0.0.0/8:23 --allow 10.0.0.0/8:25 --allow 10.0.0.0/8:27 \
+		--allow 10.0.0.0/8:29 --allow 10.0.0.0/8:31 --allow 10.0.0.0/8:33
+	refuse 2 run --loopback-only --allow 10.0.0.0/8:1 --allow 10.0.0.0/8:3 \
+		--allow 10.0.0.0/8:5 --allow 10.0.0.0/8:7 --allow 10.0.0.0/8:9 --allow 10.0.0.0/8:11 \
+		--allow 10.0.0.0/8:13 --allow 10.0.0.0/8:15 --allow 10.0.0.0/8:17 --allow 10.0.0.0/8:19 \
+		--allow 10.0.0.0/8:21 --allow 10.0.0.0/8:23 --allow 10.0.0.0/8:25 --allow 10.0.0.0/8:27 \
+		--allow 10.0.0.0/8:29 --allow 10.0.0.0/8:31 --allow 10.0.0.0/8:33 -- true
+	check "config map untouched by refused exceptions" "$cfg_before" \
+		"$(bpftool map lookup pinned "$PIN/bg_cfg" key 0 0 0 0 -j | jq_py "d['value']")"
 	refuse 2 loopback-only --pid 999999999
 	refuse 2 loopback-only --pid abc
 	refuse 2 loopback-only --cgroup "$cg" extra-argument

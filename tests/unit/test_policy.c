@@ -361,3 +361,19 @@ TEST(stats_slots_follow_the_cpu_count)
 		CHECK((__u64)bg_stats_slots(c) * 56 * c <= BG_STATS_BUDGET ||
 		      bg_stats_slots(c) == BG_MIN_POLICY_SLOTS);
 }
+
+TEST(spec_check_before_the_kernel)
+{
+	struct bg_policy_spec spec;
+	char err[BG_ERRLEN], text[32];
+
+	memset(&spec, 0, sizeof(spec));
+	spec.preset = BG_PRESET_LOOPBACK_ONLY;
+	CHECK(bg_spec_check(&spec, err, sizeof(err)) == 0);
+	for (int i = 0; i <= BG_MAX_PORT_RANGES; i++) {
+		snprintf(text, sizeof(text), "10.0.0.0/8:%d", 1000 + 2 * i);
+		CHECK(bg_spec_add_rule(&spec, text, err, sizeof(err)) == 0);
+		CHECK(bg_spec_check(&spec, err, sizeof(err)) == (i < BG_MAX_PORT_RANGES ? 0 : -1));
+	}
+	CHECK(strstr(err, "port ranges") != NULL);
+}
