@@ -137,10 +137,8 @@ static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid,
 	return resolve_walk(cg, cgid, pcgid);
 }
 
-/* Does an exception of p admit address w and port? The policy's own copy
- * when every exception fits there (no map read); else an exact entry first
- * (the longest match there is), then one LPM lookup. Userspace merged the
- * port ranges of containing prefixes into each entry. */
+/* An exact entry first (the longest match there is), else one LPM lookup.
+ * Userspace merged the port ranges of containing prefixes into each entry. */
 static __always_inline int exception_in_maps(const struct bg_policy *p, const __u32 w[4],
 					     __u16 port)
 {
@@ -160,6 +158,8 @@ static __always_inline int exception_in_maps(const struct bg_policy *p, const __
 	return v && bg_ports_match(v, port);
 }
 
+/* Does an exception of p admit address w and port? The policy's own copy
+ * when every exception fits there (no map read), else the maps. */
 static __always_inline int exception_allows(const struct bg_policy *p, const __u32 w[4], __u16 port)
 {
 	if (!p->ruleset)

@@ -78,6 +78,12 @@ BG_INLINE int bg_proto_bit(__u32 sock_type)
 	return BG_PROTO_OTHER;
 }
 
+/* Does a range admit port? An unused range (lo 1, hi 0) admits none. */
+BG_INLINE int bg_range_has(const struct bg_port_range *r, __u16 port)
+{
+	return port >= r->lo && port <= r->hi;
+}
+
 /* Does an exception entry's port list admit port? */
 BG_INLINE int bg_ports_match(const struct bg_rule_val *v, __u16 port)
 {
@@ -86,16 +92,10 @@ BG_INLINE int bg_ports_match(const struct bg_rule_val *v, __u16 port)
 	for (__u32 i = 0; i < BG_MAX_PORT_RANGES; i++) {
 		if (i >= n)
 			break;
-		if (port >= v->r[i].lo && port <= v->r[i].hi)
+		if (bg_range_has(&v->r[i], port))
 			return 1;
 	}
 	return 0;
-}
-
-/* Does a range admit port? An unused range (lo 1, hi 0) admits none. */
-BG_INLINE int bg_range_has(const struct bg_port_range *r, __u16 port)
-{
-	return port >= r->lo && port <= r->hi;
 }
 
 /* The exceptions carried in the policy (p->ninline > 0): all of them exact
