@@ -192,6 +192,50 @@ static void targets_free(struct targets *t)
 	free(t->arg);
 }
 
+static const struct bg_cgroup *sort_cgs;
+
+static int cmp_cg_index(const void *a, const void *b)
+{
+	__u64 x = sort_cgs[*(const int *)a].id, y = sort_cgs[*(const int *)b].id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Is a cgroup named twice (also as --cgroup PATH and --pid of a process in
+ * it)? Says which arguments, once. One sort: thousands of targets are fine. */
+static bool named_twice(const struct targets *t, const struct bg_cgroup *cgs, const char *cmd)
+{
+	int *order = calloc(t->n, sizeof(*order));
+	bool twice = false;
+
+	if (!order) {
+		bg_err("%s: out of memory", cmd);
+		return true;
+	}
+	for (int i = 0; i < t->n; i++)
+		order[i] = i;
+	sort_cgs = cgs;
+	qsort(order, t->n, sizeof(*order), cmp_cg_index);
+	for (int k = 1; k < t->n && !twice; k++) {
+		int i = order[k - 1], j = order[k];
+
+		if (cgs[i].id != cgs[j].id)
+			continue;
+		if (i > j) {
+			int tmp = i;
+
+			i = j;
+			j = tmp;
+		}
+		bg_err("%s: cgroup %s is named twice (%s%s and %s%s)", cmd, cgs[j].path,
+		       t->kind[i] == 'c' ? "--cgroup " : "--pid ", t->arg[i],
+		       t->kind[j] == 'c' ? "--cgroup " : "--pid ", t->arg[j]);
+		twice = true;
+	}
+	free(order);
+	return twice;
+}
+
 /* Resolve every target before anything touches the kernel. Root needs
  * --host-wide (apply), a cgroup named twice is refused. */
 static int targets_resolve(const struct targets *t, const char *cmd, bool refuse_root,
@@ -221,15 +265,10 @@ static int targets_resolve(const struct targets *t, const char *cmd, bool refuse
 			free(cgs);
 			return BG_EXIT_USAGE;
 		}
-		for (int j = 0; j < i; j++)
-			if (cgs[j].id == cgs[i].id) {
-				bg_err("%s: cgroup %s is named twice (%s%s and %s%s)", cmd,
-				       cgs[i].path, t->kind[j] == 'c' ? "--cgroup " : "--pid ",
-				       t->arg[j], t->kind[i] == 'c' ? "--cgroup " : "--pid ",
-				       t->arg[i]);
-				free(cgs);
-				return BG_EXIT_USAGE;
-			}
+	}
+	if (named_twice(t, cgs, cmd)) {
+		free(cgs);
+		return BG_EXIT_USAGE;
 	}
 	*out = cgs;
 	return 0;

@@ -7,10 +7,10 @@
  *
  * The switch point of a change is the policy map update of each cgroup. New
  * links go in before it (inert until the map names their cgroup), surplus
- * links come out after it, and a failure undoes the cgroups already switched,
- * so a command leaves the old or the new policies in force, never a mix; a
- * command killed half-way leaves inert links and rules that the next command
- * removes.
+ * links come out after it, and a failure puts back the cgroups already
+ * switched. Each cgroup is always under its old or its new policy, never a
+ * mix of the two; a command killed half-way may leave some cgroups switched
+ * and others not, plus inert links and rules that the next command removes.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -285,95 +285,57 @@ static void delete_where(int fd, size_t ksz, size_t vsz,
 		free(keys);
 }
 
-struct rs_match {
+/* The rulesets in use (sorted; policies of one command share one). */
+struct rs_used {
 	const struct rs *set;
 	int n;
-	bool in; /* delete rulesets in the set (true) or not in it (false) */
 };
 
-static bool match_rule(const void *key, const void *arg)
+static bool unused_rule(const void *key, const void *arg)
 {
-	const struct rs_match *m = arg;
+	const struct rs_used *u = arg;
 
-	return !!find_rs(m->set, m->n, ((const struct bg_rule_key *)key)->ruleset) == m->in;
+	return !find_rs(u->set, u->n, ((const struct bg_rule_key *)key)->ruleset);
 }
 
-static bool match_exact(const void *key, const void *arg)
+static bool unused_exact(const void *key, const void *arg)
 {
-	const struct rs_match *m = arg;
+	const struct rs_used *u = arg;
 
-	return !!find_rs(m->set, m->n, ((const struct bg_exact_key *)key)->ruleset) == m->in;
+	return !find_rs(u->set, u->n, ((const struct bg_exact_key *)key)->ruleset);
 }
 
-static bool match_src(const void *key, const void *arg)
+/* A source entry is kept for a ruleset in use, within its rule count. */
+static bool unused_src(const void *key, const void *arg)
 {
-	const struct rs_match *m = arg;
+	const struct rs_used *u = arg;
 	__u64 k = *(const __u64 *)key;
-	const struct rs *r = find_rs(m->set, m->n, (__u32)(k >> 32));
+	const struct rs *r = find_rs(u->set, u->n, (__u32)(k >> 32));
 
-	/* gc keeps the entries of a live ruleset's own rule indexes only. */
-	return m->in ? r != NULL : !r || (__u32)k >= r->nrules;
+	return !r || (__u32)k >= r->nrules;
 }
 
-/* Delete the rules of the given rulesets (sorted in place). */
-static void drop_rulesets(const struct bg_state *s, struct rs *set, int n)
-{
-	int m = 0;
-
-	for (int i = 0; i < n; i++)
-		if (set[i].ruleset)
-			set[m++] = set[i];
-	if (!m)
-		return;
-	qsort(set, m, sizeof(*set), cmp_rs);
-	struct rs_match match = { set, m, true };
-
-	delete_where(s->rules_exact_fd, sizeof(struct bg_exact_key), sizeof(struct bg_rule_val),
-		     match_exact, &match);
-	delete_where(s->rules_fd, sizeof(struct bg_rule_key), sizeof(struct bg_rule_val),
-		     match_rule, &match);
-	for (int i = 0; i < m; i++)
-		for (__u32 j = 0; j < set[i].nrules; j++) {
-			__u64 k = (__u64)set[i].ruleset << 32 | j;
-
-			bpf_map_delete_elem(s->rule_src_fd, &k);
-		}
-}
-
-/* Remove rule entries whose ruleset no policy references, keep aside (left
- * by a command killed between writing rules and switching the policy, or no
- * longer used after a change). */
+/* Remove rule entries whose ruleset neither a policy of the snapshot nor
+ * keep uses (left by a command killed between writing rules and switching
+ * the policy, by a failed change, or no longer used after one). */
 static void gc_rulesets(const struct bg_state *s, const struct snap *sn, struct rs keep)
 {
 	struct rs *used = calloc(sn->n + 1, sizeof(*used));
-	struct rs_match match = { used, 0, false };
+	struct rs_used u = { used, 0 };
 
 	if (!used)
 		return;
 	for (int i = 0; i < sn->n; i++)
 		if (sn->e[i].pol.ruleset)
-			used[match.n++] = (struct rs){ sn->e[i].pol.ruleset, sn->e[i].pol.nrules };
+			used[u.n++] = (struct rs){ sn->e[i].pol.ruleset, sn->e[i].pol.nrules };
 	if (keep.ruleset)
-		used[match.n++] = keep;
-	qsort(used, match.n, sizeof(*used), cmp_rs);
-	/* Policies share a ruleset (one per command): keep its largest count. */
-	for (int i = 1, m = 1; i <= match.n; i++) {
-		if (i == match.n) {
-			match.n = m;
-			break;
-		}
-		if (used[i].ruleset == used[m - 1].ruleset) {
-			if (used[i].nrules > used[m - 1].nrules)
-				used[m - 1].nrules = used[i].nrules;
-		} else {
-			used[m++] = used[i];
-		}
-	}
+		used[u.n++] = keep;
+	qsort(used, u.n, sizeof(*used), cmp_rs);
 	delete_where(s->rules_exact_fd, sizeof(struct bg_exact_key), sizeof(struct bg_rule_val),
-		     match_exact, &match);
+		     unused_exact, &u);
 	delete_where(s->rules_fd, sizeof(struct bg_rule_key), sizeof(struct bg_rule_val),
-		     match_rule, &match);
-	delete_where(s->rule_src_fd, sizeof(__u64), sizeof(struct bg_rule_src), match_src, &match);
+		     unused_rule, &u);
+	delete_where(s->rule_src_fd, sizeof(__u64), sizeof(struct bg_rule_src), unused_src, &u);
 	free(used);
 }
 
@@ -819,8 +781,7 @@ static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, st
 	free(ents);
 	return 0;
 fail:
-	free(ents);
-	drop_rulesets(s, &(struct rs){ *ruleset, spec->nrules }, 1);
+	free(ents); /* the caller removes what was written */
 	bg_err("store exceptions: %s%s", strerror(r),
 	       r == E2BIG || r == ENOMEM ? " (exception maps are full)" : "");
 	return BG_EXIT_FAIL;
@@ -830,32 +791,6 @@ struct change {
 	struct bg_policy pol, old;
 	bool replace;
 };
-
-/* Reject a cgroup named twice (the CLI does; this guards every caller). */
-static int check_distinct(const struct bg_cgroup *cgs, int k, const char *what)
-{
-	__u64 *ids = calloc(k ? k : 1, sizeof(*ids));
-	int r = 0;
-
-	if (!ids) {
-		bg_err("out of memory");
-		return BG_EXIT_FAIL;
-	}
-	for (int i = 0; i < k; i++)
-		ids[i] = cgs[i].id;
-	qsort(ids, k, sizeof(*ids), cmp_u64);
-	for (int i = 1; i < k && !r; i++)
-		if (ids[i] == ids[i - 1]) {
-			for (int j = 0; j < k; j++)
-				if (cgs[j].id == ids[i]) {
-					bg_err("%s: cgroup %s is named twice", what, cgs[j].path);
-					break;
-				}
-			r = BG_EXIT_USAGE;
-		}
-	free(ids);
-	return r;
-}
 
 /*
  * A policy store failed at cgroup `failed`: put cgroups 0..failed-1 back
@@ -889,16 +824,12 @@ static void undo_apply(struct bg_state *s, struct snap *sn, const struct bg_cgro
 	free(stuck);
 }
 
-/* The start of every apply and detach: distinct targets, the snapshot, gc.
- * On failure the snapshot is freed. */
-static int begin_change(struct bg_state *s, const struct bg_cgroup *cgs, int k, const char *what,
-			struct snap *sn)
+/* The start of every apply and detach: the snapshot, then gc. On failure
+ * the snapshot is freed. */
+static int begin_change(struct bg_state *s, struct snap *sn)
 {
-	int r = check_distinct(cgs, k, what);
+	int r = snap_load(s, sn);
 
-	if (r)
-		return r;
-	r = snap_load(s, sn);
 	if (r)
 		return r;
 	r = gc(s, sn);
@@ -927,7 +858,7 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 		bg_err("out of memory");
 		return BG_EXIT_FAIL;
 	}
-	r = begin_change(s, cgs, k, "policy", &sn);
+	r = begin_change(s, &sn);
 	if (r)
 		goto out_nosnap;
 	for (int i = 0; i < k; i++) {
@@ -985,8 +916,10 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 	}
 	/* One ruleset for the command: every cgroup gets the same exceptions. */
 	r = write_rules(s, spec, &rules);
-	if (r)
+	if (r) {
+		gc_rulesets(s, &sn, (struct rs){ 0, 0 });
 		goto out;
+	}
 	keep = (struct rs){ rules.ruleset, rules.nrules };
 	for (int i = 0; i < k; i++) {
 		ch[i].pol.ruleset = rules.ruleset;
@@ -1052,7 +985,7 @@ int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k)
 		bg_err("out of memory");
 		return BG_EXIT_FAIL;
 	}
-	r = begin_change(s, cgs, k, "detach", &sn);
+	r = begin_change(s, &sn);
 	if (r)
 		goto out_nosnap;
 	for (int i = 0; i < k; i++) {

@@ -78,8 +78,9 @@ int bg_state_gc(struct bg_state *s);
 int bg_state_apply(struct bg_state *s, const struct bg_cgroup *cg,
 		   const struct bg_policy_spec *spec);
 
-/* The same policy on k distinct cgroups in one change: all of them get it,
- * or (on any error) none does and the old policies stay. Exit code. */
+/* The same policy on k cgroups in one change: all of them get it, or (on
+ * any error) none does and the old policies stay. The caller makes sure no
+ * cgroup is named twice. Exit code. */
 int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 			const struct bg_policy_spec *spec);
 
@@ -87,8 +88,8 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
  * message if the cgroup has no policy. */
 int bg_state_detach(struct bg_state *s, __u64 cgid, const char *shown);
 
-/* The same for k distinct cgroups: all or none; 1 with a message naming the
- * first cgroup without a policy, before anything changes. */
+/* The same for k cgroups, none named twice: all or none; 1 with a message
+ * naming the first cgroup without a policy, before anything changes. */
 int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k);
 
 /* Remove everything bindguard holds in the kernel and in bpffs, whatever
