@@ -117,8 +117,7 @@ static void snap_free(struct snap *sn)
 static int map_dump(int fd, size_t ksz, size_t vsz, bool dense, void **keys, void **vals)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), cap;
+	__u32 cap = bg_map_max_entries(fd) + 1;
 	char *k, *v, *token, *prev = NULL;
 	void *in = NULL;
 	int n = 0;
@@ -126,9 +125,8 @@ static int map_dump(int fd, size_t ksz, size_t vsz, bool dense, void **keys, voi
 	*keys = NULL;
 	if (vals)
 		*vals = NULL;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	cap = info.max_entries + 1;
+	if (cap == 1)
+		return -EINVAL;
 	k = calloc(cap, ksz);
 	v = dense || vals ? calloc(cap, vsz) : NULL;
 	token = calloc(1, ksz > 8 ? ksz : 8);

@@ -371,7 +371,7 @@ static struct bpf_object *object_open(int variant, bool with_optional)
 	return obj;
 }
 
-static __u32 map_max_entries(int fd)
+__u32 bg_map_max_entries(int fd)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -388,7 +388,7 @@ static __u32 stats_slots(const struct bg_state *s, const char *pin)
 	__u32 n = 0;
 
 	if (fd >= 0) {
-		n = map_max_entries(fd);
+		n = bg_map_max_entries(fd);
 		close(fd);
 	}
 	return n ? n : bg_stats_slots(s->ncpus);
@@ -870,7 +870,7 @@ int bg_state_policy(const struct bg_state *s, __u64 cgid, struct bg_policy *out)
 
 int bg_state_max_policies(const struct bg_state *s)
 {
-	__u32 n = s->stats_fd >= 0 ? map_max_entries(s->stats_fd) : 0;
+	__u32 n = s->stats_fd >= 0 ? bg_map_max_entries(s->stats_fd) : 0;
 
 	if (!n || n > BG_MAX_POLICIES)
 		n = n ? BG_MAX_POLICIES : bg_stats_slots(s->ncpus);
