@@ -205,7 +205,7 @@ static int cmp_cg_index(const void *a, const void *b)
  * it)? Says which arguments, once. One sort: thousands of targets are fine. */
 static bool named_twice(const struct targets *t, const struct bg_cgroup *cgs, const char *cmd)
 {
-	int *order = calloc(t->n, sizeof(*order));
+	int *order = calloc(t->n > 0 ? (size_t)t->n : 1, sizeof(*order));
 	bool twice = false;
 
 	if (!order) {
