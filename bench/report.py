@@ -234,12 +234,16 @@ for sec in sorted((s for s in rows if s.startswith("scale-p")),
     t["ours"] = p
     t["policed_total"] = int(rows["scale-count"]["p" + p]["-"])
     scale_pol.append(t)
-rule_pts = {"exact": [], "prefix": []}
-for kind, key in (("e", "exact"), ("p", "prefix")):
+# The rules scale: four families (bench/run.sh section 4), each against the
+# no-program re-bind of the address it binds.
+RULE_FAMILIES = (("e", "wildcard_exact", "none-any"), ("p", "wildcard_prefix", "none-any"),
+                 ("a", "address_exact", "none-other"), ("n", "address_prefix", "none-other"))
+rule_pts = {key: [] for _, key, _ in RULE_FAMILIES}
+for kind, key, base in RULE_FAMILIES:
     pre = f"rules-{kind}-"
     for name in sorted((n for n in rows["rules"] if n.startswith(pre)),
                        key=lambda n: int(n[len(pre):])):
-        t = timing("rules", name, "none-any")
+        t = timing("rules", name, base)
         t["rules"] = int(name[len(pre):])
         rule_pts[key].append(t)
 depth_pts = []
@@ -251,8 +255,10 @@ below = [p for p in depth_pts if p["levels_below"] > 0]
 scale_flat = {
     "policed_cgroups": family(scale_pol),
     "depth": family(below),
-    "rules, exact exception": family(rule_pts["exact"]),
-    "rules, prefix exception": family(rule_pts["prefix"]),
+    "rules, wildcard by exact exception": family(rule_pts["wildcard_exact"]),
+    "rules, wildcard by prefix exception": family(rule_pts["wildcard_prefix"]),
+    "rules, specific address by exact exception": family(rule_pts["address_exact"]),
+    "rules, specific address by prefix exception": family(rule_pts["address_prefix"]),
 }
 targets["scale_flat_within_10pct"] = {k: v["verdict"] for k, v in scale_flat.items()}
 
@@ -571,37 +577,48 @@ w(f"| no program | {timing('depth', 'none-other', 'none-other')['ns_per_bind']:.
 w("")
 w("### Exception rules")
 w("")
-w("loopback-only with N exception rules; the socket re-binds 0.0.0.0:P, which one of "
-  "them admits. *Exact*: that one is `0.0.0.0:1024-65535`; while a policy's exceptions "
-  "are at most four exact addresses they travel in the policy value (no map read: the "
-  "1-rule point), beyond that the exact-match hash finds it. *Prefix*: that one is "
-  "`*:1024-65535`; the exact-match hash misses and the LPM trie decides (with one rule "
-  "the policy has a single trie entry). The other N − 1 rules are prefixes that do not match "
-  "(`10.a.b.0/24:8000-8099`). A loopback bind never reads the rules. Baseline: "
-  "no-program re-bind of 0.0.0.0.")
+w("loopback-only with N exception rules; one of them admits the re-bind, the other N − 1 "
+  "are prefixes that do not match it (`10.a.b.0/24:8000-8099`). A loopback bind never reads "
+  "the rules.")
 w("")
-w("| rules | exact: ns/bind | added | vs 1 rule (95 % interval) | prefix: ns/bind | added | vs 1 rule (95 % interval) |")
-w("|---:|---:|---:|---:|---:|---:|---:|")
-for pe, pp in zip(rule_pts["exact"], rule_pts["prefix"]):
-    w(f"| {pe['rules']:,} | {pe['ns_per_bind']:.1f} | {pe['added_ns']:+.1f} | {vsfmt(pe)} | "
-      f"{pp['ns_per_bind']:.1f} | {pp['added_ns']:+.1f} | {vsfmt(pp)} |")
-w(f"| no program | {timing('rules', 'none-any', 'none-any')['ns_per_bind']:.1f} | – | – | | | |")
+w("- *Wildcard* (re-bind 0.0.0.0:P, baseline the no-program re-bind of 0.0.0.0): admitted by "
+  "`0.0.0.0:1024-65535` (*exact*) or `*:1024-65535` (*prefix*). The policy value carries "
+  "what the rules say of the wildcards, computed over all of them when the policy is "
+  "applied: no rule map is read at any N.")
+w(f"- *Specific address* (re-bind {meta.get('other_addr', '192.0.2.1')}, baseline its "
+  "no-program re-bind): admitted by the address itself (*exact*: carried in the policy "
+  "value while every exception is one of at most four exact addresses, the 1-rule point; "
+  "beyond that one exact-match hash lookup) or by its /24 (*prefix*: the exact-match hash "
+  "misses, then one LPM trie lookup, whose walk is longer in a larger trie).")
+w("")
+w("| rules | wildcard, exact: added | vs 1 rule (95 % interval) | wildcard, prefix: added | vs 1 rule | "
+  "address, exact: added | vs 1 rule | address, prefix: added | vs 1 rule |")
+w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for pts in zip(*(rule_pts[key] for _, key, _ in RULE_FAMILIES)):
+    w(f"| {pts[0]['rules']:,} | "
+      + " | ".join(f"{p['added_ns']:+.1f} | {vsfmt(p)}" for p in pts) + " |")
+w("")
+w("No-program re-binds: 0.0.0.0 "
+  f"{timing('rules', 'none-any', 'none-any')['ns_per_bind']:.1f} ns, "
+  f"{meta.get('other_addr', '192.0.2.1')} "
+  f"{timing('rules', 'none-other', 'none-other')['ns_per_bind']:.1f} ns.")
 w("")
 beyond = []
-for key in ("exact", "prefix"):
+for _, key, _ in RULE_FAMILIES[2:]:
     pts = rule_pts[key]
     if len(pts) >= 3:
         ch = rel_change(pts[-1], pts[1])
         if ch["change"] is not None:
-            beyond.append(f"{key} {ch['change'] * 100:+.0f} %"
+            beyond.append(f"{key.replace('_', ' ')} {ch['change'] * 100:+.0f} %"
                           + (f" ({ch['ci95'][0] * 100:+.0f} to {ch['ci95'][1] * 100:+.0f} %)"
                              if ch["ci95"] else ""))
             J["scale"].setdefault("rules_beyond_first_map_point", {})[key] = ch
 if beyond:
-    w(f"The step from one rule is the one-rule special case (the exception in the policy "
-      f"value; a single trie entry); from {rule_pts['exact'][1]['rules']:,} to "
-      f"{rule_pts['exact'][-1]['rules']:,} rules the added cost changes by "
-      + " and ".join(beyond) + ".")
+    w(f"For a specific address, from {rule_pts['address_exact'][1]['rules']:,} to "
+      f"{rule_pts['address_exact'][-1]['rules']:,} rules the added cost changes by "
+      + " and ".join(beyond) + "; the step from one rule is the exception leaving the "
+      "policy value for the maps (exact), and a trie of one entry against a larger one "
+      "(prefix).")
     w("")
 w("Flat within 10 % (every point's added cost within 10 % of the first point's; *within "
   "the noise*: some point is further off, but its 95 % interval reaches the ±10 % band): "

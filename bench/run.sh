@@ -287,6 +287,7 @@ OTHER_POLICIES=$(npolicies)
 	rec meta cpu_pinned - "$CPU"
 	rec meta other_policies - "$OTHER_POLICIES"
 	rec meta max_policies_header - "$(awk '/define BG_MAX_POLICIES/ { print $3 }' "$ROOT/include/bindguard.h")"
+	rec meta other_addr - "$OTHER_ADDR"
 	rec meta max_rules_header - "$(awk '/define BG_MAX_RULES/ { print $3 }' "$ROOT/include/bindguard.h")"
 }
 
@@ -464,24 +465,35 @@ t1=$EPOCHREALTIME
 rec cp-detach "$CP_COUNT" - $(($(usec "$t1") - $(usec "$t0")))
 
 # 4. Scale: exception rules (interleaved) --------------------------------------------
-# Two families, N rules each: the re-bind of 0.0.0.0:P is admitted by an exact
-# exception (0.0.0.0:1024-65535: carried in the policy while the rules fit there,
-# then the exact-match hash) or by a prefix one (*:1024-65535: the LPM trie); the
-# other N - 1 rules are prefixes that do not match.
-say "scale: exception rules ($RULE_COUNTS), exact and prefix"
-RULE_VARIANTS=(none-any)
+# Four families, N rules each; one rule admits the re-bind, the other N - 1 are
+# prefixes that do not match it (10.a.b.0/24:8000-8099). The wildcard 0.0.0.0:P,
+# admitted by an exact exception (0.0.0.0:1024-65535) or a prefix one
+# (*:1024-65535): decided in the policy value at every N. A specific address,
+# 192.0.2.1, admitted by an exact exception (192.0.2.1: in the policy value while
+# every exception is one of at most four exact addresses, then the exact-match
+# hash) or a prefix one (192.0.2.0/24: the hash misses, the LPM trie decides).
+say "scale: exception rules ($RULE_COUNTS): wildcard and specific address, exact and prefix"
+RULE_VARIANTS=(none-any none-other)
 for k in $RULE_COUNTS; do
-	for kind in e p; do
+	for kind in e p a n; do
 		mkdir "$TOP/r$kind$k" || die "create $TOP/r$kind$k"
-		if [ $kind = e ]; then args=(--allow 0.0.0.0:1024-65535); else args=(--allow '*:1024-65535'); fi
+		case $kind in
+		e) args=(--allow 0.0.0.0:1024-65535) ;;
+		p) args=(--allow '*:1024-65535') ;;
+		a) args=(--allow "$OTHER_ADDR") ;;
+		n) args=(--allow "${OTHER_ADDR%.*}.0/24") ;;
+		esac
 		for ((i = 1; i < k; i++)); do args+=(--allow "10.$((i / 256)).$((i % 256)).0/24:8000-8099"); done
 		apply "$TOPREL/r$kind$k" "${args[@]}"
-		variant "rules-$kind-$k" "$TOP/r$kind$k" --addr 0.0.0.0
+		case $kind in
+		e | p) variant "rules-$kind-$k" "$TOP/r$kind$k" --addr 0.0.0.0 ;;
+		*) variant "rules-$kind-$k" "$TOP/r$kind$k" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL ;;
+		esac
 		RULE_VARIANTS+=("rules-$kind-$k")
 	done
 done
 interleave rules "$SREPS" "${RULE_VARIANTS[@]}"
-for k in $RULE_COUNTS; do detach "$TOPREL/re$k"; detach "$TOPREL/rp$k"; done
+for k in $RULE_COUNTS; do for kind in e p a n; do detach "$TOPREL/r$kind$k"; done; done
 
 # 5. Scale: depth below the policed cgroup (interleaved) -----------------------------
 say "scale: socket cgroup $DEPTHS levels below the policed one"

@@ -137,8 +137,9 @@ static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid,
 	return resolve_walk(cg, cgid, pcgid);
 }
 
-/* An exact entry first (the longest match there is), else one LPM lookup.
- * Userspace merged the port ranges of containing prefixes into each entry. */
+/* An exact entry first (the longest match there is), else one LPM lookup;
+ * each only if the ruleset has such entries. Userspace merged the port
+ * ranges of containing prefixes into each entry. */
 static __always_inline int exception_in_maps(const struct bg_policy *p, const __u32 w[4],
 					     __u16 port)
 {
@@ -149,23 +150,31 @@ static __always_inline int exception_in_maps(const struct bg_policy *p, const __
 	struct bg_exact_key exact = { .ruleset = p->ruleset };
 	struct bg_rule_val *v;
 
-	__builtin_memcpy(exact.addr, w, 16);
-	v = bpf_map_lookup_elem(&bg_rules_exact, &exact);
-	if (!v) {
-		__builtin_memcpy(key.addr, w, 16);
-		v = bpf_map_lookup_elem(&bg_rules, &key);
+	if (p->inl_flags & BG_INL_EXACT) {
+		__builtin_memcpy(exact.addr, w, 16);
+		v = bpf_map_lookup_elem(&bg_rules_exact, &exact);
+		if (v)
+			return bg_ports_match(v, port);
 	}
+	if (!(p->inl_flags & BG_INL_PREFIX))
+		return 0;
+	__builtin_memcpy(key.addr, w, 16);
+	v = bpf_map_lookup_elem(&bg_rules, &key);
 	return v && bg_ports_match(v, port);
 }
 
-/* Does an exception of p admit address w and port? The policy's own copy
- * when every exception fits there (no map read), else the maps. */
+/* Does an exception of p admit address w and port? The policy's own
+ * decision where it carries one (every exception when they are few exact
+ * addresses; the wildcards always, if their ports fit), else the maps. */
 static __always_inline int exception_allows(const struct bg_policy *p, const __u32 w[4], __u16 port)
 {
+	int d;
+
 	if (!p->ruleset)
 		return 0;
-	if (p->ninline)
-		return bg_inline_allows(p, w, port);
+	d = bg_inline_decide(p, w, port);
+	if (d != BG_INLINE_ASK_MAPS)
+		return d;
 	return exception_in_maps(p, w, port);
 }
 

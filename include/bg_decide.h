@@ -98,9 +98,10 @@ BG_INLINE int bg_ports_match(const struct bg_rule_val *v, __u16 port)
 	return 0;
 }
 
-/* The exceptions carried in the policy (p->ninline > 0): all of them exact
- * addresses, so the first equal address decides. */
-BG_INLINE int bg_inline_allows(const struct bg_policy *p, const __u32 w[4], __u16 port)
+/* What the policy itself says of address w (see bg_policy.inl): 1 an
+ * exception admits the port, 0 none does, -1 the rule maps must be asked. */
+#define BG_INLINE_ASK_MAPS (-1)
+BG_INLINE int bg_inline_decide(const struct bg_policy *p, const __u32 w[4], __u16 port)
 {
 	for (__u32 i = 0; i < BG_INLINE_RULES; i++) {
 		const struct bg_inline_rule *r = &p->inl[i];
@@ -111,7 +112,7 @@ BG_INLINE int bg_inline_allows(const struct bg_policy *p, const __u32 w[4], __u1
 		    r->addr[3] == w[3])
 			return bg_range_has(&r->r[0], port) || bg_range_has(&r->r[1], port);
 	}
-	return 0;
+	return p->inl_flags & BG_INL_COMPLETE ? 0 : BG_INLINE_ASK_MAPS;
 }
 
 #endif /* BG_DECIDE_H */

@@ -22,7 +22,7 @@
 
 /* Bumped whenever a map or struct below changes shape. Pinned state carries it
  * in the config map; a loader refuses state with another version. */
-#define BG_ABI_VERSION 7
+#define BG_ABI_VERSION 8
 
 /* Pins: <bpffs>/bindguard/<name>. Links: <bpffs>/bindguard/links/<cgid>-<hook>
  * (bpffs refuses dots in names). */
@@ -136,9 +136,16 @@ struct bg_port_range {
 	__u16 hi;
 };
 
-/* An exact-address exception carried in the policy itself. */
+/* An address whose exception decision is carried in the policy itself: its
+ * port ranges (none: no exception admits it). */
 #define BG_INLINE_RULES	 4
 #define BG_INLINE_RANGES 2
+enum bg_inl_flag {
+	BG_INL_COMPLETE = 1,
+	BG_INL_EXACT = 2,
+	BG_INL_PREFIX = 4,
+};
+
 struct bg_inline_rule {
 	__u32 addr[4];				  /* network order, IPv4 mapped */
 	struct bg_port_range r[BG_INLINE_RANGES]; /* unused: lo 1, hi 0 (no port) */
@@ -153,9 +160,16 @@ struct bg_policy {
 	__u32 slot;	 /* index into "stats", stable while the cgroup is policed */
 	__u32 nrules;	 /* entries in "rule_src" under ruleset */
 	__u32 ring;	 /* slot in "rings" of a private ring (bindguard run); 0: shared */
-	/* > 0: every exception is in inl[] (exact addresses, few port ranges),
-	 * so the programs read no rule map; 0: ask "rules_exact" and "rules". */
-	__u32 ninline;
+	/* Decisions carried in the policy, so the programs read no rule map:
+	 * inl[0..ninline) name addresses and the ports their exceptions admit.
+	 * BG_INL_COMPLETE: those are all the exceptions (exact addresses), so
+	 * an address not listed has none. Otherwise inl[] holds the wildcards
+	 * (::ffff:0.0.0.0 and ::) whose ports fit, decided once by userspace
+	 * over every rule, and other addresses ask the maps: "rules_exact" if
+	 * BG_INL_EXACT (the ruleset has exact entries), then "rules" if
+	 * BG_INL_PREFIX (it has shorter prefixes). */
+	__u16 ninline;
+	__u16 inl_flags; /* enum bg_inl_flag */
 	struct bg_inline_rule inl[BG_INLINE_RULES];
 };
 

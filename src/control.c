@@ -726,6 +726,7 @@ static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, st
 
 	*ruleset = 0;
 	pol->ninline = 0;
+	pol->inl_flags = 0;
 	if (!spec->nrules)
 		return 0;
 	r = bg_read_cfg(s, &cfg);
@@ -752,8 +753,8 @@ static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, st
 		return BG_EXIT_USAGE;
 	}
 	bg_rules_inline(ents, (size_t)n, pol);
-	/* Exceptions carried in the policy need no map entries. */
-	for (int i = 0; i < n && !pol->ninline; i++) {
+	/* Exceptions all carried in the policy need no map entries. */
+	for (int i = 0; i < n && !(pol->inl_flags & BG_INL_COMPLETE); i++) {
 		struct bg_exact_key exact = { .ruleset = *ruleset };
 
 		if (bpf_map_update_elem(s->rules_fd, &ents[i].key, &ents[i].val, BPF_ANY)) {
@@ -922,6 +923,7 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 	for (int i = 0; i < k; i++) {
 		ch[i].pol.ruleset = rules.ruleset;
 		ch[i].pol.ninline = rules.ninline;
+		ch[i].pol.inl_flags = rules.inl_flags;
 		memcpy(ch[i].pol.inl, rules.inl, sizeof(rules.inl));
 	}
 	/* The new policies' links first: inert until the map names the cgroup. */

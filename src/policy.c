@@ -407,27 +407,9 @@ __u32 bg_stats_slots(int ncpus)
 	return (__u32)n;
 }
 
-void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p)
-{
-	p->ninline = 0;
-	memset(p->inl, 0, sizeof(p->inl));
-	if (!n || n > BG_INLINE_RULES)
-		return;
-	for (size_t i = 0; i < n; i++)
-		if (e[i].key.prefixlen != 32 + 128 || e[i].val.nranges > BG_INLINE_RANGES)
-			return;
-	for (size_t i = 0; i < n; i++) {
-		struct bg_inline_rule *r = &p->inl[i];
-
-		memcpy(r->addr, e[i].key.addr, 16);
-		for (__u32 j = 0; j < BG_INLINE_RANGES; j++)
-			r->r[j] = j < e[i].val.nranges ? e[i].val.r[j]
-						       : (struct bg_port_range){ .lo = 1, .hi = 0 };
-	}
-	p->ninline = (__u32)n;
-}
-
-int bg_rules_match(const struct bg_lpm_entry *e, size_t n, const __u8 addr[16], __u16 port)
+/* The entry that decides for addr: the longest prefix containing it. */
+static const struct bg_lpm_entry *longest_match(const struct bg_lpm_entry *e, size_t n,
+						 const __u8 addr[16])
 {
 	const struct bg_lpm_entry *best = NULL;
 
@@ -438,5 +420,58 @@ int bg_rules_match(const struct bg_lpm_entry *e, size_t n, const __u8 addr[16], 
 		    (!best || e[i].key.prefixlen > best->key.prefixlen))
 			best = &e[i];
 	}
+	return best;
+}
+
+/* Set inline slot i to addr with the ranges of v (NULL: none). */
+static void inline_put(struct bg_policy *p, __u32 i, const __u8 addr[16],
+		       const struct bg_rule_val *v)
+{
+	struct bg_inline_rule *r = &p->inl[i];
+
+	memcpy(r->addr, addr, 16);
+	for (__u32 j = 0; j < BG_INLINE_RANGES; j++)
+		r->r[j] = v && j < v->nranges ? v->r[j] : (struct bg_port_range){ .lo = 1, .hi = 0 };
+}
+
+void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p)
+{
+	/* The wildcard as bind4 and a mapped bind6 see it, and as bind6 sees it. */
+	static const __u8 wild[2][16] = { { [10] = 0xff, [11] = 0xff }, { 0 } };
+	size_t small = 0;
+
+	p->ninline = 0;
+	p->inl_flags = 0;
+	memset(p->inl, 0, sizeof(p->inl));
+	if (!n)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		int exact = e[i].key.prefixlen == 32 + 128;
+
+		p->inl_flags |= exact ? BG_INL_EXACT : BG_INL_PREFIX;
+		small += exact && e[i].val.nranges <= BG_INLINE_RANGES;
+	}
+	if (small == n && n <= BG_INLINE_RULES) {
+		for (size_t i = 0; i < n; i++)
+			inline_put(p, (__u32)i, e[i].key.addr, &e[i].val);
+		p->ninline = (__u16)n;
+		p->inl_flags = BG_INL_COMPLETE;
+		return;
+	}
+	/* Too many or not all exact: carry what the maps would say of the
+	 * wildcards (the binds bindguard exists for), whatever the rule count. */
+	for (int k = 0; k < 2; k++) {
+		const struct bg_lpm_entry *best = longest_match(e, n, wild[k]);
+
+		if (best && best->val.nranges > BG_INLINE_RANGES)
+			continue;
+		inline_put(p, p->ninline++, wild[k], best ? &best->val : NULL);
+	}
+}
+
+int bg_rules_match(const struct bg_lpm_entry *e, size_t n, const __u8 addr[16], __u16 port)
+{
+	const struct bg_lpm_entry *best = longest_match(e, n, addr);
+
 	return best && bg_ports_match(&best->val, port);
 }

@@ -71,10 +71,13 @@ struct bg_lpm_entry {
 int bg_rules_compile(const struct bg_rule_src *rules, size_t n, __u32 ruleset,
 		     struct bg_lpm_entry *out, char *err, size_t errlen);
 
-/* Copy compiled entries into the policy's inline table (p->inl, p->ninline)
- * when every one is an exact address (/128) with at most BG_INLINE_RANGES
- * port ranges and they fit; else set p->ninline to 0. Exact entries only
- * means no prefix contains another, so the table decides alone. */
+/* Fill the policy's own decisions (p->inl, p->ninline, p->inl_flags):
+ * every entry, complete, when all are exact addresses (/128) with at most
+ * BG_INLINE_RANGES port ranges and at most BG_INLINE_RULES of them (exact
+ * entries only: no prefix contains another, so the table decides alone);
+ * else the longest-match decision for each wildcard (::ffff:0.0.0.0, ::)
+ * whose ranges fit, and the maps decide every other address (inl_flags
+ * says which of them hold entries of this ruleset). */
 void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p);
 
 /* Slots of the per-CPU "stats" map for a machine with ncpus possible CPUs:

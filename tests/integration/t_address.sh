@@ -132,6 +132,40 @@ test_exact_exceptions_inline_and_in_maps() {
 	check "exact map entries (big only)" 1 "$(exact_entries_for 198.51.100.2)"
 }
 
+# Beyond what the table holds, the policy still carries its decision for the
+# wildcards (every spelling), computed over all the rules; other addresses go
+# to the maps. Both must decide as the rules say, whatever the rule count.
+test_wildcards_decided_in_the_policy() {
+	local cg port port6 rules=() i id
+	cg=$(mkcg wild-inline)
+	port=$(free_port)
+	port6=$(free_port 6)
+	for i in $(seq 1 40); do rules+=(--allow "198.51.$i.0/24:8000-8099"); done
+	"$BG" loopback-only --cgroup "$cg" --allow "*:$port" --allow "[::]:$port6" "${rules[@]}" \
+		>/dev/null || { why="apply failed"; return; }
+	id=$(cgid "$cg")
+	# Two wildcards carried; the maps hold exact entries and prefixes.
+	check "wildcard decisions carried (count, flags)" "2 6" \
+		"$(bpftool map dump pinned $PIN/bg_policies -j | jq_py "' '.join(str(v[k]) for v in
+			[e['formatted']['value'] for e in d if e['formatted']['key'] == $id] for k in ('ninline', 'inl_flags'))")"
+	expect_bind "$cg" ok bind 0.0.0.0 "$port"
+	expect_bind "$cg" ok --family 6 bind ::ffff:0.0.0.0 "$port"
+	expect_bind "$cg" EPERM bind 0.0.0.0 0
+	expect_bind "$cg" ok --family 6 bind :: "$port6"
+	expect_bind "$cg" EPERM --family 6 bind :: 0
+	# "*:PORT" covers [::] too.
+	expect_bind "$cg" ok --family 6 bind :: "$port"
+	# Specific addresses: the maps decide.
+	expect_bind "$cg" EADDRNOTAVAIL bind 198.51.7.1 8050
+	expect_bind "$cg" EPERM bind 198.51.7.1 8100
+	expect_bind "$cg" EADDRNOTAVAIL bind 198.51.100.1 "$port"
+	# A wildcard no rule covers is decided in the policy too: refused.
+	"$BG" deny-wildcard --cgroup "$cg" "${rules[@]}" >/dev/null || { why="re-apply failed"; return; }
+	expect_bind "$cg" EPERM bind 0.0.0.0 8050
+	expect_bind "$cg" EPERM --family 6 bind :: 8050
+	expect_bind "$cg" EADDRNOTAVAIL bind 198.51.100.1 0
+}
+
 # Loopback binds are allowed before any map is read, so the allowed counter
 # counts only the binds the policy decided (here, one exception).
 test_allowed_counts_policy_decisions() {

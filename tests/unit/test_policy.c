@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The --allow grammar, formatting, and compilation into LPM entries. */
+#include <stdio.h>
 #include <stdlib.h>
 #include "bg_decide.h"
 #include "addr.h"
@@ -274,57 +275,134 @@ TEST(addr_helpers)
 		CHECK(a[i] == 0);
 }
 
-/* The inline table decides exactly as the maps would, when it is used. */
+/* The BPF maps path as policy.bpf.h takes it: the exact-match hash if the
+ * flags say it holds entries, then the trie (every entry) if they say it
+ * holds prefixes. */
+static int maps_path(const struct bg_policy *p, const struct bg_lpm_entry *e, size_t n,
+		     const __u8 addr[16], __u16 port)
+{
+	if (p->inl_flags & BG_INL_EXACT)
+		for (size_t i = 0; i < n; i++)
+			if (e[i].key.prefixlen == 32 + 128 && !memcmp(e[i].key.addr, addr, 16))
+				return bg_ports_match(&e[i].val, port);
+	if (!(p->inl_flags & BG_INL_PREFIX))
+		return 0;
+	return bg_rules_match(e, n, addr, port);
+}
+
+/* The policy's own decisions, then the maps where it has none, decide
+ * exactly as the maps alone would; and a wildcard is decided in the policy
+ * whatever the rule count, when its ports fit. */
 TEST(inline_rules_match_maps)
 {
 	static const char *pool[] = {
-		"0.0.0.0:8080",	 "0.0.0.0:80",	    "[::]:8080",    "192.0.2.1",
-		"192.0.2.1:443", "10.0.0.1:1-1024", "[fd00::1]:53", "10.0.0.0/8:80",
-		"*:53",		 "0.0.0.0:9000",    "0.0.0.0:9100", "0.0.0.0:9200",
+		"0.0.0.0:8080",	 "0.0.0.0:80",	    "[::]:8080",    "192.0.2.1",      "192.0.2.1:443",
+		"10.0.0.1:1-1024", "[fd00::1]:53", "10.0.0.0/8:80", "*:53",	      "0.0.0.0:9000",
+		"0.0.0.0:9100",	 "0.0.0.0:9200",    "*:1024-65535", "0.0.0.0/0:22",   "[::/0]:443",
+		"[::]:7000-7100",  "0.0.0.0/1",	    "[fd00::/8]",   "198.51.100.7:5",
 	};
-	static const char *probes[] = { "0.0.0.0", "::",       "192.0.2.1", "10.0.0.1",
-					"fd00::1", "10.9.9.9", "192.0.2.2", "::ffff:0.0.0.0" };
-	static const int ports[] = { 0, 1, 53, 80, 443, 1024, 1025, 8080, 9000, 9100, 9200, 65535 };
-	struct bg_rule_src rules[6];
-	struct bg_lpm_entry e[6];
+	static const char *probes[] = { "0.0.0.0",   "::",	"192.0.2.1",	  "10.0.0.1",
+					"fd00::1",   "10.9.9.9", "192.0.2.2",	  "::ffff:0.0.0.0",
+					"fd00::2",   "1.2.3.4",	 "198.51.100.7", "2001:db8::1" };
+	static const int ports[] = { 0,	   1,	 5,    22,   53,   80,	 443,  1024,
+				     1025, 7050, 8080, 9000, 9100, 9200, 65535 };
+	enum { NPOOL = sizeof(pool) / sizeof(pool[0]), NPROBE = sizeof(probes) / sizeof(probes[0]) };
+	enum { NPORT = sizeof(ports) / sizeof(ports[0]), MAXR = 12 };
+	struct bg_rule_src rules[MAXR];
+	struct bg_lpm_entry e[MAXR];
 	char err[BG_ERRLEN];
-	int inlined = 0, mapped = 0;
+	int complete = 0, partial = 0, wild_listed = 0, wild_asked = 0;
 
 	srand(11);
-	for (int round = 0; round < 500; round++) {
-		size_t n = 1 + rand() % 6;
+	for (int round = 0; round < 2000; round++) {
+		size_t n = 1 + (size_t)(rand() % (round % 2 ? MAXR : 6));
 		struct bg_policy p;
 		int ne;
 
 		for (size_t i = 0; i < n; i++)
-			rules[i] = parse_ok(pool[rand() % 12]);
+			rules[i] = parse_ok(pool[rand() % NPOOL]);
 		ne = bg_rules_compile(rules, n, 1, e, err, sizeof(err));
+		if (ne < 0)
+			continue; /* too many ranges for one prefix: refused before any use */
 		CHECK(ne > 0);
-		if (ne <= 0)
-			continue;
 		memset(&p, 0xff, sizeof(p));
 		bg_rules_inline(e, (size_t)ne, &p);
-		if (!p.ninline) {
-			mapped++;
-			continue;
+		CHECK(p.ninline <= BG_INLINE_RULES);
+		if ((p.inl_flags & BG_INL_COMPLETE)) {
+			complete++;
+			CHECK(p.ninline == (__u32)ne);
+		} else {
+			partial++;
+			CHECK(!(p.inl_flags & BG_INL_COMPLETE) && p.ninline <= 2);
 		}
-		inlined++;
-		CHECK(p.ninline == (__u32)ne);
-		for (int a = 0; a < 8; a++) {
+		for (int a = 0; a < NPROBE; a++) {
 			__u8 addr[16];
 			__u32 w[4];
+			int wild;
 
 			if (bg_addr_parse4(probes[a], addr))
 				CHECK(!bg_addr_parse6(probes[a], addr));
 			memcpy(w, addr, 16);
-			for (int k = 0; k < 12; k++)
-				CHECK(bg_inline_allows(&p, w, (__u16)ports[k]) ==
-				      bg_rules_match(e, (size_t)ne, addr, (__u16)ports[k]));
+			wild = bg_addr_class(w) == BG_ADDR_WILDCARD;
+			for (int k = 0; k < NPORT; k++) {
+				__u16 port = (__u16)ports[k];
+				int d = bg_inline_decide(&p, w, port);
+				int maps = bg_rules_match(e, (size_t)ne, addr, port);
+
+				CHECK(d == BG_INLINE_ASK_MAPS || d == maps);
+				if (d == BG_INLINE_ASK_MAPS)
+					CHECK(maps_path(&p, e, (size_t)ne, addr, port) == maps);
+				if ((p.inl_flags & BG_INL_COMPLETE))
+					CHECK(d != BG_INLINE_ASK_MAPS);
+				if (wild && !(p.inl_flags & BG_INL_COMPLETE) && k == 0)
+					d == BG_INLINE_ASK_MAPS ? wild_asked++ : wild_listed++;
+			}
 		}
 	}
-	/* Both paths were exercised. */
-	CHECK(inlined > 50);
-	CHECK(mapped > 50);
+	/* Every kind was exercised: a complete table, a partial one, a wildcard
+	 * decided in the policy, and one whose ports did not fit. */
+	CHECK(complete > 100);
+	CHECK(partial > 100);
+	CHECK(wild_listed > 100);
+	CHECK(wild_asked > 10);
+}
+
+/* The rule count alone decides nothing: with 1,024 exceptions the wildcards
+ * are still decided in the policy, as the bench's rules scale measures. */
+TEST(inline_wildcards_whatever_the_rule_count)
+{
+	enum { N = 1024 };
+	static struct bg_rule_src r[N];
+	static struct bg_lpm_entry e[N];
+	struct bg_policy p;
+	char err[BG_ERRLEN], text[64];
+	__u32 w4[4] = { 0, 0, BG_HTONL(0xffff), 0 }, w6[4] = { 0 }, other[4];
+	int n;
+
+	r[0] = parse_ok("*:1024-65535");
+	for (int i = 1; i < N; i++) {
+		snprintf(text, sizeof(text), "10.%d.%d.0/24:8000-8099", i / 256, i % 256);
+		r[i] = parse_ok(text);
+	}
+	n = bg_rules_compile(r, N, 1, e, err, sizeof(err));
+	CHECK(n == N);
+	bg_rules_inline(e, (size_t)n, &p);
+	CHECK(!(p.inl_flags & BG_INL_COMPLETE));
+	CHECK(p.ninline == 2);
+	CHECK(bg_inline_decide(&p, w4, 1024) == 1);
+	CHECK(bg_inline_decide(&p, w4, 1023) == 0);
+	CHECK(bg_inline_decide(&p, w6, 65535) == 1);
+	CHECK(bg_inline_decide(&p, w6, 80) == 0);
+	memcpy(other, w4, 16);
+	other[3] = BG_HTONL(0x0a000101); /* 10.0.1.1: a prefix, the maps decide */
+	CHECK(bg_inline_decide(&p, other, 8000) == BG_INLINE_ASK_MAPS);
+	/* A wildcard no rule covers is decided too: no exception. */
+	r[0] = parse_ok("192.0.2.1:80");
+	n = bg_rules_compile(r, N, 1, e, err, sizeof(err));
+	bg_rules_inline(e, (size_t)n, &p);
+	CHECK(p.ninline == 2 && !(p.inl_flags & BG_INL_COMPLETE));
+	CHECK(bg_inline_decide(&p, w4, 80) == 0);
+	CHECK(bg_inline_decide(&p, w6, 80) == 0);
 }
 
 TEST(inline_rules_refuse_what_does_not_fit)
@@ -332,6 +410,9 @@ TEST(inline_rules_refuse_what_does_not_fit)
 	struct bg_rule_src r[5] = { parse_ok("0.0.0.0:1"), parse_ok("0.0.0.0:3"),
 				    parse_ok("0.0.0.0:5"), parse_ok("10.0.0.0/8"),
 				    parse_ok("[::]:1") };
+	struct bg_rule_src five[5] = { parse_ok("0.0.0.0:1"), parse_ok("[::]:1"),
+				       parse_ok("192.0.2.7"), parse_ok("192.0.2.8"),
+				       parse_ok("192.0.2.9") };
 	struct bg_lpm_entry e[5];
 	struct bg_policy p;
 	char err[BG_ERRLEN];
@@ -339,13 +420,24 @@ TEST(inline_rules_refuse_what_does_not_fit)
 
 	n = bg_rules_compile(r, 2, 1, e, err, sizeof(err)); /* two ranges: fits */
 	bg_rules_inline(e, (size_t)n, &p);
-	CHECK(p.ninline == 1);
-	n = bg_rules_compile(r, 3, 1, e, err, sizeof(err)); /* three ranges */
+	CHECK(p.ninline == 1 && (p.inl_flags & BG_INL_COMPLETE));
+	/* Three ranges for 0.0.0.0: not carried; :: (no rule) is, as "none". */
+	n = bg_rules_compile(r, 3, 1, e, err, sizeof(err));
 	bg_rules_inline(e, (size_t)n, &p);
-	CHECK(p.ninline == 0);
-	n = bg_rules_compile(&r[3], 2, 1, e, err, sizeof(err)); /* a prefix */
+	CHECK(p.ninline == 1 && !(p.inl_flags & BG_INL_COMPLETE));
+	CHECK(p.inl[0].addr[0] == 0 && p.inl[0].addr[2] == 0 && p.inl[0].addr[3] == 0);
+	/* A prefix and [::]:1: not complete; both wildcards carried. */
+	n = bg_rules_compile(&r[3], 2, 1, e, err, sizeof(err));
 	bg_rules_inline(e, (size_t)n, &p);
-	CHECK(p.ninline == 0);
+	CHECK(p.ninline == 2 && p.inl_flags == (BG_INL_PREFIX | BG_INL_EXACT));
+	/* A prefix alone: the exact-match hash is not asked. */
+	n = bg_rules_compile(&r[3], 1, 1, e, err, sizeof(err));
+	bg_rules_inline(e, (size_t)n, &p);
+	CHECK(p.ninline == 2 && p.inl_flags == BG_INL_PREFIX);
+	/* Five exact addresses: more than the table holds. */
+	n = bg_rules_compile(five, 5, 1, e, err, sizeof(err));
+	bg_rules_inline(e, (size_t)n, &p);
+	CHECK(n == 5 && p.ninline == 2 && p.inl_flags == BG_INL_EXACT);
 }
 
 TEST(stats_slots_follow_the_cpu_count)
