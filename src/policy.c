@@ -409,7 +409,7 @@ __u32 bg_stats_slots(int ncpus)
 
 /* The entry that decides for addr: the longest prefix containing it. */
 static const struct bg_lpm_entry *longest_match(const struct bg_lpm_entry *e, size_t n,
-						 const __u8 addr[16])
+						const __u8 addr[16])
 {
 	const struct bg_lpm_entry *best = NULL;
 
@@ -431,7 +431,8 @@ static void inline_put(struct bg_policy *p, __u32 i, const __u8 addr[16],
 
 	memcpy(r->addr, addr, 16);
 	for (__u32 j = 0; j < BG_INLINE_RANGES; j++)
-		r->r[j] = v && j < v->nranges ? v->r[j] : (struct bg_port_range){ .lo = 1, .hi = 0 };
+		r->r[j] =
+			v && j < v->nranges ? v->r[j] : (struct bg_port_range){ .lo = 1, .hi = 0 };
 }
 
 void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p)
