@@ -293,11 +293,14 @@ OTHER_POLICIES=$(npolicies)
 
 # 1. Per-bind hook cost --------------------------------------------------------------
 say "hook cost: $REPS interleaved repetitions of $N re-binds per variant"
-mkdir "$TOP/none" "$TOP/empty" "$TOP/bg" || die "create cgroups"
+mkdir "$TOP/none" "$TOP/empty" "$TOP/bg" "$TOP/bgw" || die "create cgroups"
 # First: creates bindguard's state (and mounts bpffs) if needed. The exception
 # makes $OTHER_ADDR a bind the policy decides (resolution, exact exception, counter);
 # 127.0.0.1 is allowed before any map is read.
 apply "$TOPREL/bg" --allow "$OTHER_ADDR"
+# The wildcard admitted by an exception (a public listener let through), here on
+# every unprivileged port, since the re-bound socket's port is the kernel's pick.
+apply "$TOPREL/bgw" --allow 0.0.0.0:1024-65535
 mkdir "$PIN" || die "create $PIN"
 "$BPFTOOL" prog load "$EMPTY_OBJ" "$PIN/empty" type cgroup/bind4 || die "load $EMPTY_OBJ"
 "$BPFTOOL" cgroup attach "$TOP/empty" bind4 pinned "$PIN/empty" multi || die "attach the return-1 program"
@@ -309,22 +312,25 @@ variant none-other "$TOP/none" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 variant empty "$TOP/empty"
 variant bg-allow "$TOP/bg"
 variant bg-policy "$TOP/bg" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
+variant bg-wild "$TOP/bgw" --addr 0.0.0.0
 variant bg-deny "$TOP/bg" --addr 0.0.0.0 --expect EPERM
 variant landlock "$TOP/none" --landlock
-HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-policy bg-deny landlock)
+HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-policy bg-wild bg-deny landlock)
 if ! out=$("$BB" rebind --cgroup "$TOP/none" --n 10 --landlock 2>&1); then
 	say "Landlock unavailable: $out"
 	rec meta landlock_unavailable - "$out"
-	HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-policy bg-deny)
+	HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-policy bg-wild bg-deny)
 fi
 rec meta bg_tag_start - "$(prog_tag "$TOP/bg")"
 read -r a0 _ _ < <(counters "$TOPREL/bg")
+read -r w0 _ _ < <(counters "$TOPREL/bgw")
 interleave hook "$REPS" "${HOOK_VARIANTS[@]}"
 read -r a1 _ _ < <(counters "$TOPREL/bg")
-# The policy-decided allow path really ran through bindguard: its counter moved by
-# every re-bind to $OTHER_ADDR (loopback binds are not counted).
-[ $((a1 - a0)) -ge $((REPS * N)) ] ||
-	die "bindguard counted $((a1 - a0)) allowed binds, expected at least $((REPS * N)): is the policy in force?"
+read -r w1 _ _ < <(counters "$TOPREL/bgw")
+# The policy-decided allow paths really ran through bindguard: their counters moved
+# by every re-bind to $OTHER_ADDR and to 0.0.0.0 (loopback binds are not counted).
+[ $((a1 - a0)) -ge $((REPS * N)) ] && [ $((w1 - w0)) -ge $((REPS * N)) ] ||
+	die "bindguard counted $((a1 - a0)) and $((w1 - w0)) allowed binds, expected at least $((REPS * N)) each: is the policy in force?"
 rec check bg_allowed_counted - $((a1 - a0))
 
 # 2. The programs' own time (kernel BPF statistics) --------------------------------
@@ -333,10 +339,12 @@ stats_set 1
 run_stat empty empty "$STATS_N"
 run_stat bg-allow bg-allow "$STATS_N"
 run_stat bg-policy bg-policy "$STATS_N"
+run_stat bg-wild bg-wild "$STATS_N"
 run_stat bg-deny bg-deny "$STATS_N"
 # The deny path with every event queued is measured with the paced event
 # pipeline run below (a reader waiting, one denial per millisecond).
 stats_set "$STATS_ORIG"
+detach "$TOPREL/bgw" # the scale points count the policies in force
 
 # 3. Scale: number of policed cgroups, and the control plane ------------------------
 # Our bg cgroup is policed; the others are siblings under $TOP/cp, each with its own
