@@ -159,6 +159,17 @@ test_wildcards_decided_in_the_policy() {
 	expect_bind "$cg" EADDRNOTAVAIL bind 198.51.7.1 8050
 	expect_bind "$cg" EPERM bind 198.51.7.1 8100
 	expect_bind "$cg" EADDRNOTAVAIL bind 198.51.100.1 "$port"
+	# The programs take the wildcard's decision from the policy, not the maps:
+	# with this ruleset's "*" trie entry gone, 0.0.0.0:PORT still binds while an
+	# address only that entry admitted no longer does.
+	local key
+	key=$(bpftool map dump pinned $PIN/bg_policies -j | jq_py "' '.join(str(b) for b in
+		(32).to_bytes(4, 'little') + [e['formatted']['value']['ruleset'] for e in d
+		if e['formatted']['key'] == $id][0].to_bytes(4, 'little') + bytes(16))")
+	bpftool map delete pinned $PIN/bg_rules key $key || { why="delete the trie entry failed"; return; }
+	expect_bind "$cg" EPERM bind 198.51.100.1 "$port"
+	expect_bind "$cg" ok bind 0.0.0.0 "$port"
+	expect_bind "$cg" ok --family 6 bind :: "$port"
 	# A wildcard no rule covers is decided in the policy too: refused.
 	"$BG" deny-wildcard --cgroup "$cg" "${rules[@]}" >/dev/null || { why="re-apply failed"; return; }
 	expect_bind "$cg" EPERM bind 0.0.0.0 8050
