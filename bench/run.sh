@@ -477,9 +477,9 @@ rec cp-detach "$CP_COUNT" - $(($(usec "$t1") - $(usec "$t0")))
 # prefixes that do not match it (10.a.b.0/24:8000-8099). The wildcard 0.0.0.0:P,
 # admitted by an exact exception (0.0.0.0:1024-65535) or a prefix one
 # (*:1024-65535): decided in the policy value at every N. A specific address,
-# 192.0.2.1, admitted by an exact exception (192.0.2.1: in the policy value while
-# every exception is one of at most four exact addresses, then the exact-match
-# hash) or a prefix one (192.0.2.0/24: the hash misses, the LPM trie decides).
+# 192.0.2.1, admitted by an exact exception (192.0.2.1) or a prefix one
+# (192.0.2.0/24): found in the first rule-table bucket read (its prefix length is
+# the policy's longest) at every N.
 say "scale: exception rules ($RULE_COUNTS): wildcard and specific address, exact and prefix"
 RULE_VARIANTS=(none-any none-other)
 for k in $RULE_COUNTS; do

@@ -63,6 +63,15 @@ struct {
 	__type(value, struct bg_rule_src);
 } bg_rule_src SEC(".maps");
 
+/* The rule table: an array, so a lookup is an address computation (the
+ * verifier inlines it), with no hashing of a key by the kernel. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BG_TAB_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct bg_tab_bucket);
+} bg_rule_tab SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, BG_MAX_POLICIES);

@@ -115,4 +115,42 @@ BG_INLINE int bg_inline_decide(const struct bg_policy *p, const __u32 w[4], __u1
 	return p->inl_flags & BG_INL_COMPLETE ? 0 : BG_INLINE_ASK_MAPS;
 }
 
+/* Address w masked to a prefix length the rule table is asked for. */
+BG_INLINE void bg_tab_key(const struct bg_tab_len *l, const __u32 w[4], __u32 a[4])
+{
+	a[0] = w[0] & l->mask[0];
+	a[1] = w[1] & l->mask[1];
+	a[2] = w[2] & l->mask[2];
+	a[3] = w[3] & l->mask[3];
+}
+
+/* The rule table's bucket for (ruleset, plen, masked address a). */
+BG_INLINE __u32 bg_tab_hash(__u32 ruleset, __u32 plen, const __u32 a[4])
+{
+	__u32 h = ruleset * 0x9e3779b1u ^ plen * 0x85ebca6bu;
+
+	h ^= a[0] * 0xc2b2ae35u;
+	h ^= a[1] * 0x27d4eb2fu;
+	h ^= a[2] * 0x165667b1u;
+	h ^= a[3] * 0xd3a2646du;
+	h ^= h >> 16;
+	h *= 0x7feb352du;
+	h ^= h >> 15;
+	return h & (BG_TAB_BUCKETS - 1);
+}
+
+/* Does bucket b hold (ruleset, plen, a)? The entry's index, or -1. */
+BG_INLINE int bg_tab_find(const struct bg_tab_bucket *b, __u32 ruleset, __u32 plen,
+			  const __u32 a[4])
+{
+	for (int i = 0; i < BG_TAB_WAYS; i++) {
+		const struct bg_tab_ent *e = &b->e[i];
+
+		if (e->ruleset == ruleset && e->plen == plen && e->addr[0] == a[0] &&
+		    e->addr[1] == a[1] && e->addr[2] == a[2] && e->addr[3] == a[3])
+			return i;
+	}
+	return -1;
+}
+
 #endif /* BG_DECIDE_H */

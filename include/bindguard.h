@@ -33,12 +33,16 @@
 #define BG_MAX_POLICIES	   16384 /* policed cgroups, at most; also the stats slots */
 #define BG_MAX_RULES	   1024	 /* --allow exceptions per policy */
 #define BG_MAX_LPM	   (BG_MAX_POLICIES * 4 + 2 * BG_MAX_RULES)
-#define BG_MAX_PORT_RANGES 16	 /* distinct port ranges covering one prefix */
-#define BG_RESOLVE_CACHE   65536 /* socket cgroup -> governing policy */
-#define BG_MAX_WALK	   64	 /* ancestor levels searched for a policy */
-#define BG_RINGBUF_SIZE	   (4u << 20)
-#define BG_RUN_RINGS	   64 /* private rings of `bindguard run`, slot 0 unused */
-#define BG_RUN_RING_SIZE   (1u << 20)
+#define BG_MAX_PORT_RANGES 16 /* distinct port ranges covering one prefix */
+/* The rule table ("rule_tab"): BG_TAB_BUCKETS buckets of BG_TAB_WAYS entries. */
+#define BG_TAB_BUCKETS	 16384
+#define BG_TAB_WAYS	 4
+#define BG_TAB_LENS	 4     /* distinct prefix lengths a policy may ask the table for */
+#define BG_RESOLVE_CACHE 65536 /* socket cgroup -> governing policy */
+#define BG_MAX_WALK	 64    /* ancestor levels searched for a policy */
+#define BG_RINGBUF_SIZE	 (4u << 20)
+#define BG_RUN_RINGS	 64 /* private rings of `bindguard run`, slot 0 unused */
+#define BG_RUN_RING_SIZE (1u << 20)
 
 /* The per-CPU counters ("stats", one slot per policy) get at most this much
  * memory: on a machine with many CPUs there are fewer slots (never fewer
@@ -137,13 +141,20 @@ struct bg_port_range {
 };
 
 /* An address whose exception decision is carried in the policy itself: its
- * port ranges (none: no exception admits it). */
-#define BG_INLINE_RULES	 4
+ * port ranges (none: no exception admits it). The two wildcards. */
+#define BG_INLINE_RULES	 2
 #define BG_INLINE_RANGES 2
 enum bg_inl_flag {
 	BG_INL_COMPLETE = 1,
 	BG_INL_EXACT = 2,
 	BG_INL_PREFIX = 4,
+};
+
+/* A prefix length the programs ask the rule table for: the address is
+ * masked with mask (network order), then looked up with plen. */
+struct bg_tab_len {
+	__u32 mask[4];
+	__u32 plen; /* 0..128, in the IPv6 (mapped) space */
 };
 
 struct bg_inline_rule {
@@ -161,16 +172,22 @@ struct bg_policy {
 	__u32 nrules;	 /* entries in "rule_src" under ruleset */
 	__u32 ring;	 /* slot in "rings" of a private ring (bindguard run); 0: shared */
 	/* Decisions carried in the policy, so the programs read no rule map:
-	 * inl[0..ninline) name addresses and the ports their exceptions admit.
-	 * BG_INL_COMPLETE: those are all the exceptions (exact addresses), so
-	 * an address not listed has none. Otherwise inl[] holds the wildcards
-	 * (::ffff:0.0.0.0 and ::) whose ports fit, decided once by userspace
-	 * over every rule, and other addresses ask the maps: "rules_exact" if
-	 * BG_INL_EXACT (the ruleset has exact entries), then "rules" if
+	 * inl[0..ninline) name the wildcards (::ffff:0.0.0.0 and ::) whose
+	 * ports fit and the ports the rules admit there, decided once by
+	 * userspace over every rule. BG_INL_COMPLETE: the rules name nothing
+	 * else, so any other address has no exception. Otherwise other
+	 * addresses ask the rule table (ntab > 0) or the maps: "rules_exact"
+	 * if BG_INL_EXACT (the ruleset has exact entries), then "rules" if
 	 * BG_INL_PREFIX (it has shorter prefixes). */
 	__u16 ninline;
 	__u16 inl_flags; /* enum bg_inl_flag */
 	struct bg_inline_rule inl[BG_INLINE_RULES];
+	/* > 0: the rule table holds every entry of this ruleset, and an address
+	 * the policy does not decide is looked up there once per prefix length
+	 * in tab[] (longest first; the first hit decides) instead of in
+	 * "rules_exact" and "rules". */
+	__u32 ntab;
+	struct bg_tab_len tab[BG_TAB_LENS];
 };
 
 /* Map "resolve_cache" (LRU): key __u64 socket cgroup id. */
@@ -195,6 +212,22 @@ struct bg_rule_key {
 struct bg_exact_key {
 	__u32 ruleset;
 	__u8 addr[16];
+};
+
+/* Map "rule_tab" (array of buckets): the compiled entries of rulesets whose
+ * prefix lengths and port ranges fit (see bg_policy.tab), each in bucket
+ * bg_tab_hash(ruleset, plen, masked address). An entry is free when its
+ * ruleset is 0; ruleset ids have no zero byte, so a reader racing a write
+ * of one entry never sees another live ruleset id in it. */
+struct bg_tab_ent {
+	__u32 ruleset;
+	__u32 addr[4]; /* network order, IPv4 mapped, masked to plen */
+	__u32 plen;
+	struct bg_port_range r[BG_INLINE_RANGES]; /* unused: lo 1, hi 0 */
+};
+
+struct bg_tab_bucket {
+	struct bg_tab_ent e[BG_TAB_WAYS];
 };
 
 struct bg_rule_val {

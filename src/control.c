@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "bg_decide.h"
 #include "log.h"
 #include "state.h"
 #include "state_priv.h"
@@ -313,6 +314,36 @@ static bool unused_src(const void *key, const void *arg)
 	return !r || (__u32)k >= r->nrules;
 }
 
+/* Free the rule table's entries of rulesets not in u. Only the ruleset id of
+ * an entry is cleared: a program reading it meanwhile sees either the whole
+ * old entry or an id with a zero byte, which no ruleset has. */
+static void tab_free_where(const struct bg_state *s, const struct rs_used *u)
+{
+	struct bg_tab_bucket *vals;
+	__u32 *keys;
+	int n = map_dump(s->rule_tab_fd, sizeof(*keys), sizeof(*vals), true, (void **)&keys,
+			 (void **)&vals);
+
+	if (n < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		bool dirty = false;
+
+		for (int w = 0; w < BG_TAB_WAYS; w++) {
+			struct bg_tab_ent *e = &vals[i].e[w];
+
+			if (e->ruleset && !find_rs(u->set, u->n, e->ruleset)) {
+				e->ruleset = 0;
+				dirty = true;
+			}
+		}
+		if (dirty)
+			bpf_map_update_elem(s->rule_tab_fd, &keys[i], &vals[i], BPF_ANY);
+	}
+	free(keys);
+	free(vals);
+}
+
 /* Remove rule entries whose ruleset neither a policy of the snapshot nor
  * keep uses (left by a command killed between writing rules and switching
  * the policy, by a failed change, or no longer used after one). */
@@ -334,6 +365,7 @@ static void gc_rulesets(const struct bg_state *s, const struct snap *sn, struct 
 	delete_where(s->rules_fd, sizeof(struct bg_rule_key), sizeof(struct bg_rule_val),
 		     unused_rule, &u);
 	delete_where(s->rule_src_fd, sizeof(__u64), sizeof(struct bg_rule_src), unused_src, &u);
+	tab_free_where(s, &u);
 	free(used);
 }
 
@@ -714,8 +746,60 @@ int bg_state_gc(struct bg_state *s)
 	return r;
 }
 
-/* Write the exceptions of spec under a fresh ruleset id (pol->ruleset), and
- * into the policy itself when they fit there (pol->inl). */
+/*
+ * Put the n compiled entries of ruleset in the rule table, each in a free
+ * way of its bucket. 0 when all are there; 1 when a bucket is full (the
+ * entries placed are freed again: the maps serve this ruleset); -errno.
+ */
+static int place_table(const struct bg_state *s, const struct bg_lpm_entry *ents, int n,
+		       __u32 ruleset)
+{
+	__u32 *placed = calloc(n ? n : 1, sizeof(*placed)); /* bucket << 2 | way */
+	struct bg_tab_bucket b;
+	int r = 0, k = 0;
+
+	if (!placed)
+		return -ENOMEM;
+	for (; k < n; k++) {
+		struct bg_tab_ent ent;
+		__u32 idx;
+		int way;
+
+		bg_tab_entry(&ents[k], ruleset, &ent);
+		idx = bg_tab_hash(ruleset, ent.plen, ent.addr);
+		if (bpf_map_lookup_elem(s->rule_tab_fd, &idx, &b)) {
+			r = -errno;
+			break;
+		}
+		way = bg_tab_put(&b, &ent);
+		if (way < 0) {
+			r = 1;
+			break;
+		}
+		if (bpf_map_update_elem(s->rule_tab_fd, &idx, &b, BPF_ANY)) {
+			r = -errno;
+			break;
+		}
+		placed[k] = idx << 2 | (__u32)way;
+	}
+	/* Not all placed: free what was (what cannot be freed now, the next
+	 * command's garbage collection frees, the ruleset being unused). */
+	for (int i = 0; r && i < k; i++) {
+		__u32 idx = placed[i] >> 2;
+
+		if (bpf_map_lookup_elem(s->rule_tab_fd, &idx, &b))
+			continue;
+		b.e[placed[i] & 3].ruleset = 0;
+		bpf_map_update_elem(s->rule_tab_fd, &idx, &b, BPF_ANY);
+	}
+	free(placed);
+	return r;
+}
+
+/* Write the exceptions of spec under a fresh ruleset id (pol->ruleset), into
+ * the policy itself when they fit there (pol->inl), into the rule table when
+ * it takes them (pol->tab), and into the maps unless the policy carries
+ * them all (the maps also serve where the table does not). */
 static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, struct bg_policy *pol)
 {
 	__u32 *ruleset = &pol->ruleset;
@@ -727,6 +811,7 @@ static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, st
 	*ruleset = 0;
 	pol->ninline = 0;
 	pol->inl_flags = 0;
+	pol->ntab = 0;
 	if (!spec->nrules)
 		return 0;
 	r = bg_read_cfg(s, &cfg);
@@ -734,7 +819,7 @@ static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, st
 		bg_err("read config map: %s", strerror(-r));
 		return BG_EXIT_FAIL;
 	}
-	*ruleset = cfg.next_ruleset ? cfg.next_ruleset : 1;
+	*ruleset = bg_next_ruleset(cfg.next_ruleset ? cfg.next_ruleset : 1);
 	cfg.next_ruleset = *ruleset + 1;
 	r = bg_write_cfg(s, &cfg);
 	if (r) {
@@ -768,6 +853,15 @@ static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, st
 			r = errno;
 			goto fail;
 		}
+	}
+	if (pol->ntab) {
+		r = place_table(s, ents, n, *ruleset);
+		if (r < 0) {
+			r = -r;
+			goto fail;
+		}
+		if (r)
+			pol->ntab = 0; /* a full bucket: the maps decide */
 	}
 	for (size_t i = 0; i < spec->nrules; i++) {
 		__u64 k = (__u64)*ruleset << 32 | i;
@@ -924,6 +1018,8 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 		ch[i].pol.ruleset = rules.ruleset;
 		ch[i].pol.ninline = rules.ninline;
 		ch[i].pol.inl_flags = rules.inl_flags;
+		ch[i].pol.ntab = rules.ntab;
+		memcpy(ch[i].pol.tab, rules.tab, sizeof(rules.tab));
 		memcpy(ch[i].pol.inl, rules.inl, sizeof(rules.inl));
 	}
 	/* The new policies' links first: inert until the map names the cgroup. */

@@ -435,39 +435,120 @@ static void inline_put(struct bg_policy *p, __u32 i, const __u8 addr[16],
 			v && j < v->nranges ? v->r[j] : (struct bg_port_range){ .lo = 1, .hi = 0 };
 }
 
+/* The network-order mask of the first plen bits of a 16-byte address. */
+static void mask_words(__u32 plen, __u32 mask[4])
+{
+	for (__u32 i = 0; i < 4; i++) {
+		__u32 bits = plen > 32 * i ? plen - 32 * i : 0;
+
+		mask[i] = bits >= 32 ? 0xffffffffu : bits ? BG_HTONL(~0u << (32 - bits)) : 0;
+	}
+}
+
+static int cmp_len_desc(const void *x, const void *y)
+{
+	__u32 a = *(const __u32 *)x, b = *(const __u32 *)y;
+
+	return a > b ? -1 : a < b;
+}
+
+/* The rule table takes a ruleset whose entries all have at most
+ * BG_INLINE_RANGES port ranges and at most BG_TAB_LENS distinct prefix
+ * lengths: p->tab lists them, longest first. Else p->ntab is 0. */
+static void table_lens(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p)
+{
+	__u32 lens[BG_TAB_LENS];
+	__u32 nl = 0;
+
+	p->ntab = 0;
+	memset(p->tab, 0, sizeof(p->tab));
+	for (size_t i = 0; i < n; i++) {
+		__u32 plen = e[i].key.prefixlen - 32, j;
+
+		if (e[i].val.nranges > BG_INLINE_RANGES)
+			return;
+		for (j = 0; j < nl && lens[j] != plen; j++)
+			;
+		if (j < nl)
+			continue;
+		if (nl == BG_TAB_LENS)
+			return;
+		lens[nl++] = plen;
+	}
+	qsort(lens, nl, sizeof(lens[0]), cmp_len_desc);
+	for (__u32 j = 0; j < nl; j++) {
+		p->tab[j].plen = lens[j];
+		mask_words(lens[j], p->tab[j].mask);
+	}
+	p->ntab = nl;
+}
+
+void bg_tab_entry(const struct bg_lpm_entry *e, __u32 ruleset, struct bg_tab_ent *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->ruleset = ruleset;
+	out->plen = e->key.prefixlen - 32;
+	memcpy(out->addr, e->key.addr, 16);
+	for (__u32 j = 0; j < BG_INLINE_RANGES; j++)
+		out->r[j] = j < e->val.nranges ? e->val.r[j]
+					       : (struct bg_port_range){ .lo = 1, .hi = 0 };
+}
+
+int bg_tab_put(struct bg_tab_bucket *b, const struct bg_tab_ent *ent)
+{
+	for (int i = 0; i < BG_TAB_WAYS; i++) {
+		if (b->e[i].ruleset)
+			continue;
+		b->e[i] = *ent;
+		return i;
+	}
+	return -1;
+}
+
+__u32 bg_next_ruleset(__u32 from)
+{
+	for (;; from++) {
+		if ((from & 0xff) && (from & 0xff00) && (from & 0xff0000) && (from & 0xff000000))
+			return from;
+	}
+}
+
 void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p)
 {
 	/* The wildcard as bind4 and a mapped bind6 see it, and as bind6 sees it. */
 	static const __u8 wild[2][16] = { { [10] = 0xff, [11] = 0xff }, { 0 } };
-	size_t small = 0;
+	size_t others = 0;
 
 	p->ninline = 0;
 	p->inl_flags = 0;
 	memset(p->inl, 0, sizeof(p->inl));
+	p->ntab = 0;
+	memset(p->tab, 0, sizeof(p->tab));
 	if (!n)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		int exact = e[i].key.prefixlen == 32 + 128;
 
 		p->inl_flags |= exact ? BG_INL_EXACT : BG_INL_PREFIX;
-		small += exact && e[i].val.nranges <= BG_INLINE_RANGES;
+		others += !exact || (memcmp(e[i].key.addr, wild[0], 16) &&
+				     memcmp(e[i].key.addr, wild[1], 16));
 	}
-	if (small == n && n <= BG_INLINE_RULES) {
-		for (size_t i = 0; i < n; i++)
-			inline_put(p, (__u32)i, e[i].key.addr, &e[i].val);
-		p->ninline = (__u16)n;
-		p->inl_flags = BG_INL_COMPLETE;
-		return;
-	}
-	/* Too many or not all exact: carry what the maps would say of the
-	 * wildcards (the binds bindguard exists for), whatever the rule count. */
+	/* What the rules say of the wildcards (the binds bindguard exists for),
+	 * whatever the rule count: the longest match over every rule. */
 	for (int k = 0; k < 2; k++) {
 		const struct bg_lpm_entry *best = longest_match(e, n, wild[k]);
 
-		if (best && best->val.nranges > BG_INLINE_RANGES)
+		if (best && best->val.nranges > BG_INLINE_RANGES) {
+			others++; /* not carried: the maps must hold it */
 			continue;
+		}
 		inline_put(p, p->ninline++, wild[k], best ? &best->val : NULL);
 	}
+	if (!others) {
+		p->inl_flags = BG_INL_COMPLETE; /* only wildcard rules, all carried */
+		return;
+	}
+	table_lens(e, n, p);
 }
 
 int bg_rules_match(const struct bg_lpm_entry *e, size_t n, const __u8 addr[16], __u16 port)

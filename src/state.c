@@ -21,15 +21,15 @@
 #include "state.h"
 #include "state_priv.h"
 
-#define NR_MAPS 10
+#define NR_MAPS 11
 
 /* The private ring slot this process reserved but may not have named in a
  * policy yet: garbage collection must leave it alone. */
 __u32 bg_reserved_ring;
 
 static const char *const map_names[NR_MAPS] = {
-	"bg_cfg",   "bg_policies", "bg_resolve", "bg_rules",	 "bg_rule_src",
-	"bg_stats", "bg_events",   "bg_rings",	 "bg_pol_store", "bg_rules_exact",
+	"bg_cfg",    "bg_policies", "bg_resolve",   "bg_rules",	      "bg_rule_src", "bg_stats",
+	"bg_events", "bg_rings",    "bg_pol_store", "bg_rules_exact", "bg_rule_tab",
 };
 const char *const bg_hook_names[BG_NR_HOOKS] = {
 	"bind4",    "bind6",	"sockops",     "setsockopt",
@@ -53,9 +53,9 @@ static bool hook_optional(int hook)
 
 static int *map_fd(struct bg_state *s, int i)
 {
-	int *fds[NR_MAPS] = { &s->cfg_fd,	&s->policies_fd,   &s->resolve_fd, &s->rules_fd,
-			      &s->rule_src_fd,	&s->stats_fd,	   &s->events_fd,  &s->rings_fd,
-			      &s->pol_store_fd, &s->rules_exact_fd };
+	int *fds[NR_MAPS] = { &s->cfg_fd,	&s->policies_fd,    &s->resolve_fd, &s->rules_fd,
+			      &s->rule_src_fd,	&s->stats_fd,	    &s->events_fd,  &s->rings_fd,
+			      &s->pol_store_fd, &s->rules_exact_fd, &s->rule_tab_fd };
 	return fds[i];
 }
 

@@ -37,7 +37,7 @@ struct bg_state {
 	char dir[64]; /* <bpffs>/bindguard */
 	int lock_fd;
 	int cfg_fd, policies_fd, resolve_fd, rules_fd, rule_src_fd, stats_fd, events_fd, rings_fd;
-	int pol_store_fd, rules_exact_fd;
+	int pol_store_fd, rules_exact_fd, rule_tab_fd;
 	int prog_fd[BG_NR_HOOKS]; /* -1 for a hook this kernel cannot run */
 	int ncpus;
 };

@@ -472,6 +472,22 @@ static int do_fuzzbind(long count, unsigned seed)
 			if (rand() % 2)
 				len = sfam == AF_INET ? sizeof(struct sockaddr_in)
 						      : sizeof(struct sockaddr_in6);
+			/* Now and then a loopback address (127/8, ::1 or
+			 * ::ffff:127/104) amid the noise, so that some binds
+			 * succeed whatever the seed and the check means something. */
+			if (rand() % 8 == 0) {
+				if (sfam == AF_INET) {
+					buf[4] = 127;
+				} else {
+					memset(buf + 8, 0, 16);
+					if (rand() % 2) {
+						buf[23] = 1;
+					} else {
+						buf[18] = buf[19] = 0xff;
+						buf[20] = 127;
+					}
+				}
+			}
 		}
 		if (!bind(fd, (struct sockaddr *)buf, len)) {
 			ok++;

@@ -101,18 +101,20 @@ test_any_address_exception() {
 	expect_bind "$cg" EPERM bind 0.0.0.0 0
 }
 
-# Up to four exact-address exceptions travel in the policy itself (no rule map
-# read); a fifth sends the policy to the maps. Both must decide alike.
-test_exact_exceptions_inline_and_in_maps() {
+# Exceptions are looked up in the rule table while the policy's rules have at
+# most four prefix lengths (here one: exact addresses); a policy with more goes
+# to the exact-match hash and the trie. Both must decide alike.
+test_exact_exceptions_table_and_maps() {
 	local small big port rules
-	small=$(mkcg exact-inline)
+	small=$(mkcg exact-table)
 	big=$(mkcg exact-maps)
 	port=$(free_port)
 	rules=(--allow 198.51.100.1:1000 --allow 198.51.100.1:2000-2001 --allow 198.51.100.2
 		--allow '[2001:db8::1]:3000' --allow "0.0.0.0:$port")
 	"$BG" loopback-only --cgroup "$small" "${rules[@]}" >/dev/null || { why="apply small failed"; return; }
-	"$BG" loopback-only --cgroup "$big" "${rules[@]}" --allow 198.51.100.3 >/dev/null ||
-		{ why="apply big failed"; return; }
+	"$BG" loopback-only --cgroup "$big" "${rules[@]}" --allow 198.51.100.3 \
+		--allow 203.0.113.0/24:1 --allow 203.0.113.0/25:1 --allow 203.0.113.0/26:1 \
+		--allow 203.0.113.0/27:1 >/dev/null || { why="apply big failed"; return; }
 	for cg in "$small" "$big"; do
 		expect_bind "$cg" EADDRNOTAVAIL bind 198.51.100.1 1000
 		expect_bind "$cg" EADDRNOTAVAIL bind 198.51.100.1 2001
@@ -128,8 +130,10 @@ test_exact_exceptions_inline_and_in_maps() {
 	done
 	expect_bind "$small" EPERM bind 198.51.100.3 0
 	expect_bind "$big" EADDRNOTAVAIL bind 198.51.100.3 0
-	# Only the policy whose exceptions do not fit has map entries.
-	check "exact map entries (big only)" 1 "$(exact_entries_for 198.51.100.2)"
+	expect_bind "$big" EADDRNOTAVAIL bind 203.0.113.9 1
+	check "prefix lengths in the table (small, big)" "1 0" "$(bpftool map dump pinned $PIN/bg_policies -j |
+		jq_py "' '.join(str([e['formatted']['value']['ntab'] for e in d if e['formatted']['key'] == k][0])
+			for k in ($(cgid "$small"), $(cgid "$big")))")"
 }
 
 # Beyond what the table holds, the policy still carries its decision for the
@@ -141,13 +145,16 @@ test_wildcards_decided_in_the_policy() {
 	port=$(free_port)
 	port6=$(free_port 6)
 	for i in $(seq 1 40); do rules+=(--allow "198.51.$i.0/24:8000-8099"); done
+	# Five prefix lengths: the rule table does not take this policy, so other
+	# addresses go to the exact-match hash and the trie (see below).
 	"$BG" loopback-only --cgroup "$cg" --allow "*:$port" --allow "[::]:$port6" "${rules[@]}" \
+		--allow 203.0.113.0/25:1 --allow 203.0.113.0/26:1 \
 		>/dev/null || { why="apply failed"; return; }
 	id=$(cgid "$cg")
 	# Two wildcards carried; the maps hold exact entries and prefixes.
-	check "wildcard decisions carried (count, flags)" "2 6" \
+	check "wildcard decisions carried (count, flags, table lengths)" "2 6 0" \
 		"$(bpftool map dump pinned $PIN/bg_policies -j | jq_py "' '.join(str(v[k]) for v in
-			[e['formatted']['value'] for e in d if e['formatted']['key'] == $id] for k in ('ninline', 'inl_flags'))")"
+			[e['formatted']['value'] for e in d if e['formatted']['key'] == $id] for k in ('ninline', 'inl_flags', 'ntab'))")"
 	expect_bind "$cg" ok bind 0.0.0.0 "$port"
 	expect_bind "$cg" ok --family 6 bind ::ffff:0.0.0.0 "$port"
 	expect_bind "$cg" EPERM bind 0.0.0.0 0
@@ -175,6 +182,60 @@ test_wildcards_decided_in_the_policy() {
 	expect_bind "$cg" EPERM bind 0.0.0.0 8050
 	expect_bind "$cg" EPERM --family 6 bind :: 8050
 	expect_bind "$cg" EADDRNOTAVAIL bind 198.51.100.1 0
+}
+
+# Specific addresses beyond what the policy carries are looked up in the rule
+# table (one bucket per prefix length), not in the hash and the trie: with
+# this ruleset's entries removed from those, the decisions stay. A ruleset
+# the table does not take (more than four prefix lengths) uses the maps.
+test_rule_table_decides() {
+	local cg cg2 port rules=() i id rs
+	cg=$(mkcg rule-table)
+	cg2=$(mkcg rule-maps)
+	port=$(free_port)
+	for i in $(seq 1 30); do rules+=(--allow "198.51.$i.0/24:8000-8099"); done
+	"$BG" loopback-only --cgroup "$cg" --allow 198.51.100.71 --allow "198.51.100.81:$port" \
+		--allow '[2001:db8::5]:443' --allow '[2001:db8:1::/48]:53' "${rules[@]}" \
+		>/dev/null || { why="apply failed"; return; }
+	id=$(cgid "$cg")
+	read -r rs ntab < <(bpftool map dump pinned $PIN/bg_policies -j | jq_py "' '.join(str(v[k]) for v in
+		[e['formatted']['value'] for e in d if e['formatted']['key'] == $id] for k in ('ruleset', 'ntab'))")
+	check "prefix lengths asked of the table" 3 "$ntab"
+	# Remove this ruleset's entries from the exact-match hash and the trie.
+	local k
+	while read -r k; do
+		[ -n "$k" ] && bpftool map delete pinned $PIN/bg_rules_exact key $k
+	done < <(bpftool map dump pinned $PIN/bg_rules_exact -j | jq_py "'\\n'.join(' '.join(str(int(x, 16)) for x in e['key']) for e in d if int.from_bytes(bytes(int(x, 16) for x in e['key'][:4]), 'little') == $rs)")
+	while read -r k; do
+		[ -n "$k" ] && bpftool map delete pinned $PIN/bg_rules key $k
+	done < <(bpftool map dump pinned $PIN/bg_rules -j | jq_py "'\\n'.join(' '.join(str(int(x, 16)) for x in e['key']) for e in d if int.from_bytes(bytes(int(x, 16) for x in e['key'][4:8]), 'little') == $rs)")
+	check "this ruleset's map entries removed" 0 "$(bpftool map dump pinned $PIN/bg_rules -j |
+		jq_py "sum(int.from_bytes(bytes(int(x, 16) for x in e['key'][4:8]), 'little') == $rs for e in d)")"
+	expect_bind "$cg" EADDRNOTAVAIL bind 198.51.100.71 4242
+	expect_bind "$cg" EADDRNOTAVAIL bind 198.51.100.81 "$port"
+	expect_bind "$cg" EPERM bind 198.51.100.81 0
+	expect_bind "$cg" EADDRNOTAVAIL bind 198.51.17.9 8099
+	expect_bind "$cg" EPERM bind 198.51.17.9 8100
+	expect_bind "$cg" EPERM bind 198.51.31.9 8000
+	expect_bind "$cg" EADDRNOTAVAIL --family 6 bind 2001:db8::5 443
+	expect_bind "$cg" EPERM --family 6 bind 2001:db8::5 444
+	expect_bind "$cg" EADDRNOTAVAIL --family 6 bind 2001:db8:1:2::9 53
+	expect_bind "$cg" EPERM --family 6 bind 2001:db8:2::9 53
+	expect_bind "$cg" EPERM bind 0.0.0.0 8000
+	# Five prefix lengths: the table does not take it; the maps decide.
+	"$BG" loopback-only --cgroup "$cg2" --allow 198.51.100.71 --allow 198.51.0.0/16:80 \
+		--allow 198.0.0.0/8:81 --allow 198.51.100.0/24:82 --allow 198.51.100.0/25:83 \
+		>/dev/null || { why="apply 2 failed"; return; }
+	check "five prefix lengths: no table" 0 "$(bpftool map dump pinned $PIN/bg_policies -j |
+		jq_py "[e['formatted']['value']['ntab'] for e in d if e['formatted']['key'] == $(cgid "$cg2")][0]")"
+	expect_bind "$cg2" EADDRNOTAVAIL bind 198.51.100.71 9
+	expect_bind "$cg2" EADDRNOTAVAIL bind 198.51.100.9 83
+	expect_bind "$cg2" EADDRNOTAVAIL bind 198.51.100.200 82
+	expect_bind "$cg2" EPERM bind 198.51.100.200 83
+	expect_bind "$cg2" EADDRNOTAVAIL bind 198.9.9.9 81
+	expect_bind "$cg2" EPERM bind 198.9.9.9 80
+	# Other tests count exception entries by address: leave none behind.
+	"$BG" detach --cgroup "$cg" --cgroup "$cg2" >/dev/null || why="${why:-detach failed}"
 }
 
 # Loopback binds are allowed before any map is read, so the allowed counter

@@ -40,6 +40,13 @@ exact_entries_for() {
 	bpftool map dump pinned $PIN/bg_rules_exact -j | jq_py "sum(bytes(e['formatted']['key']['addr'][12:]) == bytes(map(int, '$1'.split('.'))) for e in d)"
 }
 
+# Live entries of the rule table for an IPv4 address (any prefix length).
+tab_entries_for() {
+	bpftool map dump pinned $PIN/bg_rule_tab -j | jq_py "sum(w['ruleset'] != 0 and
+		bytes(b''.join(x.to_bytes(4, 'little') for x in w['addr'])[12:]) == bytes(map(int, '$1'.split('.')))
+		for e in d for w in e['formatted']['value']['e'])"
+}
+
 test_detach_leaves_nothing() {
 	local cg id
 	cg=$(mkcg detach)
@@ -48,6 +55,7 @@ test_detach_leaves_nothing() {
 	"$BG" loopback-only --cgroup "$cg" --allow 10.77.0.1 --allow 10.78.0.0/16 >/dev/null ||
 		{ why="apply failed"; return; }
 	check "exact exception entry stored" 1 "$(exact_entries_for 10.77.0.1)"
+	check "rule table entry stored" 1 "$(tab_entries_for 10.77.0.1)"
 	# A bind from a child cgroup leaves a cached resolution to purge.
 	mkcg detach/child >/dev/null
 	expect_bind "$cg/child" EPERM bind 0.0.0.0 0
@@ -58,6 +66,7 @@ test_detach_leaves_nothing() {
 	check "policy map entries" 0 "$(bpftool map dump pinned $PIN/bg_policies -j |
 		jq_py "sum(e['formatted']['key'] == $id for e in d)")"
 	check "exact exception entries" 0 "$(exact_entries_for 10.77.0.1)"
+	check "rule table entries" 0 "$(tab_entries_for 10.77.0.1)"
 	check "resolve cache entries" 0 "$(bpftool map dump pinned $PIN/bg_resolve -j |
 		jq_py "sum($id in (e['formatted']['key'], e['formatted']['value']['policy_cgid']) for e in d)")"
 	expect_bind "$cg" ok bind 0.0.0.0 0

@@ -290,6 +290,55 @@ static int maps_path(const struct bg_policy *p, const struct bg_lpm_entry *e, si
 	return bg_rules_match(e, n, addr, port);
 }
 
+/* An in-memory rule table for the tests: the buckets a round touched are
+ * cleared again by tab_reset. */
+static struct bg_tab_bucket test_tab[BG_TAB_BUCKETS];
+static __u32 test_touched[4096];
+static int test_ntouched;
+
+static void tab_reset(void)
+{
+	for (int i = 0; i < test_ntouched; i++)
+		memset(&test_tab[test_touched[i]], 0, sizeof(test_tab[0]));
+	test_ntouched = 0;
+}
+
+/* Place a ruleset's entries as control.c does; 0, or -1 on a full bucket. */
+static int tab_place(const struct bg_lpm_entry *e, size_t n, __u32 ruleset)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct bg_tab_ent ent;
+		__u32 idx;
+
+		bg_tab_entry(&e[i], ruleset, &ent);
+		idx = bg_tab_hash(ruleset, ent.plen, ent.addr);
+		if (test_ntouched < 4096)
+			test_touched[test_ntouched++] = idx;
+		if (bg_tab_put(&test_tab[idx], &ent) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The BPF table lookup (policy.bpf.h exception_in_table) over test_tab. */
+static int tab_decide(const struct bg_policy *p, const __u32 w[4], __u16 port)
+{
+	for (__u32 i = 0; i < p->ntab && i < BG_TAB_LENS; i++) {
+		const struct bg_tab_len *l = &p->tab[i];
+		const struct bg_tab_bucket *b;
+		__u32 a[4];
+		int k;
+
+		bg_tab_key(l, w, a);
+		b = &test_tab[bg_tab_hash(p->ruleset, l->plen, a)];
+		k = bg_tab_find(b, p->ruleset, l->plen, a);
+		if (k >= 0)
+			return bg_range_has(&b->e[k].r[0], port) ||
+			       bg_range_has(&b->e[k].r[1], port);
+	}
+	return 0;
+}
+
 /* The policy's own decisions, then the maps where it has none, decide
  * exactly as the maps alone would; and a wildcard is decided in the policy
  * whatever the rule count, when its ports fit. */
@@ -315,7 +364,7 @@ TEST(inline_rules_match_maps)
 	struct bg_rule_src rules[MAXR];
 	struct bg_lpm_entry e[MAXR];
 	char err[BG_ERRLEN];
-	int complete = 0, partial = 0, wild_listed = 0, wild_asked = 0;
+	int complete = 0, partial = 0, wild_listed = 0, wild_asked = 0, tabled = 0;
 
 	srand(11);
 	for (int round = 0; round < 2000; round++) {
@@ -331,13 +380,26 @@ TEST(inline_rules_match_maps)
 		CHECK(ne > 0);
 		memset(&p, 0xff, sizeof(p));
 		bg_rules_inline(e, (size_t)ne, &p);
+		p.ruleset = bg_next_ruleset((__u32)round * 7 + 1);
+		tab_reset();
+		if (p.ntab) {
+			tabled++;
+			CHECK(!(p.inl_flags & BG_INL_COMPLETE));
+			CHECK(p.ntab <= BG_TAB_LENS);
+			for (__u32 j = 1; j < p.ntab; j++)
+				CHECK(p.tab[j].plen < p.tab[j - 1].plen);
+			CHECK(!tab_place(e, (size_t)ne, p.ruleset));
+		}
 		CHECK(p.ninline <= BG_INLINE_RULES);
 		if ((p.inl_flags & BG_INL_COMPLETE)) {
 			complete++;
-			CHECK(p.ninline == (__u32)ne);
+			CHECK(p.ninline == 2 && !p.ntab);
+			for (int i = 0; i < ne; i++) /* only wildcard rules */
+				CHECK(e[i].key.prefixlen == 32 + 128 &&
+				      !memcmp(e[i].key.addr, p.inl[e[i].key.addr[10] ? 0 : 1].addr,
+					      16));
 		} else {
 			partial++;
-			CHECK(!(p.inl_flags & BG_INL_COMPLETE) && p.ninline <= 2);
 		}
 		for (int a = 0; a < NPROBE; a++) {
 			__u8 addr[16];
@@ -356,6 +418,8 @@ TEST(inline_rules_match_maps)
 				CHECK(d == BG_INLINE_ASK_MAPS || d == maps);
 				if (d == BG_INLINE_ASK_MAPS)
 					CHECK(maps_path(&p, e, (size_t)ne, addr, port) == maps);
+				if (d == BG_INLINE_ASK_MAPS && p.ntab)
+					CHECK(tab_decide(&p, w, port) == maps);
 				if ((p.inl_flags & BG_INL_COMPLETE))
 					CHECK(d != BG_INLINE_ASK_MAPS);
 				if (wild && !(p.inl_flags & BG_INL_COMPLETE) && k == 0)
@@ -369,6 +433,26 @@ TEST(inline_rules_match_maps)
 	CHECK(partial > 100);
 	CHECK(wild_listed > 100);
 	CHECK(wild_asked > 10);
+	CHECK(tabled > 100);
+	tab_reset();
+}
+
+/* Ruleset ids have no zero byte; a bucket takes BG_TAB_WAYS entries. */
+TEST(rule_table_ids_and_buckets)
+{
+	struct bg_tab_bucket b;
+	struct bg_tab_ent ent = { .ruleset = 0x01010101 };
+
+	CHECK(bg_next_ruleset(1) == 0x01010101);
+	CHECK(bg_next_ruleset(0x010101ff) == 0x010101ff);
+	CHECK(bg_next_ruleset(0x01010200) == 0x01010201);
+	CHECK(bg_next_ruleset(0x02000000) == 0x02010101);
+	memset(&b, 0, sizeof(b));
+	for (int i = 0; i < BG_TAB_WAYS; i++)
+		CHECK(bg_tab_put(&b, &ent) == i);
+	CHECK(bg_tab_put(&b, &ent) == -1);
+	b.e[2].ruleset = 0; /* freed */
+	CHECK(bg_tab_put(&b, &ent) == 2);
 }
 
 /* The rule count alone decides nothing: with 1,024 exceptions the wildcards
@@ -400,6 +484,18 @@ TEST(inline_wildcards_whatever_the_rule_count)
 	memcpy(other, w4, 16);
 	other[3] = BG_HTONL(0x0a000101); /* 10.0.1.1: a prefix, the maps decide */
 	CHECK(bg_inline_decide(&p, other, 8000) == BG_INLINE_ASK_MAPS);
+	/* The rule table takes the ruleset: two prefix lengths, /24 first. */
+	CHECK(p.ntab == 2 && p.tab[0].plen == 96 + 24 && p.tab[1].plen == 0);
+	p.ruleset = bg_next_ruleset(5);
+	tab_reset();
+	CHECK(!tab_place(e, (size_t)n, p.ruleset));
+	CHECK(tab_decide(&p, other, 8000) == 1);
+	CHECK(tab_decide(&p, other, 8100) == 1); /* "*:1024-65535", merged in */
+	CHECK(tab_decide(&p, other, 80) == 0);
+	other[3] = BG_HTONL(0x0b000001); /* 11.0.0.1: only "*" */
+	CHECK(tab_decide(&p, other, 80) == 0);
+	CHECK(tab_decide(&p, other, 1024) == 1);
+	tab_reset();
 	/* A wildcard no rule covers is decided too: no exception. */
 	r[0] = parse_ok("192.0.2.1:80");
 	n = bg_rules_compile(r, N, 1, e, err, sizeof(err));
@@ -414,22 +510,25 @@ TEST(inline_rules_refuse_what_does_not_fit)
 	struct bg_rule_src r[5] = { parse_ok("0.0.0.0:1"), parse_ok("0.0.0.0:3"),
 				    parse_ok("0.0.0.0:5"), parse_ok("10.0.0.0/8"),
 				    parse_ok("[::]:1") };
-	struct bg_rule_src five[5] = { parse_ok("0.0.0.0:1"), parse_ok("[::]:1"),
-				       parse_ok("192.0.2.7"), parse_ok("192.0.2.8"),
-				       parse_ok("192.0.2.9") };
+	struct bg_rule_src two[2] = { parse_ok("0.0.0.0:1"), parse_ok("192.0.2.7") };
 	struct bg_lpm_entry e[5];
 	struct bg_policy p;
 	char err[BG_ERRLEN];
 	int n;
 
-	n = bg_rules_compile(r, 2, 1, e, err, sizeof(err)); /* two ranges: fits */
+	/* Two ranges for 0.0.0.0: carried; :: too, as "none"; nothing else. */
+	n = bg_rules_compile(r, 2, 1, e, err, sizeof(err));
 	bg_rules_inline(e, (size_t)n, &p);
-	CHECK(p.ninline == 1 && (p.inl_flags & BG_INL_COMPLETE));
-	/* Three ranges for 0.0.0.0: not carried; :: (no rule) is, as "none". */
+	CHECK(p.ninline == 2 && p.inl_flags == BG_INL_COMPLETE && !p.ntab);
+	/* Three ranges for 0.0.0.0: not carried (the maps hold it); :: is. */
 	n = bg_rules_compile(r, 3, 1, e, err, sizeof(err));
 	bg_rules_inline(e, (size_t)n, &p);
-	CHECK(p.ninline == 1 && !(p.inl_flags & BG_INL_COMPLETE));
+	CHECK(p.ninline == 1 && p.inl_flags == BG_INL_EXACT && !p.ntab);
 	CHECK(p.inl[0].addr[0] == 0 && p.inl[0].addr[2] == 0 && p.inl[0].addr[3] == 0);
+	/* A specific address: not complete; the table takes it. */
+	n = bg_rules_compile(two, 2, 1, e, err, sizeof(err));
+	bg_rules_inline(e, (size_t)n, &p);
+	CHECK(p.ninline == 2 && p.inl_flags == BG_INL_EXACT && p.ntab == 1);
 	/* A prefix and [::]:1: not complete; both wildcards carried. */
 	n = bg_rules_compile(&r[3], 2, 1, e, err, sizeof(err));
 	bg_rules_inline(e, (size_t)n, &p);
@@ -438,10 +537,6 @@ TEST(inline_rules_refuse_what_does_not_fit)
 	n = bg_rules_compile(&r[3], 1, 1, e, err, sizeof(err));
 	bg_rules_inline(e, (size_t)n, &p);
 	CHECK(p.ninline == 2 && p.inl_flags == BG_INL_PREFIX);
-	/* Five exact addresses: more than the table holds. */
-	n = bg_rules_compile(five, 5, 1, e, err, sizeof(err));
-	bg_rules_inline(e, (size_t)n, &p);
-	CHECK(n == 5 && p.ninline == 2 && p.inl_flags == BG_INL_EXACT);
 }
 
 TEST(stats_slots_follow_the_cpu_count)
