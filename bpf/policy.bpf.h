@@ -193,13 +193,14 @@ static __always_inline int exception_in_table(const struct bg_policy *p, const _
  * decision where it carries one (every exception when they are few exact
  * addresses; the wildcards always, if their ports fit), else the rule
  * table where the ruleset is there, else the maps. */
-static __always_inline int exception_allows(const struct bg_policy *p, const __u32 w[4], __u16 port)
+static __always_inline int exception_allows(const struct bg_policy *p, const __u32 w[4], int cls,
+					    __u16 port)
 {
 	int d;
 
 	if (!p->ruleset)
 		return 0;
-	d = bg_inline_decide(p, w, port);
+	d = bg_inline_decide(p, w, cls, port);
 	if (d != BG_INLINE_ASK_MAPS)
 		return d;
 	if (p->ntab)
@@ -210,9 +211,10 @@ static __always_inline int exception_allows(const struct bg_policy *p, const __u
 /* The full address decision: preset, then exceptions. BG_REASON_NONE allows. */
 static __always_inline int address_reason(const struct bg_policy *p, const __u32 w[4], __u16 port)
 {
-	int reason = bg_preset_reason(p->preset, bg_addr_class(w));
+	int cls = bg_addr_class(w);
+	int reason = bg_preset_reason(p->preset, cls);
 
-	if (reason != BG_REASON_NONE && exception_allows(p, w, port))
+	if (reason != BG_REASON_NONE && exception_allows(p, w, cls, port))
 		return BG_REASON_NONE;
 	return reason;
 }

@@ -98,19 +98,19 @@ BG_INLINE int bg_ports_match(const struct bg_rule_val *v, __u16 port)
 	return 0;
 }
 
-/* What the policy itself says of address w (see bg_policy.inl): 1 an
- * exception admits the port, 0 none does, -1 the rule maps must be asked. */
+/* What the policy itself says of address w, of class cls (see
+ * bg_policy.wild): 1 an exception admits the port, 0 none does, -1 the rule
+ * table or maps must be asked. Only the wildcards are carried: their two
+ * spellings differ in w[2] (::ffff:0.0.0.0 against ::). */
 #define BG_INLINE_ASK_MAPS (-1)
-BG_INLINE int bg_inline_decide(const struct bg_policy *p, const __u32 w[4], __u16 port)
+BG_INLINE int bg_inline_decide(const struct bg_policy *p, const __u32 w[4], int cls, __u16 port)
 {
-	for (__u32 i = 0; i < BG_INLINE_RULES; i++) {
-		const struct bg_inline_rule *r = &p->inl[i];
+	if (cls == BG_ADDR_WILDCARD) {
+		int k = w[2] ? 0 : 1;
 
-		if (i >= p->ninline)
-			break;
-		if (r->addr[0] == w[0] && r->addr[1] == w[1] && r->addr[2] == w[2] &&
-		    r->addr[3] == w[3])
-			return bg_range_has(&r->r[0], port) || bg_range_has(&r->r[1], port);
+		if (p->inl_flags & (BG_INL_WILD4 << k))
+			return bg_range_has(&p->wild[k][0], port) ||
+			       bg_range_has(&p->wild[k][1], port);
 	}
 	return p->inl_flags & BG_INL_COMPLETE ? 0 : BG_INLINE_ASK_MAPS;
 }
@@ -124,19 +124,15 @@ BG_INLINE void bg_tab_key(const struct bg_tab_len *l, const __u32 w[4], __u32 a[
 	a[3] = w[3] & l->mask[3];
 }
 
-/* The rule table's bucket for (ruleset, plen, masked address a). */
+/* The rule table's bucket for (ruleset, plen, masked address a): the words
+ * folded together, then Fibonacci hashing (one multiply, the top bits).
+ * Keys that collide share a bucket of BG_TAB_WAYS; a ruleset meeting a full
+ * bucket is served by the maps instead. */
 BG_INLINE __u32 bg_tab_hash(__u32 ruleset, __u32 plen, const __u32 a[4])
 {
-	__u32 h = ruleset * 0x9e3779b1u ^ plen * 0x85ebca6bu;
+	__u32 x = ruleset ^ plen << 24 ^ a[0] ^ a[1] ^ a[2] ^ a[3];
 
-	h ^= a[0] * 0xc2b2ae35u;
-	h ^= a[1] * 0x27d4eb2fu;
-	h ^= a[2] * 0x165667b1u;
-	h ^= a[3] * 0xd3a2646du;
-	h ^= h >> 16;
-	h *= 0x7feb352du;
-	h ^= h >> 15;
-	return h & (BG_TAB_BUCKETS - 1);
+	return x * 0x9e3779b1u >> (32 - BG_TAB_BITS);
 }
 
 /* Does bucket b hold (ruleset, plen, a)? The entry's index, or -1. */

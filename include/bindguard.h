@@ -35,7 +35,8 @@
 #define BG_MAX_LPM	   (BG_MAX_POLICIES * 4 + 2 * BG_MAX_RULES)
 #define BG_MAX_PORT_RANGES 16 /* distinct port ranges covering one prefix */
 /* The rule table ("rule_tab"): BG_TAB_BUCKETS buckets of BG_TAB_WAYS entries. */
-#define BG_TAB_BUCKETS	 16384
+#define BG_TAB_BITS	 14
+#define BG_TAB_BUCKETS	 (1 << BG_TAB_BITS)
 #define BG_TAB_WAYS	 4
 #define BG_TAB_LENS	 4     /* distinct prefix lengths a policy may ask the table for */
 #define BG_RESOLVE_CACHE 65536 /* socket cgroup -> governing policy */
@@ -140,14 +141,14 @@ struct bg_port_range {
 	__u16 hi;
 };
 
-/* An address whose exception decision is carried in the policy itself: its
- * port ranges (none: no exception admits it). The two wildcards. */
-#define BG_INLINE_RULES	 2
+/* Port ranges carried in the policy or the rule table for one address. */
 #define BG_INLINE_RANGES 2
 enum bg_inl_flag {
-	BG_INL_COMPLETE = 1,
-	BG_INL_EXACT = 2,
-	BG_INL_PREFIX = 4,
+	BG_INL_COMPLETE = 1, /* the rules name no address but the wildcards */
+	BG_INL_EXACT = 2,    /* "rules_exact" holds entries of the ruleset */
+	BG_INL_PREFIX = 4,   /* "rules" holds shorter prefixes of it */
+	BG_INL_WILD4 = 8,    /* wild[0] decides ::ffff:0.0.0.0 */
+	BG_INL_WILD6 = 16,   /* wild[1] decides :: */
 };
 
 /* A prefix length the programs ask the rule table for: the address is
@@ -155,11 +156,6 @@ enum bg_inl_flag {
 struct bg_tab_len {
 	__u32 mask[4];
 	__u32 plen; /* 0..128, in the IPv6 (mapped) space */
-};
-
-struct bg_inline_rule {
-	__u32 addr[4];				  /* network order, IPv4 mapped */
-	struct bg_port_range r[BG_INLINE_RANGES]; /* unused: lo 1, hi 0 (no port) */
 };
 
 struct bg_policy {
@@ -172,16 +168,16 @@ struct bg_policy {
 	__u32 nrules;	 /* entries in "rule_src" under ruleset */
 	__u32 ring;	 /* slot in "rings" of a private ring (bindguard run); 0: shared */
 	/* Decisions carried in the policy, so the programs read no rule map:
-	 * inl[0..ninline) name the wildcards (::ffff:0.0.0.0 and ::) whose
-	 * ports fit and the ports the rules admit there, decided once by
-	 * userspace over every rule. BG_INL_COMPLETE: the rules name nothing
-	 * else, so any other address has no exception. Otherwise other
-	 * addresses ask the rule table (ntab > 0) or the maps: "rules_exact"
-	 * if BG_INL_EXACT (the ruleset has exact entries), then "rules" if
-	 * BG_INL_PREFIX (it has shorter prefixes). */
-	__u16 ninline;
+	 * wild[0] and wild[1] are the ports the rules admit on ::ffff:0.0.0.0
+	 * and on :: (unused range: lo 1, hi 0), decided once by userspace over
+	 * every rule, where BG_INL_WILD4 and BG_INL_WILD6 say they fit.
+	 * BG_INL_COMPLETE: the rules name nothing else, so any other address
+	 * has no exception. Otherwise other addresses ask the rule table
+	 * (ntab > 0) or the maps: "rules_exact" if BG_INL_EXACT, then "rules"
+	 * if BG_INL_PREFIX. */
 	__u16 inl_flags; /* enum bg_inl_flag */
-	struct bg_inline_rule inl[BG_INLINE_RULES];
+	__u16 pad;
+	struct bg_port_range wild[2][BG_INLINE_RANGES];
 	/* > 0: the rule table holds every entry of this ruleset, and an address
 	 * the policy does not decide is looked up there once per prefix length
 	 * in tab[] (longest first; the first hit decides) instead of in

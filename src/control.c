@@ -271,17 +271,18 @@ static int snap_load(const struct bg_state *s, struct snap *sn)
 
 /* Delete the keys of a map that match(key). Keys are collected first and
  * deleted after: deleting while walking restarts the walk. */
-static void delete_where(int fd, size_t ksz, size_t vsz,
-			 bool (*match)(const void *key, const void *arg), const void *arg)
+static int delete_where(int fd, size_t ksz, size_t vsz,
+			bool (*match)(const void *key, const void *arg), const void *arg)
 {
 	char *keys;
-	int n = map_dump(fd, ksz, vsz, false, (void **)&keys, NULL);
+	int n = map_dump(fd, ksz, vsz, false, (void **)&keys, NULL), deleted = 0;
 
 	for (int i = 0; i < n; i++)
 		if (match(keys + i * ksz, arg))
-			bpf_map_delete_elem(fd, keys + i * ksz);
+			deleted += !bpf_map_delete_elem(fd, keys + i * ksz);
 	if (n >= 0)
 		free(keys);
+	return deleted;
 }
 
 /* The rulesets in use (sorted; policies of one command share one). */
@@ -364,8 +365,11 @@ static void gc_rulesets(const struct bg_state *s, const struct snap *sn, struct 
 		     unused_exact, &u);
 	delete_where(s->rules_fd, sizeof(struct bg_rule_key), sizeof(struct bg_rule_val),
 		     unused_rule, &u);
-	delete_where(s->rule_src_fd, sizeof(__u64), sizeof(struct bg_rule_src), unused_src, &u);
-	tab_free_where(s, &u);
+	/* A ruleset's source entries are written before its table entries
+	 * (write_rules): none freed here, none of the table's to free. */
+	if (delete_where(s->rule_src_fd, sizeof(__u64), sizeof(struct bg_rule_src), unused_src,
+			 &u) > 0)
+		tab_free_where(s, &u);
 	free(used);
 }
 
@@ -797,7 +801,7 @@ static int place_table(const struct bg_state *s, const struct bg_lpm_entry *ents
 }
 
 /* Write the exceptions of spec under a fresh ruleset id (pol->ruleset), into
- * the policy itself when they fit there (pol->inl), into the rule table when
+ * the policy itself when they fit there (pol->wild), into the rule table when
  * it takes them (pol->tab), and into the maps unless the policy carries
  * them all (the maps also serve where the table does not). */
 static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, struct bg_policy *pol)
@@ -809,7 +813,6 @@ static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, st
 	int n, r;
 
 	*ruleset = 0;
-	pol->ninline = 0;
 	pol->inl_flags = 0;
 	pol->ntab = 0;
 	if (!spec->nrules)
@@ -854,6 +857,16 @@ static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, st
 			goto fail;
 		}
 	}
+	/* The source entries before the table's: garbage collection scans the
+	 * table only when it frees source entries. */
+	for (size_t i = 0; i < spec->nrules; i++) {
+		__u64 k = (__u64)*ruleset << 32 | i;
+
+		if (bpf_map_update_elem(s->rule_src_fd, &k, &spec->rules[i], BPF_ANY)) {
+			r = errno;
+			goto fail;
+		}
+	}
 	if (pol->ntab) {
 		r = place_table(s, ents, n, *ruleset);
 		if (r < 0) {
@@ -862,14 +875,6 @@ static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, st
 		}
 		if (r)
 			pol->ntab = 0; /* a full bucket: the maps decide */
-	}
-	for (size_t i = 0; i < spec->nrules; i++) {
-		__u64 k = (__u64)*ruleset << 32 | i;
-
-		if (bpf_map_update_elem(s->rule_src_fd, &k, &spec->rules[i], BPF_ANY)) {
-			r = errno;
-			goto fail;
-		}
 	}
 	free(ents);
 	return 0;
@@ -1016,11 +1021,10 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 	keep = (struct rs){ rules.ruleset, rules.nrules };
 	for (int i = 0; i < k; i++) {
 		ch[i].pol.ruleset = rules.ruleset;
-		ch[i].pol.ninline = rules.ninline;
 		ch[i].pol.inl_flags = rules.inl_flags;
 		ch[i].pol.ntab = rules.ntab;
 		memcpy(ch[i].pol.tab, rules.tab, sizeof(rules.tab));
-		memcpy(ch[i].pol.inl, rules.inl, sizeof(rules.inl));
+		memcpy(ch[i].pol.wild, rules.wild, sizeof(rules.wild));
 	}
 	/* The new policies' links first: inert until the map names the cgroup. */
 	r = sync_links(s, &sn, inc, ninc);

@@ -423,16 +423,13 @@ static const struct bg_lpm_entry *longest_match(const struct bg_lpm_entry *e, si
 	return best;
 }
 
-/* Set inline slot i to addr with the ranges of v (NULL: none). */
-static void inline_put(struct bg_policy *p, __u32 i, const __u8 addr[16],
-		       const struct bg_rule_val *v)
+/* Carry wildcard k's ports: the ranges of v (NULL: none). */
+static void wild_put(struct bg_policy *p, int k, const struct bg_rule_val *v)
 {
-	struct bg_inline_rule *r = &p->inl[i];
-
-	memcpy(r->addr, addr, 16);
 	for (__u32 j = 0; j < BG_INLINE_RANGES; j++)
-		r->r[j] =
+		p->wild[k][j] =
 			v && j < v->nranges ? v->r[j] : (struct bg_port_range){ .lo = 1, .hi = 0 };
+	p->inl_flags |= BG_INL_WILD4 << k;
 }
 
 /* The network-order mask of the first plen bits of a 16-byte address. */
@@ -519,9 +516,8 @@ void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p
 	static const __u8 wild[2][16] = { { [10] = 0xff, [11] = 0xff }, { 0 } };
 	size_t others = 0;
 
-	p->ninline = 0;
 	p->inl_flags = 0;
-	memset(p->inl, 0, sizeof(p->inl));
+	memset(p->wild, 0, sizeof(p->wild));
 	p->ntab = 0;
 	memset(p->tab, 0, sizeof(p->tab));
 	if (!n)
@@ -542,10 +538,11 @@ void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p
 			others++; /* not carried: the maps must hold it */
 			continue;
 		}
-		inline_put(p, p->ninline++, wild[k], best ? &best->val : NULL);
+		wild_put(p, k, best ? &best->val : NULL);
 	}
 	if (!others) {
-		p->inl_flags = BG_INL_COMPLETE; /* only wildcard rules, all carried */
+		/* Only wildcard rules, all carried: the maps are not asked. */
+		p->inl_flags = BG_INL_COMPLETE | BG_INL_WILD4 | BG_INL_WILD6;
 		return;
 	}
 	table_lens(e, n, p);

@@ -71,15 +71,13 @@ struct bg_lpm_entry {
 int bg_rules_compile(const struct bg_rule_src *rules, size_t n, __u32 ruleset,
 		     struct bg_lpm_entry *out, char *err, size_t errlen);
 
-/* Fill the policy's own decisions (p->inl, p->ninline, p->inl_flags):
- * every entry, complete, when all are exact addresses (/128) with at most
- * BG_INLINE_RANGES port ranges and at most BG_INLINE_RULES of them (exact
- * entries only: no prefix contains another, so the table decides alone);
- * else the longest-match decision for each wildcard (::ffff:0.0.0.0, ::)
- * whose ranges fit, and the rule table (p->tab: the ruleset's prefix
- * lengths, when they and every entry's ports fit there) or the maps decide
- * every other address (inl_flags says which maps hold entries of this
- * ruleset). The caller clears p->ntab if it cannot place the entries. */
+/* Fill the policy's own decisions (p->wild, p->inl_flags, p->tab): the
+ * longest-match decision for each wildcard (::ffff:0.0.0.0, ::) whose
+ * ranges fit, complete when the rules name no other address; else the rule
+ * table's prefix lengths (p->tab, when they and every entry's ports fit
+ * there) or the maps decide every other address (inl_flags says which maps
+ * hold entries of this ruleset). The caller clears p->ntab if it cannot
+ * place the entries. */
 void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p);
 
 /* The rule table entry for compiled entry e of ruleset. */
