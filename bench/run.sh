@@ -102,11 +102,15 @@ rec() { # rec SECTION NAME REP VALUE
 }
 
 apply() { # apply REL [bindguard options]: loopback-only on a cgroup of ours
-	local rel=$1
-	shift
+	apply_preset loopback-only "$@"
+}
+
+apply_preset() { # apply_preset PRESET REL [bindguard options]
+	local preset=$1 rel=$2
+	shift 2
 	POLICED[$rel]=1
-	"$BG" loopback-only --cgroup "$rel" "$@" >/dev/null 2>"$WORK/apply.err" ||
-		die "apply loopback-only to $rel: $(cat "$WORK/apply.err")"
+	"$BG" "$preset" --cgroup "$rel" "$@" >/dev/null 2>"$WORK/apply.err" ||
+		die "apply $preset to $rel: $(cat "$WORK/apply.err")"
 }
 
 detach() { # detach REL (tried again if bindguard's state is busy or being repaired)
@@ -293,7 +297,7 @@ OTHER_POLICIES=$(npolicies)
 
 # 1. Per-bind hook cost --------------------------------------------------------------
 say "hook cost: $REPS interleaved repetitions of $N re-binds per variant"
-mkdir "$TOP/none" "$TOP/empty" "$TOP/bg" "$TOP/bgw" || die "create cgroups"
+mkdir "$TOP/none" "$TOP/empty" "$TOP/bg" "$TOP/bgw" "$TOP/bgd" || die "create cgroups"
 # First: creates bindguard's state (and mounts bpffs) if needed. The exception
 # makes $OTHER_ADDR a bind the policy decides (resolution, exact exception, counter);
 # 127.0.0.1 is allowed before any map is read.
@@ -301,6 +305,8 @@ apply "$TOPREL/bg" --allow "$OTHER_ADDR"
 # The wildcard admitted by an exception (a public listener let through), here on
 # every unprivileged port, since the re-bound socket's port is the kernel's pick.
 apply "$TOPREL/bgw" --allow 0.0.0.0:1024-65535
+# deny-wildcard admits a specific address by its preset: no exception is asked.
+apply_preset deny-wildcard "$TOPREL/bgd"
 mkdir "$PIN" || die "create $PIN"
 "$BPFTOOL" prog load "$EMPTY_OBJ" "$PIN/empty" type cgroup/bind4 || die "load $EMPTY_OBJ"
 "$BPFTOOL" cgroup attach "$TOP/empty" bind4 pinned "$PIN/empty" multi || die "attach the return-1 program"
@@ -313,13 +319,14 @@ variant empty "$TOP/empty"
 variant bg-allow "$TOP/bg"
 variant bg-policy "$TOP/bg" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 variant bg-wild "$TOP/bgw" --addr 0.0.0.0
+variant bg-dw "$TOP/bgd" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 variant bg-deny "$TOP/bg" --addr 0.0.0.0 --expect EPERM
 variant landlock "$TOP/none" --landlock
-HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-policy bg-wild bg-deny landlock)
+HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-dw bg-policy bg-wild bg-deny landlock)
 if ! out=$("$BB" rebind --cgroup "$TOP/none" --n 10 --landlock 2>&1); then
 	say "Landlock unavailable: $out"
 	rec meta landlock_unavailable - "$out"
-	HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-policy bg-wild bg-deny)
+	HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-dw bg-policy bg-wild bg-deny)
 fi
 rec meta bg_tag_start - "$(prog_tag "$TOP/bg")"
 read -r a0 _ _ < <(counters "$TOPREL/bg")
@@ -340,11 +347,13 @@ run_stat empty empty "$STATS_N"
 run_stat bg-allow bg-allow "$STATS_N"
 run_stat bg-policy bg-policy "$STATS_N"
 run_stat bg-wild bg-wild "$STATS_N"
+run_stat bg-dw bg-dw "$STATS_N"
 run_stat bg-deny bg-deny "$STATS_N"
 # The deny path with every event queued is measured with the paced event
 # pipeline run below (a reader waiting, one denial per millisecond).
 stats_set "$STATS_ORIG"
 detach "$TOPREL/bgw" # the scale points count the policies in force
+detach "$TOPREL/bgd"
 
 # 3. Scale: number of policed cgroups, and the control plane ------------------------
 # Our bg cgroup is policed; the others are siblings under $TOP/cp, each with its own
