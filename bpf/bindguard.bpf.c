@@ -98,9 +98,9 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	struct bg_stats *st;
 	struct bg_event e;
 	__u16 port;
-	int reason;
+	int reason, cls = bg_addr_class(w);
 
-	if (bg_always_allowed(w))
+	if (bg_always_allowed(cls))
 		return 1;
 	sk = sock_of_addr(ctx);
 	cg = sock_cgroup(sk);
@@ -111,7 +111,7 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	if (!st)
 		return 0; /* a policy without its stats slot is broken: fail closed */
 	port = bpf_ntohs(ctx->user_port);
-	reason = address_reason(p, w, port);
+	reason = class_reason(p, w, cls, port);
 	if (reason == BG_REASON_NONE) {
 		/* Per-CPU and informational: a plain add, no locked instruction.
 		 * (Refusals, which the loss accounting must match, count exactly.) */

@@ -208,15 +208,21 @@ static __always_inline int exception_allows(const struct bg_policy *p, const __u
 	return exception_in_maps(p, w, port);
 }
 
-/* The full address decision: preset, then exceptions. BG_REASON_NONE allows. */
-static __always_inline int address_reason(const struct bg_policy *p, const __u32 w[4], __u16 port)
+/* The full address decision for w of class cls: preset, then exceptions.
+ * BG_REASON_NONE allows. */
+static __always_inline int class_reason(const struct bg_policy *p, const __u32 w[4], int cls,
+					__u16 port)
 {
-	int cls = bg_addr_class(w);
 	int reason = bg_preset_reason(p->preset, cls);
 
 	if (reason != BG_REASON_NONE && exception_allows(p, w, cls, port))
 		return BG_REASON_NONE;
 	return reason;
+}
+
+static __always_inline int address_reason(const struct bg_policy *p, const __u32 w[4], __u16 port)
+{
+	return class_reason(p, w, bg_addr_class(w), port);
 }
 
 #endif

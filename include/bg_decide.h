@@ -64,9 +64,9 @@ BG_INLINE int bg_preset_reason(int preset, int addr_class)
 /* Loopback is admitted by every preset, and never rewritten, audited or
  * excepted: the bind programs allow it before reading any map (the common
  * allow path). A new preset that refuses loopback must change this. */
-BG_INLINE int bg_always_allowed(const __u32 w[4])
+BG_INLINE int bg_always_allowed(int addr_class)
 {
-	return bg_addr_class(w) == BG_ADDR_LOOPBACK;
+	return addr_class == BG_ADDR_LOOPBACK;
 }
 
 BG_INLINE int bg_proto_bit(__u32 sock_type)

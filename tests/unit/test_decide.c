@@ -57,8 +57,10 @@ TEST(preset_reasons)
 		__u32 any[4] = { 0, 0, 0, 0 };
 		__u32 other[4] = { 0, 0, BG_HTONL(0xffff), BG_HTONL(0x0a000001) };
 
-		CHECK(bg_always_allowed(lo4) && bg_always_allowed(lo6));
-		CHECK(!bg_always_allowed(any) && !bg_always_allowed(other));
+		CHECK(bg_always_allowed(bg_addr_class(lo4)) &&
+		      bg_always_allowed(bg_addr_class(lo6)));
+		CHECK(!bg_always_allowed(bg_addr_class(any)) &&
+		      !bg_always_allowed(bg_addr_class(other)));
 	}
 	CHECK(bg_preset_reason(BG_PRESET_DENY_WILDCARD, BG_ADDR_WILDCARD) == BG_REASON_WILDCARD);
 	/* An unknown preset (corrupt map value) refuses everything but loopback... */
