@@ -159,7 +159,7 @@ J = {
 hook = {}
 for name, base in [("none", "none"), ("none-any", "none-any"), ("none-other", "none-other"),
                    ("empty", "none"), ("bg-allow", "none"), ("bg-policy", "none-other"),
-                   ("bg-wild", "none-any"), ("bg-dw", "none-other"), ("bg-deny", "none-any"), ("landlock", "none")]:
+                   ("bg-counted", "none-other"), ("bg-wild", "none-any"), ("bg-dw", "none-other"), ("bg-deny", "none-any"), ("landlock", "none")]:
     t = timing("hook", name, base)
     if t:
         hook[name] = t
@@ -468,6 +468,8 @@ labels = [
      "bg-dw"),
     ("bg-policy", "bindguard, allow decided by the policy (192.0.2.1, an exception) ³",
      "bg-policy"),
+    ("bg-counted", "bindguard, as ³ with `--count-allowed` (the policy counts its allows) ⁶",
+     "bg-counted"),
     ("bg-wild", "bindguard, the wildcard admitted by an exception (0.0.0.0:1024-65535) ⁴",
      "bg-wild"),
     ("bg-deny", "bindguard loopback-only, deny path (0.0.0.0 → EPERM) ¹", "bg-deny"),
@@ -494,15 +496,18 @@ w("¹ A refused bind returns before `__inet_bind`, so it skips work the EINVAL r
 w("² The paced run of the event pipeline below (one denial per millisecond, "
   "`bindguard events` waiting): every event is written to the ring and wakes the reader.  ")
 w("³ A specific non-loopback address the policy admits through an exception: the policy "
-  "resolution, the preset, the exception check (one exact address: one rule-table bucket) and the counter run (loopback binds "
+  "resolution, the preset and the exception check (one exact address: one rule-table bucket) run (loopback binds "
   "skip all of that). Its added cost is against the no-program re-bind of the same "
   "address. The scale tables below measure this path.  ")
 w("⁴ loopback-only with `--allow 0.0.0.0:1024-65535`, re-binding 0.0.0.0: the same work "
   "as ³, the decision for the wildcard read from the policy (it is carried there whatever "
   "the number of rules). Against the no-program re-bind of 0.0.0.0.  ")
 w("⁵ deny-wildcard, re-binding 192.0.2.1: the allow path of that preset (the policy, the "
-  "preset, the counter; no exception is asked). Against the no-program re-bind of the same "
-  "address.")
+  "preset; no exception is asked). Against the no-program re-bind of the same "
+  "address.  ")
+w("⁶ The same policy as ³ applied with `--count-allowed`: the binds it allows are counted "
+  "(status ALLOWED), a per-CPU counter slot looked up and incremented on each. Off by "
+  "default; the rows without it do not count.")
 extra = {k: v["others_runs"] for k, v in stats.items() if v["others_runs"]}
 if extra:
     w("")

@@ -211,7 +211,8 @@ import json, sys
 d = json.load(sys.stdin)
 p = [p for p in d["policies"] if p["cgroup"] == sys.argv[1]]
 c = p[0]["counters"] if p else {}
-print(c.get("allowed", -1), c.get("denied", -1), c.get("lost", -1))' "$1"
+n = lambda v: -1 if v is None else v  # allowed is null unless counted
+print(n(c.get("allowed")), n(c.get("denied")), n(c.get("lost")))' "$1"
 }
 
 npolicies() { json_status | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["policies"]))'; }
@@ -297,9 +298,9 @@ OTHER_POLICIES=$(npolicies)
 
 # 1. Per-bind hook cost --------------------------------------------------------------
 say "hook cost: $REPS interleaved repetitions of $N re-binds per variant"
-mkdir "$TOP/none" "$TOP/empty" "$TOP/bg" "$TOP/bgw" "$TOP/bgd" || die "create cgroups"
+mkdir "$TOP/none" "$TOP/empty" "$TOP/bg" "$TOP/bgw" "$TOP/bgd" "$TOP/bgc" || die "create cgroups"
 # First: creates bindguard's state (and mounts bpffs) if needed. The exception
-# makes $OTHER_ADDR a bind the policy decides (resolution, exact exception, counter);
+# makes $OTHER_ADDR a bind the policy decides (resolution, the exception);
 # 127.0.0.1 is allowed before any map is read.
 apply "$TOPREL/bg" --allow "$OTHER_ADDR"
 # The wildcard admitted by an exception (a public listener let through), here on
@@ -307,6 +308,8 @@ apply "$TOPREL/bg" --allow "$OTHER_ADDR"
 apply "$TOPREL/bgw" --allow 0.0.0.0:1024-65535
 # deny-wildcard admits a specific address by its preset: no exception is asked.
 apply_preset deny-wildcard "$TOPREL/bgd"
+# As bg, counting the binds it allows (--count-allowed: opt-in, it costs the path).
+apply "$TOPREL/bgc" --allow "$OTHER_ADDR" --count-allowed
 mkdir "$PIN" || die "create $PIN"
 "$BPFTOOL" prog load "$EMPTY_OBJ" "$PIN/empty" type cgroup/bind4 || die "load $EMPTY_OBJ"
 "$BPFTOOL" cgroup attach "$TOP/empty" bind4 pinned "$PIN/empty" multi || die "attach the return-1 program"
@@ -318,27 +321,32 @@ variant none-other "$TOP/none" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 variant empty "$TOP/empty"
 variant bg-allow "$TOP/bg"
 variant bg-policy "$TOP/bg" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
+variant bg-counted "$TOP/bgc" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 variant bg-wild "$TOP/bgw" --addr 0.0.0.0
 variant bg-dw "$TOP/bgd" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 variant bg-deny "$TOP/bg" --addr 0.0.0.0 --expect EPERM
 variant landlock "$TOP/none" --landlock
-HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-dw bg-policy bg-wild bg-deny landlock)
+HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-dw bg-policy bg-counted bg-wild bg-deny landlock)
 if ! out=$("$BB" rebind --cgroup "$TOP/none" --n 10 --landlock 2>&1); then
 	say "Landlock unavailable: $out"
 	rec meta landlock_unavailable - "$out"
-	HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-dw bg-policy bg-wild bg-deny)
+	HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-dw bg-policy bg-counted bg-wild bg-deny)
 fi
 rec meta bg_tag_start - "$(prog_tag "$TOP/bg")"
-read -r a0 _ _ < <(counters "$TOPREL/bg")
-read -r w0 _ _ < <(counters "$TOPREL/bgw")
+read -r a0 _ _ < <(counters "$TOPREL/bgc")
 interleave hook "$REPS" "${HOOK_VARIANTS[@]}"
-read -r a1 _ _ < <(counters "$TOPREL/bg")
-read -r w1 _ _ < <(counters "$TOPREL/bgw")
-# The policy-decided allow paths really ran through bindguard: their counters moved
-# by every re-bind to $OTHER_ADDR and to 0.0.0.0 (loopback binds are not counted).
-[ $((a1 - a0)) -ge $((REPS * N)) ] && [ $((w1 - w0)) -ge $((REPS * N)) ] ||
-	die "bindguard counted $((a1 - a0)) and $((w1 - w0)) allowed binds, expected at least $((REPS * N)) each: is the policy in force?"
+read -r a1 _ _ < <(counters "$TOPREL/bgc")
+# The exception path really ran through bindguard: the counting policy's counter
+# moved by every re-bind to $OTHER_ADDR (loopback binds are not counted).
+[ $((a1 - a0)) -ge $((REPS * N)) ] ||
+	die "bindguard counted $((a1 - a0)) allowed binds, expected at least $((REPS * N)): is the policy in force?"
 rec check bg_allowed_counted - $((a1 - a0))
+# The policies that do not count are in force too: each refuses what it should
+# (bg's refusal is the bg-deny variant itself).
+"$BB" rebind --cgroup "$TOP/bgw" --cpu "$CPU" --n 1000 --addr "$OTHER_ADDR" --expect EPERM >/dev/null ||
+	die "the wildcard-exception policy did not refuse $OTHER_ADDR: is it in force?"
+"$BB" rebind --cgroup "$TOP/bgd" --cpu "$CPU" --n 1000 --addr 0.0.0.0 --expect EPERM >/dev/null ||
+	die "the deny-wildcard policy did not refuse 0.0.0.0: is it in force?"
 
 # 2. The programs' own time (kernel BPF statistics) --------------------------------
 say "BPF statistics (kernel.bpf_stats_enabled=1 for this part only)"
@@ -346,6 +354,7 @@ stats_set 1
 run_stat empty empty "$STATS_N"
 run_stat bg-allow bg-allow "$STATS_N"
 run_stat bg-policy bg-policy "$STATS_N"
+run_stat bg-counted bg-counted "$STATS_N"
 run_stat bg-wild bg-wild "$STATS_N"
 run_stat bg-dw bg-dw "$STATS_N"
 run_stat bg-deny bg-deny "$STATS_N"
@@ -354,6 +363,7 @@ run_stat bg-deny bg-deny "$STATS_N"
 stats_set "$STATS_ORIG"
 detach "$TOPREL/bgw" # the scale points count the policies in force
 detach "$TOPREL/bgd"
+detach "$TOPREL/bgc"
 
 # 3. Scale: number of policed cgroups, and the control plane ------------------------
 # Our bg cgroup is policed; the others are siblings under $TOP/cp, each with its own

@@ -107,17 +107,23 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	p = resolve(cg, &cgid, &pcgid);
 	if (!p || !(p->proto_mask & bg_proto_bit(ctx->type)))
 		return 1;
-	st = policy_stats(p);
-	if (!st)
-		return 0; /* a policy without its stats slot is broken: fail closed */
 	port = bpf_ntohs(ctx->user_port);
 	reason = class_reason(p, w, cls, port);
 	if (reason == BG_REASON_NONE) {
-		/* Per-CPU and informational: a plain add, no locked instruction.
-		 * (Refusals, which the loss accounting must match, count exactly.) */
-		st->allowed++;
+		/* Counted only if asked (--count-allowed): the slot lookup and the
+		 * add cost this path a few ns. Per-CPU and informational: a plain
+		 * add, no locked instruction. (Refusals, which the loss accounting
+		 * must match, count exactly.) */
+		if (p->flags & BG_F_COUNT_ALLOWED) {
+			st = policy_stats(p);
+			if (st)
+				st->allowed++;
+		}
 		return 1;
 	}
+	st = policy_stats(p);
+	if (!st)
+		return 0; /* a policy without its stats slot is broken: fail closed */
 	event_init(&e, cg, cgid, pcgid, p, BG_EV_BIND);
 	__builtin_memcpy(e.addr, w, 16);
 	e.port = port;

@@ -84,9 +84,10 @@ enum bg_proto_bit {
 
 /* The holes the bind hooks leave, one choice each per policy. */
 enum bg_policy_flag {
-	BG_F_UDP_AUDIT = 1, /* report unconnected UDP sends from wildcard-autobound sockets */
-	BG_F_UDP_DENY = 2,  /* refuse them (EPERM from sendto) */
-	BG_F_RAW_DENY = 4,  /* refuse creating raw sockets */
+	BG_F_UDP_AUDIT = 1,	/* report unconnected UDP sends from wildcard-autobound sockets */
+	BG_F_UDP_DENY = 2,	/* refuse them (EPERM from sendto) */
+	BG_F_RAW_DENY = 4,	/* refuse creating raw sockets */
+	BG_F_COUNT_ALLOWED = 8, /* count the binds the policy allows (costs each one a few ns) */
 };
 
 enum bg_verdict {

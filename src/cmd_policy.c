@@ -19,7 +19,8 @@ static void policy_usage(FILE *f, const char *cmd)
 		"Usage: bindguard %s (--cgroup PATH | --pid PID)... [--allow RULE]...\n"
 		"                 [--proto tcp|udp|all] [--mode enforce|audit]\n"
 		"                 [--udp-autobind allow|audit|deny] [--raw allow|deny] "
-		"[--host-wide]\n"
+		"[--count-allowed]\n"
+		"                 [--host-wide]\n"
 		"\n"
 		"%s\n"
 		"\n"
@@ -41,6 +42,9 @@ static void policy_usage(FILE *f, const char *cmd)
 		"      --raw allow|deny\n"
 		"                      raw sockets skip the bind hooks: deny refuses creating\n"
 		"                      them (ping, DHCP clients, packet tools); default allow\n"
+		"      --count-allowed count the binds the policy decides to allow (status\n"
+		"                      ALLOWED); off by default: it adds a few ns to each\n"
+		"                      such bind\n"
 		"      --host-wide     allow the root cgroup as target (the whole host)\n"
 		"\n"
 		"Applying to a cgroup that already has a policy replaces it atomically.\n"
@@ -78,6 +82,7 @@ static void print_applied(const struct bg_global *g, const struct bg_cgroup *cg,
 		bg_json_kstr(&j, "proto", bg_proto_name(spec->proto_mask));
 		bg_json_kstr(&j, "udp_autobind", bg_udp_autobind_name(spec->flags));
 		bg_json_kstr(&j, "raw", bg_raw_name(spec->flags));
+		bg_json_kbool(&j, "count_allowed", spec->flags & BG_F_COUNT_ALLOWED);
 		bg_json_key(&j, "allow");
 		bg_json_arr_begin(&j);
 		for (size_t i = 0; i < spec->nrules; i++) {
@@ -89,10 +94,11 @@ static void print_applied(const struct bg_global *g, const struct bg_cgroup *cg,
 		fputc('\n', stdout);
 		return;
 	}
-	printf("%s: %s (%s, proto %s, udp-autobind %s, raw %s)", cg->path,
+	printf("%s: %s (%s, proto %s, udp-autobind %s, raw %s%s)", cg->path,
 	       bg_preset_name(spec->preset), bg_mode_name(spec->mode),
 	       bg_proto_name(spec->proto_mask), bg_udp_autobind_name(spec->flags),
-	       bg_raw_name(spec->flags));
+	       bg_raw_name(spec->flags),
+	       spec->flags & BG_F_COUNT_ALLOWED ? ", counting allowed binds" : "");
 	for (size_t i = 0; i < spec->nrules; i++) {
 		bg_rule_format(&spec->rules[i], buf, sizeof(buf));
 		printf("%s%s", i ? ", " : ", allow ", buf);
@@ -133,6 +139,9 @@ int bg_policy_option(int opt, const char *arg, struct bg_policy_spec *spec, cons
 			bg_err("%s: --udp-autobind %s: expected allow, audit or deny", cmd, arg);
 			return BG_EXIT_USAGE;
 		}
+		return 0;
+	case 'C':
+		spec->flags |= BG_F_COUNT_ALLOWED;
 		return 0;
 	case 'R':
 		if (!strcmp(arg, "deny")) {
@@ -311,6 +320,7 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 		case 'm':
 		case 'U':
 		case 'R':
+		case 'C':
 			r = bg_policy_option(c, optarg, &spec, cmd);
 			if (r)
 				goto out;

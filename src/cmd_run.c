@@ -73,7 +73,8 @@ static void run_usage(FILE *f)
 		"\n"
 		"  --loopback-only / --deny-wildcard   the preset (one is required)\n"
 		"  -a, --allow RULE, -P, --proto P, -m, --mode enforce|audit|rewrite,\n"
-		"  --udp-autobind allow|audit|deny, --raw allow|deny   as for loopback-only\n"
+		"  --udp-autobind allow|audit|deny, --raw allow|deny, --count-allowed\n"
+		"                                      as for loopback-only\n"
 		"  -u, --user NAME|UID   run CMD as this user (uid, gid, groups, HOME); bindguard\n"
 		"                        itself needs root, the job should not\n"
 		"  --events FILE         also write events as JSON Lines to FILE\n"
@@ -277,6 +278,7 @@ static int parse(int argc, char **argv, struct run_opts *o, struct bg_policy_spe
 		case 'm':
 		case 'U':
 		case 'R':
+		case 'C':
 			r = bg_policy_option(c, optarg, &tmp, "run");
 			if (r)
 				return r;

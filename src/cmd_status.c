@@ -118,7 +118,12 @@ static void print_json(const struct row *rows, int n, __u64 lost_total, int max_
 		bg_json_kstr(&j, "link", r->own_link ? "own" : "ancestor");
 		bg_json_key(&j, "counters");
 		bg_json_obj_begin(&j);
-		bg_json_ku64(&j, "allowed", r->stats.allowed);
+		/* null: the policy does not count them (--count-allowed). */
+		bg_json_key(&j, "allowed");
+		if (r->pol.flags & BG_F_COUNT_ALLOWED)
+			bg_json_u64(&j, r->stats.allowed);
+		else
+			bg_json_null(&j);
 		bg_json_ku64(&j, "denied", r->stats.denied);
 		bg_json_ku64(&j, "audited", r->stats.audited);
 		bg_json_ku64(&j, "rewritten", r->stats.rewritten);
@@ -145,12 +150,15 @@ static void print_text(const struct row *rows, int n, __u64 lost_total, int max_
 	for (int i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 
-		printf("%-24s %-14s %-8s %-5s %-8s %10" PRIu64 " %10" PRIu64 " %10" PRIu64
-		       " %8" PRIu64 "  ",
+		char allowed[24] = "-"; /* not counted without --count-allowed */
+
+		if (r->pol.flags & BG_F_COUNT_ALLOWED)
+			snprintf(allowed, sizeof(allowed), "%" PRIu64, (uint64_t)r->stats.allowed);
+		printf("%-24s %-14s %-8s %-5s %-8s %10s %10" PRIu64 " %10" PRIu64 " %8" PRIu64 "  ",
 		       r->path, bg_preset_name(r->pol.preset), bg_mode_name(r->pol.mode),
-		       bg_proto_name(r->pol.proto_mask), r->own_link ? "own" : "ancestor",
-		       (uint64_t)r->stats.allowed, (uint64_t)r->stats.denied,
-		       (uint64_t)r->stats.audited, (uint64_t)r->stats.lost);
+		       bg_proto_name(r->pol.proto_mask), r->own_link ? "own" : "ancestor", allowed,
+		       (uint64_t)r->stats.denied, (uint64_t)r->stats.audited,
+		       (uint64_t)r->stats.lost);
 		for (int k = 0; k < r->nrules; k++) {
 			bg_rule_format(&r->rules[k], buf, sizeof(buf));
 			printf("%s%s", k ? "," : "", buf);

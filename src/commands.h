@@ -27,6 +27,7 @@ int cmd_run(int argc, char **argv, struct bg_global *g);
 	{ "allow", required_argument, NULL, 'a' }, { "proto", required_argument, NULL, 'P' },      \
 		{ "mode", required_argument, NULL, 'm' },                                          \
 		{ "udp-autobind", required_argument, NULL, 'U' },                                  \
+		{ "count-allowed", no_argument, NULL, 'C' },                                       \
 	{                                                                                          \
 		"raw", required_argument, NULL, 'R'                                                \
 	}

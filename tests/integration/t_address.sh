@@ -239,11 +239,18 @@ test_rule_table_decides() {
 }
 
 # Loopback binds are allowed before any map is read, so the allowed counter
-# counts only the binds the policy decided (here, one exception).
+# counts only the binds the policy decided (here, one exception); and only
+# when asked: without --count-allowed nothing is counted (null, "-").
 test_allowed_counts_policy_decisions() {
-	local cg
+	local cg quiet
 	cg=$(mkcg counted)
-	"$BG" loopback-only --cgroup "$cg" --allow 192.0.2.1 >/dev/null || { why="apply failed"; return; }
+	quiet=$(mkcg not-counted)
+	"$BG" loopback-only --cgroup "$quiet" --allow 192.0.2.1 >/dev/null || { why="apply failed"; return; }
+	check "not counted: exception bind passes" EADDRNOTAVAIL "$(probe "$quiet" bind 192.0.2.1 0 | awk '{ print $1 }')"
+	check "not counted: JSON" None "$(policy_field "$quiet" "p['counters']['allowed']")"
+	check "not counted: text" "-" "$("$BG" status | awk -v c="$quiet" '$1 == c { print $6 }')"
+	check "apply says it counts" True "$("$BG" --json loopback-only --cgroup "$cg" --allow 192.0.2.1 \
+		--count-allowed | jq_py "d['count_allowed']")"
 	check "loopback bind" ok "$(probe "$cg" bind 127.0.0.1 0 | awk '{ print $1 }')"
 	check "loopback binds not counted" 0 "$(policy_field "$cg" "p['counters']['allowed']")"
 	# 192.0.2.1 is on no interface: the kernel refuses it after the hook allowed it.
