@@ -502,6 +502,15 @@ int bg_tab_put(struct bg_tab_bucket *b, const struct bg_tab_ent *ent)
 	return -1;
 }
 
+const char *bg_lookup_name(const struct bg_policy *p)
+{
+	if (!p->ruleset)
+		return "none";
+	if (p->inl_flags & BG_INL_COMPLETE)
+		return "policy";
+	return p->ntab ? "table" : "maps";
+}
+
 __u32 bg_next_ruleset(__u32 from)
 {
 	for (;; from++) {

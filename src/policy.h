@@ -54,6 +54,10 @@ const char *bg_reason_name(__u8 reason);       /* "wildcard" "not-loopback" "non
 const char *bg_verdict_name(__u8 verdict);     /* "allow" "deny" "audit" "confine" "rewrite" */
 const char *bg_udp_autobind_name(__u8 flags);  /* "allow" "audit" "deny" */
 const char *bg_raw_name(__u8 flags);	       /* "allow" "deny" */
+/* Where a policy's exceptions are looked up for addresses it does not decide
+ * itself: "none" (no exceptions), "policy" (it decides them all), "table"
+ * (the rule table) or "maps" (the exact-match hash and the LPM trie). */
+const char *bg_lookup_name(const struct bg_policy *p);
 
 /* One LPM trie entry; key.ruleset is filled in by bg_rules_compile. */
 struct bg_lpm_entry {

@@ -99,6 +99,13 @@ test_any_address_exception() {
 	"$BG" deny-wildcard --cgroup "$cg" --allow "*:$port" >/dev/null || { why="apply failed"; return; }
 	expect_bind "$cg" ok bind 0.0.0.0 "$port"
 	expect_bind "$cg" EPERM bind 0.0.0.0 0
+	check "status: exceptions looked up in" table "$(policy_field "$cg" "p['exceptions']")"
+	# Wildcards only: the policy decides every exception itself.
+	"$BG" deny-wildcard --cgroup "$cg" --allow "0.0.0.0:$port" >/dev/null || { why="re-apply failed"; return; }
+	expect_bind "$cg" ok bind 0.0.0.0 "$port"
+	expect_bind "$cg" EPERM bind 0.0.0.0 0
+	check "status: exceptions decided by the policy" policy "$(policy_field "$cg" "p['exceptions']")"
+	"$BG" status | grep -q "exceptions looked up in: policy" || why="${why:-status text lacks the exceptions line}"
 }
 
 # Exceptions are looked up in the rule table while the policy's rules have at
@@ -134,6 +141,8 @@ test_exact_exceptions_table_and_maps() {
 	check "prefix lengths in the table (small, big)" "1 0" "$(bpftool map dump pinned $PIN/bg_policies -j |
 		jq_py "' '.join(str([e['formatted']['value']['ntab'] for e in d if e['formatted']['key'] == k][0])
 			for k in ($(cgid "$small"), $(cgid "$big")))")"
+	check "status: where the exceptions are looked up (small, big)" "table maps" \
+		"$(policy_field "$small" "p['exceptions']") $(policy_field "$big" "p['exceptions']")"
 }
 
 # Beyond what the table holds, the policy still carries its decision for the

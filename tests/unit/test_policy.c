@@ -439,6 +439,29 @@ TEST(inline_rules_match_maps)
 	tab_reset();
 }
 
+/* status names where a policy's exceptions are looked up. */
+TEST(lookup_names)
+{
+	struct bg_rule_src wild[2] = { parse_ok("0.0.0.0:8080"), parse_ok("[::]:8080") };
+	struct bg_rule_src net[1] = { parse_ok("10.0.0.0/8") };
+	struct bg_lpm_entry e[2];
+	struct bg_policy p;
+	char err[BG_ERRLEN];
+	int n;
+
+	memset(&p, 0, sizeof(p));
+	CHECK_STR(bg_lookup_name(&p), "none");
+	p.ruleset = bg_next_ruleset(1);
+	n = bg_rules_compile(wild, 2, p.ruleset, e, err, sizeof(err));
+	bg_rules_inline(e, (size_t)n, &p);
+	CHECK_STR(bg_lookup_name(&p), "policy");
+	n = bg_rules_compile(net, 1, p.ruleset, e, err, sizeof(err));
+	bg_rules_inline(e, (size_t)n, &p);
+	CHECK_STR(bg_lookup_name(&p), "table");
+	p.ntab = 0; /* what control.c does on a full bucket */
+	CHECK_STR(bg_lookup_name(&p), "maps");
+}
+
 /* Ruleset ids have no zero byte; a bucket takes BG_TAB_WAYS entries. */
 TEST(rule_table_ids_and_buckets)
 {
