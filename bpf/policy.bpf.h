@@ -163,36 +163,18 @@ static __always_inline int exception_in_maps(const struct bg_policy *p, const __
 	return v && bg_ports_match(v, port);
 }
 
-/* The rule table: one bucket per prefix length the ruleset has, longest
- * first; the first entry found is the longest match and decides. */
-static __always_inline int exception_in_table(const struct bg_policy *p, const __u32 w[4],
-					      __u16 port)
+static __always_inline const struct bg_tab_bucket *tab_bucket(__u32 idx)
 {
-	for (__u32 i = 0; i < BG_TAB_LENS; i++) {
-		const struct bg_tab_len *l = &p->tab[i];
-		struct bg_tab_bucket *b;
-		__u32 a[4], idx;
-		int k;
-
-		if (i >= p->ntab)
-			break;
-		bg_tab_key(l, w, a);
-		idx = bg_tab_hash(p->ruleset, l->plen, a);
-		b = bpf_map_lookup_elem(&bg_rule_tab, &idx);
-		if (!b)
-			return 0;
-		k = bg_tab_find(b, p->ruleset, l->plen, a);
-		if (k >= 0 && k < BG_TAB_WAYS)
-			return bg_range_has(&b->e[k].r[0], port) ||
-			       bg_range_has(&b->e[k].r[1], port);
-	}
-	return 0;
+	return bpf_map_lookup_elem(&bg_rule_tab, &idx);
 }
 
+/* exception_in_table(p, w, port): the rule table (bg_decide.h). */
+BG_TAB_DECIDE(exception_in_table, tab_bucket)
+
 /* Does an exception of p admit address w and port? The policy's own
- * decision where it carries one (every exception when they are few exact
- * addresses; the wildcards always, if their ports fit), else the rule
- * table where the ruleset is there, else the maps. */
+ * decision where it carries one (the wildcards, if their ports fit; every
+ * address when the rules name only wildcards), else the rule table where
+ * the ruleset is there, else the maps. */
 static __always_inline int exception_allows(const struct bg_policy *p, const __u32 w[4], int cls,
 					    __u16 port)
 {

@@ -84,6 +84,13 @@ BG_INLINE int bg_range_has(const struct bg_port_range *r, __u16 port)
 	return port >= r->lo && port <= r->hi;
 }
 
+/* Does either of the BG_INLINE_RANGES ranges carried for one address (in
+ * the policy or the rule table) admit port? */
+BG_INLINE int bg_pair_has(const struct bg_port_range r[BG_INLINE_RANGES], __u16 port)
+{
+	return bg_range_has(&r[0], port) || bg_range_has(&r[1], port);
+}
+
 /* Does an exception entry's port list admit port? */
 BG_INLINE int bg_ports_match(const struct bg_rule_val *v, __u16 port)
 {
@@ -109,19 +116,9 @@ BG_INLINE int bg_inline_decide(const struct bg_policy *p, const __u32 w[4], int 
 		int k = w[2] ? 0 : 1;
 
 		if (p->inl_flags & (BG_INL_WILD4 << k))
-			return bg_range_has(&p->wild[k][0], port) ||
-			       bg_range_has(&p->wild[k][1], port);
+			return bg_pair_has(p->wild[k], port);
 	}
 	return p->inl_flags & BG_INL_COMPLETE ? 0 : BG_INLINE_ASK_MAPS;
-}
-
-/* Address w masked to a prefix length the rule table is asked for. */
-BG_INLINE void bg_tab_key(const struct bg_tab_len *l, const __u32 w[4], __u32 a[4])
-{
-	a[0] = w[0] & l->mask[0];
-	a[1] = w[1] & l->mask[1];
-	a[2] = w[2] & l->mask[2];
-	a[3] = w[3] & l->mask[3];
 }
 
 /* The rule table's bucket for (ruleset, plen, masked address a): the words
@@ -148,5 +145,35 @@ BG_INLINE int bg_tab_find(const struct bg_tab_bucket *b, __u32 ruleset, __u32 pl
 	}
 	return -1;
 }
+
+/*
+ * BG_TAB_DECIDE(name, bucket_of) defines the rule-table decision
+ * int name(const struct bg_policy *p, const __u32 w[4], __u16 port): one
+ * bucket per prefix length the policy lists (p->tab, longest first), found
+ * by bucket_of(index) (the BPF array map; the unit tests' array); the first
+ * entry found is the longest match and decides. A macro because BPF has no
+ * function pointers: the programs and the tests run this same code.
+ */
+#define BG_TAB_DECIDE(name, bucket_of)                                                             \
+	BG_INLINE int name(const struct bg_policy *p, const __u32 w[4], __u16 port)                \
+	{                                                                                          \
+		for (__u32 i = 0; i < BG_TAB_LENS; i++) {                                          \
+			const struct bg_tab_len *l = &p->tab[i];                                   \
+			const struct bg_tab_bucket *b;                                             \
+			__u32 a[4] = { w[0] & l->mask[0], w[1] & l->mask[1], w[2] & l->mask[2],    \
+				       w[3] & l->mask[3] };                                        \
+			int k;                                                                     \
+                                                                                                   \
+			if (i >= p->ntab)                                                          \
+				break;                                                             \
+			b = bucket_of(bg_tab_hash(p->ruleset, l->plen, a));                        \
+			if (!b)                                                                    \
+				return 0;                                                          \
+			k = bg_tab_find(b, p->ruleset, l->plen, a);                                \
+			if (k >= 0 && k < BG_TAB_WAYS)                                             \
+				return bg_pair_has(b->e[k].r, port);                               \
+		}                                                                                  \
+		return 0;                                                                          \
+	}
 
 #endif /* BG_DECIDE_H */

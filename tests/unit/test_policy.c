@@ -323,24 +323,13 @@ static int tab_place(const struct bg_lpm_entry *e, size_t n, __u32 ruleset)
 	return 0;
 }
 
-/* The BPF table lookup (policy.bpf.h exception_in_table) over test_tab. */
-static int tab_decide(const struct bg_policy *p, const __u32 w[4], __u16 port)
+static const struct bg_tab_bucket *test_bucket(__u32 idx)
 {
-	for (__u32 i = 0; i < p->ntab && i < BG_TAB_LENS; i++) {
-		const struct bg_tab_len *l = &p->tab[i];
-		const struct bg_tab_bucket *b;
-		__u32 a[4];
-		int k;
-
-		bg_tab_key(l, w, a);
-		b = &test_tab[bg_tab_hash(p->ruleset, l->plen, a)];
-		k = bg_tab_find(b, p->ruleset, l->plen, a);
-		if (k >= 0)
-			return bg_range_has(&b->e[k].r[0], port) ||
-			       bg_range_has(&b->e[k].r[1], port);
-	}
-	return 0;
+	return &test_tab[idx];
 }
+
+/* The programs' rule-table decision (bg_decide.h), over test_tab. */
+BG_TAB_DECIDE(tab_decide, test_bucket)
 
 /* The policy's own decisions, then the maps where it has none, decide
  * exactly as the maps alone would; and a wildcard is decided in the policy
