@@ -758,7 +758,10 @@ int bg_state_gc(struct bg_state *s)
 static int place_table(const struct bg_state *s, const struct bg_lpm_entry *ents, int n,
 		       __u32 ruleset)
 {
-	__u32 *placed = calloc(n ? n : 1, sizeof(*placed)); /* bucket << 2 | way */
+	struct {
+		__u32 idx;
+		int way;
+	} *placed = calloc(n ? n : 1, sizeof(*placed));
 	struct bg_tab_bucket b;
 	int r = 0, k = 0;
 
@@ -784,17 +787,16 @@ static int place_table(const struct bg_state *s, const struct bg_lpm_entry *ents
 			r = -errno;
 			break;
 		}
-		placed[k] = idx << 2 | (__u32)way;
+		placed[k].idx = idx;
+		placed[k].way = way;
 	}
 	/* Not all placed: free what was (what cannot be freed now, the next
 	 * command's garbage collection frees, the ruleset being unused). */
 	for (int i = 0; r && i < k; i++) {
-		__u32 idx = placed[i] >> 2;
-
-		if (bpf_map_lookup_elem(s->rule_tab_fd, &idx, &b))
+		if (bpf_map_lookup_elem(s->rule_tab_fd, &placed[i].idx, &b))
 			continue;
-		b.e[placed[i] & 3].ruleset = 0;
-		bpf_map_update_elem(s->rule_tab_fd, &idx, &b, BPF_ANY);
+		b.e[placed[i].way].ruleset = 0;
+		bpf_map_update_elem(s->rule_tab_fd, &placed[i].idx, &b, BPF_ANY);
 	}
 	free(placed);
 	return r;

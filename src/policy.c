@@ -423,23 +423,12 @@ static const struct bg_lpm_entry *longest_match(const struct bg_lpm_entry *e, si
 	return best;
 }
 
-/* Carry wildcard k's ports: the ranges of v (NULL: none). */
-static void wild_put(struct bg_policy *p, int k, const struct bg_rule_val *v)
+/* The ranges of v (NULL: none) as carried for one address, at most
+ * BG_INLINE_RANGES of them (the callers checked); unused: lo 1, hi 0. */
+static void ranges_put(struct bg_port_range out[BG_INLINE_RANGES], const struct bg_rule_val *v)
 {
 	for (__u32 j = 0; j < BG_INLINE_RANGES; j++)
-		p->wild[k][j] =
-			v && j < v->nranges ? v->r[j] : (struct bg_port_range){ .lo = 1, .hi = 0 };
-	p->inl_flags |= BG_INL_WILD4 << k;
-}
-
-/* The network-order mask of the first plen bits of a 16-byte address. */
-static void mask_words(__u32 plen, __u32 mask[4])
-{
-	for (__u32 i = 0; i < 4; i++) {
-		__u32 bits = plen > 32 * i ? plen - 32 * i : 0;
-
-		mask[i] = bits >= 32 ? 0xffffffffu : bits ? BG_HTONL(~0u << (32 - bits)) : 0;
-	}
+		out[j] = v && j < v->nranges ? v->r[j] : (struct bg_port_range){ .lo = 1, .hi = 0 };
 }
 
 static int cmp_len_desc(const void *x, const void *y)
@@ -451,14 +440,12 @@ static int cmp_len_desc(const void *x, const void *y)
 
 /* The rule table takes a ruleset whose entries all have at most
  * BG_INLINE_RANGES port ranges and at most BG_TAB_LENS distinct prefix
- * lengths: p->tab lists them, longest first. Else p->ntab is 0. */
+ * lengths: p->tab lists them, longest first. Else p->ntab stays 0. */
 static void table_lens(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p)
 {
 	__u32 lens[BG_TAB_LENS];
 	__u32 nl = 0;
 
-	p->ntab = 0;
-	memset(p->tab, 0, sizeof(p->tab));
 	for (size_t i = 0; i < n; i++) {
 		__u32 plen = e[i].key.prefixlen - 32, j;
 
@@ -475,7 +462,8 @@ static void table_lens(const struct bg_lpm_entry *e, size_t n, struct bg_policy 
 	qsort(lens, nl, sizeof(lens[0]), cmp_len_desc);
 	for (__u32 j = 0; j < nl; j++) {
 		p->tab[j].plen = lens[j];
-		mask_words(lens[j], p->tab[j].mask);
+		memset(p->tab[j].mask, 0xff, sizeof(p->tab[j].mask));
+		bg_addr_mask((__u8 *)p->tab[j].mask, lens[j]);
 	}
 	p->ntab = nl;
 }
@@ -486,9 +474,7 @@ void bg_tab_entry(const struct bg_lpm_entry *e, __u32 ruleset, struct bg_tab_ent
 	out->ruleset = ruleset;
 	out->plen = e->key.prefixlen - 32;
 	memcpy(out->addr, e->key.addr, 16);
-	for (__u32 j = 0; j < BG_INLINE_RANGES; j++)
-		out->r[j] = j < e->val.nranges ? e->val.r[j]
-					       : (struct bg_port_range){ .lo = 1, .hi = 0 };
+	ranges_put(out->r, &e->val);
 }
 
 int bg_tab_put(struct bg_tab_bucket *b, const struct bg_tab_ent *ent)
@@ -547,7 +533,8 @@ void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p
 			others++; /* not carried: the maps must hold it */
 			continue;
 		}
-		wild_put(p, k, best ? &best->val : NULL);
+		ranges_put(p->wild[k], best ? &best->val : NULL);
+		p->inl_flags |= BG_INL_WILD4 << k;
 	}
 	if (!others) {
 		/* Only wildcard rules, all carried: the maps are not asked. */
