@@ -9,6 +9,28 @@ expect_bind() {
 	check "bind $* in $cg" "$want" "$got"
 }
 
+# Fields of the policy value stored for cgroup CG, space-separated:
+# policy_value CG FIELD...
+policy_value() {
+	local id
+	id=$(cgid "$1")
+	shift
+	bpftool map dump pinned $PIN/bg_policies -j | jq_py "' '.join(str(v[k]) for v in
+		[e['formatted']['value'] for e in d if e['formatted']['key'] == $id] for k in '$*'.split())"
+}
+
+# Delete from MAP every entry of ruleset RS, which its key holds at byte OFF
+# (the rule maps of bindguard's state, as a test of what reads them).
+delete_ruleset_entries() { # delete_ruleset_entries MAP OFF RS; prints how many are left
+	local map=$1 off=$2 rs=$3 k
+	local sel="[e['key'] for e in d if int.from_bytes(bytes(int(x, 16) for x in e['key'][$off:$off + 4]), 'little') == $rs]"
+	while read -r k; do
+		[ -n "$k" ] && bpftool map delete pinned "$PIN/$map" key $k
+	done < <(bpftool map dump pinned "$PIN/$map" -j |
+		jq_py "'\\n'.join(' '.join(str(int(x, 16)) for x in k) for k in $sel)")
+	bpftool map dump pinned "$PIN/$map" -j | jq_py "len($sel)"
+}
+
 # The result of the same bind outside any policy (EADDRNOTAVAIL for an
 # address this host does not have): a policy must turn it into EPERM.
 baseline() { "$PROBE" "$@" | awk '{ print $1 }'; }
@@ -138,9 +160,8 @@ test_exact_exceptions_table_and_maps() {
 	expect_bind "$small" EPERM bind 198.51.100.3 0
 	expect_bind "$big" EADDRNOTAVAIL bind 198.51.100.3 0
 	expect_bind "$big" EADDRNOTAVAIL bind 203.0.113.9 1
-	check "prefix lengths in the table (small, big)" "1 0" "$(bpftool map dump pinned $PIN/bg_policies -j |
-		jq_py "' '.join(str([e['formatted']['value']['ntab'] for e in d if e['formatted']['key'] == k][0])
-			for k in ($(cgid "$small"), $(cgid "$big")))")"
+	check "prefix lengths in the table (small, big)" "1 0" \
+		"$(policy_value "$small" ntab) $(policy_value "$big" ntab)"
 	check "status: where the exceptions are looked up (small, big)" "table maps" \
 		"$(policy_field "$small" "p['exceptions']") $(policy_field "$big" "p['exceptions']")"
 }
@@ -149,7 +170,7 @@ test_exact_exceptions_table_and_maps() {
 # wildcards (every spelling), computed over all the rules; other addresses go
 # to the maps. Both must decide as the rules say, whatever the rule count.
 test_wildcards_decided_in_the_policy() {
-	local cg port port6 rules=() i id
+	local cg port port6 rules=() i
 	cg=$(mkcg wild-inline)
 	port=$(free_port)
 	port6=$(free_port 6)
@@ -159,11 +180,8 @@ test_wildcards_decided_in_the_policy() {
 	"$BG" loopback-only --cgroup "$cg" --allow "*:$port" --allow "[::]:$port6" "${rules[@]}" \
 		--allow 203.0.113.0/25:1 --allow 203.0.113.0/26:1 \
 		>/dev/null || { why="apply failed"; return; }
-	id=$(cgid "$cg")
 	# Flags 30: both wildcards carried (8, 16), exact entries (2) and prefixes (4) in the maps.
-	check "wildcard decisions carried (flags, table lengths)" "30 0" \
-		"$(bpftool map dump pinned $PIN/bg_policies -j | jq_py "' '.join(str(v[k]) for v in
-			[e['formatted']['value'] for e in d if e['formatted']['key'] == $id] for k in ('inl_flags', 'ntab'))")"
+	check "wildcard decisions carried (flags, table lengths)" "30 0" "$(policy_value "$cg" inl_flags ntab)"
 	expect_bind "$cg" ok bind 0.0.0.0 "$port"
 	expect_bind "$cg" ok --family 6 bind ::ffff:0.0.0.0 "$port"
 	expect_bind "$cg" EPERM bind 0.0.0.0 0
@@ -179,9 +197,9 @@ test_wildcards_decided_in_the_policy() {
 	# with this ruleset's "*" trie entry gone, 0.0.0.0:PORT still binds while an
 	# address only that entry admitted no longer does.
 	local key
-	key=$(bpftool map dump pinned $PIN/bg_policies -j | jq_py "' '.join(str(b) for b in
-		(32).to_bytes(4, 'little') + [e['formatted']['value']['ruleset'] for e in d
-		if e['formatted']['key'] == $id][0].to_bytes(4, 'little') + bytes(16))")
+	key=$(python3 -c "import sys
+print(' '.join(map(str, (32).to_bytes(4, 'little') + int(sys.argv[1]).to_bytes(4, 'little') + bytes(16))))" \
+		"$(policy_value "$cg" ruleset)")
 	bpftool map delete pinned $PIN/bg_rules key $key || { why="delete the trie entry failed"; return; }
 	expect_bind "$cg" EPERM bind 198.51.100.1 "$port"
 	expect_bind "$cg" ok bind 0.0.0.0 "$port"
@@ -198,7 +216,7 @@ test_wildcards_decided_in_the_policy() {
 # this ruleset's entries removed from those, the decisions stay. A ruleset
 # the table does not take (more than four prefix lengths) uses the maps.
 test_rule_table_decides() {
-	local cg cg2 port rules=() i id rs
+	local cg cg2 port rules=() i rs ntab
 	cg=$(mkcg rule-table)
 	cg2=$(mkcg rule-maps)
 	port=$(free_port)
@@ -206,20 +224,11 @@ test_rule_table_decides() {
 	"$BG" loopback-only --cgroup "$cg" --allow 198.51.100.71 --allow "198.51.100.81:$port" \
 		--allow '[2001:db8::5]:443' --allow '[2001:db8:1::/48]:53' "${rules[@]}" \
 		>/dev/null || { why="apply failed"; return; }
-	id=$(cgid "$cg")
-	read -r rs ntab < <(bpftool map dump pinned $PIN/bg_policies -j | jq_py "' '.join(str(v[k]) for v in
-		[e['formatted']['value'] for e in d if e['formatted']['key'] == $id] for k in ('ruleset', 'ntab'))")
+	read -r rs ntab < <(policy_value "$cg" ruleset ntab)
 	check "prefix lengths asked of the table" 3 "$ntab"
 	# Remove this ruleset's entries from the exact-match hash and the trie.
-	local k
-	while read -r k; do
-		[ -n "$k" ] && bpftool map delete pinned $PIN/bg_rules_exact key $k
-	done < <(bpftool map dump pinned $PIN/bg_rules_exact -j | jq_py "'\\n'.join(' '.join(str(int(x, 16)) for x in e['key']) for e in d if int.from_bytes(bytes(int(x, 16) for x in e['key'][:4]), 'little') == $rs)")
-	while read -r k; do
-		[ -n "$k" ] && bpftool map delete pinned $PIN/bg_rules key $k
-	done < <(bpftool map dump pinned $PIN/bg_rules -j | jq_py "'\\n'.join(' '.join(str(int(x, 16)) for x in e['key']) for e in d if int.from_bytes(bytes(int(x, 16) for x in e['key'][4:8]), 'little') == $rs)")
-	check "this ruleset's map entries removed" 0 "$(bpftool map dump pinned $PIN/bg_rules -j |
-		jq_py "sum(int.from_bytes(bytes(int(x, 16) for x in e['key'][4:8]), 'little') == $rs for e in d)")"
+	check "exact-match entries left" 0 "$(delete_ruleset_entries bg_rules_exact 0 "$rs")"
+	check "trie entries left" 0 "$(delete_ruleset_entries bg_rules 4 "$rs")"
 	expect_bind "$cg" EADDRNOTAVAIL bind 198.51.100.71 4242
 	expect_bind "$cg" EADDRNOTAVAIL bind 198.51.100.81 "$port"
 	expect_bind "$cg" EPERM bind 198.51.100.81 0
@@ -235,8 +244,7 @@ test_rule_table_decides() {
 	"$BG" loopback-only --cgroup "$cg2" --allow 198.51.100.71 --allow 198.51.0.0/16:80 \
 		--allow 198.0.0.0/8:81 --allow 198.51.100.0/24:82 --allow 198.51.100.0/25:83 \
 		>/dev/null || { why="apply 2 failed"; return; }
-	check "five prefix lengths: no table" 0 "$(bpftool map dump pinned $PIN/bg_policies -j |
-		jq_py "[e['formatted']['value']['ntab'] for e in d if e['formatted']['key'] == $(cgid "$cg2")][0]")"
+	check "five prefix lengths: no table" 0 "$(policy_value "$cg2" ntab)"
 	expect_bind "$cg2" EADDRNOTAVAIL bind 198.51.100.71 9
 	expect_bind "$cg2" EADDRNOTAVAIL bind 198.51.100.9 83
 	expect_bind "$cg2" EADDRNOTAVAIL bind 198.51.100.200 82
