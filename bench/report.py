@@ -159,7 +159,8 @@ J = {
 hook = {}
 for name, base in [("none", "none"), ("none-any", "none-any"), ("none-other", "none-other"),
                    ("empty", "none"), ("bg-allow", "none"), ("bg-policy", "none-other"),
-                   ("bg-counted", "none-other"), ("bg-wild", "none-any"), ("bg-dw", "none-other"), ("bg-deny", "none-any"), ("landlock", "none")]:
+                   ("bg-counted", "none-other"), ("bg-wild", "none-any"), ("bg-dw", "none-other"),
+                   ("bg-dw-counted", "none-other"), ("bg-deny", "none-any"), ("landlock", "none")]:
     t = timing("hook", name, base)
     if t:
         hook[name] = t
@@ -466,6 +467,8 @@ labels = [
     ("bg-allow", "bindguard loopback-only, allow path (127.0.0.1: no map read)", "bg-allow"),
     ("bg-dw", "bindguard deny-wildcard, a specific address (192.0.2.1: the preset admits it) ⁵",
      "bg-dw"),
+    ("bg-dw-counted", "bindguard, as ⁵ with `--count-allowed` (the policy counts its allows) ⁶",
+     "bg-dw-counted"),
     ("bg-policy", "bindguard, allow decided by the policy (192.0.2.1, an exception) ³",
      "bg-policy"),
     ("bg-counted", "bindguard, as ³ with `--count-allowed` (the policy counts its allows) ⁶",
@@ -505,9 +508,9 @@ w("⁴ loopback-only with `--allow 0.0.0.0:1024-65535`, re-binding 0.0.0.0: the 
 w("⁵ deny-wildcard, re-binding 192.0.2.1: the allow path of that preset (the policy, the "
   "preset; no exception is asked). Against the no-program re-bind of the same "
   "address.  ")
-w("⁶ The same policy as ³ applied with `--count-allowed`: the binds it allows are counted "
-  "(status ALLOWED), a per-CPU counter slot looked up and incremented on each. Off by "
-  "default; the rows without it do not count.")
+w("⁶ The same policy as the row above it, applied with `--count-allowed`: the binds it "
+  "allows are counted (status ALLOWED), a per-CPU counter slot looked up and incremented "
+  "on each. Off by default; the rows without it do not count.")
 extra = {k: v["others_runs"] for k, v in stats.items() if v["others_runs"]}
 if extra:
     w("")

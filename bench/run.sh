@@ -298,7 +298,8 @@ OTHER_POLICIES=$(npolicies)
 
 # 1. Per-bind hook cost --------------------------------------------------------------
 say "hook cost: $REPS interleaved repetitions of $N re-binds per variant"
-mkdir "$TOP/none" "$TOP/empty" "$TOP/bg" "$TOP/bgw" "$TOP/bgd" "$TOP/bgc" || die "create cgroups"
+mkdir "$TOP/none" "$TOP/empty" "$TOP/bg" "$TOP/bgw" "$TOP/bgd" "$TOP/bgc" "$TOP/bgdc" ||
+	die "create cgroups"
 # First: creates bindguard's state (and mounts bpffs) if needed. The exception
 # makes $OTHER_ADDR a bind the policy decides (resolution, the exception);
 # 127.0.0.1 is allowed before any map is read.
@@ -308,8 +309,10 @@ apply "$TOPREL/bg" --allow "$OTHER_ADDR"
 apply "$TOPREL/bgw" --allow 0.0.0.0:1024-65535
 # deny-wildcard admits a specific address by its preset: no exception is asked.
 apply_preset deny-wildcard "$TOPREL/bgd"
-# As bg, counting the binds it allows (--count-allowed: opt-in, it costs the path).
+# As bg and bgd, counting the binds they allow (--count-allowed: opt-in, for what
+# it costs).
 apply "$TOPREL/bgc" --allow "$OTHER_ADDR" --count-allowed
+apply_preset deny-wildcard "$TOPREL/bgdc" --count-allowed
 mkdir "$PIN" || die "create $PIN"
 "$BPFTOOL" prog load "$EMPTY_OBJ" "$PIN/empty" type cgroup/bind4 || die "load $EMPTY_OBJ"
 "$BPFTOOL" cgroup attach "$TOP/empty" bind4 pinned "$PIN/empty" multi || die "attach the return-1 program"
@@ -324,13 +327,16 @@ variant bg-policy "$TOP/bg" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 variant bg-counted "$TOP/bgc" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 variant bg-wild "$TOP/bgw" --addr 0.0.0.0
 variant bg-dw "$TOP/bgd" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
+variant bg-dw-counted "$TOP/bgdc" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 variant bg-deny "$TOP/bg" --addr 0.0.0.0 --expect EPERM
 variant landlock "$TOP/none" --landlock
-HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-dw bg-policy bg-counted bg-wild bg-deny landlock)
+HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-dw bg-dw-counted bg-policy bg-counted bg-wild
+	bg-deny landlock)
 if ! out=$("$BB" rebind --cgroup "$TOP/none" --n 10 --landlock 2>&1); then
 	say "Landlock unavailable: $out"
 	rec meta landlock_unavailable - "$out"
-	HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-dw bg-policy bg-counted bg-wild bg-deny)
+	HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-dw bg-dw-counted bg-policy bg-counted
+		bg-wild bg-deny)
 fi
 rec meta bg_tag_start - "$(prog_tag "$TOP/bg")"
 read -r a0 _ _ < <(counters "$TOPREL/bgc")
@@ -355,6 +361,7 @@ run_stat empty empty "$STATS_N"
 run_stat bg-allow bg-allow "$STATS_N"
 run_stat bg-policy bg-policy "$STATS_N"
 run_stat bg-counted bg-counted "$STATS_N"
+run_stat bg-dw-counted bg-dw-counted "$STATS_N"
 run_stat bg-wild bg-wild "$STATS_N"
 run_stat bg-dw bg-dw "$STATS_N"
 run_stat bg-deny bg-deny "$STATS_N"
@@ -364,6 +371,7 @@ stats_set "$STATS_ORIG"
 detach "$TOPREL/bgw" # the scale points count the policies in force
 detach "$TOPREL/bgd"
 detach "$TOPREL/bgc"
+detach "$TOPREL/bgdc"
 
 # 3. Scale: number of policed cgroups, and the control plane ------------------------
 # Our bg cgroup is policed; the others are siblings under $TOP/cp, each with its own
