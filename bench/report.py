@@ -632,8 +632,8 @@ w(f"- *Specific address* (re-bind {meta.get('other_addr', '192.0.2.1')}, baselin
   "(*prefix*). The rule table is asked, one bucket per prefix length the policy's rules "
   "have, longest first, until one holds the address: *exact* finds it in the first "
   "bucket it reads (/128) at every N, *prefix* too (/24, the only length). The table is "
-  "an array whose buckets the program finds by a hash it computes itself: no kernel hash "
-  "lookup, no trie walk.")
+  "the program's global array, whose bucket it finds by a hash it computes itself: no "
+  "map lookup call, no kernel hash, no trie walk.")
 w("")
 w("| rules | wildcard, exact: added | vs 1 rule (95 % interval) | wildcard, prefix: added | vs 1 rule | "
   "address, exact: added | vs 1 rule | address, prefix: added | vs 1 rule |")

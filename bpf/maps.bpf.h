@@ -63,14 +63,11 @@ struct {
 	__type(value, struct bg_rule_src);
 } bg_rule_src SEC(".maps");
 
-/* The rule table: an array, so a lookup is an address computation (the
- * verifier inlines it), with no hashing of a key by the kernel. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BG_TAB_BUCKETS);
-	__type(key, __u32);
-	__type(value, struct bg_tab_bucket);
-} bg_rule_tab SEC(".maps");
+/* The rule table: global data (the object's .bss, pinned as "bg_rule_tab"),
+ * so finding a bucket is an address computation from the hash, with no
+ * lookup call, key on the stack or null check. Userspace writes it through
+ * a shared mapping (control.c). */
+struct bg_tab_bucket bg_rule_tab[BG_TAB_BUCKETS];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

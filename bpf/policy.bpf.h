@@ -163,9 +163,11 @@ static __always_inline int exception_in_maps(const struct bg_policy *p, const __
 	return v && bg_ports_match(v, port);
 }
 
+/* idx is below BG_TAB_BUCKETS by construction (bg_tab_hash keeps its top
+ * BG_TAB_BITS bits); the mask shows the verifier. */
 static __always_inline const struct bg_tab_bucket *tab_bucket(__u32 idx)
 {
-	return bpf_map_lookup_elem(&bg_rule_tab, &idx);
+	return &bg_rule_tab[idx & (BG_TAB_BUCKETS - 1)];
 }
 
 /* exception_in_table(p, w, port): the rule table (bg_decide.h). */

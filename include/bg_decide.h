@@ -121,29 +121,15 @@ BG_INLINE int bg_inline_decide(const struct bg_policy *p, const __u32 w[4], int 
 	return p->inl_flags & BG_INL_COMPLETE ? 0 : BG_INLINE_ASK_MAPS;
 }
 
-/* The rule table's bucket for (ruleset, plen, masked address a): the words
- * folded together, then Fibonacci hashing (one multiply, the top bits).
- * Keys that collide share a bucket of BG_TAB_WAYS; a ruleset meeting a full
- * bucket is served by the maps instead. */
-BG_INLINE __u32 bg_tab_hash(__u32 ruleset, __u32 plen, const __u32 a[4])
+/* The rule table's bucket for an entry's tag and masked address a: the
+ * words folded together, then Fibonacci hashing (one multiply, the top
+ * bits). Keys that collide share a bucket of BG_TAB_WAYS; a ruleset meeting
+ * a full bucket is served by the maps instead. */
+BG_INLINE __u32 bg_tab_hash(__u64 tag, const __u64 a[2])
 {
-	__u32 x = ruleset ^ plen << 24 ^ a[0] ^ a[1] ^ a[2] ^ a[3];
+	__u64 x = tag ^ a[0] ^ a[1];
 
-	return x * 0x9e3779b1u >> (32 - BG_TAB_BITS);
-}
-
-/* Does bucket b hold (ruleset, plen, a)? The entry's index, or -1. */
-BG_INLINE int bg_tab_find(const struct bg_tab_bucket *b, __u32 ruleset, __u32 plen,
-			  const __u32 a[4])
-{
-	for (int i = 0; i < BG_TAB_WAYS; i++) {
-		const struct bg_tab_ent *e = &b->e[i];
-
-		if (e->ruleset == ruleset && e->plen == plen && e->addr[0] == a[0] &&
-		    e->addr[1] == a[1] && e->addr[2] == a[2] && e->addr[3] == a[3])
-			return i;
-	}
-	return -1;
+	return ((__u32)x ^ (__u32)(x >> 32)) * 0x9e3779b1u >> (32 - BG_TAB_BITS);
 }
 
 /*
@@ -151,27 +137,32 @@ BG_INLINE int bg_tab_find(const struct bg_tab_bucket *b, __u32 ruleset, __u32 pl
  * int name(const struct bg_policy *p, const __u32 w[4], __u16 port): one
  * bucket per prefix length the policy lists (p->tab, longest first), found
  * by bucket_of(index) (the BPF array map; the unit tests' array); the first
- * entry found is the longest match and decides. A macro because BPF has no
+ * entry with the length's tag and the masked address is the longest match
+ * and decides. Compared as three 64-bit words. A macro because BPF has no
  * function pointers: the programs and the tests run this same code.
  */
 #define BG_TAB_DECIDE(name, bucket_of)                                                             \
 	BG_INLINE int name(const struct bg_policy *p, const __u32 w[4], __u16 port)                \
 	{                                                                                          \
+		__u64 v[2];                                                                        \
+                                                                                                   \
+		__builtin_memcpy(v, w, sizeof(v));                                                 \
 		for (__u32 i = 0; i < BG_TAB_LENS; i++) {                                          \
 			const struct bg_tab_len *l = &p->tab[i];                                   \
 			const struct bg_tab_bucket *b;                                             \
-			__u32 a[4] = { w[0] & l->mask[0], w[1] & l->mask[1], w[2] & l->mask[2],    \
-				       w[3] & l->mask[3] };                                        \
-			int k;                                                                     \
+			__u64 a[2] = { v[0] & l->mask[0], v[1] & l->mask[1] };                     \
                                                                                                    \
 			if (i >= p->ntab)                                                          \
 				break;                                                             \
-			b = bucket_of(bg_tab_hash(p->ruleset, l->plen, a));                        \
+			b = bucket_of(bg_tab_hash(l->tag, a));                                     \
 			if (!b)                                                                    \
 				return 0;                                                          \
-			k = bg_tab_find(b, p->ruleset, l->plen, a);                                \
-			if (k >= 0 && k < BG_TAB_WAYS)                                             \
-				return bg_pair_has(b->e[k].r, port);                               \
+			for (int k = 0; k < BG_TAB_WAYS; k++) {                                    \
+				const struct bg_tab_ent *e = &b->e[k];                             \
+                                                                                                   \
+				if (e->tag == l->tag && e->addr[0] == a[0] && e->addr[1] == a[1])  \
+					return bg_pair_has(e->r, port);                            \
+			}                                                                          \
 		}                                                                                  \
 		return 0;                                                                          \
 	}

@@ -22,7 +22,7 @@
 
 /* Bumped whenever a map or struct below changes shape. Pinned state carries it
  * in the config map; a loader refuses state with another version. */
-#define BG_ABI_VERSION 8
+#define BG_ABI_VERSION 9
 
 /* Pins: <bpffs>/bindguard/<name>. Links: <bpffs>/bindguard/links/<cgid>-<hook>
  * (bpffs refuses dots in names). */
@@ -34,7 +34,7 @@
 #define BG_MAX_RULES	   1024	 /* --allow exceptions per policy */
 #define BG_MAX_LPM	   (BG_MAX_POLICIES * 4 + 2 * BG_MAX_RULES)
 #define BG_MAX_PORT_RANGES 16 /* distinct port ranges covering one prefix */
-/* The rule table ("rule_tab"): BG_TAB_BUCKETS buckets of BG_TAB_WAYS entries. */
+/* The rule table: BG_TAB_BUCKETS buckets of BG_TAB_WAYS entries. */
 #define BG_TAB_BITS	 14
 #define BG_TAB_BUCKETS	 (1 << BG_TAB_BITS)
 #define BG_TAB_WAYS	 4
@@ -152,12 +152,30 @@ enum bg_inl_flag {
 	BG_INL_WILD6 = 16,   /* wild[1] decides :: */
 };
 
-/* A prefix length the programs ask the rule table for: the address is
- * masked with mask (network order), then looked up with plen. */
+/* A prefix length the programs ask the rule table for: the address, as
+ * two 64-bit words of its network-order bytes, is masked with mask, then
+ * looked up with tag = bg_tab_tag(ruleset, plen). */
 struct bg_tab_len {
-	__u32 mask[4];
-	__u32 plen; /* 0..128, in the IPv6 (mapped) space */
+	__u64 tag;
+	__u64 mask[2];
 };
+
+/* An entry's tag: the ruleset id in the low 32 bits (0: a free entry),
+ * the prefix length (0..128, in the IPv6 (mapped) space) above. */
+static inline __attribute__((always_inline)) __u64 bg_tab_tag(__u32 ruleset, __u32 plen)
+{
+	return (__u64)plen << 32 | ruleset;
+}
+
+static inline __attribute__((always_inline)) __u32 bg_tab_ruleset(__u64 tag)
+{
+	return (__u32)tag;
+}
+
+static inline __attribute__((always_inline)) __u32 bg_tab_plen(__u64 tag)
+{
+	return (__u32)(tag >> 32);
+}
 
 struct bg_policy {
 	__u8 preset;	 /* enum bg_preset */
@@ -211,15 +229,16 @@ struct bg_exact_key {
 	__u8 addr[16];
 };
 
-/* Map "rule_tab" (array of buckets): the compiled entries of rulesets whose
- * prefix lengths and port ranges fit (see bg_policy.tab), each in bucket
- * bg_tab_hash(ruleset, plen, masked address). An entry is free when its
- * ruleset is 0; ruleset ids have no zero byte, so a reader racing a write
- * of one entry never sees another live ruleset id in it. */
+/* The rule table (the programs' global array bg_rule_tab, pinned as
+ * "bg_rule_tab"): the compiled entries of rulesets whose prefix lengths and
+ * port ranges fit (see bg_policy.tab), each in bucket bg_tab_hash(tag,
+ * masked address). An entry is free when its ruleset (the tag's low half)
+ * is 0. Userspace writes an entry's address and ports before its tag, and
+ * frees it by zeroing the tag, each tag an aligned 8-byte store: a program
+ * sees a whole entry or a free one. */
 struct bg_tab_ent {
-	__u32 ruleset;
-	__u32 addr[4]; /* network order, IPv4 mapped, masked to plen */
-	__u32 plen;
+	__u64 tag;     /* bg_tab_tag(ruleset, plen) */
+	__u64 addr[2]; /* the bytes in network order, IPv4 mapped, masked to plen */
 	struct bg_port_range r[BG_INLINE_RANGES]; /* unused: lo 1, hi 0 */
 };
 

@@ -315,40 +315,30 @@ static bool unused_src(const void *key, const void *arg)
 	return !r || (__u32)k >= r->nrules;
 }
 
-/* Free the rule table's entries of rulesets not in u. Only the ruleset id of
- * an entry is cleared: a program reading it meanwhile sees either the whole
- * old entry or an id with a zero byte, which no ruleset has. */
-static void tab_free_where(const struct bg_state *s, const struct rs_used *u)
+/* Free the rule table's entries of rulesets not in u: their tags are
+ * cleared, one aligned 8-byte store each, so a program reading the entry
+ * meanwhile sees the whole old entry or a free one. */
+static void tab_free_where(struct bg_state *s, const struct rs_used *u)
 {
-	struct bg_tab_bucket *vals;
-	__u32 *keys;
-	int n = map_dump(s->rule_tab_fd, sizeof(*keys), sizeof(*vals), true, (void **)&keys,
-			 (void **)&vals);
+	struct bg_tab_bucket *tab = bg_state_rule_tab(s);
 
-	if (n < 0)
+	if (!tab)
 		return;
-	for (int i = 0; i < n; i++) {
-		bool dirty = false;
-
+	for (__u32 i = 0; i < BG_TAB_BUCKETS; i++) {
 		for (int w = 0; w < BG_TAB_WAYS; w++) {
-			struct bg_tab_ent *e = &vals[i].e[w];
+			struct bg_tab_ent *e = &tab[i].e[w];
+			__u32 rs = bg_tab_ruleset(e->tag);
 
-			if (e->ruleset && !find_rs(u->set, u->n, e->ruleset)) {
-				e->ruleset = 0;
-				dirty = true;
-			}
+			if (rs && !find_rs(u->set, u->n, rs))
+				__atomic_store_n(&e->tag, 0, __ATOMIC_RELEASE);
 		}
-		if (dirty)
-			bpf_map_update_elem(s->rule_tab_fd, &keys[i], &vals[i], BPF_ANY);
 	}
-	free(keys);
-	free(vals);
 }
 
 /* Remove rule entries whose ruleset neither a policy of the snapshot nor
  * keep uses (left by a command killed between writing rules and switching
  * the policy, by a failed change, or no longer used after one). */
-static void gc_rulesets(const struct bg_state *s, const struct snap *sn, struct rs keep)
+static void gc_rulesets(struct bg_state *s, const struct snap *sn, struct rs keep)
 {
 	struct rs *used = calloc(sn->n + 1, sizeof(*used));
 	struct rs_used u = { used, 0 };
@@ -751,53 +741,41 @@ int bg_state_gc(struct bg_state *s)
 }
 
 /*
- * Put the n compiled entries of ruleset in the rule table, each in a free
- * way of its bucket. 0 when all are there; 1 when a bucket is full (the
- * entries placed are freed again: the maps serve this ruleset); -errno.
+ * Place a ruleset's compiled entries in the rule table, each in a free way
+ * of its bucket: address and ports first, the tag last (a release store),
+ * so a program that sees the tag sees the whole entry. 0 when all are
+ * there; 1 when a bucket is full (the entries placed are freed again: the
+ * maps serve this ruleset); -errno.
  */
-static int place_table(const struct bg_state *s, const struct bg_lpm_entry *ents, int n,
-		       __u32 ruleset)
+static int place_table(struct bg_state *s, const struct bg_lpm_entry *ents, int n, __u32 ruleset)
 {
-	struct {
-		__u32 idx;
-		int way;
-	} *placed = calloc(n ? n : 1, sizeof(*placed));
-	struct bg_tab_bucket b;
+	struct bg_tab_bucket *tab = bg_state_rule_tab(s);
+	struct bg_tab_ent **placed = calloc(n ? n : 1, sizeof(*placed));
 	int r = 0, k = 0;
 
-	if (!placed)
-		return -ENOMEM;
+	if (!placed || !tab) {
+		free(placed);
+		return tab ? -ENOMEM : -EIO;
+	}
 	for (; k < n; k++) {
-		struct bg_tab_ent ent;
-		__u32 idx;
+		struct bg_tab_ent ent, *slot;
 		int way;
 
 		bg_tab_entry(&ents[k], ruleset, &ent);
-		idx = bg_tab_hash(ruleset, ent.plen, ent.addr);
-		if (bpf_map_lookup_elem(s->rule_tab_fd, &idx, &b)) {
-			r = -errno;
-			break;
-		}
-		way = bg_tab_put(&b, &ent);
+		way = bg_tab_free_way(&tab[bg_tab_hash(ent.tag, ent.addr)]);
 		if (way < 0) {
 			r = 1;
 			break;
 		}
-		if (bpf_map_update_elem(s->rule_tab_fd, &idx, &b, BPF_ANY)) {
-			r = -errno;
-			break;
-		}
-		placed[k].idx = idx;
-		placed[k].way = way;
+		slot = &tab[bg_tab_hash(ent.tag, ent.addr)].e[way];
+		memcpy(slot->addr, ent.addr, sizeof(slot->addr));
+		memcpy(slot->r, ent.r, sizeof(slot->r));
+		__atomic_store_n(&slot->tag, ent.tag, __ATOMIC_RELEASE);
+		placed[k] = slot;
 	}
-	/* Not all placed: free what was (what cannot be freed now, the next
-	 * command's garbage collection frees, the ruleset being unused). */
-	for (int i = 0; r && i < k; i++) {
-		if (bpf_map_lookup_elem(s->rule_tab_fd, &placed[i].idx, &b))
-			continue;
-		b.e[placed[i].way].ruleset = 0;
-		bpf_map_update_elem(s->rule_tab_fd, &placed[i].idx, &b, BPF_ANY);
-	}
+	/* Not all placed: free what was. */
+	for (int i = 0; r && i < k; i++)
+		__atomic_store_n(&placed[i]->tag, 0, __ATOMIC_RELEASE);
 	free(placed);
 	return r;
 }
@@ -824,7 +802,7 @@ static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, st
 		bg_err("read config map: %s", strerror(-r));
 		return BG_EXIT_FAIL;
 	}
-	*ruleset = bg_next_ruleset(cfg.next_ruleset ? cfg.next_ruleset : 1);
+	*ruleset = cfg.next_ruleset ? cfg.next_ruleset : 1; /* 0 means none */
 	cfg.next_ruleset = *ruleset + 1;
 	r = bg_write_cfg(s, &cfg);
 	if (r) {

@@ -461,7 +461,7 @@ static void table_lens(const struct bg_lpm_entry *e, size_t n, struct bg_policy 
 	}
 	qsort(lens, nl, sizeof(lens[0]), cmp_len_desc);
 	for (__u32 j = 0; j < nl; j++) {
-		p->tab[j].plen = lens[j];
+		p->tab[j].tag = bg_tab_tag(p->ruleset, lens[j]);
 		memset(p->tab[j].mask, 0xff, sizeof(p->tab[j].mask));
 		bg_addr_mask((__u8 *)p->tab[j].mask, lens[j]);
 	}
@@ -471,20 +471,16 @@ static void table_lens(const struct bg_lpm_entry *e, size_t n, struct bg_policy 
 void bg_tab_entry(const struct bg_lpm_entry *e, __u32 ruleset, struct bg_tab_ent *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->ruleset = ruleset;
-	out->plen = e->key.prefixlen - 32;
+	out->tag = bg_tab_tag(ruleset, e->key.prefixlen - 32);
 	memcpy(out->addr, e->key.addr, 16);
 	ranges_put(out->r, &e->val);
 }
 
-int bg_tab_put(struct bg_tab_bucket *b, const struct bg_tab_ent *ent)
+int bg_tab_free_way(const struct bg_tab_bucket *b)
 {
-	for (int i = 0; i < BG_TAB_WAYS; i++) {
-		if (b->e[i].ruleset)
-			continue;
-		b->e[i] = *ent;
-		return i;
-	}
+	for (int i = 0; i < BG_TAB_WAYS; i++)
+		if (!bg_tab_ruleset(b->e[i].tag))
+			return i;
 	return -1;
 }
 
@@ -495,14 +491,6 @@ const char *bg_lookup_name(const struct bg_policy *p)
 	if (p->inl_flags & BG_INL_COMPLETE)
 		return "policy";
 	return p->ntab ? "table" : "maps";
-}
-
-__u32 bg_next_ruleset(__u32 from)
-{
-	for (;; from++) {
-		if ((from & 0xff) && (from & 0xff00) && (from & 0xff0000) && (from & 0xff000000))
-			return from;
-	}
 }
 
 void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p)

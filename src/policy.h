@@ -80,18 +80,15 @@ int bg_rules_compile(const struct bg_rule_src *rules, size_t n, __u32 ruleset,
  * ranges fit, complete when the rules name no other address; else the rule
  * table's prefix lengths (p->tab, when they and every entry's ports fit
  * there) or the maps decide every other address (inl_flags says which maps
- * hold entries of this ruleset). The caller clears p->ntab if it cannot
- * place the entries. */
+ * hold entries of this ruleset). p->ruleset must be set (the table's tags
+ * carry it). The caller clears p->ntab if it cannot place the entries. */
 void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p);
 
 /* The rule table entry for compiled entry e of ruleset. */
 void bg_tab_entry(const struct bg_lpm_entry *e, __u32 ruleset, struct bg_tab_ent *out);
 
-/* Put ent in a free way of bucket b: the way, or -1 if the bucket is full. */
-int bg_tab_put(struct bg_tab_bucket *b, const struct bg_tab_ent *ent);
-
-/* The first ruleset id from `from` on with no zero byte (see bg_tab_ent). */
-__u32 bg_next_ruleset(__u32 from);
+/* A free way of bucket b, or -1 if the bucket is full. */
+int bg_tab_free_way(const struct bg_tab_bucket *b);
 
 /* Slots of the per-CPU "stats" map for a machine with ncpus possible CPUs:
  * BG_MAX_POLICIES, or fewer where that would take more than

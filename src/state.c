@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -15,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "bindguard.h" /* before the skeletons: their .bss holds bindguard.h types */
 #include "bindguard.skel.h"
 #include "bindguard_compat.skel.h"
 #include "log.h"
@@ -31,6 +33,25 @@ static const char *const map_names[NR_MAPS] = {
 	"bg_cfg",    "bg_policies", "bg_resolve",   "bg_rules",	      "bg_rule_src", "bg_stats",
 	"bg_events", "bg_rings",    "bg_pol_store", "bg_rules_exact", "bg_rule_tab",
 };
+/* The rule table is the object's global data: libbpf names that map after
+ * its section, the kernel "<object name prefix>.bss". Pinned as bg_rule_tab. */
+#define RULE_TAB_SECTION ".bss"
+
+static const char *obj_map_name(int i)
+{
+	return strcmp(map_names[i], "bg_rule_tab") ? map_names[i] : RULE_TAB_SECTION;
+}
+
+/* Is the kernel's name of a map (bpf_map_info.name) that of map i? */
+static bool kernel_map_is(int i, const char *kname)
+{
+	size_t n = strlen(kname), sfx = strlen(RULE_TAB_SECTION);
+
+	if (strcmp(map_names[i], "bg_rule_tab"))
+		return !strcmp(kname, map_names[i]);
+	return n >= sfx && !strcmp(kname + n - sfx, RULE_TAB_SECTION);
+}
+
 const char *const bg_hook_names[BG_NR_HOOKS] = {
 	"bind4",    "bind6",	"sockops",     "setsockopt",
 	"sendmsg4", "sendmsg6", "sock_create", "lsm_listen",
@@ -217,6 +238,9 @@ int bg_bump_gen(const struct bg_state *s)
 
 static void close_fds(struct bg_state *s)
 {
+	if (s->rule_tab)
+		munmap(s->rule_tab, BG_TAB_BUCKETS * sizeof(*s->rule_tab));
+	s->rule_tab = NULL;
 	for (int i = 0; i < NR_MAPS; i++) {
 		if (*map_fd(s, i) >= 0)
 			close(*map_fd(s, i));
@@ -293,7 +317,7 @@ static void recover_map_pins(struct bg_state *s)
 				continue;
 			}
 			for (int i = 0; i < NR_MAPS; i++) {
-				if (*map_fd(s, i) >= 0 || strcmp(mi.name, map_names[i]))
+				if (*map_fd(s, i) >= 0 || !kernel_map_is(i, mi.name))
 					continue;
 				pin_path(s, map_names[i], path, sizeof(path));
 				if (!bpf_obj_pin(fd, path)) {
@@ -406,7 +430,7 @@ static struct bpf_object *open_and_load(struct bg_state *s, int variant, bool wi
 		return NULL;
 	}
 	for (int i = 0; i < NR_MAPS; i++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(obj, map_names[i]);
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, obj_map_name(i));
 
 		if (!map && variant == BG_OBJ_COMPAT && map_full_only(i))
 			continue;
@@ -604,6 +628,36 @@ void bg_state_close(struct bg_state *s)
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
 	s->lock_fd = -1;
+}
+
+struct bg_tab_bucket *bg_state_rule_tab(struct bg_state *s)
+{
+	const size_t len = BG_TAB_BUCKETS * sizeof(*s->rule_tab);
+	struct bpf_map_info info = {};
+	__u32 ilen = sizeof(info);
+	void *p;
+
+	if (s->rule_tab)
+		return s->rule_tab;
+	if (bpf_obj_get_info_by_fd(s->rule_tab_fd, &info, &ilen)) {
+		bg_err("%s/bg_rule_tab: %s", s->dir, strerror(errno));
+		return NULL;
+	}
+	/* Another layout would be written wrong: refuse (the ABI check should
+	 * have caught it). */
+	if ((size_t)info.value_size * info.max_entries != len ||
+	    !(info.map_flags & BPF_F_MMAPABLE)) {
+		bg_err("%s/bg_rule_tab is not this bindguard's rule table (value size %u, flags "
+		       "%#x): run `bindguard detach --all`",
+		       s->dir, info.value_size, info.map_flags);
+		return NULL;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, s->rule_tab_fd, 0);
+	if (p == MAP_FAILED) {
+		bg_err("map %s/bg_rule_tab: %s", s->dir, strerror(errno));
+		return NULL;
+	}
+	return s->rule_tab = p;
 }
 
 int bg_state_stats(const struct bg_state *s, __u32 slot, struct bg_stats *out)

@@ -38,7 +38,8 @@ struct bg_state {
 	int lock_fd;
 	int cfg_fd, policies_fd, resolve_fd, rules_fd, rule_src_fd, stats_fd, events_fd, rings_fd;
 	int pol_store_fd, rules_exact_fd, rule_tab_fd;
-	int prog_fd[BG_NR_HOOKS]; /* -1 for a hook this kernel cannot run */
+	struct bg_tab_bucket *rule_tab; /* rule_tab_fd mapped; see bg_state_rule_tab() */
+	int prog_fd[BG_NR_HOOKS];	/* -1 for a hook this kernel cannot run */
 	int ncpus;
 };
 
@@ -51,6 +52,10 @@ enum {
  * not asked; otherwise an exit code > 0 after printing the error. */
 int bg_state_open(struct bg_state *s, int flags);
 void bg_state_close(struct bg_state *s);
+
+/* The rule table (BG_TAB_BUCKETS buckets), mapped shared on first use: the
+ * programs see every store at once. NULL after printing why not. */
+struct bg_tab_bucket *bg_state_rule_tab(struct bg_state *s);
 
 /* How many cgroups this state can police: one per slot of the per-CPU
  * counters, less the reserved slot 0 (see bg_stats_slots()). */

@@ -40,11 +40,15 @@ exact_entries_for() {
 	bpftool map dump pinned $PIN/bg_rules_exact -j | jq_py "sum(bytes(e['formatted']['key']['addr'][12:]) == bytes(map(int, '$1'.split('.'))) for e in d)"
 }
 
-# Live entries of the rule table for an IPv4 address (any prefix length).
+# Live entries of the rule table for an IPv4 address (any prefix length). The
+# table is the programs' global data, one 2 MiB value read raw: entries of 32
+# bytes, a 64-bit tag (the ruleset id in its low half; 0: free), then the
+# address.
 tab_entries_for() {
-	bpftool map dump pinned $PIN/bg_rule_tab -j | jq_py "sum(w['ruleset'] != 0 and
-		bytes(b''.join(x.to_bytes(4, 'little') for x in w['addr'])[12:]) == bytes(map(int, '$1'.split('.')))
-		for e in d for w in e['formatted']['value']['e'])"
+	bpftool map dump pinned $PIN/bg_rule_tab -j | jq_py "(lambda b, ip: sum(
+		int.from_bytes(b[o:o + 4], 'little') != 0 and b[o + 20:o + 24] == ip
+		for o in range(0, len(b), 32)))(bytes(int(x, 16) for x in d[0]['value']),
+		bytes(map(int, '$1'.split('.'))))"
 }
 
 test_detach_leaves_nothing() {

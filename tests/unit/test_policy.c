@@ -312,13 +312,16 @@ static int tab_place(const struct bg_lpm_entry *e, size_t n, __u32 ruleset)
 	for (size_t i = 0; i < n; i++) {
 		struct bg_tab_ent ent;
 		__u32 idx;
+		int way;
 
 		bg_tab_entry(&e[i], ruleset, &ent);
-		idx = bg_tab_hash(ruleset, ent.plen, ent.addr);
+		idx = bg_tab_hash(ent.tag, ent.addr);
 		if (test_ntouched < 4096)
 			test_touched[test_ntouched++] = idx;
-		if (bg_tab_put(&test_tab[idx], &ent) < 0)
+		way = bg_tab_free_way(&test_tab[idx]);
+		if (way < 0)
 			return -1;
+		test_tab[idx].e[way] = ent;
 	}
 	return 0;
 }
@@ -371,15 +374,15 @@ TEST(inline_rules_match_maps)
 			continue; /* too many ranges for one prefix: refused before any use */
 		CHECK(ne > 0);
 		memset(&p, 0xff, sizeof(p));
+		p.ruleset = (__u32)round * 7 + 1;
 		bg_rules_inline(e, (size_t)ne, &p);
-		p.ruleset = bg_next_ruleset((__u32)round * 7 + 1);
 		tab_reset();
 		if (p.ntab) {
 			tabled++;
 			CHECK(!(p.inl_flags & BG_INL_COMPLETE));
 			CHECK(p.ntab <= BG_TAB_LENS);
 			for (__u32 j = 1; j < p.ntab; j++)
-				CHECK(p.tab[j].plen < p.tab[j - 1].plen);
+				CHECK(bg_tab_plen(p.tab[j].tag) < bg_tab_plen(p.tab[j - 1].tag));
 			CHECK(!tab_place(e, (size_t)ne, p.ruleset));
 		}
 		if ((p.inl_flags & BG_INL_COMPLETE)) {
@@ -440,7 +443,7 @@ TEST(lookup_names)
 
 	memset(&p, 0, sizeof(p));
 	CHECK_STR(bg_lookup_name(&p), "none");
-	p.ruleset = bg_next_ruleset(1);
+	p.ruleset = 1;
 	n = bg_rules_compile(wild, 2, p.ruleset, e, err, sizeof(err));
 	bg_rules_inline(e, (size_t)n, &p);
 	CHECK_STR(bg_lookup_name(&p), "policy");
@@ -451,22 +454,20 @@ TEST(lookup_names)
 	CHECK_STR(bg_lookup_name(&p), "maps");
 }
 
-/* Ruleset ids have no zero byte; a bucket takes BG_TAB_WAYS entries. */
-TEST(rule_table_ids_and_buckets)
+/* A bucket takes BG_TAB_WAYS entries; an entry with ruleset 0 is free. */
+TEST(rule_table_buckets)
 {
 	struct bg_tab_bucket b;
-	struct bg_tab_ent ent = { .ruleset = 0x01010101 };
+	struct bg_tab_ent ent = { .tag = bg_tab_tag(0x01010101, 128) };
 
-	CHECK(bg_next_ruleset(1) == 0x01010101);
-	CHECK(bg_next_ruleset(0x010101ff) == 0x010101ff);
-	CHECK(bg_next_ruleset(0x01010200) == 0x01010201);
-	CHECK(bg_next_ruleset(0x02000000) == 0x02010101);
 	memset(&b, 0, sizeof(b));
-	for (int i = 0; i < BG_TAB_WAYS; i++)
-		CHECK(bg_tab_put(&b, &ent) == i);
-	CHECK(bg_tab_put(&b, &ent) == -1);
-	b.e[2].ruleset = 0; /* freed */
-	CHECK(bg_tab_put(&b, &ent) == 2);
+	for (int i = 0; i < BG_TAB_WAYS; i++) {
+		CHECK(bg_tab_free_way(&b) == i);
+		b.e[i] = ent;
+	}
+	CHECK(bg_tab_free_way(&b) == -1);
+	b.e[2].tag = bg_tab_tag(0, 128); /* a zero ruleset id: free */
+	CHECK(bg_tab_free_way(&b) == 2);
 }
 
 /* The rule count alone decides nothing: with 1,024 exceptions the wildcards
@@ -476,7 +477,7 @@ TEST(inline_wildcards_whatever_the_rule_count)
 	enum { N = 1024 };
 	static struct bg_rule_src r[N];
 	static struct bg_lpm_entry e[N];
-	struct bg_policy p;
+	struct bg_policy p = { 0 };
 	char err[BG_ERRLEN], text[64];
 	__u32 w4[4] = { 0, 0, BG_HTONL(0xffff), 0 }, w6[4] = { 0 }, other[4];
 	int n;
@@ -488,6 +489,7 @@ TEST(inline_wildcards_whatever_the_rule_count)
 	}
 	n = bg_rules_compile(r, N, 1, e, err, sizeof(err));
 	CHECK(n == N);
+	p.ruleset = 5;
 	bg_rules_inline(e, (size_t)n, &p);
 	CHECK(!(p.inl_flags & BG_INL_COMPLETE));
 	CHECK((p.inl_flags & BG_INL_WILD) == BG_INL_WILD);
@@ -499,8 +501,8 @@ TEST(inline_wildcards_whatever_the_rule_count)
 	other[3] = BG_HTONL(0x0a000101); /* 10.0.1.1: a prefix, the maps decide */
 	CHECK(bg_inline_decide(&p, other, bg_addr_class(other), 8000) == BG_INLINE_ASK_MAPS);
 	/* The rule table takes the ruleset: two prefix lengths, /24 first. */
-	CHECK(p.ntab == 2 && p.tab[0].plen == 96 + 24 && p.tab[1].plen == 0);
-	p.ruleset = bg_next_ruleset(5);
+	CHECK(p.ntab == 2 && bg_tab_plen(p.tab[0].tag) == 96 + 24 &&
+	      bg_tab_plen(p.tab[1].tag) == 0);
 	tab_reset();
 	CHECK(!tab_place(e, (size_t)n, p.ruleset));
 	CHECK(tab_decide(&p, other, 8000) == 1);
@@ -526,7 +528,7 @@ TEST(inline_rules_refuse_what_does_not_fit)
 				    parse_ok("[::]:1") };
 	struct bg_rule_src two[2] = { parse_ok("0.0.0.0:1"), parse_ok("192.0.2.7") };
 	struct bg_lpm_entry e[5];
-	struct bg_policy p;
+	struct bg_policy p = { .ruleset = 1 };
 	char err[BG_ERRLEN];
 	int n;
 
