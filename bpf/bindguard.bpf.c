@@ -139,6 +139,19 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	return e.verdict == BG_VERDICT_AUDIT || e.verdict == BG_VERDICT_REWRITE;
 }
 
+/*
+ * A program's verdict, known to the verifier to be 0 or 1 at exit. Clang may
+ * keep the return value in a stack slot as 32 bits, and Linux 6.1's verifier
+ * does not keep the bounds of such a spill: it then refuses the program
+ * ("R0 ... should have been in (0x0; 0x1)"). The empty asm hides the range
+ * from clang, so the AND stays and the verifier sees it.
+ */
+static __always_inline int verdict(int v)
+{
+	asm volatile("" : "+r"(v));
+	return v & 1;
+}
+
 /* bind4 sees AF_INET sockets; the sockaddr may say AF_UNSPEC (the kernel
  * accepts it with INADDR_ANY), so decide on the address alone. */
 SEC("cgroup/bind4")
@@ -146,7 +159,7 @@ int bg_bind4(struct bpf_sock_addr *ctx)
 {
 	__u32 w[4] = { 0, 0, BG_HTONL(0xffff), ctx->user_ip4 };
 
-	return decide_bind(ctx, w, 0);
+	return verdict(decide_bind(ctx, w, 0));
 }
 
 SEC("cgroup/bind6")
@@ -154,7 +167,7 @@ int bg_bind6(struct bpf_sock_addr *ctx)
 {
 	__u32 w[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
 
-	return decide_bind(ctx, w, 1);
+	return verdict(decide_bind(ctx, w, 1));
 }
 
 /* Keep clang from sinking a context load into a branch (see addr_pick). */
@@ -414,13 +427,13 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 SEC("cgroup/sendmsg4")
 int bg_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return decide_udp_send(ctx);
+	return verdict(decide_udp_send(ctx));
 }
 
 SEC("cgroup/sendmsg6")
 int bg_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return decide_udp_send(ctx);
+	return verdict(decide_udp_send(ctx));
 }
 
 /* Raw sockets have their own bind and skip the bind hooks: --raw deny
