@@ -759,15 +759,17 @@ static int place_table(struct bg_state *s, const struct bg_lpm_entry *ents, int 
 	}
 	for (; k < n; k++) {
 		struct bg_tab_ent ent, *slot;
+		struct bg_tab_bucket *b;
 		int way;
 
 		bg_tab_entry(&ents[k], ruleset, &ent);
-		way = bg_tab_free_way(&tab[bg_tab_hash(ent.tag, ent.addr)]);
+		b = &tab[bg_tab_hash(ent.tag, ent.addr)];
+		way = bg_tab_free_way(b);
 		if (way < 0) {
 			r = 1;
 			break;
 		}
-		slot = &tab[bg_tab_hash(ent.tag, ent.addr)].e[way];
+		slot = &b->e[way];
 		memcpy(slot->addr, ent.addr, sizeof(slot->addr));
 		memcpy(slot->r, ent.r, sizeof(slot->r));
 		__atomic_store_n(&slot->tag, ent.tag, __ATOMIC_RELEASE);
