@@ -136,10 +136,11 @@ BG_INLINE __u32 bg_tab_hash(__u64 tag, const __u64 a[2])
  * BG_TAB_DECIDE(name, bucket_of) defines the rule-table decision
  * int name(const struct bg_policy *p, const __u32 w[4], __u16 port): one
  * bucket per prefix length the policy lists (p->tab, longest first), found
- * by bucket_of(index) (the BPF array map; the unit tests' array); the first
- * entry with the length's tag and the masked address is the longest match
- * and decides. Compared as three 64-bit words. A macro because BPF has no
- * function pointers: the programs and the tests run this same code.
+ * by bucket_of(index) (the programs' global array; the unit tests' array),
+ * never NULL; the first entry with the length's tag and the masked address
+ * is the longest match and decides. Compared as three 64-bit words. A
+ * macro because BPF has no function pointers: the programs and the tests
+ * run this same code.
  */
 #define BG_TAB_DECIDE(name, bucket_of)                                                             \
 	BG_INLINE int name(const struct bg_policy *p, const __u32 w[4], __u16 port)                \
@@ -155,8 +156,6 @@ BG_INLINE __u32 bg_tab_hash(__u64 tag, const __u64 a[2])
 			if (i >= p->ntab)                                                          \
 				break;                                                             \
 			b = bucket_of(bg_tab_hash(l->tag, a));                                     \
-			if (!b)                                                                    \
-				return 0;                                                          \
 			for (int k = 0; k < BG_TAB_WAYS; k++) {                                    \
 				const struct bg_tab_ent *e = &b->e[k];                             \
                                                                                                    \
