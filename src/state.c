@@ -34,22 +34,22 @@ static const char *const map_names[NR_MAPS] = {
 	"bg_events", "bg_rings",    "bg_pol_store", "bg_rules_exact", "bg_rule_tab",
 };
 /* The rule table is the object's global data: libbpf names that map after
- * its section, the kernel "<object name prefix>.bss". Pinned as bg_rule_tab. */
-#define RULE_TAB_SECTION ".bss"
-
+ * its section, and the kernel "<object name prefix>.bss". Pinned as
+ * bg_rule_tab like the others. */
 static const char *obj_map_name(int i)
 {
-	return strcmp(map_names[i], "bg_rule_tab") ? map_names[i] : RULE_TAB_SECTION;
+	return strcmp(map_names[i], "bg_rule_tab") ? map_names[i] : ".bss";
 }
 
 /* Is the kernel's name of a map (bpf_map_info.name) that of map i? */
 static bool kernel_map_is(int i, const char *kname)
 {
-	size_t n = strlen(kname), sfx = strlen(RULE_TAB_SECTION);
+	const char *name = obj_map_name(i);
+	size_t n = strlen(kname), len = strlen(name);
 
-	if (strcmp(map_names[i], "bg_rule_tab"))
-		return !strcmp(kname, map_names[i]);
-	return n >= sfx && !strcmp(kname + n - sfx, RULE_TAB_SECTION);
+	if (name[0] != '.')
+		return !strcmp(kname, name);
+	return n >= len && !strcmp(kname + n - len, name); /* a section: the suffix */
 }
 
 const char *const bg_hook_names[BG_NR_HOOKS] = {
