@@ -606,7 +606,11 @@ elif pl["refusal"]:
 w("")
 w("### Depth below the policed cgroup")
 w("")
-w("The socket re-binds 192.0.2.1, which the policy admits by an exception.")
+w("The socket re-binds 192.0.2.1, which the policy admits by an exception. In the policed "
+  "cgroup the program reads the policy from that cgroup's local storage; below it, from "
+  "the socket's own cgroup's local storage, where the cgroup's first bind (and the first "
+  "after any change of the policy set) left a copy of the governing policy: no walk up "
+  "the tree, whatever the depth.")
 w("")
 w("| socket's cgroup | ns/bind | added | vs 1 level (95 % interval) |")
 w("|---|---:|---:|---:|")

@@ -32,14 +32,19 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define BG_SO_BINDTOIFINDEX 62
 #define BG_LOOPBACK_IFINDEX 1 /* lo is ifindex 1 in every network namespace */
 
-/* cgid == 0: the policy is the socket's own cgroup's, found without reading
- * the id (the allow path never needs it); read it now, for the event. */
+/* cgid == 0: the policy came from the socket's cgroup's local storage,
+ * found without reading the id (the allow path never needs it); read it now,
+ * for the event. pcgid is then the policed cgroup's id if the policy is a
+ * copy of an ancestor's, else 0: the cgroup's own. */
 static __always_inline void event_init(struct bg_event *e, struct cgroup *cg, __u64 cgid,
 				       __u64 pcgid, const struct bg_policy *p, int kind)
 {
 	__builtin_memset(e, 0, sizeof(*e));
-	if (!cgid)
-		cgid = pcgid = cg->kn->id;
+	if (!cgid) {
+		cgid = cg->kn->id;
+		if (!pcgid)
+			pcgid = cgid;
+	}
 	e->cgroup_id = cgid;
 	e->policy_cgid = pcgid;
 	e->preset = p->preset;

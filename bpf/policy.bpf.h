@@ -71,14 +71,40 @@ static __always_inline struct cgroup *sock_cgroup(struct sock *sk)
  * Governing policy: the socket's own cgroup if policed (its local storage:
  * one cheap lookup, the common case), else the nearest policed ancestor, the
  * cgroup itself included (the compat object has no local storage). The
- * walk runs once per (cgroup, policy-set generation) and is cached, so a deep
- * sub-cgroup costs a few lookups, not a walk. *cgid is the socket's cgroup
- * id, *pcgid the policy's; both 0 when the policy is the socket's own
- * cgroup's (the fast path reads no id).
+ * walk runs once per (cgroup, policy-set generation): its result is kept in
+ * the cgroup's local storage as a copy of the policy (the full object; see
+ * bg_policy.inh_gen) and in an LRU cache of references (the compat object),
+ * so a deep sub-cgroup costs a lookup or a few, not a walk. *cgid is the
+ * socket's cgroup id and *pcgid the policy's; *cgid 0 when the policy came
+ * from local storage (the fast paths read no id; event_init does), *pcgid
+ * then 0 too if it is the cgroup's own.
  */
-static __always_inline struct bg_policy *resolve_walk(struct cgroup *cg, __u64 *cgid, __u64 *pcgid)
+#ifndef BG_COMPAT
+/* Keep the policy found for cg in cg's local storage, marked as a copy made
+ * at generation gen (a stale copy there first goes; a policy userspace put
+ * there meanwhile is kept: F_CREATE does not replace). */
+static __always_inline void inherit(struct cgroup *cg, const struct bg_policy *p, __u64 from,
+				    __u64 gen, const struct bg_policy *stale)
 {
-	struct bg_resolved *r, fresh = {};
+	struct bg_policy copy;
+
+	__builtin_memcpy(&copy, p, sizeof(copy));
+	copy.inherited = 1;
+	copy.inh_gen = gen;
+	copy.inh_from = from;
+	if (stale && stale->inherited)
+		bpf_cgrp_storage_delete(&bg_pol_store, cg);
+	bpf_cgrp_storage_get(&bg_pol_store, cg, &copy, BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+#endif
+
+static __always_inline struct bg_policy *resolve_walk(struct cgroup *cg, __u64 *cgid, __u64 *pcgid,
+						      const struct bg_policy *stale)
+{
+	struct bg_resolved fresh = {};
+#ifdef BG_COMPAT
+	struct bg_resolved *r;
+#endif
 	struct bg_config *cfg;
 	struct bg_policy *p;
 	__u32 zero = 0;
@@ -88,8 +114,14 @@ static __always_inline struct bg_policy *resolve_walk(struct cgroup *cg, __u64 *
 	cfg = bpf_map_lookup_elem(&bg_cfg, &zero);
 	if (!cfg)
 		return NULL;
+	/* The generation before any policy is read: userspace bumps it after
+	 * each change, so what is cached below can only look older than it is.
+	 * Read by an atomic add of 0, a full barrier on every architecture (no
+	 * policy load moves before it); the walk is rare, so is its cost. */
+	fresh.gen = __sync_fetch_and_add(&cfg->gen, 0);
+#ifdef BG_COMPAT
 	r = bpf_map_lookup_elem(&bg_resolve, cgid);
-	if (r && r->gen == cfg->gen && r->policy_cgid) {
+	if (r && r->gen == fresh.gen && r->policy_cgid) {
 		p = bpf_map_lookup_elem(&bg_policies, &r->policy_cgid);
 		/* A detached policy makes the entry stale: walk again. */
 		if (p) {
@@ -97,9 +129,9 @@ static __always_inline struct bg_policy *resolve_walk(struct cgroup *cg, __u64 *
 			return p;
 		}
 	}
+#endif
 
 	p = NULL;
-	fresh.gen = cfg->gen;
 	level = BPF_CORE_READ(cg, level);
 	for (int i = 0; i <= BG_MAX_WALK; i++) {
 		__u64 id;
@@ -116,8 +148,13 @@ static __always_inline struct bg_policy *resolve_walk(struct cgroup *cg, __u64 *
 	/* Only a found policy is cached. "None" is seen only below links whose
 	 * policy is not stored yet (a change in progress, or killed before
 	 * its generation bump): caching it could outlive the store. */
-	if (p)
+	if (p) {
+#ifndef BG_COMPAT
+		inherit(cg, p, fresh.policy_cgid, fresh.gen, stale);
+#else
 		bpf_map_update_elem(&bg_resolve, cgid, &fresh, BPF_ANY);
+#endif
+	}
 	*pcgid = fresh.policy_cgid;
 	return p;
 }
@@ -130,11 +167,22 @@ static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid,
 	struct bg_policy *p = bpf_cgrp_storage_get(&bg_pol_store, cg, 0, 0);
 
 	if (p && p->preset) {
-		*cgid = *pcgid = 0; /* its own cgroup's: event_init reads the id */
-		return p;
+		struct bg_config *cfg;
+		__u32 zero = 0;
+
+		*cgid = *pcgid = 0; /* event_init reads the socket's cgroup id */
+		if (!p->inherited)
+			return p; /* its own cgroup's */
+		cfg = bpf_map_lookup_elem(&bg_cfg, &zero);
+		if (cfg && p->inh_gen == cfg->gen) {
+			*pcgid = p->inh_from;
+			return p;
+		}
 	}
+	return resolve_walk(cg, cgid, pcgid, p);
+#else
+	return resolve_walk(cg, cgid, pcgid, NULL);
 #endif
-	return resolve_walk(cg, cgid, pcgid);
 }
 
 /* An exact entry first (the longest match there is), else one LPM lookup;

@@ -22,7 +22,7 @@
 
 /* Bumped whenever a map or struct below changes shape. Pinned state carries it
  * in the config map; a loader refuses state with another version. */
-#define BG_ABI_VERSION 9
+#define BG_ABI_VERSION 10
 
 /* Pins: <bpffs>/bindguard/<name>. Links: <bpffs>/bindguard/links/<cgid>-<hook>
  * (bpffs refuses dots in names). */
@@ -128,7 +128,7 @@ enum bg_addr_class {
 struct bg_config {
 	__u32 abi;
 	__u32 next_ruleset; /* userspace only: the next ruleset id to hand out */
-	__u64 gen;
+	__u64 gen;   /* bumped after every change of the policy set (see bg_policy.inh_gen) */
 	__u64 build; /* userspace only: hash of the BPF object the pinned programs came from */
 };
 
@@ -195,7 +195,7 @@ struct bg_policy {
 	 * (ntab > 0) or the maps: "rules_exact" if BG_INL_EXACT, then "rules"
 	 * if BG_INL_PREFIX. */
 	__u16 inl_flags; /* enum bg_inl_flag */
-	__u16 pad;
+	__u16 inherited; /* 0 in every policy userspace writes; see inh_gen */
 	struct bg_port_range wild[2][BG_INLINE_RANGES];
 	/* > 0: the rule table holds every entry of this ruleset, and an address
 	 * the policy does not decide is looked up there once per prefix length
@@ -203,6 +203,14 @@ struct bg_policy {
 	 * "rules_exact" and "rules". */
 	__u32 ntab;
 	struct bg_tab_len tab[BG_TAB_LENS];
+	/* inherited = 1: in the local storage of a cgroup without a policy of
+	 * its own, a program's copy of the policy that governs it (made the
+	 * first time a socket of the cgroup binds, so that the next binds skip
+	 * the walk to the policed ancestor). inh_gen is the policy-set
+	 * generation (bg_config.gen) read before the policy was, so any later
+	 * change makes the copy stale; inh_from is the policed cgroup's id. */
+	__u64 inh_gen;
+	__u64 inh_from;
 };
 
 /* Map "resolve_cache" (LRU): key __u64 socket cgroup id. */

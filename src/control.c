@@ -405,7 +405,9 @@ static void purge_resolve_cache(const struct bg_state *s, const __u64 *ids, int 
  * policy only in the hash still decides every bind right (the walk starts at
  * the socket's own cgroup). If the storage update fails, the hash is put
  * back to prev (NULL: the cgroup had no policy), so the cgroup is left as it
- * was. Each update is atomic for its readers.
+ * was. Each update is atomic for its readers. The generation is bumped
+ * after: the programs' copies of the policy in sub-cgroups (bg_policy.inh_gen)
+ * are then stale.
  */
 static int policy_store(struct bg_state *s, __u64 cgid, const struct bg_policy *pol,
 			const struct bg_policy *prev)
@@ -425,6 +427,8 @@ static int policy_store(struct bg_state *s, __u64 cgid, const struct bg_policy *
 			       (uint64_t)cgid, strerror(errno));
 	}
 	close(fd);
+	if (bg_bump_gen(s) && !r)
+		r = errno ? -errno : -EIO;
 	return r;
 }
 
@@ -1023,7 +1027,9 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 			goto out;
 		}
 	}
-	if (ninc && bg_bump_gen(s)) {
+	/* Every apply, replacements too: the programs' copies of policies in
+	 * sub-cgroups (bg_policy.inh_gen) hold the content, not a reference. */
+	if (bg_bump_gen(s)) {
 		bg_err("store policy: update config map: %s", strerror(errno));
 		r = BG_EXIT_FAIL;
 	}

@@ -149,3 +149,57 @@ test_shared_exceptions_follow_their_users() {
 	expect_bind "$b" EPERM bind 198.51.100.3 80
 	expect_bind "$b" EADDRNOTAVAIL bind 198.51.100.8 80
 }
+
+# A cgroup without a policy of its own keeps a copy of the governing one in its
+# local storage after its first bind (bg_policy.inh_gen): every change must
+# reach it anyway, and its events still name both cgroups. Each check binds
+# twice: the first bind after a change makes the copy, the second uses it.
+test_inherited_policy_follows_every_change() {
+	local parent child port out
+	parent=$(mkcg inh)
+	child=$(mkcg inh/kid)
+	port=$(free_port)
+	out="$WORK/inh.events"
+	"$BG" loopback-only --cgroup "$parent" >/dev/null || { why="apply parent failed"; return; }
+	start_events "$out" || { why="events reader did not start"; return; }
+	expect_bind "$child" EPERM bind 0.0.0.0 "$port"
+	expect_bind "$child" EPERM bind 0.0.0.0 "$port"
+	sleep 0.3
+	stop_events
+	python3 - "$out" "$(cgid "$child")" "$(cgid "$parent")" "$child" "$parent" <<'PY' || why="events of the child's two binds: $(tr '\n' ' ' <"$out")"
+import json, sys
+out, cid, pid_, child, parent = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+ev = [e for e in map(json.loads, open(out)) if e.get("cgroup_id") == cid]
+ok = len(ev) == 2 and all(e["cgroup"] == child and e["policy_cgroup_id"] == pid_ and
+                          e["policy_cgroup"] == parent for e in ev)
+sys.exit(0 if ok else 1)
+PY
+	[ -z "$why" ] || return
+	# A replaced policy (no cgroup added or removed) reaches the copy.
+	"$BG" loopback-only --cgroup "$parent" --allow "0.0.0.0:$port" >/dev/null ||
+		{ why="re-apply parent failed"; return; }
+	expect_bind "$child" ok bind 0.0.0.0 "$port"
+	expect_bind "$child" ok bind 0.0.0.0 "$port"
+	expect_bind "$child" EPERM bind 198.51.100.1 0
+	# The child's own policy replaces the copy, and its detach brings the
+	# parent's back.
+	"$BG" deny-wildcard --cgroup "$child" >/dev/null || { why="apply child failed"; return; }
+	expect_bind "$child" EPERM bind 0.0.0.0 "$port"
+	expect_bind "$child" EADDRNOTAVAIL bind 198.51.100.1 0
+	expect_bind "$child" EADDRNOTAVAIL bind 198.51.100.1 0
+	"$BG" detach --cgroup "$child" >/dev/null || { why="detach child failed"; return; }
+	expect_bind "$child" EPERM bind 198.51.100.1 0
+	expect_bind "$child" EPERM bind 198.51.100.1 0
+	expect_bind "$child" ok bind 0.0.0.0 "$port"
+	# A policy applied between the child and the parent governs at once.
+	mkcg inh/mid >/dev/null
+	mkcg inh/mid/kid >/dev/null
+	expect_bind "$parent/mid/kid" EPERM bind 198.51.100.1 0
+	"$BG" deny-wildcard --cgroup "$parent/mid" >/dev/null || { why="apply mid failed"; return; }
+	expect_bind "$parent/mid/kid" EADDRNOTAVAIL bind 198.51.100.1 0
+	expect_bind "$parent/mid/kid" EADDRNOTAVAIL bind 198.51.100.1 0
+	# Detached, the parent no longer governs its children.
+	"$BG" detach --cgroup "$parent/mid" --cgroup "$parent" >/dev/null || { why="detach failed"; return; }
+	expect_bind "$child" ok bind 0.0.0.0 0
+	expect_bind "$child" ok bind 0.0.0.0 0
+}

@@ -173,7 +173,7 @@ TEST(abi_sizes)
 {
 	/* The layout BPF writes; a change here must bump BG_ABI_VERSION. */
 	CHECK(sizeof(struct bg_event) == 88);
-	CHECK(sizeof(struct bg_policy) == 24 + 8 * BG_INLINE_RANGES + 8 + 24 * BG_TAB_LENS);
+	CHECK(sizeof(struct bg_policy) == 24 + 8 * BG_INLINE_RANGES + 8 + 24 * BG_TAB_LENS + 16);
 	CHECK(sizeof(struct bg_tab_ent) == 32);
 	CHECK(sizeof(struct bg_tab_bucket) == 32 * BG_TAB_WAYS);
 	CHECK(sizeof(struct bg_rule_key) == 24);
