@@ -172,9 +172,9 @@ static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid,
 
 		*cgid = *pcgid = 0; /* event_init reads the socket's cgroup id */
 		if (!p->inherited)
-			return p; /* its own cgroup's */
+			return p; /* its own cgroup's: no generation to read */
 		cfg = bpf_map_lookup_elem(&bg_cfg, &zero);
-		if (cfg && p->inh_gen == cfg->gen) {
+		if (cfg && bg_stored_policy_current(p, cfg->gen)) {
 			*pcgid = p->inh_from;
 			return p;
 		}
