@@ -1027,12 +1027,8 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 			goto out;
 		}
 	}
-	/* Every apply, replacements too: the programs' copies of policies in
-	 * sub-cgroups (bg_policy.inh_gen) hold the content, not a reference. */
-	if (bg_bump_gen(s)) {
-		bg_err("store policy: update config map: %s", strerror(errno));
-		r = BG_EXIT_FAIL;
-	}
+	/* Each store bumped the generation (policy_store): the programs'
+	 * cached resolutions and copies of policies are stale now. */
 	/* The rulesets the replaced policies used, unless another policy shares them. */
 	for (int i = 0; i < k; i++) {
 		struct entry *e = ch[i].replace ? find_entry(&sn, cgs[i].id) : NULL;
