@@ -58,3 +58,99 @@ int bg_top_most(const char *const *paths, int n, bool *want)
 	free(sorted);
 	return 0;
 }
+
+struct link_key {
+	const char *path;
+	int k;
+};
+
+static int cmp_link(const void *a, const void *b)
+{
+	return strcmp(((const struct link_key *)a)->path, ((const struct link_key *)b)->path);
+}
+
+/* Set mark[k] = val for every link at path or above it (sorted[0..m) by
+ * path): the links that run for sockets of the cgroup at path. */
+static int mark_up(const struct link_key *sorted, int m, const char *path, bool *mark, bool val)
+{
+	char *up = strdup(path), *slash;
+
+	if (!up)
+		return -ENOMEM;
+	for (;;) {
+		struct link_key key = { up, 0 };
+		const struct link_key *hit = bsearch(&key, sorted, m, sizeof(*sorted), cmp_link);
+
+		/* Equal paths (a link per hook) sort together: mark them all. */
+		while (hit && hit > sorted && !strcmp(hit[-1].path, up))
+			hit--;
+		while (hit && hit < sorted + m && !strcmp(hit->path, up))
+			mark[(hit++)->k] = val;
+		if (!strcmp(up, "/"))
+			break;
+		slash = strrchr(up, '/');
+		if (slash == up)
+			up[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	free(up);
+	return 0;
+}
+
+/* The known links sorted by path; mark[k] = init for those, false for the
+ * unknown ones. NULL on allocation failure. */
+static struct link_key *sort_links(const char *const *links, int nl, bool *mark, bool init, int *m)
+{
+	struct link_key *sorted = calloc(nl ? nl : 1, sizeof(*sorted));
+
+	*m = 0;
+	if (!sorted)
+		return NULL;
+	for (int k = 0; k < nl; k++) {
+		bool known = links[k] && links[k][0] == '/';
+
+		mark[k] = known && init;
+		if (known)
+			sorted[(*m)++] = (struct link_key){ links[k], k };
+	}
+	qsort(sorted, *m, sizeof(*sorted), cmp_link);
+	return sorted;
+}
+
+int bg_plain_links(const char *const *paths, const bool *plain, int n, const char *const *links,
+		   int nl, bool *fast)
+{
+	int m, r = 0;
+	struct link_key *sorted = sort_links(links, nl, fast, true, &m);
+
+	if (!sorted)
+		return -ENOMEM;
+	for (int i = 0; i < n && !r; i++) {
+		if (plain[i])
+			continue;
+		if (!paths[i] || paths[i][0] != '/') {
+			for (int k = 0; k < nl; k++)
+				fast[k] = false;
+			break;
+		}
+		r = mark_up(sorted, m, paths[i], fast, false);
+	}
+	free(sorted);
+	return r;
+}
+
+int bg_links_covering(const char *const *links, int nl, const char *const *changed, int nc,
+		      bool *covering)
+{
+	int m, r = 0;
+	struct link_key *sorted = sort_links(links, nl, covering, false, &m);
+
+	if (!sorted)
+		return -ENOMEM;
+	for (int i = 0; i < nc && !r; i++)
+		if (changed[i] && changed[i][0] == '/')
+			r = mark_up(sorted, m, changed[i], covering, true);
+	free(sorted);
+	return r;
+}

@@ -66,3 +66,100 @@ TEST(top_most_matches_pairwise)
 		}
 	}
 }
+
+TEST(plain_links_basic)
+{
+	/* Policies: /a (plain), /a/b (not), /c (plain), /c/d (plain), /ab (plain). */
+	const char *p[] = { "/a", "/a/b", "/c", "/c/d", "/ab" };
+	bool plain[] = { true, false, true, true, true };
+	/* Links as pins: two per cgroup (bind4 and bind6), one unknown. */
+	const char *l[] = { "/a", "/a", "/c", "/c", "/ab", NULL, "/a/b" };
+	bool fast[7];
+
+	CHECK(bg_plain_links(p, plain, 5, l, 7, fast) == 0);
+	CHECK(!fast[0] && !fast[1]); /* /a/b below /a is not plain */
+	CHECK(fast[2] && fast[3]);
+	CHECK(fast[4]);	 /* "/a" is no ancestor of "/ab" */
+	CHECK(!fast[5]); /* a link whose cgroup is not known */
+	CHECK(!fast[6]); /* a link on the non-plain cgroup itself */
+}
+
+TEST(plain_links_root_unknown_and_empty)
+{
+	const char *p[] = { "/", "/x", NULL };
+	bool plain[] = { true, false, true };
+	const char *l[] = { "/", "/y" };
+	bool fast[2];
+
+	/* A non-plain policy anywhere below "/" takes the root's link. */
+	CHECK(bg_plain_links(p, plain, 3, l, 2, fast) == 0);
+	CHECK(!fast[0]);
+	CHECK(fast[1]);
+	/* A non-plain policy whose path is unknown could be under any link. */
+	p[2] = NULL;
+	plain[1] = true;
+	plain[2] = false;
+	CHECK(bg_plain_links(p, plain, 3, l, 2, fast) == 0);
+	CHECK(!fast[0] && !fast[1]);
+	CHECK(bg_plain_links(p, plain, 0, l, 2, fast) == 0);
+	CHECK(fast[0] && fast[1]); /* no policy at all: nothing refuses */
+	CHECK(bg_plain_links(p, plain, 3, l, 0, fast) == 0);
+}
+
+/* Against the pairwise definition, on random trees. */
+TEST(plain_links_match_pairwise)
+{
+	static const char *names[] = { "a", "b", "ab", "a.b" };
+	char buf[64][64];
+	const char *p[64];
+	bool plain[64], fast[64];
+
+	srand(11);
+	for (int round = 0; round < 200; round++) {
+		int n = 1 + rand() % 64, nl = 1 + rand() % 64;
+
+		for (int i = 0; i < 64; i++) {
+			int depth = 1 + rand() % 4;
+			size_t len = 0;
+
+			for (int d = 0; d < depth; d++)
+				len += snprintf(buf[i] + len, sizeof(buf[i]) - len, "/%s",
+						names[rand() % 4]);
+			p[i] = buf[i];
+			plain[i] = rand() % 4 != 0;
+		}
+		/* The links: any of the same paths. */
+		CHECK(bg_plain_links(p, plain, n, p + 64 - nl, nl, fast) == 0);
+		for (int k = 0; k < nl; k++) {
+			const char *lk = p[64 - nl + k];
+			bool ok = true;
+
+			for (int i = 0; i < n; i++)
+				if (!plain[i] &&
+				    (!strcmp(p[i], lk) || bg_cgroup_is_ancestor(lk, p[i])))
+					ok = false;
+			if (fast[k] != ok) {
+				CHECK(fast[k] == ok);
+				break;
+			}
+		}
+	}
+}
+
+TEST(links_covering)
+{
+	const char *l[] = { "/a", "/a", "/a/b/c", "/ab", NULL, "/", "/x" };
+	const char *changed[] = { "/a/b/c/d", NULL, "/ab" };
+	bool cov[7];
+
+	CHECK(bg_links_covering(l, 7, changed, 3, cov) == 0);
+	CHECK(cov[0] && cov[1]); /* ancestors of /a/b/c/d */
+	CHECK(cov[2]);
+	CHECK(cov[3]);	/* the changed cgroup itself */
+	CHECK(!cov[4]); /* unknown link */
+	CHECK(cov[5]);	/* the root is everyone's ancestor */
+	CHECK(!cov[6]);
+	CHECK(bg_links_covering(l, 7, changed, 0, cov) == 0);
+	for (int k = 0; k < 7; k++)
+		CHECK(!cov[k]);
+}
