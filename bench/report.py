@@ -465,7 +465,7 @@ labels = [
     ("none-other", "no program (re-bind 192.0.2.1 → EADDRNOTAVAIL)", None),
     ("empty", "empty program, `return 1` (the floor)", "empty"),
     ("bg-allow", "bindguard loopback-only, allow path (127.0.0.1: no map read)", "bg-allow"),
-    ("bg-dw", "bindguard deny-wildcard, a specific address (192.0.2.1: the preset admits it) ⁵",
+    ("bg-dw", "bindguard deny-wildcard, a specific address (192.0.2.1: no map read) ⁵",
      "bg-dw"),
     ("bg-dw-counted", "bindguard, as ⁵ with `--count-allowed` (the policy counts its allows) ⁶",
      "bg-dw-counted"),
@@ -505,12 +505,15 @@ w("³ A specific non-loopback address the policy admits through an exception: th
 w("⁴ loopback-only with `--allow 0.0.0.0:1024-65535`, re-binding 0.0.0.0: the same work "
   "as ³, the decision for the wildcard read from the policy (it is carried there whatever "
   "the number of rules). Against the no-program re-bind of 0.0.0.0.  ")
-w("⁵ deny-wildcard, re-binding 192.0.2.1: the allow path of that preset (the policy, the "
-  "preset; no exception is asked). Against the no-program re-bind of the same "
+w("⁵ deny-wildcard, re-binding 192.0.2.1: the allow path of that preset. Every policy at "
+  "and below the cgroup is deny-wildcard and counts nothing, so its links run the "
+  "deny-wildcard bind programs, which admit a specific address before reading any map "
+  "(as every program does a loopback one). Against the no-program re-bind of the same "
   "address.  ")
 w("⁶ The same policy as the row above it, applied with `--count-allowed`: the binds it "
   "allows are counted (status ALLOWED), a per-CPU counter slot looked up and incremented "
-  "on each. Off by default; the rows without it do not count.")
+  "on each. Off by default; the rows without it do not count. A counting deny-wildcard "
+  "policy runs the general bind programs: the policy resolution, the preset, the counter.")
 extra = {k: v["others_runs"] for k, v in stats.items() if v["others_runs"]}
 if extra:
     w("")

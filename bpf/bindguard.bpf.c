@@ -5,6 +5,7 @@
  * include/bg_decide.h; refusals and audits go to the ring (report.bpf.h).
  *
  *   cgroup/bind4, cgroup/bind6   every bind()                     -> deny
+ *     (_dw variants: the same, for subtrees of plain deny-wildcard policies)
  *   lsm_cgroup/socket_listen     listen() that would autobind     -> deny
  *   sockops TCP_LISTEN_CB        the same where LSM cannot load   -> confine to lo
  *   cgroup/setsockopt            SO_BINDTODEVICE/SO_BINDTOIFINDEX -> deny (no unconfining)
@@ -93,8 +94,15 @@ static __always_inline int rewrite_to_loopback(struct bpf_sock_addr *ctx, struct
  * address and port. Otherwise EPERM, or in audit mode allowed and reported.
  * A policy-decided allow reads the policy and the stats slot, and the
  * exception maps only when the preset refuses.
+ *
+ * plain_dw (a constant per program): the program of a link whose cgroup and
+ * every policed cgroup below it have deny-wildcard policies that do not
+ * count their allows (userspace chooses the program per link, see
+ * control.c). Every policy it can meet admits a specific address, so such a
+ * bind is allowed as a loopback one is, without reading any map.
  */
-static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[4], const int v6)
+static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[4], const int v6,
+				       const int plain_dw)
 {
 	struct sock *sk;
 	__u64 cgid, pcgid = 0;
@@ -105,7 +113,7 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	__u16 port;
 	int reason, cls = bg_addr_class(w);
 
-	if (bg_always_allowed(cls))
+	if (bg_always_allowed(cls) || (plain_dw && cls == BG_ADDR_OTHER))
 		return 1;
 	sk = sock_of_addr(ctx);
 	cg = sock_cgroup(sk);
@@ -164,7 +172,7 @@ int bg_bind4(struct bpf_sock_addr *ctx)
 {
 	__u32 w[4] = { 0, 0, BG_HTONL(0xffff), ctx->user_ip4 };
 
-	return verdict(decide_bind(ctx, w, 0));
+	return verdict(decide_bind(ctx, w, 0, 0));
 }
 
 SEC("cgroup/bind6")
@@ -172,7 +180,24 @@ int bg_bind6(struct bpf_sock_addr *ctx)
 {
 	__u32 w[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
 
-	return verdict(decide_bind(ctx, w, 1));
+	return verdict(decide_bind(ctx, w, 1, 0));
+}
+
+/* The same for links whose whole subtree is plain deny-wildcard (above). */
+SEC("cgroup/bind4")
+int bg_bind4_dw(struct bpf_sock_addr *ctx)
+{
+	__u32 w[4] = { 0, 0, BG_HTONL(0xffff), ctx->user_ip4 };
+
+	return verdict(decide_bind(ctx, w, 0, 1));
+}
+
+SEC("cgroup/bind6")
+int bg_bind6_dw(struct bpf_sock_addr *ctx)
+{
+	__u32 w[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+
+	return verdict(decide_bind(ctx, w, 1, 1));
 }
 
 /* Keep clang from sinking a context load into a branch (see addr_pick). */

@@ -39,8 +39,9 @@ struct entry {
 };
 
 struct pin {
-	__u64 id; /* first: bsearch by id */
-	int hook; /* -1: a name no hook of this build has */
+	__u64 id;   /* first: bsearch by id */
+	int hook;   /* -1: a name no hook of this build has */
+	bool fresh; /* made by this command */
 	char name[48];
 };
 
@@ -209,6 +210,7 @@ static int load_pins(const struct bg_state *s, struct snap *sn)
 		p = &sn->pins[sn->npins++];
 		p->id = strtoull(de->d_name, &end, 10);
 		p->hook = -1;
+		p->fresh = false;
 		if (*end == '-')
 			for (int h = 0; h < BG_NR_HOOKS; h++)
 				if (!strcmp(end + 1, bg_hook_names[h]))
@@ -678,7 +680,8 @@ static int sync_links(struct bg_state *s, struct snap *sn, const struct bg_cgrou
 				continue;
 			r = attach_one(s, ids[i], h);
 			if (!r) {
-				made[nmade] = (struct pin){ .id = ids[i], .hook = h };
+				made[nmade] =
+					(struct pin){ .id = ids[i], .hook = h, .fresh = true };
 				snprintf(made[nmade].name, sizeof(made[nmade].name),
 					 "%" PRIu64 "-%s", (uint64_t)ids[i], bg_hook_names[h]);
 				nmade++;
@@ -730,6 +733,163 @@ out:
 	return r;
 }
 
+static __u32 prog_id_of(int prog_fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(prog_fd, &info, &len) ? 0 : info.id;
+}
+
+/*
+ * The bind programs of each link. A link whose cgroup and every policed
+ * cgroup below it have plain deny-wildcard policies (bg_plain_dw) runs the
+ * _dw programs, which allow a specific address without reading a map; any
+ * other link the general ones (new links start with those). The policies
+ * are the snapshot's, except cgroups cgs[0..k), which have (or are about to
+ * have) a policy like pol, or none if pol is NULL.
+ *
+ * TUNE_DOWN, before a change stores its policies: the links over a changed
+ * cgroup that the change makes wrong for the _dw programs go back to the
+ * general ones, and a failure stops the change (a _dw program would allow
+ * what a new policy refuses). TUNE_UP, after a change: the links over a
+ * changed cgroup and the links this command made get their program; a
+ * failure costs speed only. TUNE_ALL: every link, after programs were
+ * replaced (an upgrade points every link at the general ones).
+ *
+ * Invariant: a _dw link's subtree is plain before and after each change,
+ * so also in any mix of the two (a change put back halfway), and a link
+ * that no change touches keeps a subtree and a program that agree.
+ */
+enum tune { TUNE_DOWN, TUNE_UP, TUNE_ALL };
+
+static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg_cgroup *cgs, int k,
+		      const struct bg_policy *pol, enum tune how)
+{
+	int n = sn->n + k, nl = 0, m = 0, r = 0;
+	const char **paths = calloc(n ? n : 1, sizeof(*paths));
+	const char **changed = calloc(k ? k : 1, sizeof(*changed));
+	const char **links = calloc(sn->npins ? sn->npins : 1, sizeof(*links));
+	const struct pin **lpin = calloc(sn->npins ? sn->npins : 1, sizeof(*lpin));
+	bool *plain = calloc(n ? n : 1, sizeof(*plain));
+	bool *fast = calloc(sn->npins ? sn->npins : 1, sizeof(*fast));
+	bool *touched = calloc(sn->npins ? sn->npins : 1, sizeof(*touched));
+	__u32 dw_id[2] = { 0, 0 }, gen_id[2] = { 0, 0 };
+
+	if (s->relinked && how == TUNE_UP)
+		how = TUNE_ALL;
+	if (!paths || !changed || !links || !lpin || !plain || !fast || !touched) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (int h = 0; h < 2; h++) {
+		if (s->prog_fd[h] >= 0)
+			gen_id[h] = prog_id_of(s->prog_fd[h]);
+		if (s->dw_fd[h] >= 0 && gen_id[h])
+			dw_id[h] = prog_id_of(s->dw_fd[h]);
+	}
+	for (int i = 0; i < sn->n; i++) {
+		bool is_changed = false;
+
+		for (int j = 0; j < k && !is_changed; j++)
+			is_changed = cgs[j].id == sn->e[i].id;
+		if (is_changed)
+			continue;
+		paths[m] = sn->e[i].path;
+		plain[m++] = bg_plain_dw(&sn->e[i].pol);
+	}
+	for (int j = 0; j < k; j++) {
+		changed[j] = cgs[j].path;
+		if (!pol)
+			continue;
+		paths[m] = cgs[j].path;
+		plain[m++] = bg_plain_dw(pol);
+	}
+	for (int i = 0; i < sn->npins; i++) {
+		const struct pin *p = &sn->pins[i];
+		const struct entry *e;
+
+		if (p->hook != BG_HOOK_BIND4 && p->hook != BG_HOOK_BIND6)
+			continue;
+		e = find_entry(sn, p->id);
+		links[nl] = e ? e->path : NULL;
+		for (int j = 0; j < k && !e; j++)
+			if (cgs[j].id == p->id)
+				links[nl] = cgs[j].path;
+		lpin[nl++] = p;
+	}
+	r = bg_plain_links(paths, plain, m, links, nl, fast);
+	if (!r)
+		r = bg_links_covering(links, nl, changed, k, touched);
+	if (r)
+		goto out;
+	for (int i = 0; i < nl; i++) {
+		int h = lpin[i]->hook, link_fd;
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		char path[PATH_MAX * 2];
+		bool want = fast[i] && dw_id[h];
+
+		if (how == TUNE_DOWN ? !touched[i] || want
+				     : how == TUNE_UP && !touched[i] && !lpin[i]->fresh)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/%s", s->dir, BG_LINK_DIR, lpin[i]->name);
+		link_fd = bpf_obj_get(path);
+		if (link_fd < 0 && (errno == ENOENT || how != TUNE_DOWN))
+			continue; /* no link, no program */
+		if (link_fd < 0) {
+			r = -errno;
+			break;
+		}
+		if (bpf_obj_get_info_by_fd(link_fd, &info, &len)) {
+			/* Unreadable: a _dw program there cannot be ruled out. */
+			if (how == TUNE_DOWN)
+				r = -errno;
+			close(link_fd);
+			if (r)
+				break;
+			continue;
+		}
+		/* Anything but the general program may allow a specific address
+		 * unread (a _dw program whose pin is gone, say). */
+		if (want ? info.prog_id == dw_id[h] : info.prog_id == gen_id[h]) {
+			close(link_fd);
+			continue;
+		}
+		if (!want && !gen_id[h]) {
+			r = how == TUNE_DOWN ? -ENOENT : 0;
+		} else if (bpf_link_update(link_fd, want ? s->dw_fd[h] : s->prog_fd[h], NULL)) {
+			int e = errno;
+
+			bg_dbg("link %s: switch bind program: %s", path, strerror(e));
+			if (how == TUNE_DOWN)
+				r = -e;
+		} else {
+			bg_dbg("link %s runs the %s bind program", path,
+			       want ? "deny-wildcard" : "general");
+		}
+		close(link_fd);
+		if (r)
+			break;
+	}
+	if (!r && how == TUNE_ALL)
+		s->relinked = false;
+out:
+	if (r)
+		bg_err("%s: %s",
+		       how == TUNE_DOWN ? "switch links to the general bind programs"
+					: "choose the bind programs of links",
+		       strerror(-r));
+	free(paths);
+	free(changed);
+	free(links);
+	free(lpin);
+	free(plain);
+	free(fast);
+	free(touched);
+	return r;
+}
+
 int bg_state_gc(struct bg_state *s)
 {
 	struct snap sn;
@@ -740,6 +900,8 @@ int bg_state_gc(struct bg_state *s)
 	r = gc(s, &sn);
 	if (!r)
 		r = sync_links(s, &sn, NULL, 0);
+	if (!r)
+		tune_links(s, &sn, NULL, 0, NULL, TUNE_UP);
 	snap_free(&sn);
 	return r;
 }
@@ -1012,6 +1174,13 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 		memcpy(ch[i].pol.tab, rules.tab, sizeof(rules.tab));
 		memcpy(ch[i].pol.wild, rules.wild, sizeof(rules.wild));
 	}
+	/* Links running the _dw bind programs that the new policies make
+	 * wrong go back to the general ones before anything is stored. */
+	if (!bg_plain_dw(&ch[0].pol) && tune_links(s, &sn, cgs, k, &ch[0].pol, TUNE_DOWN)) {
+		gc_rulesets(s, &sn, (struct rs){ 0, 0 });
+		r = BG_EXIT_FAIL;
+		goto out;
+	}
 	/* The new policies' links first: inert until the map names the cgroup. */
 	r = sync_links(s, &sn, inc, ninc);
 	if (r) {
@@ -1040,6 +1209,7 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 	}
 	if (stale)
 		gc_rulesets(s, &sn, keep);
+	tune_links(s, &sn, cgs, k, &ch[0].pol, TUNE_UP);
 out:
 	snap_free(&sn);
 out_nosnap:
@@ -1119,6 +1289,7 @@ int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k)
 	if (stale) /* unless another policy shares them */
 		gc_rulesets(s, &sn, (struct rs){ 0, 0 });
 	purge_resolve_cache(s, ids, k);
+	tune_links(s, &sn, cgs, k, NULL, TUNE_UP);
 out:
 	snap_free(&sn);
 out_nosnap:

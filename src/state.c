@@ -72,6 +72,10 @@ static bool hook_optional(int hook)
 	return hook == BG_HOOK_LSM_LISTEN;
 }
 
+/* The bind programs for plain deny-wildcard subtrees (state.h, dw_fd). */
+static const char *const dw_pins[2] = { "bind4_dw", "bind6_dw" };
+static const char *const dw_names[2] = { "bg_bind4_dw", "bg_bind6_dw" };
+
 static int *map_fd(struct bg_state *s, int i)
 {
 	int *fds[NR_MAPS] = { &s->cfg_fd,	&s->policies_fd,    &s->resolve_fd, &s->rules_fd,
@@ -251,6 +255,11 @@ static void close_fds(struct bg_state *s)
 			close(s->prog_fd[h]);
 		s->prog_fd[h] = -1;
 	}
+	for (int i = 0; i < 2; i++) {
+		if (s->dw_fd[i] >= 0)
+			close(s->dw_fd[i]);
+		s->dw_fd[i] = -1;
+	}
 }
 
 /* Open the pins present and count them; *complete when nothing required is
@@ -281,6 +290,11 @@ static int open_pins(struct bg_state *s, char *missing, size_t len, bool *comple
 				strcat(missing, name);
 			}
 		}
+	}
+	/* Optional: without them every link runs the general programs. */
+	for (int i = 0; i < 2; i++) {
+		pin_path(s, dw_pins[i], path, sizeof(path));
+		s->dw_fd[i] = bpf_obj_get(path);
 	}
 	return found;
 }
@@ -366,6 +380,7 @@ static void relink_all(struct bg_state *s)
 			bg_err("repair link %s: %s", path, strerror(errno));
 		else
 			bg_dbg("re-pointed link %s at the new program", path);
+		s->relinked = true;
 		close(link_fd);
 	}
 	closedir(d);
@@ -506,6 +521,17 @@ static int load_and_pin(struct bg_state *s, bool repair)
 			goto out;
 		}
 	}
+	for (int i = 0; i < 2; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(obj, dw_names[i]);
+
+		pin_path(s, dw_pins[i], path, sizeof(path));
+		unlink(path);
+		r = prog ? bpf_program__pin(prog, path) : -ENOENT;
+		if (r) {
+			bg_err("pin %s: %s", path, strerror(-r));
+			goto out;
+		}
+	}
 	cfg_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "bg_cfg"));
 	if (read_cfg_fd(cfg_fd, &cfg) == 0) {
 		__u32 zero = 0;
@@ -550,6 +576,7 @@ int bg_state_open(struct bg_state *s, int flags)
 		*map_fd(s, i) = -1;
 	for (int h = 0; h < BG_NR_HOOKS; h++)
 		s->prog_fd[h] = -1;
+	s->dw_fd[0] = s->dw_fd[1] = -1;
 	snprintf(s->dir, sizeof(s->dir), "%s/%s", BG_BPFFS, BG_PIN_DIR);
 	s->ncpus = libbpf_num_possible_cpus();
 	if (s->ncpus <= 0) {
@@ -598,6 +625,12 @@ int bg_state_open(struct bg_state *s, int flags)
 	if (complete && build_variant(cfg.build) == BG_OBJ_FULL && s->pol_store_fd < 0) {
 		complete = false;
 		snprintf(missing, sizeof(missing), "bg_pol_store");
+	}
+	/* This build pins the _dw bind programs with the others: gone, they
+	 * are repaired like any pin (the links running them then are re-pointed). */
+	if (complete && build_variant(cfg.build) >= 0 && (s->dw_fd[0] < 0 || s->dw_fd[1] < 0)) {
+		complete = false;
+		snprintf(missing, sizeof(missing), "%s", s->dw_fd[0] < 0 ? dw_pins[0] : dw_pins[1]);
 	}
 	if (complete && build_variant(cfg.build) >= 0)
 		return 0;

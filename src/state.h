@@ -40,6 +40,11 @@ struct bg_state {
 	int pol_store_fd, rules_exact_fd, rule_tab_fd;
 	struct bg_tab_bucket *rule_tab; /* rule_tab_fd mapped; see bg_state_rule_tab() */
 	int prog_fd[BG_NR_HOOKS];	/* -1 for a hook this kernel cannot run */
+	/* The bind4 and bind6 programs for links whose subtree has only plain
+	 * deny-wildcard policies (bg_plain_dw): -1 when not pinned (state
+	 * from an older build); the links then keep prog_fd's. */
+	int dw_fd[2];
+	bool relinked; /* links were re-pointed at the general programs */
 	int ncpus;
 };
 

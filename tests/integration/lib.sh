@@ -110,6 +110,14 @@ uring_listen_supported() {
 
 links_of() { ls "$PIN/links" 2>/dev/null | grep -c "^$(cgid "$1")-"; }
 
+# The name of the program a cgroup's link for HOOK runs: link_prog CG HOOK
+link_prog() {
+	local id
+	id=$(bpftool -j link show pinned "$PIN/links/$(cgid "$1")-$2" 2>/dev/null |
+		jq_py "d['prog_id']") || { echo none; return; }
+	bpftool -j prog show id "$id" 2>/dev/null | jq_py "d['name']" || echo none
+}
+
 # The events reader, in the background; EVPID, output in FILE.
 start_events() {
 	local out=$1

@@ -152,10 +152,12 @@ test_pid_target() {
 }
 
 test_upgrade_replaces_programs_in_place() {
-	local cg other out before after value
+	local cg other dw out before after value
 	cg=$(mkcg upgrade)
 	other=$(mkcg upgrade-other)
+	dw=$(mkcg upgrade-dw)
 	"$BG" loopback-only --cgroup "$cg" >/dev/null || { why="apply failed"; return; }
+	"$BG" deny-wildcard --cgroup "$dw" >/dev/null || { why="apply deny-wildcard failed"; return; }
 	before=$(bpftool link show pinned "$PIN/links/$(cgid "$cg")-bind4" -j | jq_py "d['prog_id']")
 	# Pretend the pinned programs came from another build.
 	value=$(bpftool map lookup pinned $PIN/bg_cfg key 0 0 0 0 -j |
@@ -174,5 +176,9 @@ test_upgrade_replaces_programs_in_place() {
 	check "program pin matches the link" "$after" \
 		"$(bpftool prog show pinned $PIN/bind4 -j | jq_py "d['id']")"
 	check "binds through during the upgrade ($(cat "$out"))" 0 "$(sed -n 's/.*ok=\([0-9]*\).*/\1/p' "$out")"
+	# Re-pointed at the general programs, then the _dw ones where they fit.
+	check "deny-wildcard link runs the new _dw program" \
+		"$(bpftool prog show pinned $PIN/bind6_dw -j | jq_py "d['id']")" \
+		"$(bpftool link show pinned "$PIN/links/$(cgid "$dw")-bind6" -j | jq_py "d['prog_id']")"
 	check "build recorded" 1 "$(bpftool map lookup pinned $PIN/bg_cfg key 0 0 0 0 -j | jq_py "int(d['formatted']['value']['build'] != 0)")"
 }

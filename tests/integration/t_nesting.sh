@@ -32,6 +32,68 @@ test_nesting() {
 	expect_bind "$parent/later" ok bind 0.0.0.0 0
 }
 
+# A link whose cgroup and every policed cgroup below it are plain
+# deny-wildcard (not counting) runs the _dw bind programs, which allow a
+# specific address without reading the policy. Any other policy below it
+# switches the links back before it is stored.
+test_deny_wildcard_bind_programs() {
+	local top child
+	top=$(mkcg dwprog)
+	"$BG" deny-wildcard --cgroup "$top" >/dev/null || { why="apply top failed"; return; }
+	check "bind4 program" bg_bind4_dw "$(link_prog "$top" bind4)"
+	check "bind6 program" bg_bind6_dw "$(link_prog "$top" bind6)"
+	check "sendmsg4 program" bg_sendmsg4 "$(link_prog "$top" sendmsg4)"
+	expect_bind "$top" EADDRNOTAVAIL bind 198.51.100.7 0
+	expect_bind "$top" EADDRNOTAVAIL --family 6 bind fd12::7 0
+	expect_bind "$top" EPERM bind 0.0.0.0 0
+	expect_bind "$top" EPERM --family 6 bind :: 0
+	expect_bind "$top" EPERM --family 6 --v6only 0 bind ::ffff:0.0.0.0 0
+	# A loopback-only child refuses specific addresses: not with the top's
+	# links on the _dw programs.
+	child=$(mkcg dwprog/lo)
+	"$BG" loopback-only --cgroup "$child" >/dev/null || { why="apply child failed"; return; }
+	check "bind4 program, loopback-only child" bg_bind4 "$(link_prog "$top" bind4)"
+	check "bind6 program, loopback-only child" bg_bind6 "$(link_prog "$top" bind6)"
+	expect_bind "$child" EPERM bind 198.51.100.7 0
+	expect_bind "$child" EPERM --family 6 bind fd12::7 0
+	expect_bind "$top" EADDRNOTAVAIL bind 198.51.100.7 0
+	# The child turns plain deny-wildcard: the _dw programs again.
+	"$BG" deny-wildcard --cgroup "$child" >/dev/null || { why="re-apply child failed"; return; }
+	check "bind4 program, deny-wildcard child" bg_bind4_dw "$(link_prog "$top" bind4)"
+	expect_bind "$child" EADDRNOTAVAIL bind 198.51.100.7 0
+	expect_bind "$child" EPERM bind 0.0.0.0 0
+	# A policy that counts its allows must see them.
+	"$BG" deny-wildcard --cgroup "$child" --count-allowed >/dev/null ||
+		{ why="re-apply child counting failed"; return; }
+	check "bind4 program, counting child" bg_bind4 "$(link_prog "$top" bind4)"
+	expect_bind "$child" EADDRNOTAVAIL bind 198.51.100.7 0
+	check "child's allow counted" 1 "$(policy_field "$child" "p['counters']['allowed']")"
+	"$BG" detach --cgroup "$child" >/dev/null || { why="detach child failed"; return; }
+	check "bind4 program, child detached" bg_bind4_dw "$(link_prog "$top" bind4)"
+	# A _dw program whose pin was removed is reloaded; the links follow.
+	rm -f "$PIN/bind4_dw"
+	"$BG" loopback-only --cgroup "$child" >/dev/null || { why="apply after pin removal failed"; return; }
+	check "bind4 pin back" 1 "$(ls "$PIN/bind4_dw" >/dev/null 2>&1 && echo 1)"
+	check "bind4 program, pin removed, loopback-only child" bg_bind4 "$(link_prog "$top" bind4)"
+	expect_bind "$child" EPERM bind 198.51.100.7 0
+	"$BG" detach --cgroup "$child" >/dev/null || { why="detach child again failed"; return; }
+	check "bind4 link runs the pinned _dw program" \
+		"$(bpftool prog show pinned "$PIN/bind4_dw" -j | jq_py "d['id']")" \
+		"$(bpftool link show pinned "$PIN/links/$(cgid "$top")-bind4" -j | jq_py "d['prog_id']")"
+	# Detaching a loopback-only parent gives a plain child its own links,
+	# made with the general programs and then switched.
+	"$BG" loopback-only --cgroup "$top" >/dev/null || { why="re-apply top failed"; return; }
+	"$BG" deny-wildcard --cgroup "$child" >/dev/null || { why="apply child failed"; return; }
+	"$BG" detach --cgroup "$top" >/dev/null || { why="detach top failed"; return; }
+	check "bind6 program, child's own links" bg_bind6_dw "$(link_prog "$child" bind6)"
+	"$BG" deny-wildcard --cgroup "$top" >/dev/null || { why="apply top again failed"; return; }
+	# The top itself turns loopback-only.
+	"$BG" loopback-only --cgroup "$top" >/dev/null || { why="re-apply top failed"; return; }
+	check "bind4 program, loopback-only top" bg_bind4 "$(link_prog "$top" bind4)"
+	expect_bind "$top" EPERM bind 198.51.100.7 0
+	expect_bind "$top" EPERM --family 6 bind fd12::7 0
+}
+
 test_moving_into_new_child_does_not_escape() {
 	local parent out pid
 	parent=$(mkcg move)
