@@ -774,11 +774,13 @@ static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg
 	bool *plain = calloc(n ? n : 1, sizeof(*plain));
 	bool *fast = calloc(sn->npins ? sn->npins : 1, sizeof(*fast));
 	bool *touched = calloc(sn->npins ? sn->npins : 1, sizeof(*touched));
+	__u64 *cids = calloc(k ? k : 1, sizeof(*cids));
 	__u32 dw_id[2] = { 0, 0 }, gen_id[2] = { 0, 0 };
+	bool any = false;
 
 	if (s->relinked && how == TUNE_UP)
 		how = TUNE_ALL;
-	if (!paths || !changed || !links || !lpin || !plain || !fast || !touched) {
+	if (!paths || !changed || !links || !lpin || !plain || !fast || !touched || !cids) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -788,13 +790,12 @@ static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg
 		if (s->dw_fd[h] >= 0 && gen_id[h])
 			dw_id[h] = prog_id_of(s->dw_fd[h]);
 	}
+	for (int j = 0; j < k; j++)
+		cids[j] = cgs[j].id;
+	qsort(cids, k, sizeof(*cids), cmp_u64);
 	for (int i = 0; i < sn->n; i++) {
-		bool is_changed = false;
-
-		for (int j = 0; j < k && !is_changed; j++)
-			is_changed = cgs[j].id == sn->e[i].id;
-		if (is_changed)
-			continue;
+		if (k && bsearch(&sn->e[i].id, cids, k, sizeof(*cids), cmp_u64))
+			continue; /* below, with its new policy */
 		paths[m] = sn->e[i].path;
 		plain[m++] = bg_plain_dw(&sn->e[i].pol);
 	}
@@ -818,9 +819,15 @@ static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg
 				links[nl] = cgs[j].path;
 		lpin[nl++] = p;
 	}
+	r = bg_links_covering(links, nl, changed, k, touched);
+	if (r)
+		goto out;
+	/* Most changes touch no other link (siblings): then nothing to decide. */
+	for (int i = 0; i < nl && !any; i++)
+		any = how == TUNE_ALL || touched[i] || (how == TUNE_UP && lpin[i]->fresh);
+	if (!any)
+		goto out;
 	r = bg_plain_links(paths, plain, m, links, nl, fast);
-	if (!r)
-		r = bg_links_covering(links, nl, changed, k, touched);
 	if (r)
 		goto out;
 	for (int i = 0; i < nl; i++) {
@@ -887,6 +894,7 @@ out:
 	free(plain);
 	free(fast);
 	free(touched);
+	free(cids);
 	return r;
 }
 
