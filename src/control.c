@@ -776,7 +776,7 @@ static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg
 	bool *touched = calloc(sn->npins ? sn->npins : 1, sizeof(*touched));
 	__u64 *cids = calloc(k ? k : 1, sizeof(*cids));
 	__u32 dw_id[2] = { 0, 0 }, gen_id[2] = { 0, 0 };
-	bool any = false;
+	int nrel = 0;
 
 	if (s->relinked && how == TUNE_UP)
 		how = TUNE_ALL;
@@ -822,24 +822,29 @@ static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg
 	r = bg_links_covering(links, nl, changed, k, touched);
 	if (r)
 		goto out;
-	/* Most changes touch no other link (siblings): then nothing to decide. */
-	for (int i = 0; i < nl && !any; i++)
-		any = how == TUNE_ALL || touched[i] || (how == TUNE_UP && lpin[i]->fresh);
-	if (!any)
+	/* Only the links a change can affect are decided (most changes touch
+	 * no other link: siblings), packed at the front of links/lpin. */
+	for (int i = 0; i < nl; i++) {
+		if (how == TUNE_DOWN ? !touched[i]
+				     : how == TUNE_UP && !touched[i] && !lpin[i]->fresh)
+			continue;
+		links[nrel] = links[i];
+		lpin[nrel++] = lpin[i];
+	}
+	if (!nrel)
 		goto out;
-	r = bg_plain_links(paths, plain, m, links, nl, fast);
+	r = bg_plain_links(paths, plain, m, links, nrel, fast);
 	if (r)
 		goto out;
-	for (int i = 0; i < nl; i++) {
+	for (int i = 0; i < nrel; i++) {
 		int h = lpin[i]->hook, link_fd;
 		struct bpf_link_info info = {};
 		__u32 len = sizeof(info);
 		char path[PATH_MAX * 2];
 		bool want = fast[i] && dw_id[h];
 
-		if (how == TUNE_DOWN ? !touched[i] || want
-				     : how == TUNE_UP && !touched[i] && !lpin[i]->fresh)
-			continue;
+		if (how == TUNE_DOWN && want)
+			continue; /* stays, or becomes, right */
 		snprintf(path, sizeof(path), "%s/%s/%s", s->dir, BG_LINK_DIR, lpin[i]->name);
 		link_fd = bpf_obj_get(path);
 		if (link_fd < 0 && (errno == ENOENT || how != TUNE_DOWN))

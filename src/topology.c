@@ -140,17 +140,65 @@ int bg_plain_links(const char *const *paths, const bool *plain, int n, const cha
 	return r;
 }
 
+/* Append s to the array *v (taking it). 0, or -ENOMEM (s not taken). */
+static int push(char ***v, int *n, int *cap, char *s)
+{
+	if (*n == *cap) {
+		char **more = realloc(*v, (*cap ? *cap * 2 : 16) * sizeof(**v));
+
+		if (!more)
+			return -ENOMEM;
+		*v = more;
+		*cap = *cap ? *cap * 2 : 16;
+	}
+	(*v)[(*n)++] = s;
+	return 0;
+}
+
 int bg_links_covering(const char *const *links, int nl, const char *const *changed, int nc,
 		      bool *covering)
 {
-	int m, r = 0;
-	struct link_key *sorted = sort_links(links, nl, covering, false, &m);
+	/* Every changed cgroup and each of its ancestors, sorted: then one
+	 * binary search per link, with no sort of the (many) links. */
+	char **anc = NULL;
+	int na = 0, cap = 0, r = 0;
 
-	if (!sorted)
-		return -ENOMEM;
-	for (int i = 0; i < nc && !r; i++)
-		if (changed[i] && changed[i][0] == '/')
-			r = mark_up(sorted, m, changed[i], covering, true);
-	free(sorted);
+	for (int i = 0; i < nc && !r; i++) {
+		char *up;
+
+		if (!changed[i] || changed[i][0] != '/')
+			continue;
+		up = strdup(changed[i]);
+		if (!up)
+			r = -ENOMEM;
+		while (up) {
+			char *next = NULL, *slash;
+			bool root = !strcmp(up, "/");
+
+			if (!root && (next = strdup(up))) {
+				slash = strrchr(next, '/');
+				if (slash == next)
+					next[1] = '\0';
+				else
+					*slash = '\0';
+			}
+			if ((!root && !next) || push(&anc, &na, &cap, up)) {
+				free(up);
+				free(next);
+				r = -ENOMEM;
+				break;
+			}
+			up = next;
+		}
+	}
+	if (!r) {
+		qsort(anc, na, sizeof(*anc), cmp_str);
+		for (int k = 0; k < nl; k++)
+			covering[k] = links[k] && links[k][0] == '/' &&
+				      bsearch(&links[k], anc, na, sizeof(*anc), cmp_str);
+	}
+	for (int i = 0; i < na; i++)
+		free(anc[i]);
+	free(anc);
 	return r;
 }
