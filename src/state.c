@@ -759,6 +759,35 @@ bool bg_state_has_link(const struct bg_state *s, __u64 cgid)
 	return !access(path, F_OK);
 }
 
+static __u32 prog_fd_id(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+const char *bg_state_bind_programs(const struct bg_state *s, __u64 cgid)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info), id = 0;
+	char path[PATH_MAX];
+	int fd;
+
+	bg_link_path(s, cgid, BG_HOOK_BIND4, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return NULL;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		id = info.prog_id;
+	close(fd);
+	if (id && id == prog_fd_id(s->dw_fd[0]))
+		return "deny-wildcard";
+	if (id && id == prog_fd_id(s->prog_fd[BG_HOOK_BIND4]))
+		return "general";
+	return "other";
+}
+
 /* <pins>/rings/<slot>: which private ring slots are taken. Reading the
  * ring-of-rings map itself costs an RCU grace period per lookup on Linux 6.1
  * (maps of maps wait for running programs even on lookups). */

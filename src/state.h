@@ -115,6 +115,11 @@ bool bg_state_is_current(const struct bg_state *s);
 /* Does a link pin exist for this cgroup (its own attachment)? */
 bool bg_state_has_link(const struct bg_state *s, __u64 cgid);
 
+/* The bind programs the cgroup's own links run: "deny-wildcard" (the _dw
+ * ones, control.c), "general", "other" (neither of this state's: an
+ * upgrade in progress), or NULL without links of its own. */
+const char *bg_state_bind_programs(const struct bg_state *s, __u64 cgid);
+
 /* Read back the exceptions of a policy. Returns the count or -errno. */
 int bg_state_rules(const struct bg_state *s, const struct bg_policy *p, struct bg_rule_src *out,
 		   size_t max);

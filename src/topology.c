@@ -191,12 +191,11 @@ int bg_links_covering(const char *const *links, int nl, const char *const *chang
 			up = next;
 		}
 	}
-	if (!r) {
+	if (na) /* (qsort and bsearch take no NULL array, even empty) */
 		qsort(anc, na, sizeof(*anc), cmp_str);
-		for (int k = 0; k < nl; k++)
-			covering[k] = links[k] && links[k][0] == '/' &&
-				      bsearch(&links[k], anc, na, sizeof(*anc), cmp_str);
-	}
+	for (int k = 0; k < nl; k++)
+		covering[k] = !r && na && links[k] && links[k][0] == '/' &&
+			      bsearch(&links[k], anc, na, sizeof(*anc), cmp_str);
 	for (int i = 0; i < na; i++)
 		free(anc[i]);
 	free(anc);

@@ -43,6 +43,7 @@ test_deny_wildcard_bind_programs() {
 	check "bind4 program" bg_bind4_dw "$(link_prog "$top" bind4)"
 	check "bind6 program" bg_bind6_dw "$(link_prog "$top" bind6)"
 	check "sendmsg4 program" bg_sendmsg4 "$(link_prog "$top" sendmsg4)"
+	check "status: bind programs" deny-wildcard "$(policy_field "$top" "p['bind_programs']")"
 	expect_bind "$top" EADDRNOTAVAIL bind 198.51.100.7 0
 	expect_bind "$top" EADDRNOTAVAIL --family 6 bind fd12::7 0
 	expect_bind "$top" EPERM bind 0.0.0.0 0
@@ -54,6 +55,9 @@ test_deny_wildcard_bind_programs() {
 	"$BG" loopback-only --cgroup "$child" >/dev/null || { why="apply child failed"; return; }
 	check "bind4 program, loopback-only child" bg_bind4 "$(link_prog "$top" bind4)"
 	check "bind6 program, loopback-only child" bg_bind6 "$(link_prog "$top" bind6)"
+	check "status: bind programs, loopback-only child" general \
+		"$(policy_field "$top" "p['bind_programs']")"
+	check "status: child has no links" None "$(policy_field "$child" "p['bind_programs']")"
 	expect_bind "$child" EPERM bind 198.51.100.7 0
 	expect_bind "$child" EPERM --family 6 bind fd12::7 0
 	expect_bind "$top" EADDRNOTAVAIL bind 198.51.100.7 0
