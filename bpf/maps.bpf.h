@@ -32,12 +32,17 @@ struct {
 } bg_pol_store SEC(".maps");
 #endif
 
+/* The compat object's cache of walk results (socket cgroup -> policed
+ * cgroup); the full object keeps copies in cgroup local storage instead
+ * (policy.bpf.h) and has no such map. */
+#ifdef BG_COMPAT
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, BG_RESOLVE_CACHE);
 	__type(key, __u64);
 	__type(value, struct bg_resolved);
 } bg_resolve SEC(".maps");
+#endif
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

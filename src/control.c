@@ -387,7 +387,7 @@ static void purge_resolve_cache(const struct bg_state *s, const __u64 *ids, int 
 	__u64 *keys;
 	int n;
 
-	if (!nids)
+	if (!nids || s->resolve_fd < 0) /* the full object has no such cache */
 		return;
 	n = map_dump(s->resolve_fd, sizeof(*keys), sizeof(*vals), false, (void **)&keys,
 		     (void **)&vals);

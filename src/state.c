@@ -180,6 +180,11 @@ static bool map_full_only(int i)
 	return !strcmp(map_names[i], "bg_pol_store");
 }
 
+static bool map_compat_only(int i)
+{
+	return !strcmp(map_names[i], "bg_resolve");
+}
+
 /* Identity of the BPF object built into this binary (FNV-1a of its bytes):
  * pinned programs from another build are replaced on the next change. */
 static __u64 object_build(int variant)
@@ -283,7 +288,8 @@ static int open_pins(struct bg_state *s, char *missing, size_t len, bool *comple
 				*map_fd(s, i) = fd;
 			else
 				s->prog_fd[i - NR_MAPS] = fd;
-		} else if (i < NR_MAPS ? !map_full_only(i) : !hook_optional(i - NR_MAPS)) {
+		} else if (i < NR_MAPS ? !map_full_only(i) && !map_compat_only(i)
+				       : !hook_optional(i - NR_MAPS)) {
 			*complete = false;
 			if (strlen(missing) + strlen(name) + 2 < len) {
 				strcat(missing, missing[0] ? " " : "");
@@ -447,7 +453,7 @@ static struct bpf_object *open_and_load(struct bg_state *s, int variant, bool wi
 	for (int i = 0; i < NR_MAPS; i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(obj, obj_map_name(i));
 
-		if (!map && variant == BG_OBJ_COMPAT && map_full_only(i))
+		if (!map && (variant == BG_OBJ_COMPAT ? map_full_only(i) : map_compat_only(i)))
 			continue;
 		pin_path(s, map_names[i], path, sizeof(path));
 		*err = map ? bpf_map__set_pin_path(map, path) : -ENOENT;
@@ -531,6 +537,12 @@ static int load_and_pin(struct bg_state *s, bool repair)
 			bg_err("pin %s: %s", path, strerror(-r));
 			goto out;
 		}
+	}
+	/* The full object has no walk cache: an older build's pinned one goes
+	 * (freed with the last program that holds it). */
+	if (variant == BG_OBJ_FULL) {
+		pin_path(s, "bg_resolve", path, sizeof(path));
+		unlink(path);
 	}
 	cfg_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "bg_cfg"));
 	if (read_cfg_fd(cfg_fd, &cfg) == 0) {
@@ -621,10 +633,14 @@ int bg_state_open(struct bg_state *s, int flags)
 			return BG_EXIT_FAIL;
 		}
 	}
-	/* Maps of the full object only: open_pins cannot know they are due. */
+	/* Maps of one object only: open_pins cannot know they are due. */
 	if (complete && build_variant(cfg.build) == BG_OBJ_FULL && s->pol_store_fd < 0) {
 		complete = false;
 		snprintf(missing, sizeof(missing), "bg_pol_store");
+	}
+	if (complete && build_variant(cfg.build) == BG_OBJ_COMPAT && s->resolve_fd < 0) {
+		complete = false;
+		snprintf(missing, sizeof(missing), "bg_resolve");
 	}
 	/* This build pins the _dw bind programs with the others: gone, they
 	 * are repaired like any pin (the links running them then are re-pointed). */

@@ -71,8 +71,13 @@ test_detach_leaves_nothing() {
 		jq_py "sum(e['formatted']['key'] == $id for e in d)")"
 	check "exact exception entries" 0 "$(exact_entries_for 10.77.0.1)"
 	check "rule table entries" 0 "$(tab_entries_for 10.77.0.1)"
-	check "resolve cache entries" 0 "$(bpftool map dump pinned $PIN/bg_resolve -j |
-		jq_py "sum($id in (e['formatted']['key'], e['formatted']['value']['policy_cgid']) for e in d)")"
+	# The compat object caches walk results; the full one has no such map.
+	if [ -e "$PIN/bg_resolve" ]; then
+		check "resolve cache entries" 0 "$(bpftool map dump pinned $PIN/bg_resolve -j |
+			jq_py "sum($id in (e['formatted']['key'], e['formatted']['value']['policy_cgid']) for e in d)")"
+	else
+		check "no resolve cache with local storage" 1 "$(ls "$PIN/bg_pol_store" >/dev/null 2>&1 && echo 1)"
+	fi
 	expect_bind "$cg" ok bind 0.0.0.0 0
 	# Detaching again is a clear error.
 	"$BG" detach --cgroup "$cg" >/dev/null 2>"$WORK/detach.err"
