@@ -9,6 +9,23 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static bool is_cgroup_path(const char *p)
+{
+	return p && p[0] == '/';
+}
+
+/* One step up, in place: "/a/b" -> "/a" -> "/". false for "/", which has
+ * no parent (p unchanged). */
+static bool path_up(char *p)
+{
+	char *slash = strrchr(p, '/');
+
+	if (!strcmp(p, "/") || !slash)
+		return false;
+	slash[slash == p] = '\0'; /* "/a" keeps its slash: "/" */
+	return true;
+}
+
 int bg_top_most(const char *const *paths, int n, bool *want)
 {
 	const char **sorted = calloc(n ? n : 1, sizeof(*sorted));
@@ -19,14 +36,14 @@ int bg_top_most(const char *const *paths, int n, bool *want)
 	if (!sorted)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++)
-		if (paths[i] && paths[i][0] == '/')
+		if (is_cgroup_path(paths[i]))
 			sorted[m++] = paths[i];
 	qsort(sorted, m, sizeof(*sorted), cmp_str);
 	for (int i = 0; i < n; i++) {
+		const char *key;
 		size_t len;
-		char *slash;
 
-		want[i] = paths[i] && paths[i][0] == '/';
+		want[i] = is_cgroup_path(paths[i]);
 		if (!want[i])
 			continue;
 		len = strlen(paths[i]);
@@ -42,17 +59,10 @@ int bg_top_most(const char *const *paths, int n, bool *want)
 			cap = len + 1;
 		}
 		memcpy(up, paths[i], len + 1);
-		/* "/a/b" -> "/a" -> "/"; "/" has no ancestor. */
-		while (want[i] && strcmp(up, "/") && (slash = strrchr(up, '/'))) {
-			const char *key = up;
-
-			if (slash == up)
-				up[1] = '\0';
-			else
-				*slash = '\0';
+		key = up;
+		while (want[i] && path_up(up))
 			if (bsearch(&key, sorted, m, sizeof(*sorted), cmp_str))
 				want[i] = false;
-		}
 	}
 	free(up);
 	free(sorted);
@@ -69,90 +79,54 @@ static int cmp_link(const void *a, const void *b)
 	return strcmp(((const struct link_key *)a)->path, ((const struct link_key *)b)->path);
 }
 
-/* Set mark[k] = val for every link at path or above it (sorted[0..m) by
- * path): the links that run for sockets of the cgroup at path. */
-static int mark_up(const struct link_key *sorted, int m, const char *path, bool *mark, bool val)
+/* Clear fast[k] of every link at path or above it (sorted[0..m) by path):
+ * the links that run for sockets of the cgroup at path. */
+static int clear_up(const struct link_key *sorted, int m, const char *path, bool *fast)
 {
-	char *up = strdup(path), *slash;
+	char *up = strdup(path);
 
 	if (!up)
 		return -ENOMEM;
-	for (;;) {
+	do {
 		struct link_key key = { up, 0 };
 		const struct link_key *hit = bsearch(&key, sorted, m, sizeof(*sorted), cmp_link);
 
-		/* Equal paths (a link per hook) sort together: mark them all. */
+		/* Equal paths (a link per hook) sort together: clear them all. */
 		while (hit && hit > sorted && !strcmp(hit[-1].path, up))
 			hit--;
 		while (hit && hit < sorted + m && !strcmp(hit->path, up))
-			mark[(hit++)->k] = val;
-		if (!strcmp(up, "/"))
-			break;
-		slash = strrchr(up, '/');
-		if (slash == up)
-			up[1] = '\0';
-		else
-			*slash = '\0';
-	}
+			fast[(hit++)->k] = false;
+	} while (path_up(up));
 	free(up);
 	return 0;
-}
-
-/* The known links sorted by path; mark[k] = init for those, false for the
- * unknown ones. NULL on allocation failure. */
-static struct link_key *sort_links(const char *const *links, int nl, bool *mark, bool init, int *m)
-{
-	struct link_key *sorted = calloc(nl ? nl : 1, sizeof(*sorted));
-
-	*m = 0;
-	if (!sorted)
-		return NULL;
-	for (int k = 0; k < nl; k++) {
-		bool known = links[k] && links[k][0] == '/';
-
-		mark[k] = known && init;
-		if (known)
-			sorted[(*m)++] = (struct link_key){ links[k], k };
-	}
-	qsort(sorted, *m, sizeof(*sorted), cmp_link);
-	return sorted;
 }
 
 int bg_plain_links(const char *const *paths, const bool *plain, int n, const char *const *links,
 		   int nl, bool *fast)
 {
-	int m, r = 0;
-	struct link_key *sorted = sort_links(links, nl, fast, true, &m);
+	struct link_key *sorted = calloc(nl ? nl : 1, sizeof(*sorted));
+	int m = 0, r = 0;
 
 	if (!sorted)
 		return -ENOMEM;
+	for (int k = 0; k < nl; k++) {
+		fast[k] = is_cgroup_path(links[k]);
+		if (fast[k])
+			sorted[m++] = (struct link_key){ links[k], k };
+	}
+	qsort(sorted, m, sizeof(*sorted), cmp_link);
 	for (int i = 0; i < n && !r; i++) {
 		if (plain[i])
 			continue;
-		if (!paths[i] || paths[i][0] != '/') {
+		if (!is_cgroup_path(paths[i])) {
 			for (int k = 0; k < nl; k++)
 				fast[k] = false;
 			break;
 		}
-		r = mark_up(sorted, m, paths[i], fast, false);
+		r = clear_up(sorted, m, paths[i], fast);
 	}
 	free(sorted);
 	return r;
-}
-
-/* Append s to the array *v (taking it). 0, or -ENOMEM (s not taken). */
-static int push(char ***v, int *n, int *cap, char *s)
-{
-	if (*n == *cap) {
-		char **more = realloc(*v, (*cap ? *cap * 2 : 16) * sizeof(**v));
-
-		if (!more)
-			return -ENOMEM;
-		*v = more;
-		*cap = *cap ? *cap * 2 : 16;
-	}
-	(*v)[(*n)++] = s;
-	return 0;
 }
 
 int bg_links_covering(const char *const *links, int nl, const char *const *changed, int nc,
@@ -164,37 +138,36 @@ int bg_links_covering(const char *const *links, int nl, const char *const *chang
 	int na = 0, cap = 0, r = 0;
 
 	for (int i = 0; i < nc && !r; i++) {
-		char *up;
+		char *up = is_cgroup_path(changed[i]) ? strdup(changed[i]) : NULL;
 
-		if (!changed[i] || changed[i][0] != '/')
+		if (!up) {
+			r = is_cgroup_path(changed[i]) ? -ENOMEM : 0;
 			continue;
-		up = strdup(changed[i]);
-		if (!up)
-			r = -ENOMEM;
-		while (up) {
-			char *next = NULL, *slash;
-			bool root = !strcmp(up, "/");
+		}
+		do {
+			char *copy = strdup(up);
 
-			if (!root && (next = strdup(up))) {
-				slash = strrchr(next, '/');
-				if (slash == next)
-					next[1] = '\0';
-				else
-					*slash = '\0';
+			if (na == cap) {
+				char **more = realloc(anc, (cap ? cap * 2 : 16) * sizeof(*anc));
+
+				if (more) {
+					anc = more;
+					cap = cap ? cap * 2 : 16;
+				}
 			}
-			if ((!root && !next) || push(&anc, &na, &cap, up)) {
-				free(up);
-				free(next);
+			if (!copy || na == cap) {
+				free(copy);
 				r = -ENOMEM;
 				break;
 			}
-			up = next;
-		}
+			anc[na++] = copy;
+		} while (path_up(up));
+		free(up);
 	}
 	if (na) /* (qsort and bsearch take no NULL array, even empty) */
 		qsort(anc, na, sizeof(*anc), cmp_str);
 	for (int k = 0; k < nl; k++)
-		covering[k] = !r && na && links[k] && links[k][0] == '/' &&
+		covering[k] = !r && na && is_cgroup_path(links[k]) &&
 			      bsearch(&links[k], anc, na, sizeof(*anc), cmp_str);
 	for (int i = 0; i < na; i++)
 		free(anc[i]);

@@ -32,10 +32,22 @@ TEST(top_most_root_and_empty)
 	CHECK(bg_top_most(p, 0, want) == 0);
 }
 
+/* A random cgroup path 1-4 levels deep over names that prefix each other
+ * ("a", "ab", "a.b"): where string prefixes and ancestry part. */
+static const char *random_path(char buf[64])
+{
+	static const char *names[] = { "a", "b", "ab", "a.b" };
+	int depth = 1 + rand() % 4;
+	size_t len = 0;
+
+	for (int d = 0; d < depth; d++)
+		len += snprintf(buf + len, 64 - len, "/%s", names[rand() % 4]);
+	return buf;
+}
+
 /* Against the pairwise definition, on random trees. */
 TEST(top_most_matches_pairwise)
 {
-	static const char *names[] = { "a", "b", "ab", "a.b" };
 	char buf[64][64];
 	const char *p[64];
 	bool want[64];
@@ -44,15 +56,8 @@ TEST(top_most_matches_pairwise)
 	for (int round = 0; round < 200; round++) {
 		int n = 1 + rand() % 64;
 
-		for (int i = 0; i < n; i++) {
-			int depth = 1 + rand() % 4;
-			size_t len = 0;
-
-			for (int d = 0; d < depth; d++)
-				len += snprintf(buf[i] + len, sizeof(buf[i]) - len, "/%s",
-						names[rand() % 4]);
-			p[i] = buf[i];
-		}
+		for (int i = 0; i < n; i++)
+			p[i] = random_path(buf[i]);
 		CHECK(bg_top_most(p, n, want) == 0);
 		for (int i = 0; i < n; i++) {
 			bool covered = false;
@@ -109,7 +114,6 @@ TEST(plain_links_root_unknown_and_empty)
 /* Against the pairwise definition, on random trees. */
 TEST(plain_links_match_pairwise)
 {
-	static const char *names[] = { "a", "b", "ab", "a.b" };
 	char buf[64][64];
 	const char *p[64];
 	bool plain[64], fast[64];
@@ -119,13 +123,7 @@ TEST(plain_links_match_pairwise)
 		int n = 1 + rand() % 64, nl = 1 + rand() % 64;
 
 		for (int i = 0; i < 64; i++) {
-			int depth = 1 + rand() % 4;
-			size_t len = 0;
-
-			for (int d = 0; d < depth; d++)
-				len += snprintf(buf[i] + len, sizeof(buf[i]) - len, "/%s",
-						names[rand() % 4]);
-			p[i] = buf[i];
+			p[i] = random_path(buf[i]);
 			plain[i] = rand() % 4 != 0;
 		}
 		/* The links: any of the same paths. */
@@ -162,4 +160,33 @@ TEST(links_covering)
 	CHECK(bg_links_covering(l, 7, changed, 0, cov) == 0);
 	for (int k = 0; k < 7; k++)
 		CHECK(!cov[k]);
+}
+
+/* Against the pairwise definition, on random trees: a link covers a change
+ * at its own cgroup or below it. */
+TEST(links_covering_matches_pairwise)
+{
+	char buf[64][64];
+	const char *p[64];
+	bool cov[64];
+
+	srand(13);
+	for (int round = 0; round < 200; round++) {
+		int nc = rand() % 8, nl = 1 + rand() % 56;
+
+		for (int i = 0; i < 64; i++)
+			p[i] = random_path(buf[i]);
+		CHECK(bg_links_covering(p + nc, nl, p, nc, cov) == 0);
+		for (int k = 0; k < nl; k++) {
+			bool want = false;
+
+			for (int i = 0; i < nc; i++)
+				want |= !strcmp(p[nc + k], p[i]) ||
+					bg_cgroup_is_ancestor(p[nc + k], p[i]);
+			if (cov[k] != want) {
+				CHECK(cov[k] == want);
+				break;
+			}
+		}
+	}
 }
