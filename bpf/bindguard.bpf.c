@@ -167,37 +167,43 @@ static __always_inline int verdict(int v)
 
 /* bind4 sees AF_INET sockets; the sockaddr may say AF_UNSPEC (the kernel
  * accepts it with INADDR_ANY), so decide on the address alone. */
-SEC("cgroup/bind4")
-int bg_bind4(struct bpf_sock_addr *ctx)
+static __always_inline int bind4(struct bpf_sock_addr *ctx, const int plain_dw)
 {
 	__u32 w[4] = { 0, 0, BG_HTONL(0xffff), ctx->user_ip4 };
 
-	return verdict(decide_bind(ctx, w, 0, 0));
+	return verdict(decide_bind(ctx, w, 0, plain_dw));
+}
+
+static __always_inline int bind6(struct bpf_sock_addr *ctx, const int plain_dw)
+{
+	__u32 w[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+
+	return verdict(decide_bind(ctx, w, 1, plain_dw));
+}
+
+SEC("cgroup/bind4")
+int bg_bind4(struct bpf_sock_addr *ctx)
+{
+	return bind4(ctx, 0);
 }
 
 SEC("cgroup/bind6")
 int bg_bind6(struct bpf_sock_addr *ctx)
 {
-	__u32 w[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
-
-	return verdict(decide_bind(ctx, w, 1, 0));
+	return bind6(ctx, 0);
 }
 
 /* The same for links whose whole subtree is plain deny-wildcard (above). */
 SEC("cgroup/bind4")
 int bg_bind4_dw(struct bpf_sock_addr *ctx)
 {
-	__u32 w[4] = { 0, 0, BG_HTONL(0xffff), ctx->user_ip4 };
-
-	return verdict(decide_bind(ctx, w, 0, 1));
+	return bind4(ctx, 1);
 }
 
 SEC("cgroup/bind6")
 int bg_bind6_dw(struct bpf_sock_addr *ctx)
 {
-	__u32 w[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
-
-	return verdict(decide_bind(ctx, w, 1, 1));
+	return bind6(ctx, 1);
 }
 
 /* Keep clang from sinking a context load into a branch (see addr_pick). */
