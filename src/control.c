@@ -733,14 +733,6 @@ out:
 	return r;
 }
 
-static __u32 prog_id_of(int prog_fd)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(prog_fd, &info, &len) ? 0 : info.id;
-}
-
 /*
  * The bind programs of each link. A link whose cgroup and every policed
  * cgroup below it have plain deny-wildcard policies (bg_plain_dw) runs the
@@ -785,10 +777,8 @@ static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg
 		goto out;
 	}
 	for (int h = 0; h < 2; h++) {
-		if (s->prog_fd[h] >= 0)
-			gen_id[h] = prog_id_of(s->prog_fd[h]);
-		if (s->dw_fd[h] >= 0 && gen_id[h])
-			dw_id[h] = prog_id_of(s->dw_fd[h]);
+		gen_id[h] = bg_prog_id(s->prog_fd[h]);
+		dw_id[h] = gen_id[h] ? bg_prog_id(s->dw_fd[h]) : 0;
 	}
 	for (int j = 0; j < k; j++)
 		cids[j] = cgs[j].id;

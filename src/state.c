@@ -775,7 +775,7 @@ bool bg_state_has_link(const struct bg_state *s, __u64 cgid)
 	return !access(path, F_OK);
 }
 
-static __u32 prog_fd_id(int fd)
+__u32 bg_prog_id(int fd)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
@@ -797,9 +797,9 @@ const char *bg_state_bind_programs(const struct bg_state *s, __u64 cgid)
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
 		id = info.prog_id;
 	close(fd);
-	if (id && id == prog_fd_id(s->dw_fd[0]))
+	if (id && id == bg_prog_id(s->dw_fd[0]))
 		return "deny-wildcard";
-	if (id && id == prog_fd_id(s->prog_fd[BG_HOOK_BIND4]))
+	if (id && id == bg_prog_id(s->prog_fd[BG_HOOK_BIND4]))
 		return "general";
 	return "other";
 }

@@ -25,5 +25,7 @@ int bg_bump_gen(const struct bg_state *s);
 int bg_zero_stats(const struct bg_state *s, __u32 slot);
 /* A map's max_entries; 0 when it cannot be read. */
 __u32 bg_map_max_entries(int fd);
+/* A program's id; 0 for fd -1 or when it cannot be read. */
+__u32 bg_prog_id(int fd);
 
 #endif
