@@ -193,6 +193,53 @@ int bg_bind6(struct bpf_sock_addr *ctx)
 	return bind6(ctx, 0);
 }
 
+/*
+ * Frozen bind programs: one pair per policy, loaded with that policy in
+ * their read-only data (frozen at load, so the verifier knows every field
+ * and drops the branches it rules out). A link whose cgroup and every
+ * policed cgroup below it have policies with that decision (the same
+ * preset, protocols and ruleset; bg_policy_frozen_key) runs them: an
+ * address the policy admits is allowed without finding the socket's
+ * cgroup or reading its policy. Anything else takes the general path,
+ * where the governing policy decides and reports. Zero in every other
+ * load: preset 0 admits nothing, so such a program is the general one.
+ */
+const volatile struct bg_policy bg_frozen = {};
+
+static __always_inline int frozen_allows(struct bpf_sock_addr *ctx, const __u32 w[4])
+{
+	const struct bg_policy *p = (const struct bg_policy *)&bg_frozen;
+	int cls = bg_addr_class(w);
+
+	/* Read through a pointer clang cannot see the target of: it must load
+	 * every field (a const object it would fold to its zero initialiser),
+	 * and the verifier still knows the loads are from the frozen map. */
+	asm volatile("" : "+r"(p));
+	if (bg_always_allowed(cls) || !(p->proto_mask & bg_proto_bit(ctx->type)))
+		return 1;
+	return class_reason(p, w, cls, bpf_ntohs(ctx->user_port)) == BG_REASON_NONE;
+}
+
+SEC("cgroup/bind4")
+int bg_bind4_frozen(struct bpf_sock_addr *ctx)
+{
+	__u32 w[4] = { 0, 0, BG_HTONL(0xffff), ctx->user_ip4 };
+
+	if (frozen_allows(ctx, w))
+		return 1;
+	return verdict(decide_bind(ctx, w, 0, 0));
+}
+
+SEC("cgroup/bind6")
+int bg_bind6_frozen(struct bpf_sock_addr *ctx)
+{
+	__u32 w[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+
+	if (frozen_allows(ctx, w))
+		return 1;
+	return verdict(decide_bind(ctx, w, 1, 0));
+}
+
 /* The same for links whose whole subtree is plain deny-wildcard (above). */
 SEC("cgroup/bind4")
 int bg_bind4_dw(struct bpf_sock_addr *ctx)

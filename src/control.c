@@ -22,7 +22,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bg_decide.h"
+#include "frozen.h"
 #include "log.h"
+#include "policy.h"
 #include "state.h"
 #include "state_priv.h"
 #include "topology.h"
@@ -736,46 +738,97 @@ out:
 /*
  * The bind programs of each link. A link whose cgroup and every policed
  * cgroup below it have plain deny-wildcard policies (bg_plain_dw) runs the
- * _dw programs, which allow a specific address without reading a map; any
- * other link the general ones (new links start with those). The policies
- * are the snapshot's, except cgroups cgs[0..k), which have (or are about to
- * have) a policy like pol, or none if pol is NULL.
+ * _dw programs, which allow a specific address without reading a map; one
+ * whose policies there all have one frozen key (bg_policy_frozen_key) runs
+ * that key's frozen programs (frozen.h), which allow what the policy
+ * admits without reading it; any other link the general ones (new links
+ * start with those). The policies are the snapshot's, except cgroups
+ * cgs[0..k), which have (or are about to have) a policy like pol, or none
+ * if pol is NULL.
  *
  * TUNE_DOWN, before a change stores its policies: the links over a changed
- * cgroup that the change makes wrong for the _dw programs go back to the
- * general ones, and a failure stops the change (a _dw program would allow
- * what a new policy refuses). TUNE_UP, after a change: the links over a
- * changed cgroup and the links this command made get their program; a
+ * cgroup go back to the general programs unless they run them or the _dw
+ * ones and stay plain, and a failure stops the change (a _dw or frozen
+ * program would allow what a new policy refuses). TUNE_UP, after a change:
+ * the links over a changed cgroup and the links this command made get
+ * their program, and frozen programs no policy needs are unpinned; a
  * failure costs speed only. TUNE_ALL: every link, after programs were
  * replaced (an upgrade points every link at the general ones).
  *
- * Invariant: a _dw link's subtree is plain before and after each change,
- * so also in any mix of the two (a change put back halfway), and a link
- * that no change touches keeps a subtree and a program that agree.
+ * Invariant: a _dw link's subtree is plain, and a frozen link's subtree
+ * has its key, before and after each change, so also in any mix of the two
+ * (a change put back halfway), and a link that no change touches keeps a
+ * subtree and a program that agree.
  */
 enum tune { TUNE_DOWN, TUNE_UP, TUNE_ALL };
+
+/* A policy's frozen key and where it came from, to number the keys. */
+struct keyed {
+	struct bg_policy key;
+	int i;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+	return memcmp(&((const struct keyed *)a)->key, &((const struct keyed *)b)->key,
+		      sizeof(struct bg_policy));
+}
+
+/* cls[i]: the number of policy i's frozen key among the distinct keys
+ * (written to keys[0..*nkeys)), or -1 without one. */
+static int number_keys(const struct bg_policy *const *pols, int n, int *cls, struct bg_policy *keys,
+		       int *nkeys)
+{
+	struct keyed *kd = calloc(n ? n : 1, sizeof(*kd));
+	int m = 0;
+
+	*nkeys = 0;
+	if (!kd)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		cls[i] = -1;
+		if (bg_policy_frozen_key(pols[i], &kd[m].key))
+			kd[m++].i = i;
+	}
+	if (m)
+		qsort(kd, m, sizeof(*kd), cmp_keyed);
+	for (int j = 0; j < m; j++) {
+		if (!j || cmp_keyed(&kd[j - 1], &kd[j]))
+			keys[(*nkeys)++] = kd[j].key;
+		cls[kd[j].i] = *nkeys - 1;
+	}
+	free(kd);
+	return 0;
+}
 
 static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg_cgroup *cgs, int k,
 		      const struct bg_policy *pol, enum tune how)
 {
-	int n = sn->n + k, nl = 0, m = 0, r = 0;
+	int n = sn->n + k, np = sn->npins ? sn->npins : 1, nl = 0, m = 0, nkeys = 0, r = 0;
 	const char **paths = calloc(n ? n : 1, sizeof(*paths));
+	const struct bg_policy **pols = calloc(n ? n : 1, sizeof(*pols));
 	const char **changed = calloc(k ? k : 1, sizeof(*changed));
-	const char **links = calloc(sn->npins ? sn->npins : 1, sizeof(*links));
-	const struct pin **lpin = calloc(sn->npins ? sn->npins : 1, sizeof(*lpin));
+	const char **links = calloc(np, sizeof(*links));
+	const struct pin **lpin = calloc(np, sizeof(*lpin));
 	bool *plain = calloc(n ? n : 1, sizeof(*plain));
-	bool *fast = calloc(sn->npins ? sn->npins : 1, sizeof(*fast));
-	bool *touched = calloc(sn->npins ? sn->npins : 1, sizeof(*touched));
+	bool *fast = calloc(np, sizeof(*fast));
+	bool *touched = calloc(np, sizeof(*touched));
+	int *cls = calloc(n ? n : 1, sizeof(*cls)), *ucls = calloc(np, sizeof(*ucls));
+	struct bg_policy *keys = calloc(n ? n : 1, sizeof(*keys));
+	int(*kfd)[2] = calloc(n ? n : 1, sizeof(*kfd)); /* -2: not asked for yet */
 	__u64 *cids = calloc(k ? k : 1, sizeof(*cids));
 	__u32 dw_id[2] = { 0, 0 }, gen_id[2] = { 0, 0 };
 	int nrel = 0;
 
 	if (s->relinked && how == TUNE_UP)
 		how = TUNE_ALL;
-	if (!paths || !changed || !links || !lpin || !plain || !fast || !touched || !cids) {
+	if (!paths || !pols || !changed || !links || !lpin || !plain || !fast || !touched || !cls ||
+	    !ucls || !keys || !kfd || !cids) {
 		r = -ENOMEM;
 		goto out;
 	}
+	for (int i = 0; i < n; i++)
+		kfd[i][0] = kfd[i][1] = -2;
 	for (int h = 0; h < 2; h++) {
 		gen_id[h] = bg_prog_id(s->prog_fd[h]);
 		dw_id[h] = gen_id[h] ? bg_prog_id(s->dw_fd[h]) : 0;
@@ -787,15 +840,20 @@ static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg
 		if (k && bsearch(&sn->e[i].id, cids, k, sizeof(*cids), cmp_u64))
 			continue; /* below, with its new policy */
 		paths[m] = sn->e[i].path;
-		plain[m++] = bg_plain_dw(&sn->e[i].pol);
+		pols[m++] = &sn->e[i].pol;
 	}
 	for (int j = 0; j < k; j++) {
 		changed[j] = cgs[j].path;
 		if (!pol)
 			continue;
 		paths[m] = cgs[j].path;
-		plain[m++] = bg_plain_dw(pol);
+		pols[m++] = pol;
 	}
+	for (int i = 0; i < m; i++)
+		plain[i] = bg_plain_dw(pols[i]);
+	r = number_keys(pols, m, cls, keys, &nkeys);
+	if (r)
+		goto out;
 	for (int i = 0; i < sn->npins; i++) {
 		const struct pin *p = &sn->pins[i];
 		const struct entry *e;
@@ -822,19 +880,41 @@ static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg
 		lpin[nrel++] = lpin[i];
 	}
 	if (!nrel)
-		goto out;
+		goto gc;
 	r = bg_plain_links(paths, plain, m, links, nrel, fast);
+	if (!r)
+		r = bg_uniform_links(paths, cls, m, links, nrel, ucls);
 	if (r)
 		goto out;
 	for (int i = 0; i < nrel; i++) {
-		int h = lpin[i]->hook, link_fd;
+		int h = lpin[i]->hook, c = ucls[i], link_fd, want_fd = s->prog_fd[h];
+		__u32 want_id = gen_id[h];
+		const char *what = "general";
 		struct bpf_link_info info = {};
 		__u32 len = sizeof(info);
 		char path[PATH_MAX * 2];
-		bool want = fast[i] && dw_id[h];
 
-		if (how == TUNE_DOWN && want)
-			continue; /* stays, or becomes, right */
+		if (fast[i] && dw_id[h]) {
+			want_fd = s->dw_fd[h];
+			want_id = dw_id[h];
+			what = "deny-wildcard";
+		} else if (how != TUNE_DOWN && c >= 0 && gen_id[h]) {
+			/* A frozen pair is loaded the first time a link needs it;
+			 * without it (a failed load, too many pairs) the link
+			 * runs the general programs. */
+			if (kfd[c][0] == -2) {
+				int e = bg_frozen_get(s, &keys[c], kfd[c]);
+
+				if (e)
+					bg_dbg("frozen bind programs for ruleset %u: %s",
+					       keys[c].ruleset, strerror(-e));
+			}
+			if (kfd[c][h] >= 0) {
+				want_fd = kfd[c][h];
+				want_id = bg_prog_id(want_fd);
+				what = "frozen";
+			}
+		}
 		snprintf(path, sizeof(path), "%s/%s/%s", s->dir, BG_LINK_DIR, lpin[i]->name);
 		link_fd = bpf_obj_get(path);
 		if (link_fd < 0 && (errno == ENOENT || how != TUNE_DOWN))
@@ -844,7 +924,7 @@ static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg
 			break;
 		}
 		if (bpf_obj_get_info_by_fd(link_fd, &info, &len)) {
-			/* Unreadable: a _dw program there cannot be ruled out. */
+			/* Unreadable: a _dw or frozen program there cannot be ruled out. */
 			if (how == TUNE_DOWN)
 				r = -errno;
 			close(link_fd);
@@ -852,23 +932,30 @@ static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg
 				break;
 			continue;
 		}
-		/* Anything but the general program may allow a specific address
-		 * unread (a _dw program whose pin is gone, say). */
-		if (want ? info.prog_id == dw_id[h] : info.prog_id == gen_id[h]) {
+		/* Right already; before a store, the general program is right
+		 * whatever the policies. Anything else may allow what a policy
+		 * refuses (a _dw program whose pin is gone, say). */
+		if ((want_id && info.prog_id == want_id) ||
+		    (how == TUNE_DOWN && info.prog_id == gen_id[h])) {
 			close(link_fd);
 			continue;
 		}
-		if (!want && !gen_id[h]) {
+		/* Before a store only the general program is right for both the
+		 * old and the new policies (a _dw one stays only if it is). */
+		if (how == TUNE_DOWN) {
+			want_fd = s->prog_fd[h];
+			what = "general";
+		}
+		if (want_fd < 0) {
 			r = how == TUNE_DOWN ? -ENOENT : 0;
-		} else if (bpf_link_update(link_fd, want ? s->dw_fd[h] : s->prog_fd[h], NULL)) {
+		} else if (bpf_link_update(link_fd, want_fd, NULL)) {
 			int e = errno;
 
 			bg_dbg("link %s: switch bind program: %s", path, strerror(e));
 			if (how == TUNE_DOWN)
 				r = -e;
 		} else {
-			bg_dbg("link %s runs the %s bind program", path,
-			       want ? "deny-wildcard" : "general");
+			bg_dbg("link %s runs the %s bind program", path, what);
 		}
 		close(link_fd);
 		if (r)
@@ -876,19 +963,32 @@ static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg
 	}
 	if (!r && how == TUNE_ALL)
 		s->relinked = false;
+gc:
+	/* Pairs no policy in force has the key of: no link can need them. */
+	if (!r && how != TUNE_DOWN)
+		bg_frozen_gc(s, keys, nkeys);
 out:
 	if (r)
 		bg_err("%s: %s",
 		       how == TUNE_DOWN ? "switch links to the general bind programs"
 					: "choose the bind programs of links",
 		       strerror(-r));
+	for (int c = 0; kfd && c < nkeys; c++)
+		for (int h = 0; h < 2; h++)
+			if (kfd[c][h] >= 0)
+				close(kfd[c][h]);
 	free(paths);
+	free(pols);
 	free(changed);
 	free(links);
 	free(lpin);
 	free(plain);
 	free(fast);
 	free(touched);
+	free(cls);
+	free(ucls);
+	free(keys);
+	free(kfd);
 	free(cids);
 	return r;
 }
@@ -1177,9 +1277,9 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 		memcpy(ch[i].pol.tab, rules.tab, sizeof(rules.tab));
 		memcpy(ch[i].pol.wild, rules.wild, sizeof(rules.wild));
 	}
-	/* Links running the _dw bind programs that the new policies make
-	 * wrong go back to the general ones before anything is stored. */
-	if (!bg_plain_dw(&ch[0].pol) && tune_links(s, &sn, cgs, k, &ch[0].pol, TUNE_DOWN)) {
+	/* Links running _dw or frozen bind programs that the new policies may
+	 * make wrong go back to the general ones before anything is stored. */
+	if (tune_links(s, &sn, cgs, k, &ch[0].pol, TUNE_DOWN)) {
 		gc_rulesets(s, &sn, (struct rs){ 0, 0 });
 		r = BG_EXIT_FAIL;
 		goto out;

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "state.h"
 #include "state_priv.h"
+#include "frozen.h"
 
 #define NR_MAPS 11
 
@@ -75,6 +76,16 @@ static bool hook_optional(int hook)
 /* The bind programs for plain deny-wildcard subtrees (state.h, dw_fd). */
 static const char *const dw_pins[2] = { "bind4_dw", "bind6_dw" };
 static const char *const dw_names[2] = { "bg_bind4_dw", "bg_bind6_dw" };
+/* The frozen bind programs (frozen.c): loaded only on their own, one pair
+ * per policy key, never with the others. */
+static const char *const frozen_names[2] = { "bg_bind4_frozen", "bg_bind6_frozen" };
+
+static bool is_frozen_prog(const struct bpf_program *prog)
+{
+	const char *name = bpf_program__name(prog);
+
+	return !strcmp(name, frozen_names[0]) || !strcmp(name, frozen_names[1]);
+}
 
 static int *map_fd(struct bg_state *s, int i)
 {
@@ -398,13 +409,19 @@ static struct bpf_program *obj_prog(struct bpf_object *obj, int hook)
 }
 
 /* Open the variant's object; optional programs are left out when
- * with_optional is false. */
-static struct bpf_object *object_open(int variant, bool with_optional)
+ * with_optional is false. With frozen, only the frozen bind programs load,
+ * with frozen as their read-only data; without, everything else does (and
+ * the read-only data, which only they read, is not created). */
+static struct bpf_object *object_open(int variant, bool with_optional,
+				      const struct bg_policy *frozen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "bindguard");
 	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct bpf_map *rodata;
 	const unsigned char *bytes;
 	size_t n;
+	int r;
 
 	bytes = object_bytes(variant, &n);
 	obj = bpf_object__open_mem(bytes, n, &opts);
@@ -413,6 +430,21 @@ static struct bpf_object *object_open(int variant, bool with_optional)
 	for (int h = 0; h < BG_NR_HOOKS; h++)
 		if (hook_optional(h) && !with_optional)
 			bpf_program__set_autoload(obj_prog(obj, h), false);
+	bpf_object__for_each_program(prog,
+				     obj) if (frozen ? !is_frozen_prog(prog) : is_frozen_prog(prog))
+		bpf_program__set_autoload(prog, false);
+	rodata = bpf_object__find_map_by_name(obj, ".rodata");
+	if (!rodata)
+		r = frozen ? -ENOENT : 0; /* an object without frozen programs */
+	else if (frozen)
+		r = bpf_map__set_initial_value(rodata, frozen, sizeof(*frozen));
+	else
+		r = bpf_map__set_autocreate(rodata, false);
+	if (r) {
+		bpf_object__close(obj);
+		errno = -r;
+		return NULL;
+	}
 	return obj;
 }
 
@@ -443,7 +475,7 @@ static __u32 stats_slots(const struct bg_state *s, const char *pin)
 static struct bpf_object *open_and_load(struct bg_state *s, int variant, bool with_optional,
 					int *err)
 {
-	struct bpf_object *obj = object_open(variant, with_optional);
+	struct bpf_object *obj = object_open(variant, with_optional, NULL);
 	char path[PATH_MAX];
 
 	if (!obj) {
@@ -570,9 +602,56 @@ out:
 		bg_err("reopen pinned state: missing %s", missing);
 		return BG_EXIT_FAIL;
 	}
-	if (repair)
+	if (repair) {
 		relink_all(s);
+		/* Frozen programs of the replaced ones (and their maps) go;
+		 * tune_links loads them again for this build. */
+		bg_frozen_gc(s, NULL, 0);
+	}
 	return 0;
+}
+
+int bg_state_load_frozen(struct bg_state *s, const struct bg_policy *key, int fds[2])
+{
+	struct bg_config cfg;
+	struct bpf_object *obj;
+	int variant, r = 0;
+
+	fds[0] = fds[1] = -1;
+	if (bg_read_cfg(s, &cfg))
+		return -errno;
+	variant = build_variant(cfg.build);
+	if (variant < 0)
+		return -ESTALE; /* another build's state: its maps may not fit */
+	obj = object_open(variant, false, key);
+	if (!obj)
+		return -errno;
+	/* The state's own maps, by descriptor: a missing pin must not get a
+	 * fresh, empty map here. */
+	for (int i = 0; i < NR_MAPS && !r; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, obj_map_name(i));
+
+		if (!map)
+			continue;
+		r = *map_fd(s, i) >= 0 ? bpf_map__reuse_fd(map, *map_fd(s, i)) : -ENOENT;
+	}
+	if (!r)
+		r = bpf_object__load(obj);
+	for (int h = 0; h < 2 && !r; h++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(obj, frozen_names[h]);
+
+		fds[h] = prog ? dup(bpf_program__fd(prog)) : -1;
+		if (fds[h] < 0)
+			r = prog ? -errno : -ENOENT;
+	}
+	bpf_object__close(obj);
+	if (r)
+		for (int h = 0; h < 2; h++) {
+			if (fds[h] >= 0)
+				close(fds[h]);
+			fds[h] = -1;
+		}
+	return r;
 }
 
 int bg_state_open(struct bg_state *s, int flags)
@@ -801,6 +880,8 @@ const char *bg_state_bind_programs(const struct bg_state *s, __u64 cgid)
 		return "deny-wildcard";
 	if (id && id == bg_prog_id(s->prog_fd[BG_HOOK_BIND4]))
 		return "general";
+	if (id && bg_frozen_pinned(s, id))
+		return "frozen";
 	return "other";
 }
 
@@ -915,7 +996,7 @@ int bg_state_probe(struct bg_probe *p)
 	for (int pass = 0; pass < 2; pass++) {
 		bool with_optional = pass == 0;
 
-		obj = object_open(p->variant, with_optional);
+		obj = object_open(p->variant, with_optional, NULL);
 		if (!obj)
 			return BG_EXIT_FAIL;
 		/* The counters' size this machine would get, not the declared one. */

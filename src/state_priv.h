@@ -28,4 +28,9 @@ __u32 bg_map_max_entries(int fd);
 /* A program's id; 0 for fd -1 or when it cannot be read. */
 __u32 bg_prog_id(int fd);
 
+/* The frozen bind programs (bind4, bind6) with key as their read-only data
+ * (bg_policy_frozen_key), loaded against this state's maps; fds[] owned by
+ * the caller. 0, or -errno (-ESTALE: the state is another build's). */
+int bg_state_load_frozen(struct bg_state *s, const struct bg_policy *key, int fds[2]);
+
 #endif

@@ -69,6 +69,10 @@ int bg_top_most(const char *const *paths, int n, bool *want)
 	return 0;
 }
 
+/* bg_uniform_links' marks while folding (final values are >= -1). */
+#define BG_UNSEEN (-2)
+#define BG_MIXED  (-1)
+
 struct link_key {
 	const char *path;
 	int k;
@@ -125,6 +129,59 @@ int bg_plain_links(const char *const *paths, const bool *plain, int n, const cha
 		}
 		r = clear_up(sorted, m, paths[i], fast);
 	}
+	free(sorted);
+	return r;
+}
+
+/* Fold class c into out[k] of every link at path or above it: the first
+ * class seen, or BG_MIXED once two differ. */
+static int fold_up(const struct link_key *sorted, int m, const char *path, int c, int *out)
+{
+	char *up = strdup(path);
+
+	if (!up)
+		return -ENOMEM;
+	do {
+		struct link_key key = { up, 0 };
+		const struct link_key *hit = bsearch(&key, sorted, m, sizeof(*sorted), cmp_link);
+
+		while (hit && hit > sorted && !strcmp(hit[-1].path, up))
+			hit--;
+		for (; hit && hit < sorted + m && !strcmp(hit->path, up); hit++) {
+			int *o = &out[hit->k];
+
+			*o = *o == BG_UNSEEN || *o == c ? c : BG_MIXED;
+		}
+	} while (path_up(up));
+	free(up);
+	return 0;
+}
+
+int bg_uniform_links(const char *const *paths, const int *cls, int n, const char *const *links,
+		     int nl, int *out)
+{
+	struct link_key *sorted = calloc(nl ? nl : 1, sizeof(*sorted));
+	int m = 0, r = 0;
+
+	if (!sorted)
+		return -ENOMEM;
+	for (int k = 0; k < nl; k++) {
+		out[k] = is_cgroup_path(links[k]) ? BG_UNSEEN : BG_MIXED;
+		if (out[k] == BG_UNSEEN)
+			sorted[m++] = (struct link_key){ links[k], k };
+	}
+	qsort(sorted, m, sizeof(*sorted), cmp_link);
+	for (int i = 0; i < n && !r; i++) {
+		if (!is_cgroup_path(paths[i])) {
+			for (int k = 0; k < nl; k++)
+				out[k] = BG_MIXED;
+			break;
+		}
+		r = fold_up(sorted, m, paths[i], cls[i] < 0 ? BG_MIXED : cls[i], out);
+	}
+	for (int k = 0; k < nl; k++)
+		if (out[k] < 0)
+			out[k] = -1;
 	free(sorted);
 	return r;
 }

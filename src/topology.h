@@ -27,6 +27,18 @@ int bg_top_most(const char *const *paths, int n, bool *want);
 int bg_plain_links(const char *const *paths, const bool *plain, int n, const char *const *links,
 		   int nl, bool *fast);
 
+/*
+ * Which links may run frozen bind programs (one policy's decision frozen
+ * in). paths[0..n) are the policed cgroups (NULL: path unknown) and cls[i]
+ * policy i's class (equal classes decide alike; -1: not frozen); links as
+ * above. out[k]: the class of every policy at or below links[k] when they
+ * all share one (>= 0), else -1 (two classes, a policy of class -1, no
+ * policy, or an unknown link path). A policy whose path is unknown could
+ * be anywhere: then every link gets -1. 0, or -ENOMEM.
+ */
+int bg_uniform_links(const char *const *paths, const int *cls, int n, const char *const *links,
+		     int nl, int *out);
+
 /* covering[k]: links[k] is known and is one of changed[0..nc) or an
  * ancestor of one (the links whose subtree a change of those cgroups
  * touches). Unknown changed paths mark nothing. 0, or -ENOMEM. */

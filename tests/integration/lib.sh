@@ -118,6 +118,17 @@ link_prog() {
 	bpftool -j prog show id "$id" 2>/dev/null | jq_py "d['name']" || echo none
 }
 
+# The pin name of the frozen program a link runs ("" if none):
+# frozen_pin_of CG HOOK
+frozen_pin_of() {
+	local id f
+	id=$(bpftool link show pinned "$PIN/links/$(cgid "$1")-$2" -j 2>/dev/null | jq_py "d['prog_id']")
+	for f in "$PIN"/frozen/*-"$2"; do
+		[ -e "$f" ] || continue
+		[ "$(bpftool prog show pinned "$f" -j | jq_py "d['id']")" = "$id" ] && basename "$f"
+	done
+}
+
 # The events reader, in the background; EVPID, output in FILE.
 start_events() {
 	local out=$1

@@ -158,12 +158,15 @@ test_pid_target() {
 }
 
 test_upgrade_replaces_programs_in_place() {
-	local cg other dw out before after value
+	local cg other dw fz fz_before out before after value
 	cg=$(mkcg upgrade)
 	other=$(mkcg upgrade-other)
 	dw=$(mkcg upgrade-dw)
+	fz=$(mkcg upgrade-frozen)
 	"$BG" loopback-only --cgroup "$cg" >/dev/null || { why="apply failed"; return; }
 	"$BG" deny-wildcard --cgroup "$dw" >/dev/null || { why="apply deny-wildcard failed"; return; }
+	"$BG" loopback-only --cgroup "$fz" --allow 198.51.100.7 >/dev/null || { why="apply frozen failed"; return; }
+	fz_before=$(bpftool link show pinned "$PIN/links/$(cgid "$fz")-bind4" -j | jq_py "d['prog_id']")
 	before=$(bpftool link show pinned "$PIN/links/$(cgid "$cg")-bind4" -j | jq_py "d['prog_id']")
 	# Pretend the pinned programs came from another build.
 	value=$(bpftool map lookup pinned $PIN/bg_cfg key 0 0 0 0 -j |
@@ -191,6 +194,13 @@ test_upgrade_replaces_programs_in_place() {
 	check "deny-wildcard link runs the new _dw program" \
 		"$(bpftool prog show pinned $PIN/bind6_dw -j | jq_py "d['id']")" \
 		"$(bpftool link show pinned "$PIN/links/$(cgid "$dw")-bind6" -j | jq_py "d['prog_id']")"
+	# Frozen pairs of the old build go; the link gets this build's.
+	check "frozen link re-decided" bg_bind4_frozen "$(link_prog "$fz" bind4)"
+	check "frozen link runs a new program" 1 \
+		"$([ "$(bpftool link show pinned "$PIN/links/$(cgid "$fz")-bind4" -j | jq_py "d['prog_id']")" != "$fz_before" ] && echo 1)"
+	check "the pin is the link's program" 1 "$([ -n "$(frozen_pin_of "$fz" bind4)" ] && echo 1)"
+	expect_bind "$fz" EADDRNOTAVAIL bind 198.51.100.7 0
+	expect_bind "$fz" EPERM bind 198.51.100.8 0
 	if [ -e "$PIN/bg_pol_store" ]; then
 		check "old walk cache pin removed" 0 "$(ls "$PIN" | grep -c '^bg_resolve$')"
 	fi

@@ -583,3 +583,56 @@ TEST(spec_check_before_the_kernel)
 	}
 	CHECK(strstr(err, "port ranges") != NULL);
 }
+
+TEST(frozen_key_keeps_the_allow_decision_only)
+{
+	struct bg_policy p = { .preset = BG_PRESET_LOOPBACK_ONLY,
+			       .mode = BG_MODE_AUDIT,
+			       .proto_mask = BG_PROTO_TCP,
+			       .flags = BG_F_UDP_AUDIT,
+			       .ruleset = 7,
+			       .slot = 3,
+			       .nrules = 2,
+			       .ring = 4,
+			       .inl_flags = BG_INL_EXACT,
+			       .ntab = 1,
+			       .inh_gen = 9,
+			       .inh_from = 10 };
+	struct bg_policy k, k2, zero;
+
+	memset(&zero, 0, sizeof(zero));
+	p.tab[0].tag = 5;
+	p.wild[1][0].lo = 80;
+	CHECK(bg_policy_frozen_key(&p, &k));
+	CHECK(k.preset == p.preset && k.proto_mask == p.proto_mask && k.ruleset == 7);
+	CHECK(k.inl_flags == BG_INL_EXACT && k.ntab == 1 && k.tab[0].tag == 5);
+	CHECK(k.wild[1][0].lo == 80);
+	CHECK(!k.mode && !k.flags && !k.slot && !k.nrules && !k.ring && !k.inh_gen && !k.inh_from);
+	/* Another cgroup's copy (slot, mode, ring differ): the same key. */
+	p.slot = 8;
+	p.mode = BG_MODE_ENFORCE;
+	p.ring = 0;
+	p.inherited = 1;
+	CHECK(bg_policy_frozen_key(&p, &k2));
+	CHECK(!memcmp(&k, &k2, sizeof(k)));
+	/* Another ruleset or protocol set: another key. */
+	p.ruleset = 8;
+	CHECK(bg_policy_frozen_key(&p, &k2) && memcmp(&k, &k2, sizeof(k)));
+	p.ruleset = 7;
+	p.proto_mask = BG_PROTO_ALL;
+	CHECK(bg_policy_frozen_key(&p, &k2) && memcmp(&k, &k2, sizeof(k)));
+	/* Not frozen: counting, no exceptions, plain deny-wildcard, unknown preset. */
+	p.flags |= BG_F_COUNT_ALLOWED;
+	CHECK(!bg_policy_frozen_key(&p, &k2) && !memcmp(&k2, &zero, sizeof(k2)));
+	p.flags = 0;
+	p.ruleset = 0;
+	CHECK(!bg_policy_frozen_key(&p, &k2));
+	p.ruleset = 7;
+	p.preset = BG_PRESET_DENY_WILDCARD;
+	CHECK(!bg_policy_frozen_key(&p, &k2));
+	p.flags = BG_F_COUNT_ALLOWED;
+	CHECK(!bg_policy_frozen_key(&p, &k2));
+	p.flags = 0;
+	p.preset = 9;
+	CHECK(!bg_policy_frozen_key(&p, &k2));
+}

@@ -144,6 +144,69 @@ TEST(plain_links_match_pairwise)
 	}
 }
 
+TEST(uniform_links)
+{
+	const char *p[] = { "/a", "/a/b", "/c", "/c/d", "/e", "/e/f", "/g" };
+	int cls[] = { 1, 1, 2, 3, 4, -1, 5 };
+	const char *l[] = { "/a", "/a", "/c", "/e", "/g/h", NULL, "/ab", "/" };
+	int out[8];
+
+	CHECK(bg_uniform_links(p, cls, 7, l, 8, out) == 0);
+	CHECK(out[0] == 1 && out[1] == 1); /* /a and /a/b share class 1 */
+	CHECK(out[2] == -1);		   /* /c/d differs */
+	CHECK(out[3] == -1);		   /* /e/f is not frozen */
+	CHECK(out[4] == -1);		   /* no policy at or below /g/h */
+	CHECK(out[5] == -1);		   /* unknown link path */
+	CHECK(out[6] == -1);		   /* "/a" is no ancestor of "/ab": none */
+	CHECK(out[7] == -1);		   /* the root sees them all */
+	/* One policy below the root: the root's link may be frozen. */
+	CHECK(bg_uniform_links(p + 6, cls + 6, 1, l + 7, 1, out) == 0);
+	CHECK(out[0] == 5);
+	/* A policy whose path is unknown could be under any link. */
+	p[6] = NULL;
+	CHECK(bg_uniform_links(p, cls, 7, l, 8, out) == 0);
+	for (int k = 0; k < 8; k++)
+		CHECK(out[k] == -1);
+	CHECK(bg_uniform_links(p, cls, 0, l, 8, out) == 0);
+	CHECK(out[0] == -1); /* no policy at all */
+	CHECK(bg_uniform_links(p, cls, 7, l, 0, out) == 0);
+}
+
+/* Against the pairwise definition, on random trees. */
+TEST(uniform_links_match_pairwise)
+{
+	char buf[64][64];
+	const char *p[64];
+	int cls[64], out[64];
+
+	srand(13);
+	for (int round = 0; round < 300; round++) {
+		int n = 1 + rand() % 64, nl = 1 + rand() % 64;
+
+		for (int i = 0; i < 64; i++) {
+			p[i] = random_path(buf[i]);
+			cls[i] = rand() % 4 - 1; /* -1 .. 2 */
+		}
+		CHECK(bg_uniform_links(p, cls, n, p + 64 - nl, nl, out) == 0);
+		for (int k = 0; k < nl; k++) {
+			const char *lk = p[64 - nl + k];
+			int want = -2;
+
+			for (int i = 0; i < n; i++) {
+				if (strcmp(p[i], lk) && !bg_cgroup_is_ancestor(lk, p[i]))
+					continue;
+				want = want == -2 || want == cls[i] ? cls[i] : -1;
+			}
+			if (want < 0)
+				want = -1;
+			if (out[k] != want) {
+				CHECK(out[k] == want);
+				break;
+			}
+		}
+	}
+}
+
 TEST(links_covering)
 {
 	const char *l[] = { "/a", "/a", "/a/b/c", "/ab", NULL, "/", "/x" };
