@@ -261,15 +261,27 @@ for kind, key, base in RULE_FAMILIES:
         t = timing("rules", name, base)
         t["rules"] = int(name[len(pre):])
         rule_pts[key].append(t)
-depth_pts = []
-for name in sorted((n for n in rows["depth"] if n.startswith("depth-")), key=lambda n: int(n[6:])):
-    t = timing("depth", name, "none-other")
-    t["levels_below"] = int(name[6:])
-    depth_pts.append(t)
+def depth_series(pre):
+    pts = []
+    for name in sorted((n for n in rows["depth"] if n.startswith(pre)),
+                       key=lambda n: int(n[len(pre):])):
+        t = timing("depth", name, "none-other")
+        t["levels_below"] = int(name[len(pre):])
+        pts.append(t)
+    return pts
+
+
+# depth-: the default (frozen bind programs); depthg-: a counting policy, on
+# the general programs (the policy read from local storage).
+depth_pts = depth_series("depth-")
+depth_gen = depth_series("depthg-")
 below = [p for p in depth_pts if p["levels_below"] > 0]
+below_gen = [p for p in depth_gen if p["levels_below"] > 0]
+progs = {n: v["-"] for n, v in rows.get("progs", {}).items()}
 scale_flat = {
     "policed_cgroups": family(scale_pol),
     "depth": family(below),
+    "depth, general programs": family(below_gen),
     "rules, wildcard by exact exception": family(rule_pts["wildcard_exact"]),
     "rules, wildcard by prefix exception": family(rule_pts["wildcard_prefix"]),
     "rules, specific address by exact exception": family(rule_pts["address_exact"]),
@@ -283,7 +295,9 @@ in_force = [p["policed_total"] for p in scale_pol]
 J["scale"] = {
     "policed_cgroups": scale_pol,
     "depth": depth_pts,
+    "depth_general_programs": depth_gen,
     "exception_rules": rule_pts,
+    "bind_programs": progs,
     "flatness": scale_flat,
     "policy_limit": {
         "requested": 10000,
@@ -498,12 +512,14 @@ w("¹ A refused bind returns before `__inet_bind`, so it skips work the EINVAL r
   "storm path.  ")
 w("² The paced run of the event pipeline below (one denial per millisecond, "
   "`bindguard events` waiting): every event is written to the ring and wakes the reader.  ")
-w("³ A specific non-loopback address the policy admits through an exception: the policy "
-  "resolution, the preset and the exception check (one exact address: one rule-table bucket) run (loopback binds "
-  "skip all of that). Its added cost is against the no-program re-bind of the same "
+w("³ A specific non-loopback address the policy admits through an exception. The links "
+  "run the policy's frozen bind programs (the policy's decision in their read-only data, "
+  "README, Policy semantics): the preset and the exception check (one exact address: one "
+  "rule-table bucket) run, the socket's cgroup and its policy are not read (loopback "
+  "binds skip all of that). Its added cost is against the no-program re-bind of the same "
   "address. The scale tables below measure this path.  ")
-w("⁴ loopback-only with `--allow 0.0.0.0:1024-65535`, re-binding 0.0.0.0: the same work "
-  "as ³, the decision for the wildcard read from the policy (it is carried there whatever "
+w("⁴ loopback-only with `--allow 0.0.0.0:1024-65535`, re-binding 0.0.0.0: frozen bind "
+  "programs as in ³, the decision for the wildcard carried in the frozen policy (whatever "
   "the number of rules). Against the no-program re-bind of 0.0.0.0.  ")
 w("⁵ deny-wildcard, re-binding 192.0.2.1: the allow path of that preset. Every policy at "
   "and below the cgroup is deny-wildcard and counts nothing, so its links run the "
@@ -512,8 +528,15 @@ w("⁵ deny-wildcard, re-binding 192.0.2.1: the allow path of that preset. Every
   "address.  ")
 w("⁶ The same policy as the row above it, applied with `--count-allowed`: the binds it "
   "allows are counted (status ALLOWED), a per-CPU counter slot looked up and incremented "
-  "on each. Off by default; the rows without it do not count. A counting deny-wildcard "
-  "policy runs the general bind programs: the policy resolution, the preset, the counter.")
+  "on each. Off by default; the rows without it do not count. A counting policy runs the "
+  "general bind programs: the policy read from the cgroup's local storage, the preset, "
+  "the exceptions, the counter.")
+if progs:
+    w("")
+    w("Bind programs the links ran (`bindguard --json status`, `bind_programs`): "
+      + ", ".join(f"{lbl} **{progs[c]}**" for c, lbl in
+                  (("bg", "³"), ("bgw", "⁴"), ("bgd", "⁵"), ("bgc", "³ counting"),
+                   ("bgdc", "⁵ counting")) if c in progs) + ".")
 extra = {k: v["others_runs"] for k, v in stats.items() if v["others_runs"]}
 if extra:
     w("")
@@ -562,7 +585,8 @@ w("Each table is one interleaved set of runs (no program and the variants side b
 w("")
 w("### Policed cgroups")
 w("")
-w(f"The bench cgroup (re-binding 192.0.2.1, admitted by an exception) and N − 1 sibling "
+w(f"The bench cgroup (re-binding 192.0.2.1, admitted by an exception; its links run "
+  f"{progs.get('bg', '?')} bind programs) and N − 1 sibling "
   f"cgroups, each with its own policy (and links). "
   f"Each row was measured when that many policies were in force; *in force* counts "
   f"every bindguard policy on the machine.")
@@ -609,20 +633,29 @@ elif pl["refusal"]:
 w("")
 w("### Depth below the policed cgroup")
 w("")
-w("The socket re-binds 192.0.2.1, which the policy admits by an exception. In the policed "
-  "cgroup the program reads the policy from that cgroup's local storage; below it, from "
-  "the socket's own cgroup's local storage, where the cgroup's first bind (and the first "
-  "after any change of the policy set) left a copy of the governing policy: no walk up "
-  "the tree, whatever the depth.")
+w("The socket re-binds 192.0.2.1, which the policy admits by an exception. *Frozen*: the "
+  "policy as applied by default; its links run its frozen bind programs "
+  f"(`bind_programs`: {progs.get('deep', '?')} here), which read no cgroup and no policy at any depth. "
+  "*General*: the same policy with `--count-allowed`, which puts its links on the general "
+  f"programs (`bind_programs`: {progs.get('deepg', '?')} here): in the policed cgroup they read the policy "
+  "from that cgroup's local storage; below it, from the socket's own cgroup's local "
+  "storage, where the cgroup's first bind (and the first after any change of the policy "
+  "set) left a copy of the governing policy: no walk up the tree, whatever the depth. "
+  "Both columns from one interleaved set of runs.")
 w("")
-w("| socket's cgroup | ns/bind | added | vs 1 level (95 % interval) |")
-w("|---|---:|---:|---:|")
+w("| socket's cgroup | frozen: ns/bind | added | vs 1 level (95 % interval) | "
+  "general: ns/bind | added | vs 1 level (95 % interval) |")
+w("|---|---:|---:|---:|---:|---:|---:|")
+gen_by_level = {p["levels_below"]: p for p in depth_gen}
 for p in depth_pts:
     lv = p["levels_below"]
     label = "the policed cgroup itself" if lv == 0 else f"{lv} level{'s' if lv > 1 else ''} below"
-    vs = vsfmt(p)
-    w(f"| {label} | {p['ns_per_bind']:.1f} | {p['added_ns']:+.1f} | {vs} |")
-w(f"| no program | {timing('depth', 'none-other', 'none-other')['ns_per_bind']:.1f} | – | – |")
+    g = gen_by_level.get(lv)
+    gcols = (f"{g['ns_per_bind']:.1f} | {g['added_ns']:+.1f} | {vsfmt(g)}" if g
+             else "– | – | –")
+    w(f"| {label} | {p['ns_per_bind']:.1f} | {p['added_ns']:+.1f} | {vsfmt(p)} | {gcols} |")
+w(f"| no program | {timing('depth', 'none-other', 'none-other')['ns_per_bind']:.1f} | – | – "
+  "| | | |")
 w("")
 w("### Exception rules")
 w("")
@@ -640,7 +673,9 @@ w(f"- *Specific address* (re-bind {meta.get('other_addr', '192.0.2.1')}, baselin
   "have, longest first, until one holds the address: *exact* finds it in the first "
   "bucket it reads (/128) at every N, *prefix* too (/24, the only length). The table is "
   "the program's global array, whose bucket it finds by a hash it computes itself: no "
-  "map lookup call, no kernel hash, no trie walk.")
+  "map lookup call, no kernel hash, no trie walk. The policies' links run "
+  + ", ".join(sorted({v for k, v in progs.items() if k.startswith("r")}) or ["?"])
+  + " bind programs.")
 w("")
 w("| rules | wildcard, exact: added | vs 1 rule (95 % interval) | wildcard, prefix: added | vs 1 rule | "
   "address, exact: added | vs 1 rule | address, prefix: added | vs 1 rule |")

@@ -215,6 +215,14 @@ n = lambda v: -1 if v is None else v  # allowed is null unless counted
 print(n(c.get("allowed")), n(c.get("denied")), n(c.get("lost")))' "$1"
 }
 
+# bind_programs REL: which bind programs the cgroup's own links run (status JSON).
+bind_programs() {
+	json_status | python3 -c '
+import json, sys
+p = [p for p in json.load(sys.stdin)["policies"] if p["cgroup"] == sys.argv[1]]
+print(p[0].get("bind_programs") if p else "none")' "$1"
+}
+
 npolicies() { json_status | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["policies"]))'; }
 # How many cgroups bindguard can police on this machine (its per-CPU counters).
 max_policies() { json_status | python3 -c 'import json, sys; print(json.load(sys.stdin)["max_policies"])'; }
@@ -339,6 +347,7 @@ if ! out=$("$BB" rebind --cgroup "$TOP/none" --n 10 --landlock 2>&1); then
 		bg-wild bg-deny)
 fi
 rec meta bg_tag_start - "$(prog_tag "$TOP/bg")"
+for c in bg bgw bgd bgc bgdc; do rec progs "$c" - "$(bind_programs "$TOPREL/$c")"; done
 read -r a0 _ _ < <(counters "$TOPREL/bgc")
 interleave hook "$REPS" "${HOOK_VARIANTS[@]}"
 read -r a1 _ _ < <(counters "$TOPREL/bgc")
@@ -520,6 +529,7 @@ for k in $RULE_COUNTS; do
 		esac
 		for ((i = 1; i < k; i++)); do args+=(--allow "10.$((i / 256)).$((i % 256)).0/24:8000-8099"); done
 		apply "$TOPREL/r$kind$k" "${args[@]}"
+		rec progs "r$kind$k" - "$(bind_programs "$TOPREL/r$kind$k")"
 		case $kind in
 		e | p) variant "rules-$kind-$k" "$TOP/r$kind$k" --addr 0.0.0.0 ;;
 		*) variant "rules-$kind-$k" "$TOP/r$kind$k" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL ;;
@@ -531,24 +541,36 @@ interleave rules "$SREPS" "${RULE_VARIANTS[@]}"
 for k in $RULE_COUNTS; do for kind in e p a n; do detach "$TOPREL/r$kind$k"; done; done
 
 # 5. Scale: depth below the policed cgroup (interleaved) -----------------------------
+# Two trees: "deep" as applied by default (its links run the frozen bind
+# programs: no policy read at any depth), and "deepg" counting its allows, which
+# puts it on the general programs: the policy read from local storage.
 say "scale: socket cgroup $DEPTHS levels below the policed one"
-mkdir "$TOP/deep" || die "create $TOP/deep"
-apply "$TOPREL/deep" --allow "$OTHER_ADDR"
-d=$TOP/deep
-for ((l = 1; l <= 16; l++)); do
-	d=$d/l$l
-	mkdir "$d" || die "create $d"
-	DIRS[l]=$d
-done
 DEPTH_VARIANTS=(none-other)
-variant depth-0 "$TOP/deep" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
-DEPTH_VARIANTS+=(depth-0)
-for l in $DEPTHS; do
-	variant "depth-$l" "${DIRS[l]}" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
-	DEPTH_VARIANTS+=("depth-$l")
+for t in deep deepg; do
+	mkdir "$TOP/$t" || die "create $TOP/$t"
+	if [ $t = deep ]; then
+		apply "$TOPREL/$t" --allow "$OTHER_ADDR"
+	else
+		apply "$TOPREL/$t" --allow "$OTHER_ADDR" --count-allowed
+	fi
+	rec progs "$t" - "$(bind_programs "$TOPREL/$t")"
+	d=$TOP/$t
+	for ((l = 1; l <= 16; l++)); do
+		d=$d/l$l
+		mkdir "$d" || die "create $d"
+		DIRS[l]=$d
+	done
+	pre=depth-; [ $t = deep ] || pre=depthg-
+	variant "${pre}0" "$TOP/$t" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
+	DEPTH_VARIANTS+=("${pre}0")
+	for l in $DEPTHS; do
+		variant "$pre$l" "${DIRS[l]}" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
+		DEPTH_VARIANTS+=("$pre$l")
+	done
 done
 interleave depth "$SREPS" "${DEPTH_VARIANTS[@]}"
 detach "$TOPREL/deep"
+detach "$TOPREL/deepg"
 
 # 6. Event pipeline ---------------------------------------------------------------------
 # pipeline NAME PROCS COUNT PACE-US [stats NAME]: one run of `bindbench pipeline`
