@@ -779,7 +779,7 @@ static int cmp_keyed(const void *a, const void *b)
 static int number_keys(const struct bg_policy *const *pols, int n, int *cls, struct bg_policy *keys,
 		       int *nkeys)
 {
-	struct keyed *kd = calloc(n ? n : 1, sizeof(*kd));
+	struct keyed *kd = calloc(n > 0 ? (size_t)n : 1, sizeof(*kd));
 	int m = 0;
 
 	*nkeys = 0;
