@@ -69,9 +69,15 @@ int bg_top_most(const char *const *paths, int n, bool *want)
 	return 0;
 }
 
-/* bg_uniform_links' marks while folding (final values are >= -1). */
+/* fold_links' marks: no policy seen yet, and two classes (or a policy of
+ * none) seen. */
 #define BG_UNSEEN (-2)
 #define BG_MIXED  (-1)
+
+static void fold(int *o, int c)
+{
+	*o = *o == BG_UNSEEN || *o == c ? c : BG_MIXED;
+}
 
 struct link_key {
 	const char *path;
@@ -83,58 +89,8 @@ static int cmp_link(const void *a, const void *b)
 	return strcmp(((const struct link_key *)a)->path, ((const struct link_key *)b)->path);
 }
 
-/* Clear fast[k] of every link at path or above it (sorted[0..m) by path):
- * the links that run for sockets of the cgroup at path. */
-static int clear_up(const struct link_key *sorted, int m, const char *path, bool *fast)
-{
-	char *up = strdup(path);
-
-	if (!up)
-		return -ENOMEM;
-	do {
-		struct link_key key = { up, 0 };
-		const struct link_key *hit = bsearch(&key, sorted, m, sizeof(*sorted), cmp_link);
-
-		/* Equal paths (a link per hook) sort together: clear them all. */
-		while (hit && hit > sorted && !strcmp(hit[-1].path, up))
-			hit--;
-		while (hit && hit < sorted + m && !strcmp(hit->path, up))
-			fast[(hit++)->k] = false;
-	} while (path_up(up));
-	free(up);
-	return 0;
-}
-
-int bg_plain_links(const char *const *paths, const bool *plain, int n, const char *const *links,
-		   int nl, bool *fast)
-{
-	struct link_key *sorted = calloc(nl ? nl : 1, sizeof(*sorted));
-	int m = 0, r = 0;
-
-	if (!sorted)
-		return -ENOMEM;
-	for (int k = 0; k < nl; k++) {
-		fast[k] = is_cgroup_path(links[k]);
-		if (fast[k])
-			sorted[m++] = (struct link_key){ links[k], k };
-	}
-	qsort(sorted, m, sizeof(*sorted), cmp_link);
-	for (int i = 0; i < n && !r; i++) {
-		if (plain[i])
-			continue;
-		if (!is_cgroup_path(paths[i])) {
-			for (int k = 0; k < nl; k++)
-				fast[k] = false;
-			break;
-		}
-		r = clear_up(sorted, m, paths[i], fast);
-	}
-	free(sorted);
-	return r;
-}
-
-/* Fold class c into out[k] of every link at path or above it: the first
- * class seen, or BG_MIXED once two differ. */
+/* Fold class c into out[k] of every link at path or above it (sorted[0..m)
+ * by path): the first class seen, or BG_MIXED once two differ. */
 static int fold_up(const struct link_key *sorted, int m, const char *path, int c, int *out)
 {
 	char *up = strdup(path);
@@ -145,20 +101,22 @@ static int fold_up(const struct link_key *sorted, int m, const char *path, int c
 		struct link_key key = { up, 0 };
 		const struct link_key *hit = bsearch(&key, sorted, m, sizeof(*sorted), cmp_link);
 
+		/* Equal paths (a link per hook) sort together: fold them all. */
 		while (hit && hit > sorted && !strcmp(hit[-1].path, up))
 			hit--;
-		for (; hit && hit < sorted + m && !strcmp(hit->path, up); hit++) {
-			int *o = &out[hit->k];
-
-			*o = *o == BG_UNSEEN || *o == c ? c : BG_MIXED;
-		}
+		for (; hit && hit < sorted + m && !strcmp(hit->path, up); hit++)
+			fold(&out[hit->k], c);
 	} while (path_up(up));
 	free(up);
 	return 0;
 }
 
-int bg_uniform_links(const char *const *paths, const int *cls, int n, const char *const *links,
-		     int nl, int *out)
+/* out[k]: the class every policy at or below links[k] shares, BG_MIXED
+ * (two classes, a policy of class < 0, or an unknown link path), or
+ * BG_UNSEEN (no policy there). A policy whose path is unknown could be
+ * below any link: its class is folded into all of them. */
+static int fold_links(const char *const *paths, const int *cls, int n, const char *const *links,
+		      int nl, int *out)
 {
 	struct link_key *sorted = calloc(nl ? nl : 1, sizeof(*sorted));
 	int m = 0, r = 0;
@@ -172,17 +130,44 @@ int bg_uniform_links(const char *const *paths, const int *cls, int n, const char
 	}
 	qsort(sorted, m, sizeof(*sorted), cmp_link);
 	for (int i = 0; i < n && !r; i++) {
-		if (!is_cgroup_path(paths[i])) {
-			for (int k = 0; k < nl; k++)
-				out[k] = BG_MIXED;
-			break;
+		int c = cls[i] < 0 ? BG_MIXED : cls[i];
+
+		if (is_cgroup_path(paths[i])) {
+			r = fold_up(sorted, m, paths[i], c, out);
+			continue;
 		}
-		r = fold_up(sorted, m, paths[i], cls[i] < 0 ? BG_MIXED : cls[i], out);
+		for (int j = 0; j < m; j++)
+			fold(&out[sorted[j].k], c);
 	}
-	for (int k = 0; k < nl; k++)
+	free(sorted);
+	return r;
+}
+
+int bg_plain_links(const char *const *paths, const bool *plain, int n, const char *const *links,
+		   int nl, bool *fast)
+{
+	int *cls = calloc(n ? n : 1, sizeof(*cls)), *out = calloc(nl ? nl : 1, sizeof(*out));
+	int r = cls && out ? 0 : -ENOMEM;
+
+	for (int i = 0; i < n && !r; i++)
+		cls[i] = plain[i] ? 0 : -1;
+	if (!r)
+		r = fold_links(paths, cls, n, links, nl, out);
+	for (int k = 0; k < nl && !r; k++)
+		fast[k] = out[k] != BG_MIXED; /* no policy below: nothing refuses */
+	free(cls);
+	free(out);
+	return r;
+}
+
+int bg_uniform_links(const char *const *paths, const int *cls, int n, const char *const *links,
+		     int nl, int *out)
+{
+	int r = fold_links(paths, cls, n, links, nl, out);
+
+	for (int k = 0; k < nl && !r; k++)
 		if (out[k] < 0)
 			out[k] = -1;
-	free(sorted);
 	return r;
 }
 

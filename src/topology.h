@@ -34,7 +34,7 @@ int bg_plain_links(const char *const *paths, const bool *plain, int n, const cha
  * above. out[k]: the class of every policy at or below links[k] when they
  * all share one (>= 0), else -1 (two classes, a policy of class -1, no
  * policy, or an unknown link path). A policy whose path is unknown could
- * be anywhere: then every link gets -1. 0, or -ENOMEM.
+ * be below any link: it counts as below every one. 0, or -ENOMEM.
  */
 int bg_uniform_links(const char *const *paths, const int *cls, int n, const char *const *links,
 		     int nl, int *out);

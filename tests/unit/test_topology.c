@@ -162,8 +162,14 @@ TEST(uniform_links)
 	/* One policy below the root: the root's link may be frozen. */
 	CHECK(bg_uniform_links(p + 6, cls + 6, 1, l + 7, 1, out) == 0);
 	CHECK(out[0] == 5);
-	/* A policy whose path is unknown could be under any link. */
+	/* A policy whose path is unknown could be under any link: it counts as
+	 * under each (a link with no other policy takes its class). */
 	p[6] = NULL;
+	CHECK(bg_uniform_links(p, cls, 7, l, 8, out) == 0);
+	CHECK(out[0] == -1 && out[1] == -1 && out[2] == -1 && out[3] == -1);
+	CHECK(out[4] == 5 && out[6] == 5);
+	CHECK(out[5] == -1 && out[7] == -1);
+	cls[6] = -1;
 	CHECK(bg_uniform_links(p, cls, 7, l, 8, out) == 0);
 	for (int k = 0; k < 8; k++)
 		CHECK(out[k] == -1);
