@@ -13,17 +13,12 @@
 #include "log.h"
 #include "state_priv.h"
 
-/* FNV-1a over the key's bytes: the pins' names. A pin is used only after
- * its program's read-only data is checked against the key, so a collision
- * costs a reload, never a wrong program. */
+/* The pins' names. A pin is used only after its program's read-only data
+ * is checked against the key, so a collision costs a reload, never a wrong
+ * program. */
 static __u64 key_hash(const struct bg_policy *key)
 {
-	const unsigned char *p = (const unsigned char *)key;
-	__u64 h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < sizeof(*key); i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
+	return bg_fnv1a(key, sizeof(*key));
 }
 
 static void frozen_dir(const struct bg_state *s, char *buf, size_t len)
@@ -117,6 +112,20 @@ static void unpin(const struct bg_state *s, const char *name)
 		bg_dbg("removed frozen program pin %s", path);
 }
 
+/* Close fds[] and unpin the pair of hash. */
+static void drop_pair(const struct bg_state *s, __u64 hash, int fds[2])
+{
+	char path[PATH_MAX];
+
+	for (int h = 0; h < 2; h++) {
+		if (fds[h] >= 0)
+			close(fds[h]);
+		fds[h] = -1;
+		frozen_path(s, hash, h, path, sizeof(path));
+		unlink(path);
+	}
+}
+
 int bg_frozen_get(struct bg_state *s, const struct bg_policy *key, int fds[2])
 {
 	__u64 hash = key_hash(key);
@@ -130,14 +139,7 @@ int bg_frozen_get(struct bg_state *s, const struct bg_policy *key, int fds[2])
 	}
 	if (ok == 2)
 		return 0;
-	/* Half a pair, or another key's: replaced. */
-	for (int h = 0; h < 2; h++) {
-		if (fds[h] >= 0)
-			close(fds[h]);
-		fds[h] = -1;
-		frozen_path(s, hash, h, path, sizeof(path));
-		unlink(path);
-	}
+	drop_pair(s, hash, fds); /* half a pair, or another key's: replaced */
 	each_pin(s, count_pin, &pins);
 	if (pins / 2 >= BG_MAX_FROZEN)
 		return -ENOSPC;
@@ -151,13 +153,7 @@ int bg_frozen_get(struct bg_state *s, const struct bg_policy *key, int fds[2])
 			r = -errno;
 	}
 	if (r) {
-		for (int h = 0; h < 2; h++) {
-			if (fds[h] >= 0)
-				close(fds[h]);
-			fds[h] = -1;
-			frozen_path(s, hash, h, path, sizeof(path));
-			unlink(path);
-		}
+		drop_pair(s, hash, fds);
 		return r;
 	}
 	bg_dbg("loaded frozen bind programs %016" PRIx64 " (ruleset %u)", (uint64_t)hash,

@@ -201,16 +201,23 @@ static bool map_compat_only(int i)
 static __u64 object_build(int variant)
 {
 	static __u64 cache[2];
-	size_t n;
 	const unsigned char *p;
-	__u64 h = 1469598103934665603ull;
+	size_t n;
 
 	if (cache[variant])
 		return cache[variant];
 	p = object_bytes(variant, &n);
+	return cache[variant] = bg_fnv1a(p, n);
+}
+
+__u64 bg_fnv1a(const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	__u64 h = 1469598103934665603ull;
+
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ p[i]) * 1099511628211ull;
-	return cache[variant] = h;
+	return h;
 }
 
 /* Which of this binary's objects pinned state was loaded from (chosen by
