@@ -801,6 +801,21 @@ static int number_keys(const struct bg_policy *const *pols, int n, int *cls, str
 	return 0;
 }
 
+/* The frozen program for hook h of key, from fds[] (-2: not asked for yet,
+ * then loaded the first time a link needs it). -1 without it (a failed
+ * load, too many pairs): the link runs the general programs. */
+static int frozen_fd(struct bg_state *s, const struct bg_policy *key, int fds[2], int h)
+{
+	if (fds[0] == -2) {
+		int e = bg_frozen_get(s, key, fds);
+
+		if (e)
+			bg_dbg("frozen bind programs for ruleset %u: %s", key->ruleset,
+			       strerror(-e));
+	}
+	return fds[h];
+}
+
 static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg_cgroup *cgs, int k,
 		      const struct bg_policy *pol, enum tune how)
 {
@@ -882,38 +897,32 @@ static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg
 	if (!nrel)
 		goto gc;
 	r = bg_plain_links(paths, plain, m, links, nrel, fast);
-	if (!r)
+	if (!r && how != TUNE_DOWN)
 		r = bg_uniform_links(paths, cls, m, links, nrel, ucls);
 	if (r)
 		goto out;
 	for (int i = 0; i < nrel; i++) {
-		int h = lpin[i]->hook, c = ucls[i], link_fd, want_fd = s->prog_fd[h];
-		__u32 want_id = gen_id[h];
+		int h = lpin[i]->hook, link_fd, want_fd = s->prog_fd[h];
+		__u32 want_id = gen_id[h], also_id = 0;
 		const char *what = "general";
 		struct bpf_link_info info = {};
 		__u32 len = sizeof(info);
 		char path[PATH_MAX * 2];
 
-		if (fast[i] && dw_id[h]) {
+		/* Before a store only the general program is right for both the
+		 * old and the new policies; a _dw one stays where it is right
+		 * for both. After, the link gets its program. */
+		if (how == TUNE_DOWN) {
+			also_id = fast[i] ? dw_id[h] : 0;
+		} else if (fast[i] && dw_id[h]) {
 			want_fd = s->dw_fd[h];
 			want_id = dw_id[h];
 			what = "deny-wildcard";
-		} else if (how != TUNE_DOWN && c >= 0 && gen_id[h]) {
-			/* A frozen pair is loaded the first time a link needs it;
-			 * without it (a failed load, too many pairs) the link
-			 * runs the general programs. */
-			if (kfd[c][0] == -2) {
-				int e = bg_frozen_get(s, &keys[c], kfd[c]);
-
-				if (e)
-					bg_dbg("frozen bind programs for ruleset %u: %s",
-					       keys[c].ruleset, strerror(-e));
-			}
-			if (kfd[c][h] >= 0) {
-				want_fd = kfd[c][h];
-				want_id = bg_prog_id(want_fd);
-				what = "frozen";
-			}
+		} else if (ucls[i] >= 0 && gen_id[h] &&
+			   frozen_fd(s, &keys[ucls[i]], kfd[ucls[i]], h) >= 0) {
+			want_fd = kfd[ucls[i]][h];
+			want_id = bg_prog_id(want_fd);
+			what = "frozen";
 		}
 		snprintf(path, sizeof(path), "%s/%s/%s", s->dir, BG_LINK_DIR, lpin[i]->name);
 		link_fd = bpf_obj_get(path);
@@ -932,19 +941,11 @@ static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg
 				break;
 			continue;
 		}
-		/* Right already; before a store, the general program is right
-		 * whatever the policies. Anything else may allow what a policy
-		 * refuses (a _dw program whose pin is gone, say). */
-		if ((want_id && info.prog_id == want_id) ||
-		    (how == TUNE_DOWN && info.prog_id == gen_id[h])) {
+		/* Right already. Anything else may allow what a policy refuses
+		 * (a _dw program whose pin is gone, say). */
+		if ((want_id && info.prog_id == want_id) || (also_id && info.prog_id == also_id)) {
 			close(link_fd);
 			continue;
-		}
-		/* Before a store only the general program is right for both the
-		 * old and the new policies (a _dw one stays only if it is). */
-		if (how == TUNE_DOWN) {
-			want_fd = s->prog_fd[h];
-			what = "general";
 		}
 		if (want_fd < 0) {
 			r = how == TUNE_DOWN ? -ENOENT : 0;
