@@ -400,6 +400,13 @@ if "run-true" in rows:
     cp["run_bindguard_true_ms"] = round(med(tb) / 1000, 2)
     cp["run_overhead_ms"] = round((med(tb) - med(tt)) / 1000, 2)
     cp["run_reps"] = len(tb)
+if "apply-frozen" in rows:
+    tp = [float(v) for v in rows["apply-frozen"]["plain"].values()]
+    tf = [float(v) for v in rows["apply-frozen"]["frozen"].values()]
+    cp["apply_plain_ms"] = round(med(tp) / 1000, 2)
+    cp["apply_frozen_ms"] = round(med(tf) / 1000, 2)
+    cp["apply_frozen_extra_ms"] = round((med(tf) - med(tp)) / 1000, 2)
+    cp["apply_frozen_reps"] = len(tf)
 sus = pipe.get("sustained")
 if sus and "skipped" not in sus:
     targets["no_loss_at_100k_per_s"] = {
@@ -786,6 +793,12 @@ if "run_overhead_ms" in cp:
     w(f"| `bindguard run --loopback-only -- true` against `true` (median of "
       f"{cp['run_reps']}, interleaved) | | {cp['run_bindguard_true_ms']:.2f} ms vs "
       f"{cp['run_true_ms']:.2f} ms | +{cp['run_overhead_ms']:.2f} ms overhead |")
+if "apply_frozen_extra_ms" in cp:
+    w(f"| apply loopback-only with a new exception (its links get a new frozen pair: "
+      f"{progs.get('fzcp', '?')}) against one without, on one cgroup (median of "
+      f"{cp['apply_frozen_reps']}, alternating) | {int(meta.get('fzcp_in_force', 0)):,} | "
+      f"{cp['apply_frozen_ms']:.2f} ms vs {cp['apply_plain_ms']:.2f} ms | "
+      f"+{cp['apply_frozen_extra_ms']:.2f} ms for the pair |")
 if us:
     w("")
     w("A change reads the policy set once (a few syscalls per policy in force: the cgroup's "

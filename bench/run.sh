@@ -670,6 +670,24 @@ for ((i = 1; i <= RUN_REPS; i++)); do
 	rec run-true bindguard "$i" $(($(usec "$t2") - $(usec "$t1")))
 done
 
+# 8. An apply that loads a frozen pair (a new exception: a new key) against one
+# that does not (no exception), alternating on one cgroup. The exception
+# addresses are only policy text: nothing binds them.
+say "control plane: apply with a new exception (a frozen pair) vs without, $RUN_REPS times each"
+mkdir "$TOP/fzcp" || die "create $TOP/fzcp"
+rec meta fzcp_in_force - "$(npolicies)"
+for ((i = 1; i <= RUN_REPS; i++)); do
+	t0=$EPOCHREALTIME
+	apply "$TOPREL/fzcp"
+	t1=$EPOCHREALTIME
+	apply "$TOPREL/fzcp" --allow "${OTHER_ADDR%.*}.$((100 + i))"
+	t2=$EPOCHREALTIME
+	rec apply-frozen plain "$i" $(($(usec "$t1") - $(usec "$t0")))
+	rec apply-frozen frozen "$i" $(($(usec "$t2") - $(usec "$t1")))
+done
+rec progs fzcp - "$(bind_programs "$TOPREL/fzcp")"
+detach "$TOPREL/fzcp"
+
 rec meta bg_tag_end - "$(prog_tag "$TOP/paced")"
 
 # --- clean up, verify, report ------------------------------------------------------
