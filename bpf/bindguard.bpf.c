@@ -33,19 +33,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define BG_SO_BINDTOIFINDEX 62
 #define BG_LOOPBACK_IFINDEX 1 /* lo is ifindex 1 in every network namespace */
 
-/* cgid == 0: the policy came from the socket's cgroup's local storage,
- * found without reading the id (the allow path never needs it); read it now,
- * for the event. pcgid is then the policed cgroup's id if the policy is a
- * copy of an ancestor's, else 0: the cgroup's own. */
-static __always_inline void event_init(struct bg_event *e, struct cgroup *cg, __u64 cgid,
-				       __u64 pcgid, const struct bg_policy *p, int kind)
+/* cgid: the socket's cgroup; pcgid: the policed cgroup whose policy decided. */
+static __always_inline void event_init(struct bg_event *e, __u64 cgid, __u64 pcgid,
+				       const struct bg_policy *p, int kind)
 {
 	__builtin_memset(e, 0, sizeof(*e));
-	if (!cgid) {
-		cgid = cg->kn->id;
-		if (!pcgid)
-			pcgid = cgid;
-	}
 	e->cgroup_id = cgid;
 	e->policy_cgid = pcgid;
 	e->preset = p->preset;
@@ -135,7 +127,7 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 				       const enum bind_prog prog)
 {
 	struct sock *sk;
-	__u64 cgid, pcgid = 0;
+	__u64 cgid = 0, pcgid = 0;
 	struct cgroup *cg;
 	struct bg_policy *p;
 	struct bg_stats *st;
@@ -168,7 +160,7 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	st = policy_stats(p);
 	if (!st)
 		return 0; /* a policy without its stats slot is broken: fail closed */
-	event_init(&e, cg, cgid, pcgid, p, BG_EV_BIND);
+	event_init(&e, cgid, pcgid, p, BG_EV_BIND);
 	__builtin_memcpy(e.addr, w, 16);
 	e.port = port;
 	e.family = ctx->family;
@@ -296,7 +288,7 @@ SEC("lsm_cgroup/socket_listen")
 int BPF_PROG(bg_lsm_listen, struct socket *sock, int backlog)
 {
 	struct sock *sk = sock->sk; /* trusted argument: a BTF pointer */
-	__u64 cgid, pcgid = 0;
+	__u64 cgid = 0, pcgid = 0;
 	struct cgroup *cg;
 	struct bg_policy *p;
 	struct bg_stats *st;
@@ -319,7 +311,7 @@ int BPF_PROG(bg_lsm_listen, struct socket *sock, int backlog)
 	st = policy_stats(p);
 	if (!st)
 		return 0;
-	event_init(&e, cg, cgid, pcgid, p, BG_EV_LISTEN);
+	event_init(&e, cgid, pcgid, p, BG_EV_LISTEN);
 	__builtin_memcpy(e.addr, w, 16);
 	e.family = family;
 	e.protocol = BPF_CORE_READ(sk, sk_protocol);
@@ -339,7 +331,7 @@ SEC("sockops")
 int bg_sockops(struct bpf_sock_ops *skops)
 {
 	struct sock *sk;
-	__u64 cgid, pcgid = 0;
+	__u64 cgid = 0, pcgid = 0;
 	struct cgroup *cg;
 	struct bg_policy *p;
 	struct bg_stats *st;
@@ -367,7 +359,7 @@ int bg_sockops(struct bpf_sock_ops *skops)
 	st = policy_stats(p);
 	if (!st)
 		return 1;
-	event_init(&e, cg, cgid, pcgid, p, BG_EV_LISTEN);
+	event_init(&e, cgid, pcgid, p, BG_EV_LISTEN);
 	__builtin_memcpy(e.addr, w, 16);
 	e.port = port;
 	e.family = family;
@@ -413,7 +405,7 @@ static __always_inline int is_loopback_device(struct bpf_sockopt *ctx)
 SEC("cgroup/setsockopt")
 int bg_setsockopt(struct bpf_sockopt *ctx)
 {
-	__u64 cgid, pcgid = 0;
+	__u64 cgid = 0, pcgid = 0;
 	struct cgroup *cg;
 	struct bg_policy *p;
 	struct bg_stats *st;
@@ -435,7 +427,7 @@ int bg_setsockopt(struct bpf_sockopt *ctx)
 	st = policy_stats(p);
 	if (!st)
 		return 0;
-	event_init(&e, cg, cgid, pcgid, p, BG_EV_SETSOCKOPT);
+	event_init(&e, cgid, pcgid, p, BG_EV_SETSOCKOPT);
 	e.family = family;
 	e.protocol = ctx->sk->protocol;
 	e.type = ctx->sk->type;
@@ -454,7 +446,7 @@ int bg_setsockopt(struct bpf_sockopt *ctx)
 static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
-	__u64 cgid, pcgid = 0;
+	__u64 cgid = 0, pcgid = 0;
 	struct cgroup *cg;
 	struct bg_policy *p;
 	struct bg_stats *st;
@@ -477,7 +469,7 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 	port = sk->src_port; /* host order */
 	if (address_reason(p, w, port) == BG_REASON_NONE)
 		return 1;
-	event_init(&e, cg, cgid, pcgid, p, BG_EV_UDP_SEND);
+	event_init(&e, cgid, pcgid, p, BG_EV_UDP_SEND);
 	if (p->flags & BG_F_UDP_AUDIT)
 		e.verdict = BG_VERDICT_AUDIT;
 	seen = bpf_sk_storage_get(&bg_udp_seen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
@@ -521,7 +513,7 @@ int bg_sendmsg6(struct bpf_sock_addr *ctx)
 SEC("cgroup/sock_create")
 int bg_sock_create(struct bpf_sock *ctx)
 {
-	__u64 cgid, pcgid = 0;
+	__u64 cgid = 0, pcgid = 0;
 	struct cgroup *cg;
 	struct bg_policy *p;
 	struct bg_stats *st;
@@ -536,7 +528,7 @@ int bg_sock_create(struct bpf_sock *ctx)
 	st = policy_stats(p);
 	if (!st)
 		return 0;
-	event_init(&e, cg, cgid, pcgid, p, BG_EV_RAW);
+	event_init(&e, cgid, pcgid, p, BG_EV_RAW);
 	e.family = ctx->family;
 	e.protocol = ctx->protocol;
 	e.type = ctx->type;

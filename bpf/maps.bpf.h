@@ -10,9 +10,10 @@ struct {
 	__type(value, struct bg_config);
 } bg_cfg SEC(".maps");
 
-/* No preallocation: a replaced element is freed only after an RCU grace
- * period, so a program that looked up the old policy keeps reading it whole
- * while a re-apply swaps in the new one. */
+/* Policed cgroup id -> policy: the one place the programs find policies
+ * (policy.bpf.h, resolve). No preallocation: a replaced element is freed
+ * only after an RCU grace period, so a program that looked up the old
+ * policy keeps reading it whole while a re-apply swaps in the new one. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BG_MAX_POLICIES);
@@ -20,29 +21,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct bg_policy);
 } bg_policies SEC(".maps");
-
-/* The policy again, in the policed cgroup's own storage: the fast path
- * (cgroup local storage is Linux 6.2+; the compat object does without). */
-#ifndef BG_COMPAT
-struct {
-	__uint(type, BPF_MAP_TYPE_CGRP_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct bg_policy);
-} bg_pol_store SEC(".maps");
-#endif
-
-/* The compat object's cache of walk results (socket cgroup -> policed
- * cgroup); the full object keeps copies in cgroup local storage instead
- * (policy.bpf.h) and has no such map. */
-#ifdef BG_COMPAT
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, BG_RESOLVE_CACHE);
-	__type(key, __u64);
-	__type(value, struct bg_resolved);
-} bg_resolve SEC(".maps");
-#endif
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

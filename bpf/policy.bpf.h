@@ -3,9 +3,10 @@
 #ifndef BG_POLICY_BPF_H
 #define BG_POLICY_BPF_H
 
-/* The cgroup a socket was created in (not the task's current one). Plain
- * loads from a BTF pointer: the verifier guards them and CO-RE relocates the
- * offsets, without the cost of a bpf_probe_read_kernel call per field. */
+/* The cgroup a socket was created in (not the task's current one). A
+ * pointer reached by walking: only its fields are read (resolve), it is
+ * never handed to a helper. Plain loads, which the verifier guards (a fault
+ * reads 0) and CO-RE relocates, without a bpf_probe_read_kernel call each. */
 static __always_inline struct cgroup *sk_cgroup(struct sock *sk)
 {
 	return sk->sk_cgrp_data.cgroup;
@@ -68,121 +69,46 @@ static __always_inline struct cgroup *sock_cgroup(struct sock *sk)
 #endif
 
 /*
- * Governing policy: the socket's own cgroup if policed (its local storage:
- * one cheap lookup, the common case), else the nearest policed ancestor, the
- * cgroup itself included (the compat object has no local storage). The
- * walk runs once per (cgroup, policy-set generation): its result is kept in
- * the cgroup's local storage as a copy of the policy (the full object; see
- * bg_policy.inh_gen) and in an LRU cache of references (the compat object),
- * so a deep sub-cgroup costs a lookup or a few, not a walk. *cgid is the
- * socket's cgroup id and *pcgid the policy's; *cgid 0 when the policy came
- * from local storage (the fast paths read no id; event_init does), *pcgid
- * then 0 too if it is the cgroup's own.
+ * The governing policy: the nearest policed cgroup, the socket's own cgroup
+ * first, then its ancestors, looked up by id in the policies hash. Only ids
+ * are read on the way (scalars): no pointer reached by walking kernel
+ * structures is ever passed to a helper or kfunc, which stricter verifiers
+ * refuse (an untrusted_ptr_) and lenient ones accept only through a path
+ * the kernel calls deprecated. No per-socket or per-cgroup state is kept,
+ * so sockets created before the programs were attached are governed alike.
+ * A bind in a policed cgroup costs one hash lookup; each level of
+ * sub-cgroup below it one more (docs/DESIGN.md). *cgid is the socket's
+ * cgroup id and *pcgid the policed cgroup's.
  */
-#ifndef BG_COMPAT
-/* Keep the policy found for cg in cg's local storage, marked as a copy made
- * at generation gen (a stale copy there first goes; a policy userspace put
- * there meanwhile is kept: F_CREATE does not replace). */
-static __always_inline void inherit(struct cgroup *cg, const struct bg_policy *p, __u64 from,
-				    __u64 gen, const struct bg_policy *stale)
+static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid, __u64 *pcgid)
 {
-	struct bg_policy copy;
-
-	__builtin_memcpy(&copy, p, sizeof(copy));
-	copy.inherited = 1;
-	copy.inh_gen = gen;
-	copy.inh_from = from;
-	if (stale && stale->inherited)
-		bpf_cgrp_storage_delete(&bg_pol_store, cg);
-	bpf_cgrp_storage_get(&bg_pol_store, cg, &copy, BPF_LOCAL_STORAGE_GET_F_CREATE);
-}
-#endif
-
-static __always_inline struct bg_policy *resolve_walk(struct cgroup *cg, __u64 *cgid, __u64 *pcgid,
-						      const struct bg_policy *stale)
-{
-	struct bg_resolved fresh = {};
-#ifdef BG_COMPAT
-	struct bg_resolved *r;
-#endif
-	struct bg_config *cfg;
 	struct bg_policy *p;
-	__u32 zero = 0;
+	__u64 id;
 	int level;
 
-	*cgid = cg->kn->id;
-	cfg = bpf_map_lookup_elem(&bg_cfg, &zero);
-	if (!cfg)
+	if (!cg)
 		return NULL;
-	/* The generation before any policy is read: userspace bumps it after
-	 * each change, so what is cached below can only look older than it is.
-	 * Read by an atomic add of 0, a full barrier on every architecture (no
-	 * policy load moves before it); the walk is rare, so is its cost. */
-	fresh.gen = __sync_fetch_and_add(&cfg->gen, 0);
-#ifdef BG_COMPAT
-	r = bpf_map_lookup_elem(&bg_resolve, cgid);
-	if (r && r->gen == fresh.gen && r->policy_cgid) {
-		p = bpf_map_lookup_elem(&bg_policies, &r->policy_cgid);
-		/* A detached policy makes the entry stale: walk again. */
-		if (p) {
-			*pcgid = r->policy_cgid;
-			return p;
-		}
+	id = cg->kn->id;
+	*cgid = id;
+	p = bpf_map_lookup_elem(&bg_policies, &id);
+	if (p) {
+		*pcgid = id;
+		return p;
 	}
-#endif
-
-	p = NULL;
 	level = BPF_CORE_READ(cg, level);
-	for (int i = 0; i <= BG_MAX_WALK; i++) {
-		__u64 id;
-
+	for (int i = 1; i <= BG_MAX_WALK; i++) {
 		if (level - i < 0)
 			break;
+		/* A variable index into the ancestors array: read by a probe
+		 * (the verifier refuses variable offsets into BTF pointers). */
 		id = BPF_CORE_READ(cg, ancestors[level - i], kn, id);
 		p = bpf_map_lookup_elem(&bg_policies, &id);
 		if (p) {
-			fresh.policy_cgid = id;
-			break;
-		}
-	}
-	/* Only a found policy is cached. "None" is seen only below links whose
-	 * policy is not stored yet (a change in progress, or killed before
-	 * its generation bump): caching it could outlive the store. */
-	if (p) {
-#ifndef BG_COMPAT
-		inherit(cg, p, fresh.policy_cgid, fresh.gen, stale);
-#else
-		bpf_map_update_elem(&bg_resolve, cgid, &fresh, BPF_ANY);
-#endif
-	}
-	*pcgid = fresh.policy_cgid;
-	return p;
-}
-
-/* The walk's locals live in resolve_walk so that the fast path does not
- * pay for initialising them. */
-static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid, __u64 *pcgid)
-{
-#ifndef BG_COMPAT
-	struct bg_policy *p = bpf_cgrp_storage_get(&bg_pol_store, cg, 0, 0);
-
-	if (p && p->preset) {
-		struct bg_config *cfg;
-		__u32 zero = 0;
-
-		*cgid = *pcgid = 0; /* event_init reads the socket's cgroup id */
-		if (!p->inherited)
-			return p; /* its own cgroup's: no generation to read */
-		cfg = bpf_map_lookup_elem(&bg_cfg, &zero);
-		if (cfg && bg_stored_policy_current(p, cfg->gen)) {
-			*pcgid = p->inh_from;
+			*pcgid = id;
 			return p;
 		}
 	}
-	return resolve_walk(cg, cgid, pcgid, p);
-#else
-	return resolve_walk(cg, cgid, pcgid, NULL);
-#endif
+	return NULL;
 }
 
 /* An exact entry first (the longest match there is), else one LPM lookup;

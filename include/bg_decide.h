@@ -78,17 +78,6 @@ BG_INLINE int bg_plain_dw(const struct bg_policy *p)
 	return p->preset == BG_PRESET_DENY_WILDCARD && !(p->flags & BG_F_COUNT_ALLOWED);
 }
 
-/* May a bind use the policy found in its cgroup's local storage? The
- * cgroup's own policy (userspace keeps it current), or a program's copy of
- * an ancestor's made at the current policy-set generation gen (see
- * bg_policy.inh_gen); else the caller walks to the policed ancestor. */
-BG_INLINE int bg_stored_policy_current(const struct bg_policy *p, __u64 gen)
-{
-	if (!p->preset)
-		return 0;
-	return !p->inherited || p->inh_gen == gen;
-}
-
 BG_INLINE int bg_proto_bit(__u32 sock_type)
 {
 	if (sock_type == BG_SOCK_STREAM)

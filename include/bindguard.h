@@ -40,9 +40,8 @@
 #define BG_TAB_BITS	 14
 #define BG_TAB_BUCKETS	 (1 << BG_TAB_BITS)
 #define BG_TAB_WAYS	 4
-#define BG_TAB_LENS	 4     /* distinct prefix lengths a policy may ask the table for */
-#define BG_RESOLVE_CACHE 65536 /* socket cgroup -> governing policy */
-#define BG_MAX_WALK	 64    /* ancestor levels searched for a policy */
+#define BG_TAB_LENS	 4  /* distinct prefix lengths a policy may ask the table for */
+#define BG_MAX_WALK	 64 /* ancestor levels searched for a policy */
 #define BG_RINGBUF_SIZE	 (4u << 20)
 #define BG_RUN_RINGS	 64 /* private rings of `bindguard run`, slot 0 unused */
 #define BG_RUN_RING_SIZE (1u << 20)
@@ -125,20 +124,16 @@ enum bg_addr_class {
 	BG_ADDR_WILDCARD = 2,
 };
 
-/* Map "config", one entry (key 0). gen changes whenever the set of policed
- * cgroups changes, which invalidates every resolve_cache entry. */
+/* Map "config", one entry (key 0). */
 struct bg_config {
 	__u32 abi;
 	__u32 next_ruleset; /* userspace only: the next ruleset id to hand out */
-	__u64 gen;   /* bumped after every change of the policy set (see bg_policy.inh_gen) */
+	__u64 unused;	    /* was a cache generation; kept so the layout stays ABI 10 */
 	__u64 build; /* userspace only: hash of the BPF object the pinned programs came from */
 };
 
 /* Map "policies": key __u64 cgroup id (kernfs id) of the policed cgroup. A
- * re-apply replaces the whole value in one map update. The same value also
- * lives in the cgroup's local storage ("pol_store"), which is what a bind in
- * the policed cgroup itself reads (no hash lookup on the allow path); the
- * hash is the index for descendants, listing and garbage collection. */
+ * re-apply replaces the whole value in one map update. */
 struct bg_port_range {
 	__u16 lo;
 	__u16 hi;
@@ -197,7 +192,7 @@ struct bg_policy {
 	 * (ntab > 0) or the maps: "rules_exact" if BG_INL_EXACT, then "rules"
 	 * if BG_INL_PREFIX. */
 	__u16 inl_flags; /* enum bg_inl_flag */
-	__u16 inherited; /* 0 in every policy userspace writes; see inh_gen */
+	__u16 pad0;
 	struct bg_port_range wild[2][BG_INLINE_RANGES];
 	/* > 0: the rule table holds every entry of this ruleset, and an address
 	 * the policy does not decide is looked up there once per prefix length
@@ -205,20 +200,7 @@ struct bg_policy {
 	 * "rules_exact" and "rules". */
 	__u32 ntab;
 	struct bg_tab_len tab[BG_TAB_LENS];
-	/* inherited = 1: in the local storage of a cgroup without a policy of
-	 * its own, a program's copy of the policy that governs it (made the
-	 * first time a socket of the cgroup binds, so that the next binds skip
-	 * the walk to the policed ancestor). inh_gen is the policy-set
-	 * generation (bg_config.gen) read before the policy was, so any later
-	 * change makes the copy stale; inh_from is the policed cgroup's id. */
-	__u64 inh_gen;
-	__u64 inh_from;
-};
-
-/* Map "resolve_cache" (LRU): key __u64 socket cgroup id. */
-struct bg_resolved {
-	__u64 policy_cgid;
-	__u64 gen;
+	__u64 pad1[2]; /* unused: kept so that pinned ABI 10 maps stay reusable */
 };
 
 /* Map "rules" (LPM trie). prefixlen counts 32 bits of ruleset followed by the

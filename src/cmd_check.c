@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <bpf/libbpf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include "cgroup.h"
@@ -33,21 +34,41 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt)
 	it[n].status = mnt[0] ? "ok" : "missing";
 	snprintf(it[n++].detail, sizeof(it[0].detail), "%s",
 		 mnt[0] ? mnt : "no cgroup2 mount in /proc/self/mountinfo");
+	it[n].name = "bpf-object";
+	it[n].status = p->kernel || p->variant < 0 ? "missing" : bg_object_name(p->variant);
+	if (p->kernel)
+		snprintf(it[n].detail, sizeof(it[0].detail),
+			 "needs a kernel with BTF "
+			 "(CONFIG_DEBUG_INFO_BTF=y)");
+	else if (p->variant < 0)
+		snprintf(it[n].detail, sizeof(it[0].detail),
+			 "this kernel refuses every object (%s: %s)", bg_object_name(p->preferred),
+			 p->why[p->preferred]);
+	else if (p->variant != p->preferred)
+		snprintf(it[n].detail, sizeof(it[0].detail),
+			 "fallback: this kernel refuses the %s object (%s)",
+			 bg_object_name(p->preferred), p->why[p->preferred]);
+	else
+		snprintf(it[n].detail, sizeof(it[0].detail), "%s",
+			 getenv(BG_OBJECT_ENV) && *getenv(BG_OBJECT_ENV)
+				 ? "chosen by " BG_OBJECT_ENV
+				 : "the preferred object loads");
+	n++;
 	it[n].name = "socket-cgroup";
-	it[n].status = p->kernel ? "missing" : p->variant == BG_OBJ_COMPAT ? "partial" : "ok";
-	snprintf(it[n++].detail, sizeof(it[0].detail), "%s",
-		 p->kernel ? "needs a kernel with BTF (CONFIG_DEBUG_INFO_BTF=y)"
-		 : p->variant == BG_OBJ_COMPAT
-			 ? "TCP and IPv6 UDP sockets follow the cgroup they were created in; "
-			   "IPv4 UDP and UDP-Lite follow the binding task's cgroup (no "
-			   "bpf_cast_to_kern_ctx before Linux 6.2)"
-			 : "policy follows the cgroup a socket was created in");
+	it[n].status = p->kernel || p->variant < 0   ? "missing"
+		       : p->variant == BG_OBJ_COMPAT ? "partial"
+						     : "ok";
+	snprintf(it[n++].detail, sizeof(it[0].detail), "%s%s",
+		 p->variant == BG_OBJ_COMPAT ? "TCP and IPv6 UDP sockets follow the cgroup they "
+					       "were created in; "
+					     : "policy follows the cgroup a socket was created in",
+		 p->variant == BG_OBJ_COMPAT ? bg_compat_gives_up : "");
 	it[n].name = "bind";
 	it[n].status =
 		p->loaded[BG_HOOK_BIND4] && p->loaded[BG_HOOK_BIND6] ? "enforced" : "not-covered";
-	if (p->load_err)
+	if (p->variant < 0)
 		snprintf(it[n++].detail, sizeof(it[0].detail),
-			 "the programs do not load on this kernel (%s; `bindguard -vv check` "
+			 "the programs do not load on this kernel (%s; `bindguard -v check` "
 			 "shows the verifier's log)",
 			 strerror(-p->load_err));
 	else

@@ -83,7 +83,7 @@ oom:
 }
 
 static void print_json(const struct row *rows, int n, __u64 lost_total, int max_policies,
-		       const char *mnt, const char *listen)
+		       const char *mnt, const char *listen, int object)
 {
 	char buf[128];
 	struct bg_json j;
@@ -95,6 +95,14 @@ static void print_json(const struct row *rows, int n, __u64 lost_total, int max_
 	bg_json_kstr(&j, "pin_dir", BG_BPFFS "/" BG_PIN_DIR);
 	bg_json_ku64(&j, "lost_total", lost_total);
 	bg_json_ku64(&j, "max_policies", (__u64)max_policies);
+	/* The BPF object the pinned programs came from; null: no state, or
+	 * another bindguard build's. */
+	if (object >= 0)
+		bg_json_kstr(&j, "object", bg_object_name(object));
+	else {
+		bg_json_key(&j, "object");
+		bg_json_null(&j);
+	}
 	bg_json_key(&j, "policies");
 	bg_json_arr_begin(&j);
 	for (int i = 0; i < n; i++) {
@@ -146,7 +154,7 @@ static void print_json(const struct row *rows, int n, __u64 lost_total, int max_
 }
 
 static void print_text(const struct row *rows, int n, __u64 lost_total, int max_policies,
-		       const char *listen)
+		       const char *listen, int object)
 {
 	char buf[128];
 
@@ -181,6 +189,10 @@ static void print_text(const struct row *rows, int n, __u64 lost_total, int max_
 	}
 	printf("lost events (all time): %" PRIu64 "\n", (uint64_t)lost_total);
 	printf("policed cgroups: %d of at most %d on this machine\n", n, max_policies);
+	if (object >= 0)
+		printf("bpf object: %s%s%s\n", bg_object_name(object),
+		       object == BG_OBJ_COMPAT ? ": " : "",
+		       object == BG_OBJ_COMPAT ? bg_compat_gives_up : "");
 }
 
 int cmd_status(int argc, char **argv, struct bg_global *g)
@@ -195,7 +207,7 @@ int cmd_status(int argc, char **argv, struct bg_global *g)
 	struct bg_state st;
 	char mnt[PATH_MAX] = "";
 	const char *listen = "confine";
-	int c, r, n = 0, max_policies;
+	int c, r, n = 0, max_policies, object = -1;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
@@ -247,13 +259,15 @@ int cmd_status(int argc, char **argv, struct bg_global *g)
 		}
 	}
 	max_policies = bg_state_max_policies(&st);
+	if (r == 0)
+		object = bg_state_object(&st);
 	bg_state_close(&st);
 	if (r > 0)
 		return r;
 	if (g->json)
-		print_json(rows, n, global.lost, max_policies, mnt, listen);
+		print_json(rows, n, global.lost, max_policies, mnt, listen, object);
 	else
-		print_text(rows, n, global.lost, max_policies, listen);
+		print_text(rows, n, global.lost, max_policies, listen, object);
 	for (int i = 0; i < n; i++)
 		free(rows[i].rules);
 	free(rows);

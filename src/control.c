@@ -367,89 +367,15 @@ static void gc_rulesets(struct bg_state *s, const struct snap *sn, struct rs kee
 	free(used);
 }
 
-struct id_set {
-	const __u64 *ids; /* sorted */
-	int n;
-};
-
-static bool match_resolved(const void *key, const void *arg)
+/* A policy store or removal is one hash update: atomic for the programs,
+ * which look policies up there by cgroup id on every decision. */
+static int policy_store(struct bg_state *s, __u64 cgid, const struct bg_policy *pol)
 {
-	const struct id_set *set = arg;
-
-	return bsearch(key, set->ids, set->n, sizeof(__u64), cmp_u64) != NULL;
-}
-
-/* Drop cached resolutions that name one of ids (sorted), as socket cgroup or
- * as policy. The generation bump already makes them stale; this leaves no
- * trace. */
-static void purge_resolve_cache(const struct bg_state *s, const __u64 *ids, int nids)
-{
-	struct id_set set = { ids, nids };
-	struct bg_resolved *vals;
-	__u64 *keys;
-	int n;
-
-	if (!nids || s->resolve_fd < 0) /* the full object has no such cache */
-		return;
-	n = map_dump(s->resolve_fd, sizeof(*keys), sizeof(*vals), false, (void **)&keys,
-		     (void **)&vals);
-	if (n < 0)
-		return;
-	for (int i = 0; i < n; i++)
-		if (match_resolved(&keys[i], &set) || match_resolved(&vals[i].policy_cgid, &set))
-			bpf_map_delete_elem(s->resolve_fd, &keys[i]);
-	free(keys);
-	free(vals);
-}
-
-/*
- * A policy lives in two maps: the cgroup's local storage (read by binds in
- * the cgroup itself) and the hash (read for its descendants, for the cgroup
- * itself where there is no storage, and the index). The hash goes first: a
- * policy only in the hash still decides every bind right (the walk starts at
- * the socket's own cgroup). If the storage update fails, the hash is put
- * back to prev (NULL: the cgroup had no policy), so the cgroup is left as it
- * was. Each update is atomic for its readers. The generation is bumped
- * after: the programs' copies of the policy in sub-cgroups (bg_policy.inh_gen)
- * are then stale.
- */
-static int policy_store(struct bg_state *s, __u64 cgid, const struct bg_policy *pol,
-			const struct bg_policy *prev)
-{
-	int fd = bg_cgroup_open_id(cgid), r = 0;
-
-	if (fd < 0)
-		return fd;
-	if (bpf_map_update_elem(s->policies_fd, &cgid, pol, BPF_ANY)) {
-		r = -errno;
-	} else if (s->pol_store_fd >= 0 &&
-		   bpf_map_update_elem(s->pol_store_fd, &fd, pol, BPF_ANY)) {
-		r = -errno;
-		if (prev ? bpf_map_update_elem(s->policies_fd, &cgid, prev, BPF_ANY)
-			 : bpf_map_delete_elem(s->policies_fd, &cgid))
-			bg_err("cgroup id %" PRIu64 ": could not put its policy back: %s",
-			       (uint64_t)cgid, strerror(errno));
-	}
-	close(fd);
-	if (bg_bump_gen(s) && !r)
-		r = errno ? -errno : -EIO;
-	return r;
+	return bpf_map_update_elem(s->policies_fd, &cgid, pol, BPF_ANY) ? -errno : 0;
 }
 
 static int policy_remove(struct bg_state *s, __u64 cgid)
 {
-	int fd = bg_cgroup_open_id(cgid);
-
-	/* A removed cgroup took its storage with it. */
-	if (fd >= 0 && s->pol_store_fd >= 0) {
-		if (bpf_map_delete_elem(s->pol_store_fd, &fd) && errno != ENOENT) {
-			int r = -errno;
-
-			close(fd);
-			return r;
-		}
-		close(fd);
-	}
 	return bpf_map_delete_elem(s->policies_fd, &cgid) ? -errno : 0;
 }
 
@@ -480,7 +406,7 @@ static bool gc_orphaned_run(struct bg_state *s, struct entry *e)
 			struct bg_policy was = e->pol;
 
 			e->pol.ring = 0;
-			if (policy_store(s, e->id, &e->pol, &was))
+			if (policy_store(s, e->id, &e->pol))
 				e->pol = was;
 			bg_dbg("orphaned run %s: events go to the shared ring", e->path);
 		}
@@ -584,13 +510,6 @@ static int gc(struct bg_state *s, struct snap *sn)
 		free(e->path);
 	}
 	sn->n = live;
-	if (ngone) {
-		purge_resolve_cache(s, gone, ngone); /* ids are sorted: the snapshot is */
-		if (bg_bump_gen(s)) {
-			bg_err("update the config map: %s", strerror(errno));
-			r = BG_EXIT_FAIL;
-		}
-	}
 	free(gone);
 	gc_rulesets(s, sn, (struct rs){ 0, 0 });
 	gc_orphaned_run_dirs();
@@ -1144,7 +1063,7 @@ struct change {
 
 /*
  * A policy store failed at cgroup `failed`: put cgroups 0..failed-1 back
- * (policy_store already put back the failing one). A cgroup that cannot be
+ * (the failing one's store changed nothing). A cgroup that cannot be
  * put back keeps the new policy, and its links and rules with it.
  */
 static void undo_apply(struct bg_state *s, struct snap *sn, const struct bg_cgroup *cgs,
@@ -1156,7 +1075,7 @@ static void undo_apply(struct bg_state *s, struct snap *sn, const struct bg_cgro
 	bg_err("store policy for %s: %s%s", cgs[failed].path, why,
 	       failed ? "; putting back the cgroups already switched" : "");
 	for (int j = 0; j < failed; j++) {
-		int r = ch[j].replace ? policy_store(s, cgs[j].id, &ch[j].old, &ch[j].pol)
+		int r = ch[j].replace ? policy_store(s, cgs[j].id, &ch[j].old)
 				      : policy_remove(s, cgs[j].id);
 
 		if (!r)
@@ -1167,7 +1086,6 @@ static void undo_apply(struct bg_state *s, struct snap *sn, const struct bg_cgro
 		if (!ch[j].replace && stuck)
 			stuck[nstuck++] = &cgs[j];
 	}
-	bg_bump_gen(s);
 	/* The new cgroups' links are surplus now, unless their policy stayed. */
 	sync_links(s, sn, stuck, nstuck);
 	gc_rulesets(s, sn, nkept ? keep : (struct rs){ 0, 0 });
@@ -1293,15 +1211,13 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 	}
 	/* The switch: one update per map replaces preset, mode and ruleset at once. */
 	for (int i = 0; i < k; i++) {
-		r = -policy_store(s, cgs[i].id, &ch[i].pol, ch[i].replace ? &ch[i].old : NULL);
+		r = -policy_store(s, cgs[i].id, &ch[i].pol);
 		if (r) {
 			undo_apply(s, &sn, cgs, ch, i, strerror(r), keep);
 			r = BG_EXIT_FAIL;
 			goto out;
 		}
 	}
-	/* Each store bumped the generation (policy_store): the programs'
-	 * cached resolutions and copies of policies are stale now. */
 	/* The rulesets the replaced policies used, unless another policy shares them. */
 	for (int i = 0; i < k; i++) {
 		struct entry *e = ch[i].replace ? find_entry(&sn, cgs[i].id) : NULL;
@@ -1364,17 +1280,13 @@ int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k)
 			continue;
 		bg_err("detach %s: delete policy: %s%s", cgs[i].path, strerror(-r),
 		       i ? "; putting back the policies already removed" : "");
-		/* The failing one too: its storage may be gone already. */
-		for (int j = 0; j <= i; j++)
-			if (policy_store(s, cgs[j].id, &old[j], NULL))
+		for (int j = 0; j < i; j++)
+			if (policy_store(s, cgs[j].id, &old[j]))
 				bg_err("%s: could not put its policy back: it is detached",
 				       cgs[j].path);
-		bg_bump_gen(s);
 		r = BG_EXIT_FAIL;
 		goto out;
 	}
-	if (bg_bump_gen(s))
-		bg_err("detach: update config map: %s (the policies are removed)", strerror(errno));
 	qsort(ids, k, sizeof(*ids), cmp_u64);
 	for (int i = 0; i < sn.n; i++) {
 		if (bsearch(&sn.e[i].id, ids, k, sizeof(*ids), cmp_u64)) {
@@ -1392,7 +1304,6 @@ int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k)
 		stale |= old[i].ruleset != 0;
 	if (stale) /* unless another policy shares them */
 		gc_rulesets(s, &sn, (struct rs){ 0, 0 });
-	purge_resolve_cache(s, ids, k);
 	tune_links(s, &sn, cgs, k, NULL, TUNE_UP);
 out:
 	snap_free(&sn);

@@ -2,6 +2,7 @@
 /* bindguard: global options and the command table; nothing else. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -9,6 +10,7 @@
 #include "cgroup.h"
 #include "commands.h"
 #include "log.h"
+#include "object.h"
 
 struct command {
 	const char *name;
@@ -120,6 +122,16 @@ int main(int argc, char **argv)
 		return BG_EXIT_USAGE;
 	}
 	bg_log_setup();
+	{
+		const char *obj = getenv(BG_OBJECT_ENV);
+		int order[BG_NR_OBJ];
+
+		if (bg_object_order(obj, order) < 0) {
+			bg_err("%s must be full or compat (or unset: full, else compat), not '%s'",
+			       BG_OBJECT_ENV, obj);
+			return BG_EXIT_USAGE;
+		}
+	}
 	/* Exact names only: a security tool does not guess what was meant. */
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[optind], commands[i].name))

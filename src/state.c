@@ -23,17 +23,21 @@
 #include "state.h"
 #include "state_priv.h"
 #include "frozen.h"
+#include "object.h"
 
-#define NR_MAPS 11
+#define NR_MAPS 9
 
 /* The private ring slot this process reserved but may not have named in a
  * policy yet: garbage collection must leave it alone. */
 __u32 bg_reserved_ring;
 
 static const char *const map_names[NR_MAPS] = {
-	"bg_cfg",    "bg_policies", "bg_resolve",   "bg_rules",	      "bg_rule_src", "bg_stats",
-	"bg_events", "bg_rings",    "bg_pol_store", "bg_rules_exact", "bg_rule_tab",
+	"bg_cfg",    "bg_policies", "bg_rules",	      "bg_rule_src", "bg_stats",
+	"bg_events", "bg_rings",    "bg_rules_exact", "bg_rule_tab",
 };
+/* Pins of maps that earlier builds had (cgroup local storage copies of the
+ * policies, a walk cache): removed when this build loads its programs. */
+static const char *const legacy_map_pins[] = { "bg_resolve", "bg_pol_store" };
 /* The rule table is the object's global data: libbpf names that map after
  * its section, and the kernel "<object name prefix>.bss". Pinned as
  * bg_rule_tab like the others. */
@@ -89,9 +93,9 @@ static bool is_frozen_prog(const struct bpf_program *prog)
 
 static int *map_fd(struct bg_state *s, int i)
 {
-	int *fds[NR_MAPS] = { &s->cfg_fd,	&s->policies_fd,    &s->resolve_fd, &s->rules_fd,
-			      &s->rule_src_fd,	&s->stats_fd,	    &s->events_fd,  &s->rings_fd,
-			      &s->pol_store_fd, &s->rules_exact_fd, &s->rule_tab_fd };
+	int *fds[NR_MAPS] = { &s->cfg_fd,      &s->policies_fd,	   &s->rules_fd,
+			      &s->rule_src_fd, &s->stats_fd,	   &s->events_fd,
+			      &s->rings_fd,    &s->rules_exact_fd, &s->rule_tab_fd };
 	return fds[i];
 }
 
@@ -147,53 +151,20 @@ static int take_lock(struct bg_state *s)
 	return 0;
 }
 
-/*
- * Which of the two BPF objects this kernel loads (see the Makefile): the full
- * one needs the bpf_cast_to_kern_ctx kfunc and cgroup local storage (Linux
- * 6.2); the compat one does without. Returns 0 and sets *variant, or an exit
- * code after printing why bindguard cannot run here at all.
- */
-static int probe_kernel(int *variant)
+/* Every object needs the kernel's BTF (CO-RE, kfuncs, BTF pointers). */
+static int need_btf(void)
 {
-	static int cached = -1;
-	struct btf *btf;
-	int id;
-
-	if (cached >= 0) {
-		*variant = cached;
+	if (!access("/sys/kernel/btf/vmlinux", R_OK))
 		return 0;
-	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		bg_err("kernel has no BTF (/sys/kernel/btf/vmlinux): bindguard needs a kernel "
-		       "built with CONFIG_DEBUG_INFO_BTF=y");
-		return BG_EXIT_NOFEATURE;
-	}
-	btf = btf__load_vmlinux_btf();
-	if (!btf) {
-		bg_err("load kernel BTF: %s", strerror(errno));
-		return BG_EXIT_NOFEATURE;
-	}
-	id = btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC);
-	btf__free(btf);
-	cached = *variant = id < 0 ? BG_OBJ_COMPAT : BG_OBJ_FULL;
-	return 0;
+	bg_err("kernel has no BTF (/sys/kernel/btf/vmlinux): bindguard needs a kernel "
+	       "built with CONFIG_DEBUG_INFO_BTF=y");
+	return BG_EXIT_NOFEATURE;
 }
 
 static const unsigned char *object_bytes(int variant, size_t *n)
 {
 	return variant == BG_OBJ_COMPAT ? bindguard_compat_bpf__elf_bytes(n)
 					: bindguard_bpf__elf_bytes(n);
-}
-
-/* Maps only the full object has. */
-static bool map_full_only(int i)
-{
-	return !strcmp(map_names[i], "bg_pol_store");
-}
-
-static bool map_compat_only(int i)
-{
-	return !strcmp(map_names[i], "bg_resolve");
 }
 
 /* Identity of the BPF object built into this binary (FNV-1a of its bytes):
@@ -220,9 +191,9 @@ __u64 bg_fnv1a(const void *data, size_t n)
 	return h;
 }
 
-/* Which of this binary's objects pinned state was loaded from (chosen by
- * probe_kernel when it was created), or -1 for another build's. Reading it
- * from the state spares every command the kernel probe. */
+/* Which of this binary's objects pinned state was loaded from (the one the
+ * kernel accepted when it was created), or -1 for another build's. Reading
+ * it from the state spares every command a trial load. */
 static int build_variant(__u64 build)
 {
 	if (build == object_build(BG_OBJ_FULL))
@@ -249,18 +220,6 @@ int bg_write_cfg(const struct bg_state *s, const struct bg_config *cfg)
 	__u32 zero = 0;
 
 	return bpf_map_update_elem(s->cfg_fd, &zero, cfg, BPF_ANY) ? -errno : 0;
-}
-
-/* Invalidate every cached socket-cgroup -> policy resolution. */
-int bg_bump_gen(const struct bg_state *s)
-{
-	struct bg_config cfg;
-	int r = bg_read_cfg(s, &cfg);
-
-	if (r)
-		return r;
-	cfg.gen++;
-	return bg_write_cfg(s, &cfg);
 }
 
 static void close_fds(struct bg_state *s)
@@ -306,8 +265,7 @@ static int open_pins(struct bg_state *s, char *missing, size_t len, bool *comple
 				*map_fd(s, i) = fd;
 			else
 				s->prog_fd[i - NR_MAPS] = fd;
-		} else if (i < NR_MAPS ? !map_full_only(i) && !map_compat_only(i)
-				       : !hook_optional(i - NR_MAPS)) {
+		} else if (i < NR_MAPS || !hook_optional(i - NR_MAPS)) {
 			*complete = false;
 			if (strlen(missing) + strlen(name) + 2 < len) {
 				strcat(missing, missing[0] ? " " : "");
@@ -419,10 +377,30 @@ static struct bpf_program *obj_prog(struct bpf_object *obj, int hook)
  * with_optional is false. With frozen, only the frozen bind programs load,
  * with frozen as their read-only data; without, everything else does (and
  * the read-only data, which only they read, is not created). */
-static struct bpf_object *object_open(int variant, bool with_optional,
-				      const struct bg_policy *frozen)
+/*
+ * BG_TEST_BREAK_OBJECT=full|compat|full,compat (tests only): load that
+ * object's bind4 program as a socket filter, which every verifier refuses,
+ * to exercise the fallback and the refusal paths with a real refusal.
+ */
+static void break_for_tests(struct bpf_object *obj, int variant)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "bindguard");
+	const char *v = getenv("BG_TEST_BREAK_OBJECT");
+	char list[32];
+
+	if (!v || snprintf(list, sizeof(list), ",%s,", v) >= (int)sizeof(list))
+		return;
+	snprintf(list, sizeof(list), ",%s,", v);
+	if (!strstr(list, variant == BG_OBJ_FULL ? ",full," : ",compat,"))
+		return;
+	bpf_program__set_type(obj_prog(obj, BG_HOOK_BIND4), BPF_PROG_TYPE_SOCKET_FILTER);
+}
+
+static struct bpf_object *object_open(int variant, bool with_optional,
+				      const struct bg_policy *frozen, char *log, size_t log_size)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "bindguard",
+		    /* Kept by us, not printed by libbpf: the refusal's reason. */
+		    .kernel_log_buf = log, .kernel_log_size = log ? log_size : 0);
 	struct bpf_object *obj;
 	struct bpf_program *prog;
 	struct bpf_map *rodata;
@@ -434,6 +412,8 @@ static struct bpf_object *object_open(int variant, bool with_optional,
 	obj = bpf_object__open_mem(bytes, n, &opts);
 	if (!obj)
 		return NULL;
+	if (!frozen)
+		break_for_tests(obj, variant);
 	for (int h = 0; h < BG_NR_HOOKS; h++)
 		if (hook_optional(h) && !with_optional)
 			bpf_program__set_autoload(obj_prog(obj, h), false);
@@ -478,22 +458,24 @@ static __u32 stats_slots(const struct bg_state *s, const char *pin)
 	return n ? n : bg_stats_slots(s->ncpus);
 }
 
-/* Open the object with its maps pointed at the pins and load it. */
+/* Open the object with its maps pointed at the pins (s NULL: no pins, for
+ * check) and load it. On a refusal, *err is set, log holds the verifier's
+ * log and failed the program it refused. */
 static struct bpf_object *open_and_load(struct bg_state *s, int variant, bool with_optional,
-					int *err)
+					char *log, size_t log_size, char failed[64], int *err)
 {
-	struct bpf_object *obj = object_open(variant, with_optional, NULL);
+	struct bpf_object *obj = object_open(variant, with_optional, NULL, log, log_size);
+	struct bpf_program *prog;
 	char path[PATH_MAX];
 
+	failed[0] = '\0';
 	if (!obj) {
 		*err = -errno;
 		return NULL;
 	}
-	for (int i = 0; i < NR_MAPS; i++) {
+	for (int i = 0; i < NR_MAPS && s; i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(obj, obj_map_name(i));
 
-		if (!map && (variant == BG_OBJ_COMPAT ? map_full_only(i) : map_compat_only(i)))
-			continue;
 		pin_path(s, map_names[i], path, sizeof(path));
 		*err = map ? bpf_map__set_pin_path(map, path) : -ENOENT;
 		if (!*err && !strcmp(map_names[i], "bg_stats"))
@@ -501,28 +483,125 @@ static struct bpf_object *open_and_load(struct bg_state *s, int variant, bool wi
 		if (*err)
 			goto fail;
 	}
-	*err = bpf_object__load(obj);
-	if (*err)
-		goto fail;
-	return obj;
+	/* The counters' size this machine would get, not the declared one. */
+	if (!s)
+		*err = bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "bg_stats"),
+						bg_stats_slots(libbpf_num_possible_cpus()));
+	*err = *err ? *err : bpf_object__load(obj);
+	if (!*err)
+		return obj;
+	/* Programs load in order: the first without a descriptor was refused. */
+	bpf_object__for_each_program(prog, obj)
+	{
+		if (bpf_program__autoload(prog) && bpf_program__fd(prog) < 0) {
+			snprintf(failed, 64, "%s", bpf_program__name(prog));
+			break;
+		}
+	}
 fail:
 	bpf_object__close(obj);
 	return NULL;
 }
 
+/* Trying the objects in turn (bg_object_choose). */
+#define VERIFIER_LOG_SIZE (16u << 20)
+struct attempt {
+	struct bg_state *s; /* pins to load against; NULL: none (check) */
+	int lsm_active;	    /* bg_bpf_lsm_active() */
+	struct bpf_object *obj;
+	int optional_err;	  /* -errno of the load with the LSM program, else 0 */
+	char why[BG_NR_OBJ][384]; /* a refused object: "program: the verifier's line" */
+	char *log;
+	size_t log_size;
+};
+
+static int try_object(int variant, void *arg)
+{
+	struct attempt *a = arg;
+	char failed[64], line[300];
+	int r;
+
+	a->optional_err = 0;
+	a->log[0] = '\0';
+	a->obj = open_and_load(a->s, variant, a->lsm_active != 0, a->log, a->log_size, failed, &r);
+	/* BPF LSM is optional: a kernel without it (or, like some, that
+	 * refuses every trampoline program) gets the sock_ops confinement. */
+	if (!a->obj && a->lsm_active) {
+		a->optional_err = r;
+		a->log[0] = '\0';
+		a->obj = open_and_load(a->s, variant, false, a->log, a->log_size, failed, &r);
+	}
+	if (a->obj)
+		return 0;
+	bg_verifier_reason(a->log, line, sizeof(line));
+	snprintf(a->why[variant], sizeof(a->why[0]), "%s%s%s", failed[0] ? failed : "",
+		 failed[0] ? ": " : "", line[0] ? line : strerror(-r));
+	if (bg_verbose && a->log[0])
+		fprintf(stderr,
+			"bindguard: the %s object's %s was refused; the verifier's log:\n%s\n",
+			bg_object_name(variant), failed[0] ? failed : "load", a->log);
+	return r;
+}
+
+/* The objects to try (BINDGUARD_OBJECT, validated by main). */
+static int object_order(int order[BG_NR_OBJ])
+{
+	int n = bg_object_order(getenv(BG_OBJECT_ENV), order);
+
+	if (n < 0) {
+		order[0] = BG_OBJ_FULL;
+		n = 1;
+	}
+	return n;
+}
+
+/* Load the programs and create (or reuse) the pinned maps, then pin. */
+/* Every object was refused: say why, in one line. Exit code. */
+static int refused(const struct attempt *a, const int *order, int n, const int *errs)
+{
+	char msg[1024];
+	int len = 0, last = errs[order[n - 1]];
+
+	if (last == -EPERM && !a->log[0]) {
+		bg_err("load BPF programs: %s (needs root: CAP_BPF, CAP_NET_ADMIN and "
+		       "CAP_SYS_ADMIN)",
+		       strerror(-last));
+		return BG_EXIT_FAIL;
+	}
+	if (last == -EINVAL && !a->log[0]) {
+		bg_err("load BPF programs: %s (pinned maps from another bindguard build? run "
+		       "`bindguard detach --all`)",
+		       strerror(-last));
+		return BG_EXIT_FAIL;
+	}
+	for (int i = 0; i < n && len < (int)sizeof(msg); i++)
+		len += snprintf(msg + len, sizeof(msg) - len, "%s%s object (%s)",
+				i ? "; the " : "the ", bg_object_name(order[i]), a->why[order[i]]);
+	bg_err("load BPF programs: this kernel refuses %s%s; `bindguard -v check` shows the "
+	       "verifier's log",
+	       msg, n > 1 ? "" : (" (" BG_OBJECT_ENV " chose it)"));
+	return BG_EXIT_NOFEATURE;
+}
+
+/* Remove every file below dir and dir itself; the first error is printed. */
+static int remove_tree(const char *dir);
+
 /* Load the programs and create (or reuse) the pinned maps, then pin. */
 static int load_and_pin(struct bg_state *s, bool repair)
 {
+	struct attempt a = { .s = s, .log_size = VERIFIER_LOG_SIZE };
+	int order[BG_NR_OBJ], errs[BG_NR_OBJ] = { 0 }, n;
 	struct bpf_object *obj;
 	char path[PATH_MAX], missing[256];
 	struct bg_config cfg;
-	bool complete;
-	int r, variant, cfg_fd, lsm_active, exit_code = BG_EXIT_FAIL;
+	bool complete, made_dir;
+	int r, variant, cfg_fd, exit_code = BG_EXIT_FAIL;
 
-	r = probe_kernel(&variant);
+	r = need_btf();
 	if (r)
 		return r;
-	if (mkdir(s->dir, 0700) && errno != EEXIST) {
+	made_dir = !mkdir(s->dir, 0700);
+	if (!made_dir && errno != EEXIST) {
 		bg_err("create %s: %s", s->dir, strerror(errno));
 		return BG_EXIT_FAIL;
 	}
@@ -532,27 +611,39 @@ static int load_and_pin(struct bg_state *s, bool repair)
 		return BG_EXIT_FAIL;
 	}
 
-	/* BPF LSM is optional: a kernel without it (or, like some, that
-	 * refuses every trampoline program) gets the sock_ops confinement.
-	 * Where it is known to be inactive, its program would never run. */
-	lsm_active = bg_bpf_lsm_active(NULL, 0);
-	if (!lsm_active)
+	/* Where BPF LSM is known to be inactive, its program would never run. */
+	a.lsm_active = bg_bpf_lsm_active(NULL, 0);
+	if (!a.lsm_active)
 		bg_dbg("BPF LSM is not active: listen() without bind() is confined by sock_ops");
-	obj = open_and_load(s, variant, lsm_active != 0, &r);
-	if (!obj && lsm_active) {
-		bg_err("note: BPF LSM program did not load (%s): listen() without bind() will be "
-		       "confined to lo instead of refused (see `bindguard check`)",
-		       strerror(-r));
-		obj = open_and_load(s, variant, false, &r);
-	}
-	if (!obj) {
-		bg_err("load BPF programs: %s%s", strerror(-r),
-		       r == -EPERM    ? " (needs root: CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)"
-		       : r == -EINVAL ? " (pinned maps from another bindguard build? "
-					"run `bindguard detach --all`)"
-				      : "");
+	a.log = malloc(a.log_size);
+	if (!a.log) {
+		bg_err("load BPF programs: %s", strerror(ENOMEM));
 		return BG_EXIT_FAIL;
 	}
+	/* The objects are tried in turn, best first: what this kernel's verifier
+	 * accepts decides, not its version or its BTF. */
+	n = object_order(order);
+	variant = bg_object_choose(order, n, try_object, &a, errs);
+	if (variant < 0) {
+		exit_code = refused(&a, order, n, errs);
+		free(a.log);
+		/* A first load leaves nothing behind (libbpf unpins the maps it
+		 * pinned for an object that did not load). */
+		if (made_dir)
+			remove_tree(s->dir);
+		return exit_code;
+	}
+	free(a.log);
+	obj = a.obj;
+	if (variant != order[0])
+		bg_err("note: this kernel refuses the %s BPF object (%s); running the %s object, "
+		       "where %s (see `bindguard check`)",
+		       bg_object_name(order[0]), a.why[order[0]], bg_object_name(variant),
+		       bg_compat_gives_up);
+	if (a.optional_err)
+		bg_err("note: BPF LSM program did not load (%s): listen() without bind() will be "
+		       "confined to lo instead of refused (see `bindguard check`)",
+		       strerror(-a.optional_err));
 	for (int h = 0; h < BG_NR_HOOKS; h++) {
 		struct bpf_program *prog = obj_prog(obj, h);
 
@@ -577,10 +668,9 @@ static int load_and_pin(struct bg_state *s, bool repair)
 			goto out;
 		}
 	}
-	/* The full object has no walk cache: an older build's pinned one goes
-	 * (freed with the last program that holds it). */
-	if (variant == BG_OBJ_FULL) {
-		pin_path(s, "bg_resolve", path, sizeof(path));
+	/* Maps of earlier builds go (freed with the last program holding them). */
+	for (size_t i = 0; i < sizeof(legacy_map_pins) / sizeof(legacy_map_pins[0]); i++) {
+		pin_path(s, legacy_map_pins[i], path, sizeof(path));
 		unlink(path);
 	}
 	cfg_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "bg_cfg"));
@@ -590,7 +680,6 @@ static int load_and_pin(struct bg_state *s, bool repair)
 		if (cfg.abi == 0) {
 			cfg.abi = BG_ABI_VERSION;
 			cfg.next_ruleset = 1;
-			cfg.gen = 1;
 		}
 		cfg.build = object_build(variant);
 		if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY)) {
@@ -630,7 +719,7 @@ int bg_state_load_frozen(struct bg_state *s, const struct bg_policy *key, int fd
 	variant = build_variant(cfg.build);
 	if (variant < 0)
 		return -ESTALE; /* another build's state: its maps may not fit */
-	obj = object_open(variant, false, key);
+	obj = object_open(variant, false, key, NULL, 0);
 	if (!obj)
 		return -errno;
 	/* The state's own maps, by descriptor: a missing pin must not get a
@@ -659,6 +748,21 @@ int bg_state_load_frozen(struct bg_state *s, const struct bg_policy *key, int fd
 			fds[h] = -1;
 		}
 	return r;
+}
+
+/* BINDGUARD_OBJECT names one object, and this build's state runs the other. */
+static bool forced_elsewhere(__u64 build)
+{
+	int order[BG_NR_OBJ], v = build_variant(build);
+
+	return v >= 0 && object_order(order) == 1 && order[0] != v;
+}
+
+int bg_state_object(const struct bg_state *s)
+{
+	struct bg_config cfg;
+
+	return bg_read_cfg(s, &cfg) ? -1 : build_variant(cfg.build);
 }
 
 int bg_state_open(struct bg_state *s, int flags)
@@ -719,20 +823,16 @@ int bg_state_open(struct bg_state *s, int flags)
 			return BG_EXIT_FAIL;
 		}
 	}
-	/* Maps of one object only: open_pins cannot know they are due. */
-	if (complete && build_variant(cfg.build) == BG_OBJ_FULL && s->pol_store_fd < 0) {
-		complete = false;
-		snprintf(missing, sizeof(missing), "bg_pol_store");
-	}
-	if (complete && build_variant(cfg.build) == BG_OBJ_COMPAT && s->resolve_fd < 0) {
-		complete = false;
-		snprintf(missing, sizeof(missing), "bg_resolve");
-	}
 	/* This build pins the _dw bind programs with the others: gone, they
 	 * are repaired like any pin (the links running them then are re-pointed). */
 	if (complete && build_variant(cfg.build) >= 0 && (s->dw_fd[0] < 0 || s->dw_fd[1] < 0)) {
 		complete = false;
 		snprintf(missing, sizeof(missing), "%s", s->dw_fd[0] < 0 ? dw_pins[0] : dw_pins[1]);
+	}
+	if (complete && (flags & BG_STATE_CREATE) && forced_elsewhere(cfg.build)) {
+		bg_dbg("%s=%s: replacing the pinned programs of the other object", BG_OBJECT_ENV,
+		       getenv(BG_OBJECT_ENV));
+		return load_and_pin(s, true);
 	}
 	if (complete && build_variant(cfg.build) >= 0)
 		return 0;
@@ -903,7 +1003,6 @@ void bg_ring_pin_path(const struct bg_state *s, __u32 slot, char *buf, size_t le
 		snprintf(buf, len, "%s/%s", s->dir, BG_RING_DIR);
 }
 
-/* Remove every file below dir and dir itself; the first error is printed. */
 static int remove_tree(const char *dir)
 {
 	char path[PATH_MAX * 2];
@@ -992,36 +1091,33 @@ int bg_bpf_lsm_active(char *list, size_t len)
 
 int bg_state_probe(struct bg_probe *p)
 {
-	struct bpf_object *obj;
-	int r;
+	struct attempt a = { .log_size = VERIFIER_LOG_SIZE };
+	int order[BG_NR_OBJ], n;
 
 	memset(p, 0, sizeof(*p));
+	p->variant = -1;
 	p->lsm_active = bg_bpf_lsm_active(p->lsm_list, sizeof(p->lsm_list));
-	p->kernel = probe_kernel(&p->variant);
+	p->kernel = need_btf();
 	if (p->kernel)
 		return p->kernel;
-	for (int pass = 0; pass < 2; pass++) {
-		bool with_optional = pass == 0;
-
-		obj = object_open(p->variant, with_optional, NULL);
-		if (!obj)
-			return BG_EXIT_FAIL;
-		/* The counters' size this machine would get, not the declared one. */
-		r = bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "bg_stats"),
-					     bg_stats_slots(libbpf_num_possible_cpus()));
-		if (!r)
-			r = bpf_object__load(obj);
-		if (!r)
-			for (int h = 0; h < BG_NR_HOOKS; h++)
-				p->loaded[h] = bpf_program__fd(obj_prog(obj, h)) >= 0;
-		bpf_object__close(obj);
-		if (!r)
-			return 0;
-		if (with_optional)
-			p->optional_err = r;
+	a.lsm_active = p->lsm_active;
+	a.log = malloc(a.log_size);
+	if (!a.log)
+		return BG_EXIT_FAIL;
+	n = object_order(order);
+	p->preferred = order[0];
+	p->variant = bg_object_choose(order, n, try_object, &a, p->errs);
+	free(a.log);
+	memcpy(p->why, a.why, sizeof(p->why));
+	p->optional_err = a.optional_err;
+	if (p->variant < 0) {
+		p->load_err = p->errs[order[n - 1]];
+		return p->load_err == -EPERM ? BG_EXIT_FAIL : BG_EXIT_NOFEATURE;
 	}
-	p->load_err = r;
-	return r == -EPERM ? BG_EXIT_FAIL : BG_EXIT_NOFEATURE;
+	for (int h = 0; h < BG_NR_HOOKS; h++)
+		p->loaded[h] = bpf_program__fd(obj_prog(a.obj, h)) >= 0;
+	bpf_object__close(a.obj);
+	return 0;
 }
 
 int bg_state_ring_create(struct bg_state *s, __u32 *slot, int *ring_fd)

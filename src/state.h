@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include "bindguard.h"
 #include "cgroup.h"
+#include "object.h"
 #include "policy.h"
 
 #define BG_BPFFS	    "/sys/fs/bpf"
@@ -36,8 +37,8 @@ extern const char *const bg_hook_names[BG_NR_HOOKS];
 struct bg_state {
 	char dir[64]; /* <bpffs>/bindguard */
 	int lock_fd;
-	int cfg_fd, policies_fd, resolve_fd, rules_fd, rule_src_fd, stats_fd, events_fd, rings_fd;
-	int pol_store_fd, rules_exact_fd, rule_tab_fd;
+	int cfg_fd, policies_fd, rules_fd, rule_src_fd, stats_fd, events_fd, rings_fd;
+	int rules_exact_fd, rule_tab_fd;
 	struct bg_tab_bucket *rule_tab; /* rule_tab_fd mapped; see bg_state_rule_tab() */
 	int prog_fd[BG_NR_HOOKS];	/* -1 for a hook this kernel cannot run */
 	/* The bind4 and bind6 programs for links whose subtree has only plain
@@ -130,14 +131,18 @@ int bg_state_rules(const struct bg_state *s, const struct bg_policy *p, struct b
 int bg_state_ring_create(struct bg_state *s, __u32 *slot, int *ring_fd);
 void bg_state_ring_free(struct bg_state *s, __u32 slot);
 
-/* The BPF object a kernel loads: full (Linux 6.2+), or compat (6.1: the
- * socket's cgroup is reachable for TCP and IPv6 UDP only). */
-enum { BG_OBJ_FULL, BG_OBJ_COMPAT };
+/* The object pinned state runs (object.h: BG_OBJ_FULL or BG_OBJ_COMPAT), or
+ * -1 for state of another build. */
+int bg_state_object(const struct bg_state *s);
 
-/* What this kernel can run, found by loading the programs without pinning. */
+/* What this kernel can run, found by loading the objects in turn (the way
+ * a policy command does) without pinning anything. */
 struct bg_probe {
-	int kernel;		  /* 0, or the exit code probe_kernel gave */
-	int variant;		  /* BG_OBJ_FULL or BG_OBJ_COMPAT */
+	int kernel;		  /* 0, or the exit code of a missing prerequisite (BTF) */
+	int variant;		  /* the object that loaded (object.h), or -1: none */
+	int preferred;		  /* the first object tried */
+	int errs[BG_NR_OBJ];	  /* -errno of each object's load; 0: loaded or not tried */
+	char why[BG_NR_OBJ][384]; /* a refused object: "program: the verifier's line" */
 	bool loaded[BG_NR_HOOKS]; /* each program passed the verifier */
 	int optional_err;	  /* -errno of the load with the optional programs */
 	int load_err;		  /* -errno of the load without them (0: loaded) */

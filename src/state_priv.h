@@ -20,8 +20,6 @@ void bg_ring_pin_path(const struct bg_state *s, __u32 slot, char *buf, size_t le
 
 int bg_read_cfg(const struct bg_state *s, struct bg_config *cfg);
 int bg_write_cfg(const struct bg_state *s, const struct bg_config *cfg);
-/* Invalidate every cached socket-cgroup -> policy resolution. */
-int bg_bump_gen(const struct bg_state *s);
 int bg_zero_stats(const struct bg_state *s, __u32 slot);
 /* A map's max_entries; 0 when it cannot be read. */
 __u32 bg_map_max_entries(int fd);

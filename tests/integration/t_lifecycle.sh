@@ -60,7 +60,7 @@ test_detach_leaves_nothing() {
 		{ why="apply failed"; return; }
 	check "exact exception entry stored" 1 "$(exact_entries_for 10.77.0.1)"
 	check "rule table entry stored" 1 "$(tab_entries_for 10.77.0.1)"
-	# A bind from a child cgroup leaves a cached resolution to purge.
+	# A bind from a child cgroup (earlier builds cached its resolution).
 	mkcg detach/child >/dev/null
 	expect_bind "$cg/child" EPERM bind 0.0.0.0 0
 	"$BG" detach --cgroup "$cg" >/dev/null || { why="detach failed"; return; }
@@ -71,14 +71,8 @@ test_detach_leaves_nothing() {
 		jq_py "sum(e['formatted']['key'] == $id for e in d)")"
 	check "exact exception entries" 0 "$(exact_entries_for 10.77.0.1)"
 	check "rule table entries" 0 "$(tab_entries_for 10.77.0.1)"
-	# The compat object caches walk results; the full one (cgroup local
-	# storage) keeps copies there instead and has no such map.
-	if [ -e "$PIN/bg_pol_store" ]; then
-		check "no walk cache beside local storage" 0 "$(ls "$PIN" | grep -c '^bg_resolve$')"
-	else
-		check "resolve cache entries" 0 "$(bpftool map dump pinned $PIN/bg_resolve -j |
-			jq_py "sum($id in (e['formatted']['key'], e['formatted']['value']['policy_cgid']) for e in d)")"
-	fi
+	# Policies live in the policies map alone: no cache or copy to purge.
+	check "no resolution caches pinned" 0 "$(ls "$PIN" | grep -Ec '^(bg_resolve|bg_pol_store)$')"
 	expect_bind "$cg" ok bind 0.0.0.0 0
 	# Detaching again is a clear error.
 	"$BG" detach --cgroup "$cg" >/dev/null 2>"$WORK/detach.err"
@@ -173,11 +167,9 @@ test_upgrade_replaces_programs_in_place() {
 		jq_py "' '.join(d['value'][:16] + ['0x00'] * 8)")
 	# shellcheck disable=SC2086
 	bpftool map update pinned $PIN/bg_cfg key 0 0 0 0 value $value || { why="map update failed"; return; }
-	# An older full build also pinned a walk cache, which this one drops.
-	if [ -e "$PIN/bg_pol_store" ] && [ ! -e "$PIN/bg_resolve" ]; then
-		bpftool map create "$PIN/bg_resolve" type lru_hash key 8 value 16 entries 16 \
-			name bg_resolve || { why="create an old walk cache failed"; return; }
-	fi
+	# Older builds also pinned a walk cache, which this one drops.
+	bpftool map create "$PIN/bg_resolve" type lru_hash key 8 value 16 entries 16 \
+		name bg_resolve || { why="create an old walk cache failed"; return; }
 	out="$WORK/upgrade.out"
 	bg_probe "$out" "$cg" loop 0.0.0.0 0 2
 	local pid=$BGPID
@@ -201,8 +193,6 @@ test_upgrade_replaces_programs_in_place() {
 	check "the pin is the link's program" 1 "$([ -n "$(frozen_pin_of "$fz" bind4)" ] && echo 1)"
 	expect_bind "$fz" EADDRNOTAVAIL bind 198.51.100.7 0
 	expect_bind "$fz" EPERM bind 198.51.100.8 0
-	if [ -e "$PIN/bg_pol_store" ]; then
-		check "old walk cache pin removed" 0 "$(ls "$PIN" | grep -c '^bg_resolve$')"
-	fi
+	check "old walk cache pin removed" 0 "$(ls "$PIN" | grep -c '^bg_resolve$')"
 	check "build recorded" 1 "$(bpftool map lookup pinned $PIN/bg_cfg key 0 0 0 0 -j | jq_py "int(d['formatted']['value']['build'] != 0)")"
 }

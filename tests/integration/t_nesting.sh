@@ -324,10 +324,10 @@ test_shared_exceptions_follow_their_users() {
 	expect_bind "$b" EADDRNOTAVAIL bind 198.51.100.8 80
 }
 
-# A cgroup without a policy of its own keeps a copy of the governing one in its
-# local storage after its first bind (bg_policy.inh_gen): every change must
-# reach it anyway, and its events still name both cgroups. Each check binds
-# twice: the first bind after a change makes the copy, the second uses it.
+# A cgroup without a policy of its own is governed by its nearest policed
+# ancestor: every change reaches it at once, and its events name both cgroups.
+# Each check binds twice (earlier builds cached the first bind's resolution;
+# nothing may be remembered from one bind to the next).
 test_inherited_policy_follows_every_change() {
 	local parent child port out
 	parent=$(mkcg inh)

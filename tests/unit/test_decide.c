@@ -71,23 +71,6 @@ TEST(preset_reasons)
 	CHECK(bg_preset_reason(99, BG_ADDR_WILDCARD) != BG_REASON_NONE);
 }
 
-TEST(stored_policy_current)
-{
-	struct bg_policy own = { .preset = BG_PRESET_LOOPBACK_ONLY };
-	struct bg_policy copy = { .preset = BG_PRESET_DENY_WILDCARD, .inherited = 1, .inh_gen = 7 };
-	struct bg_policy none = { 0 };
-
-	/* The cgroup's own policy, whatever the generation. */
-	CHECK(bg_stored_policy_current(&own, 1));
-	CHECK(bg_stored_policy_current(&own, 99));
-	/* A copy only at the generation it was made at: any change makes it stale. */
-	CHECK(bg_stored_policy_current(&copy, 7));
-	CHECK(!bg_stored_policy_current(&copy, 8));
-	CHECK(!bg_stored_policy_current(&copy, 6));
-	/* Nothing stored (zeroed): walk. */
-	CHECK(!bg_stored_policy_current(&none, 0));
-}
-
 /* The policies under which a bind program may allow a specific address
  * without reading them. */
 TEST(plain_deny_wildcard)

@@ -595,9 +595,7 @@ TEST(frozen_key_keeps_the_allow_decision_only)
 			       .nrules = 2,
 			       .ring = 4,
 			       .inl_flags = BG_INL_EXACT,
-			       .ntab = 1,
-			       .inh_gen = 9,
-			       .inh_from = 10 };
+			       .ntab = 1 };
 	struct bg_policy k, k2, zero;
 
 	memset(&zero, 0, sizeof(zero));
@@ -607,12 +605,11 @@ TEST(frozen_key_keeps_the_allow_decision_only)
 	CHECK(k.preset == p.preset && k.proto_mask == p.proto_mask && k.ruleset == 7);
 	CHECK(k.inl_flags == BG_INL_EXACT && k.ntab == 1 && k.tab[0].tag == 5);
 	CHECK(k.wild[1][0].lo == 80);
-	CHECK(!k.mode && !k.flags && !k.slot && !k.nrules && !k.ring && !k.inh_gen && !k.inh_from);
+	CHECK(!k.mode && !k.flags && !k.slot && !k.nrules && !k.ring);
 	/* Another cgroup's copy (slot, mode, ring differ): the same key. */
 	p.slot = 8;
 	p.mode = BG_MODE_ENFORCE;
 	p.ring = 0;
-	p.inherited = 1;
 	CHECK(bg_policy_frozen_key(&p, &k2));
 	CHECK(!memcmp(&k, &k2, sizeof(k)));
 	/* Another ruleset or protocol set: another key. */
