@@ -206,7 +206,7 @@ static int cmd_rebind(int argc, char **argv)
 	if (landlock)
 		landlock_port(ntohs(sa.sin_port));
 
-	/* Warm up (caches, the policy resolution cache, CPU frequency). */
+	/* Warm up (CPU caches, CPU frequency). */
 	warm = n / 10 > 20000 ? 20000 : n / 10 + 1;
 	for (long i = 0; i < warm; i++)
 		bind(fd, (struct sockaddr *)&to, sizeof(to));

@@ -152,6 +152,7 @@ J = {
         "elapsed_s": int(meta.get("elapsed_s", 0)),
         "bind4_prog_tag_start": meta.get("bg_tag_start"),
         "bind4_prog_tag_end": meta.get("bg_tag_end"),
+        "bpf_object": meta.get("bg_object"),
     },
 }
 
@@ -271,17 +272,27 @@ def depth_series(pre):
     return pts
 
 
-# depth-: the default (frozen bind programs); depthg-: a counting policy, on
-# the general programs (the policy read from local storage).
+def per_level(pts):
+    """Least-squares slope of the added cost over the levels below (ns per level)."""
+    if len(pts) < 2:
+        return None
+    xs = [p["levels_below"] for p in pts]
+    ys = [p["added_ns"] for p in pts]
+    mx, my = statistics.mean(xs), statistics.mean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    return round(sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx, 1) if sxx else None
+
+
+# depth-: the policy as applied by default; depthg-: the same policy counting
+# its allows (--count-allowed). Both on the one pair of bind programs.
 depth_pts = depth_series("depth-")
-depth_gen = depth_series("depthg-")
+depth_cnt = depth_series("depthg-")
 below = [p for p in depth_pts if p["levels_below"] > 0]
-below_gen = [p for p in depth_gen if p["levels_below"] > 0]
-progs = {n: v["-"] for n, v in rows.get("progs", {}).items()}
+below_cnt = [p for p in depth_cnt if p["levels_below"] > 0]
 scale_flat = {
     "policed_cgroups": family(scale_pol),
-    "depth": family(below),
-    "depth, general programs": family(below_gen),
+    "depth, default": family(below),
+    "depth, counting allows": family(below_cnt),
     "rules, wildcard by exact exception": family(rule_pts["wildcard_exact"]),
     "rules, wildcard by prefix exception": family(rule_pts["wildcard_prefix"]),
     "rules, specific address by exact exception": family(rule_pts["address_exact"]),
@@ -295,9 +306,10 @@ in_force = [p["policed_total"] for p in scale_pol]
 J["scale"] = {
     "policed_cgroups": scale_pol,
     "depth": depth_pts,
-    "depth_general_programs": depth_gen,
+    "depth_counting_allows": depth_cnt,
+    "depth_added_ns_per_level": {"default": per_level(depth_pts),
+                                 "counting_allows": per_level(depth_cnt)},
     "exception_rules": rule_pts,
-    "bind_programs": progs,
     "flatness": scale_flat,
     "policy_limit": {
         "requested": 10000,
@@ -400,13 +412,6 @@ if "run-true" in rows:
     cp["run_bindguard_true_ms"] = round(med(tb) / 1000, 2)
     cp["run_overhead_ms"] = round((med(tb) - med(tt)) / 1000, 2)
     cp["run_reps"] = len(tb)
-if "apply-frozen" in rows:
-    tp = [float(v) for v in rows["apply-frozen"]["plain"].values()]
-    tf = [float(v) for v in rows["apply-frozen"]["frozen"].values()]
-    cp["apply_plain_ms"] = round(med(tp) / 1000, 2)
-    cp["apply_frozen_ms"] = round(med(tf) / 1000, 2)
-    cp["apply_frozen_extra_ms"] = round((med(tf) - med(tp)) / 1000, 2)
-    cp["apply_frozen_reps"] = len(tf)
 sus = pipe.get("sustained")
 if sus and "skipped" not in sus:
     targets["no_loss_at_100k_per_s"] = {
@@ -457,7 +462,7 @@ w("|---|---|")
 w(f"| machine | {m['cpu']}, {m['cpus']} CPUs, {m['memory_gib']} GiB (shared VM) |")
 w(f"| kernel | {m['kernel']} ({m['kernel_build']}) |")
 w(f"| date | {J['date']} |")
-w(f"| bindguard | {J['bindguard']} |")
+w(f"| bindguard | {J['bindguard']} (BPF object: {J['method']['bpf_object'] or 'unknown'}) |")
 w(f"| reproduce | `{command}` (root; about {J['method']['elapsed_s']} s here) |")
 w(f"| method | {J['method']['binds_per_run']:,} re-binds per run, pinned to CPU "
   f"{J['method']['pinned_cpu']}; {J['method']['repetitions']} interleaved repetitions "
@@ -486,7 +491,7 @@ labels = [
     ("none-other", "no program (re-bind 192.0.2.1 → EADDRNOTAVAIL)", None),
     ("empty", "empty program, `return 1` (the floor)", "empty"),
     ("bg-allow", "bindguard loopback-only, allow path (127.0.0.1: no map read)", "bg-allow"),
-    ("bg-dw", "bindguard deny-wildcard, a specific address (192.0.2.1: no map read) ⁵",
+    ("bg-dw", "bindguard deny-wildcard, a specific address (192.0.2.1, admitted by the preset) ⁵",
      "bg-dw"),
     ("bg-dw-counted", "bindguard, as ⁵ with `--count-allowed` (the policy counts its allows) ⁶",
      "bg-dw-counted"),
@@ -519,31 +524,28 @@ w("¹ A refused bind returns before `__inet_bind`, so it skips work the EINVAL r
   "storm path.  ")
 w("² The paced run of the event pipeline below (one denial per millisecond, "
   "`bindguard events` waiting): every event is written to the ring and wakes the reader.  ")
-w("³ A specific non-loopback address the policy admits through an exception. The links "
-  "run the policy's frozen bind programs (the policy's decision in their read-only data, "
-  "README, Policy semantics): the preset and the exception check (one exact address: one "
-  "rule-table bucket) run, the socket's cgroup and its policy are not read (loopback "
-  "binds skip all of that). Its added cost is against the no-program re-bind of the same "
-  "address. The scale tables below measure this path.  ")
-w("⁴ loopback-only with `--allow 0.0.0.0:1024-65535`, re-binding 0.0.0.0: frozen bind "
-  "programs as in ³, the decision for the wildcard carried in the frozen policy (whatever "
-  "the number of rules). Against the no-program re-bind of 0.0.0.0.  ")
-w("⁵ deny-wildcard, re-binding 192.0.2.1: the allow path of that preset. Every policy at "
-  "and below the cgroup is deny-wildcard and counts nothing, so its links run the "
-  "deny-wildcard bind programs, which admit a specific address before reading any map "
-  "(as every program does a loopback one). Against the no-program re-bind of the same "
-  "address.  ")
+w("³ A specific non-loopback address the policy admits through an exception. Every "
+  "policy's links run the same pair of bind programs (bg_bind4/bg_bind6). The program "
+  "reaches the socket (full object: `bpf_cast_to_kern_ctx`; compat object: "
+  "`bpf_skc_to_tcp_sock`), reads its cgroup's id and looks it up in the policies hash: "
+  "one lookup, the socket being in the policed cgroup itself (the depth table below "
+  "adds levels). The preset refuses the address, so the exceptions are asked: the policy "
+  "value carries decisions for the wildcards only, so the rule table (the programs' "
+  "global data) is probed, one bucket per prefix length the policy's rules have: here "
+  "one exact address, one bucket. A loopback bind skips all of that: it is allowed "
+  "before any map is read. Against the no-program re-bind of the same address. The "
+  "scale tables below measure this path.  ")
+w("⁴ loopback-only with `--allow 0.0.0.0:1024-65535`, re-binding 0.0.0.0: the policy "
+  "found as in ³ (one hash lookup); the preset refuses the wildcard and the policy value "
+  "carries the exceptions' decision for it (its port ranges), so no rule table or map is "
+  "read, whatever the number of rules. Against the no-program re-bind of 0.0.0.0.  ")
+w("⁵ deny-wildcard, re-binding 192.0.2.1: the allow path of that preset. The policy "
+  "found as in ³ (one hash lookup); the preset admits a specific address, so no "
+  "exception is asked. Against the no-program re-bind of the same address.  ")
 w("⁶ The same policy as the row above it, applied with `--count-allowed`: the binds it "
-  "allows are counted (status ALLOWED), a per-CPU counter slot looked up and incremented "
-  "on each. Off by default; the rows without it do not count. A counting policy runs the "
-  "general bind programs: the policy read from the cgroup's local storage, the preset, "
-  "the exceptions, the counter.")
-if progs:
-    w("")
-    w("Bind programs the links ran (`bindguard --json status`, `bind_programs`): "
-      + ", ".join(f"{lbl} **{progs[c]}**" for c, lbl in
-                  (("bg", "³"), ("bgw", "⁴"), ("bgd", "⁵"), ("bgc", "³ counting"),
-                   ("bgdc", "⁵ counting")) if c in progs) + ".")
+  "allows are counted (status ALLOWED): after the decision, the policy's slot in the "
+  "per-CPU counters array is looked up and incremented. Off by default; the rows without "
+  "it do not count. The programs are the same: the policy's flag selects the counting.")
 extra = {k: v["others_runs"] for k, v in stats.items() if v["others_runs"]}
 if extra:
     w("")
@@ -592,8 +594,8 @@ w("Each table is one interleaved set of runs (no program and the variants side b
 w("")
 w("### Policed cgroups")
 w("")
-w(f"The bench cgroup (re-binding 192.0.2.1, admitted by an exception; its links run "
-  f"{progs.get('bg', '?')} bind programs) and N − 1 sibling "
+w(f"The bench cgroup (re-binding 192.0.2.1, admitted by an exception: the path of ³, one "
+  f"lookup in the policies hash, which holds every policy in force) and N − 1 sibling "
   f"cgroups, each with its own policy (and links). "
   f"Each row was measured when that many policies were in force; *in force* counts "
   f"every bindguard policy on the machine.")
@@ -640,35 +642,45 @@ elif pl["refusal"]:
 w("")
 w("### Depth below the policed cgroup")
 w("")
-w("The socket re-binds 192.0.2.1, which the policy admits by an exception. *Frozen*: the "
-  "policy as applied by default; its links run its frozen bind programs "
-  f"(`bind_programs`: {progs.get('deep', '?')} here), which read no cgroup and no policy at any depth. "
-  "*General*: the same policy with `--count-allowed`, which puts its links on the general "
-  f"programs (`bind_programs`: {progs.get('deepg', '?')} here): in the policed cgroup they read the policy "
-  "from that cgroup's local storage; below it, from the socket's own cgroup's local "
-  "storage, where the cgroup's first bind (and the first after any change of the policy "
-  "set) left a copy of the governing policy: no walk up the tree, whatever the depth. "
-  "Both columns from one interleaved set of runs.")
+w("The socket re-binds 192.0.2.1, which the policy admits by an exception (the path of "
+  "³), from the policed cgroup itself or from a sub-cgroup k levels below it. The program "
+  "looks the socket's cgroup id up in the policies hash, then its ancestors' ids, nearest "
+  "first, until one is policed: in the policed cgroup, one lookup; k levels below, k + 1 "
+  "lookups, the last of which finds the policy. On the first miss it reads the cgroup's "
+  "level; for each "
+  "ancestor, it reads that ancestor's id by probe (`bpf_probe_read_kernel` through the "
+  "ancestors array: the cgroup pointer, its kernfs node, the id). Nothing is cached and "
+  "no copy of the policy is kept below the policed cgroup, so the cost is expected to "
+  "grow with k. *Default*: the policy as applied by default. *Counting allows*: the same "
+  "policy with `--count-allowed` (⁶: the counter slot looked up and incremented after "
+  "the decision). Both columns from one interleaved set of runs; *vs 1 level* compares "
+  "each added cost with the 1-level row's.")
 w("")
-w("| socket's cgroup | frozen: ns/bind | added | vs 1 level (95 % interval) | "
-  "general: ns/bind | added | vs 1 level (95 % interval) |")
+w("| socket's cgroup | default: ns/bind | added | vs 1 level (95 % interval) | "
+  "counting allows: ns/bind | added | vs 1 level (95 % interval) |")
 w("|---|---:|---:|---:|---:|---:|---:|")
-gen_by_level = {p["levels_below"]: p for p in depth_gen}
+cnt_by_level = {p["levels_below"]: p for p in depth_cnt}
 for p in depth_pts:
     lv = p["levels_below"]
     label = "the policed cgroup itself" if lv == 0 else f"{lv} level{'s' if lv > 1 else ''} below"
-    g = gen_by_level.get(lv)
+    g = cnt_by_level.get(lv)
     gcols = (f"{g['ns_per_bind']:.1f} | {g['added_ns']:+.1f} | {vsfmt(g)}" if g
              else "– | – | –")
     w(f"| {label} | {p['ns_per_bind']:.1f} | {p['added_ns']:+.1f} | {vsfmt(p)} | {gcols} |")
 w(f"| no program | {timing('depth', 'none-other', 'none-other')['ns_per_bind']:.1f} | – | – "
   "| | | |")
 w("")
+pl_ns = J["scale"]["depth_added_ns_per_level"]
+w(f"Added cost per level below the policed cgroup (least-squares slope over the rows "
+  f"above): default {fmt(pl_ns['default'])} ns, counting allows "
+  f"{fmt(pl_ns['counting_allows'])} ns.")
+w("")
 w("### Exception rules")
 w("")
 w("loopback-only with N exception rules; one of them admits the re-bind, the other N − 1 "
-  "are prefixes that do not match it (`10.a.b.0/24:8000-8099`). A loopback bind never reads "
-  "the rules.")
+  "are prefixes that do not match it (`10.a.b.0/24:8000-8099`). Every re-bind first finds "
+  "the policy (one hash lookup: the socket is in the policed cgroup) and the preset "
+  "refuses the address. A loopback bind never reads the rules (nor the policy).")
 w("")
 w("- *Wildcard* (re-bind 0.0.0.0:P, baseline the no-program re-bind of 0.0.0.0): admitted by "
   "`0.0.0.0:1024-65535` (*exact*) or `*:1024-65535` (*prefix*). The policy value carries "
@@ -680,9 +692,7 @@ w(f"- *Specific address* (re-bind {meta.get('other_addr', '192.0.2.1')}, baselin
   "have, longest first, until one holds the address: *exact* finds it in the first "
   "bucket it reads (/128) at every N, *prefix* too (/24, the only length). The table is "
   "the program's global array, whose bucket it finds by a hash it computes itself: no "
-  "map lookup call, no kernel hash, no trie walk. The policies' links run "
-  + ", ".join(sorted({v for k, v in progs.items() if k.startswith("r")}) or ["?"])
-  + " bind programs.")
+  "map lookup call, no kernel hash, no trie walk.")
 w("")
 w("| rules | wildcard, exact: added | vs 1 rule (95 % interval) | wildcard, prefix: added | vs 1 rule | "
   "address, exact: added | vs 1 rule | address, prefix: added | vs 1 rule |")
@@ -697,7 +707,8 @@ w("No-program re-binds: 0.0.0.0 "
   f"{timing('rules', 'none-other', 'none-other')['ns_per_bind']:.1f} ns.")
 w("")
 w("Flat within 10 % (every point's added cost within 10 % of the first point's; *within "
-  "the noise*: some point is further off, but its 95 % interval reaches the ±10 % band): "
+  "the noise*: some point is further off, but its 95 % interval reaches the ±10 % band; "
+  "the depth rows are expected to grow, one lookup per level): "
   + "; ".join(f"{k.replace('_', ' ')}: **{v['verdict']}**" for k, v in scale_flat.items())
   + ".")
 w("")
@@ -793,12 +804,6 @@ if "run_overhead_ms" in cp:
     w(f"| `bindguard run --loopback-only -- true` against `true` (median of "
       f"{cp['run_reps']}, interleaved) | | {cp['run_bindguard_true_ms']:.2f} ms vs "
       f"{cp['run_true_ms']:.2f} ms | +{cp['run_overhead_ms']:.2f} ms overhead |")
-if "apply_frozen_extra_ms" in cp:
-    w(f"| apply loopback-only with a new exception (its links get a new frozen pair: "
-      f"{progs.get('fzcp', '?')}) against one without, on one cgroup (median of "
-      f"{cp['apply_frozen_reps']}, alternating) | {int(meta.get('fzcp_in_force', 0)):,} | "
-      f"{cp['apply_frozen_ms']:.2f} ms vs {cp['apply_plain_ms']:.2f} ms | "
-      f"+{cp['apply_frozen_extra_ms']:.2f} ms for the pair |")
 if us:
     w("")
     w("A change reads the policy set once (a few syscalls per policy in force: the cgroup's "

@@ -215,14 +215,6 @@ n = lambda v: -1 if v is None else v  # allowed is null unless counted
 print(n(c.get("allowed")), n(c.get("denied")), n(c.get("lost")))' "$1"
 }
 
-# bind_programs REL: which bind programs the cgroup's own links run (status JSON).
-bind_programs() {
-	json_status | python3 -c '
-import json, sys
-p = [p for p in json.load(sys.stdin)["policies"] if p["cgroup"] == sys.argv[1]]
-print(p[0].get("bind_programs") if p else "none")' "$1"
-}
-
 npolicies() { json_status | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["policies"]))'; }
 # How many cgroups bindguard can police on this machine (its per-CPU counters).
 max_policies() { json_status | python3 -c 'import json, sys; print(json.load(sys.stdin)["max_policies"])'; }
@@ -321,6 +313,9 @@ apply_preset deny-wildcard "$TOPREL/bgd"
 # it costs).
 apply "$TOPREL/bgc" --allow "$OTHER_ADDR" --count-allowed
 apply_preset deny-wildcard "$TOPREL/bgdc" --count-allowed
+# Which BPF object the pinned programs came from (full or compat: they reach the
+# socket differently).
+rec meta bg_object - "$(json_status | python3 -c 'import json, sys; print(json.load(sys.stdin).get("object") or "unknown")')"
 mkdir "$PIN" || die "create $PIN"
 "$BPFTOOL" prog load "$EMPTY_OBJ" "$PIN/empty" type cgroup/bind4 || die "load $EMPTY_OBJ"
 "$BPFTOOL" cgroup attach "$TOP/empty" bind4 pinned "$PIN/empty" multi || die "attach the return-1 program"
@@ -347,7 +342,6 @@ if ! out=$("$BB" rebind --cgroup "$TOP/none" --n 10 --landlock 2>&1); then
 		bg-wild bg-deny)
 fi
 rec meta bg_tag_start - "$(prog_tag "$TOP/bg")"
-for c in bg bgw bgd bgc bgdc; do rec progs "$c" - "$(bind_programs "$TOPREL/$c")"; done
 read -r a0 _ _ < <(counters "$TOPREL/bgc")
 interleave hook "$REPS" "${HOOK_VARIANTS[@]}"
 read -r a1 _ _ < <(counters "$TOPREL/bgc")
@@ -529,7 +523,6 @@ for k in $RULE_COUNTS; do
 		esac
 		for ((i = 1; i < k; i++)); do args+=(--allow "10.$((i / 256)).$((i % 256)).0/24:8000-8099"); done
 		apply "$TOPREL/r$kind$k" "${args[@]}"
-		rec progs "r$kind$k" - "$(bind_programs "$TOPREL/r$kind$k")"
 		case $kind in
 		e | p) variant "rules-$kind-$k" "$TOP/r$kind$k" --addr 0.0.0.0 ;;
 		*) variant "rules-$kind-$k" "$TOP/r$kind$k" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL ;;
@@ -541,9 +534,9 @@ interleave rules "$SREPS" "${RULE_VARIANTS[@]}"
 for k in $RULE_COUNTS; do for kind in e p a n; do detach "$TOPREL/r$kind$k"; done; done
 
 # 5. Scale: depth below the policed cgroup (interleaved) -----------------------------
-# Two trees: "deep" as applied by default (its links run the frozen bind
-# programs: no policy read at any depth), and "deepg" counting its allows, which
-# puts it on the general programs: the policy read from local storage.
+# Two trees: "deep" as applied by default, and "deepg" counting its allows (the
+# counter slot read on each allowed bind too). Each level below the policed
+# cgroup is one more policies-map lookup on the way up.
 say "scale: socket cgroup $DEPTHS levels below the policed one"
 DEPTH_VARIANTS=(none-other)
 for t in deep deepg; do
@@ -553,7 +546,6 @@ for t in deep deepg; do
 	else
 		apply "$TOPREL/$t" --allow "$OTHER_ADDR" --count-allowed
 	fi
-	rec progs "$t" - "$(bind_programs "$TOPREL/$t")"
 	d=$TOP/$t
 	for ((l = 1; l <= 16; l++)); do
 		d=$d/l$l
@@ -669,24 +661,6 @@ for ((i = 1; i <= RUN_REPS; i++)); do
 	rec run-true true "$i" $(($(usec "$t1") - $(usec "$t0")))
 	rec run-true bindguard "$i" $(($(usec "$t2") - $(usec "$t1")))
 done
-
-# 8. An apply that loads a frozen pair (a new exception: a new key) against one
-# that does not (no exception), alternating on one cgroup. The exception
-# addresses are only policy text: nothing binds them.
-say "control plane: apply with a new exception (a frozen pair) vs without, $RUN_REPS times each"
-mkdir "$TOP/fzcp" || die "create $TOP/fzcp"
-rec meta fzcp_in_force - "$(npolicies)"
-for ((i = 1; i <= RUN_REPS; i++)); do
-	t0=$EPOCHREALTIME
-	apply "$TOPREL/fzcp"
-	t1=$EPOCHREALTIME
-	apply "$TOPREL/fzcp" --allow "${OTHER_ADDR%.*}.$((100 + i))"
-	t2=$EPOCHREALTIME
-	rec apply-frozen plain "$i" $(($(usec "$t1") - $(usec "$t0")))
-	rec apply-frozen frozen "$i" $(($(usec "$t2") - $(usec "$t1")))
-done
-rec progs fzcp - "$(bind_programs "$TOPREL/fzcp")"
-detach "$TOPREL/fzcp"
 
 rec meta bg_tag_end - "$(prog_tag "$TOP/paced")"
 
