@@ -5,7 +5,6 @@
  * include/bg_decide.h; refusals and audits go to the ring (report.bpf.h).
  *
  *   cgroup/bind4, cgroup/bind6   every bind()                     -> deny
- *     (_dw variants: the same, for subtrees of plain deny-wildcard policies)
  *   lsm_cgroup/socket_listen     listen() that would autobind     -> deny
  *   sockops TCP_LISTEN_CB        the same where LSM cannot load   -> confine to lo
  *   cgroup/setsockopt            SO_BINDTODEVICE/SO_BINDTOIFINDEX -> deny (no unconfining)
@@ -80,51 +79,14 @@ static __always_inline int rewrite_to_loopback(struct bpf_sock_addr *ctx, struct
 }
 
 /*
- * Frozen bind programs: one pair per policy, loaded with that policy in
- * their read-only data (frozen at load, so the verifier knows every field
- * and drops the branches it rules out). A link whose cgroup and every
- * policed cgroup below it have policies with that decision (the same
- * preset, protocols and ruleset; bg_policy_frozen_key) runs them: an
- * address the policy admits is allowed without finding the socket's
- * cgroup or reading its policy. Anything else takes the general path,
- * where the governing policy decides and reports. Zero in every other
- * load: preset 0 admits nothing, so such a program is the general one.
- */
-const volatile struct bg_policy bg_frozen = {};
-
-static __always_inline int frozen_allows(struct bpf_sock_addr *ctx, const __u32 w[4], int cls)
-{
-	const struct bg_policy *p = (const struct bg_policy *)&bg_frozen;
-
-	/* Read through a pointer clang cannot see the target of: it must load
-	 * every field (a const object it would fold to its zero initialiser),
-	 * and the verifier still knows the loads are from the frozen map. */
-	asm volatile("" : "+r"(p));
-	if (!(p->proto_mask & bg_proto_bit(ctx->type)))
-		return 1;
-	return class_reason(p, w, cls, bpf_ntohs(ctx->user_port)) == BG_REASON_NONE;
-}
-
-/* Which bind program an entry point is (a constant per program). */
-enum bind_prog { BIND_GENERAL, BIND_DW, BIND_FROZEN };
-
-/*
  * bind(): allowed when the address is loopback (every preset admits it: no
  * map is read), no policy governs the socket, the policy does not cover this
  * socket type, the preset admits the address class, or an exception covers
  * address and port. Otherwise EPERM, or in audit mode allowed and reported.
- * A policy-decided allow reads the policy and the stats slot, and the
- * exception maps only when the preset refuses.
- *
- * prog BIND_DW: the program of a link whose cgroup and every policed cgroup
- * below it have deny-wildcard policies that do not count their allows
- * (userspace chooses the program per link, see control.c). Every policy it
- * can meet admits a specific address, so such a bind is allowed as a
- * loopback one is, without reading any map. BIND_FROZEN: what the frozen
- * policy admits is allowed without reading any policy (above).
+ * A policy-decided allow reads the policy, and the exceptions only when the
+ * preset refuses.
  */
-static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[4], const int v6,
-				       const enum bind_prog prog)
+static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[4], const int v6)
 {
 	struct sock *sk;
 	__u64 cgid = 0, pcgid = 0;
@@ -135,8 +97,7 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	__u16 port;
 	int reason, cls = bg_addr_class(w);
 
-	if (bg_always_allowed(cls) || (prog == BIND_DW && cls == BG_ADDR_OTHER) ||
-	    (prog == BIND_FROZEN && frozen_allows(ctx, w, cls)))
+	if (bg_always_allowed(cls))
 		return 1;
 	sk = sock_of_addr(ctx);
 	cg = sock_cgroup(sk);
@@ -190,56 +151,20 @@ static __always_inline int verdict(int v)
 
 /* bind4 sees AF_INET sockets; the sockaddr may say AF_UNSPEC (the kernel
  * accepts it with INADDR_ANY), so decide on the address alone. */
-static __always_inline int bind4(struct bpf_sock_addr *ctx, const enum bind_prog prog)
-{
-	__u32 w[4] = { 0, 0, BG_HTONL(0xffff), ctx->user_ip4 };
-
-	return verdict(decide_bind(ctx, w, 0, prog));
-}
-
-static __always_inline int bind6(struct bpf_sock_addr *ctx, const enum bind_prog prog)
-{
-	__u32 w[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
-
-	return verdict(decide_bind(ctx, w, 1, prog));
-}
-
 SEC("cgroup/bind4")
 int bg_bind4(struct bpf_sock_addr *ctx)
 {
-	return bind4(ctx, BIND_GENERAL);
+	__u32 w[4] = { 0, 0, BG_HTONL(0xffff), ctx->user_ip4 };
+
+	return verdict(decide_bind(ctx, w, 0));
 }
 
 SEC("cgroup/bind6")
 int bg_bind6(struct bpf_sock_addr *ctx)
 {
-	return bind6(ctx, BIND_GENERAL);
-}
+	__u32 w[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
 
-/* The same for links whose whole subtree is plain deny-wildcard, and for
- * links whose subtree has one frozen policy (above). */
-SEC("cgroup/bind4")
-int bg_bind4_dw(struct bpf_sock_addr *ctx)
-{
-	return bind4(ctx, BIND_DW);
-}
-
-SEC("cgroup/bind6")
-int bg_bind6_dw(struct bpf_sock_addr *ctx)
-{
-	return bind6(ctx, BIND_DW);
-}
-
-SEC("cgroup/bind4")
-int bg_bind4_frozen(struct bpf_sock_addr *ctx)
-{
-	return bind4(ctx, BIND_FROZEN);
-}
-
-SEC("cgroup/bind6")
-int bg_bind6_frozen(struct bpf_sock_addr *ctx)
-{
-	return bind6(ctx, BIND_FROZEN);
+	return verdict(decide_bind(ctx, w, 1));
 }
 
 /* Keep clang from sinking a context load into a branch (see addr_pick). */

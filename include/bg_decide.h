@@ -69,15 +69,6 @@ BG_INLINE int bg_always_allowed(int addr_class)
 	return addr_class == BG_ADDR_LOOPBACK;
 }
 
-/* A plain deny-wildcard policy: it admits every specific (not wildcard)
- * address and counts nothing, so a bind program that meets only such
- * policies allows a specific address without reading them (control.c
- * chooses the bind programs of each link by this). */
-BG_INLINE int bg_plain_dw(const struct bg_policy *p)
-{
-	return p->preset == BG_PRESET_DENY_WILDCARD && !(p->flags & BG_F_COUNT_ALLOWED);
-}
-
 BG_INLINE int bg_proto_bit(__u32 sock_type)
 {
 	if (sock_type == BG_SOCK_STREAM)

@@ -26,11 +26,9 @@
 
 /* Pins: <bpffs>/bindguard/<name>. Links: <bpffs>/bindguard/links/<cgid>-<hook>
  * (bpffs refuses dots in names). */
-#define BG_PIN_DIR    "bindguard"
-#define BG_LINK_DIR   "links"
-#define BG_RING_DIR   "rings"  /* a pin per taken private ring slot */
-#define BG_FROZEN_DIR "frozen" /* frozen bind programs, a pair per policy key */
-#define BG_MAX_FROZEN 64       /* pairs at most; beyond, links run the general ones */
+#define BG_PIN_DIR  "bindguard"
+#define BG_LINK_DIR "links"
+#define BG_RING_DIR "rings" /* a pin per taken private ring slot */
 
 #define BG_MAX_POLICIES	   16384 /* policed cgroups, at most; also the stats slots */
 #define BG_MAX_RULES	   1024	 /* --allow exceptions per policy */

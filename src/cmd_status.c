@@ -20,7 +20,6 @@ struct row {
 	struct bg_stats stats;
 	char path[PATH_MAX];
 	bool own_link;
-	const char *bind_programs; /* bg_state_bind_programs() */
 	int nrules;
 	struct bg_rule_src *rules;
 };
@@ -59,7 +58,6 @@ static int collect(struct bg_state *st, struct row **out, int *n)
 			snprintf(r->path, sizeof(r->path), "?id=%" PRIu64, (uint64_t)key);
 		bg_state_stats(st, r->pol.slot, &r->stats);
 		r->own_link = bg_state_has_link(st, key);
-		r->bind_programs = r->own_link ? bg_state_bind_programs(st, key) : NULL;
 		if (r->pol.nrules) {
 			r->rules = calloc(r->pol.nrules, sizeof(*r->rules));
 			if (!r->rules)
@@ -127,12 +125,6 @@ static void print_json(const struct row *rows, int n, __u64 lost_total, int max_
 		bg_json_kstr(&j, "listen",
 			     r->pol.proto_mask & BG_PROTO_TCP ? listen : "not-policed");
 		bg_json_kstr(&j, "link", r->own_link ? "own" : "ancestor");
-		/* null: no links of its own (an ancestor's run for it). */
-		bg_json_key(&j, "bind_programs");
-		if (r->bind_programs)
-			bg_json_str(&j, r->bind_programs);
-		else
-			bg_json_null(&j);
 		bg_json_key(&j, "counters");
 		bg_json_obj_begin(&j);
 		/* null: the policy does not count them (--count-allowed). */

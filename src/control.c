@@ -22,7 +22,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bg_decide.h"
-#include "frozen.h"
 #include "log.h"
 #include "policy.h"
 #include "state.h"
@@ -654,265 +653,6 @@ out:
 	return r;
 }
 
-/*
- * The bind programs of each link. A link whose cgroup and every policed
- * cgroup below it have plain deny-wildcard policies (bg_plain_dw) runs the
- * _dw programs, which allow a specific address without reading a map; one
- * whose policies there all have one frozen key (bg_policy_frozen_key) runs
- * that key's frozen programs (frozen.h), which allow what the policy
- * admits without reading it; any other link the general ones (new links
- * start with those). The policies are the snapshot's, except cgroups
- * cgs[0..k), which have (or are about to have) a policy like pol, or none
- * if pol is NULL.
- *
- * TUNE_DOWN, before a change stores its policies: the links over a changed
- * cgroup go back to the general programs unless they run them or the _dw
- * ones and stay plain, and a failure stops the change (a _dw or frozen
- * program would allow what a new policy refuses). TUNE_UP, after a change:
- * the links over a changed cgroup and the links this command made get
- * their program, and frozen programs no policy needs are unpinned; a
- * failure costs speed only. TUNE_ALL: every link, after programs were
- * replaced (an upgrade points every link at the general ones).
- *
- * Invariant: a _dw link's subtree is plain, and a frozen link's subtree
- * has its key, before and after each change, so also in any mix of the two
- * (a change put back halfway), and a link that no change touches keeps a
- * subtree and a program that agree.
- */
-enum tune { TUNE_DOWN, TUNE_UP, TUNE_ALL };
-
-/* A policy's frozen key and where it came from, to number the keys. */
-struct keyed {
-	struct bg_policy key;
-	int i;
-};
-
-static int cmp_keyed(const void *a, const void *b)
-{
-	return memcmp(&((const struct keyed *)a)->key, &((const struct keyed *)b)->key,
-		      sizeof(struct bg_policy));
-}
-
-/* cls[i]: the number of policy i's frozen key among the distinct keys
- * (written to keys[0..*nkeys)), or -1 without one. */
-static int number_keys(const struct bg_policy *const *pols, int n, int *cls, struct bg_policy *keys,
-		       int *nkeys)
-{
-	struct keyed *kd = calloc(n > 0 ? (size_t)n : 1, sizeof(*kd));
-	int m = 0;
-
-	*nkeys = 0;
-	if (!kd)
-		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		cls[i] = -1;
-		if (bg_policy_frozen_key(pols[i], &kd[m].key))
-			kd[m++].i = i;
-	}
-	if (m)
-		qsort(kd, m, sizeof(*kd), cmp_keyed);
-	for (int j = 0; j < m; j++) {
-		if (!j || cmp_keyed(&kd[j - 1], &kd[j]))
-			keys[(*nkeys)++] = kd[j].key;
-		cls[kd[j].i] = *nkeys - 1;
-	}
-	free(kd);
-	return 0;
-}
-
-/* The frozen program for hook h of key, from fds[] (-2: not asked for yet,
- * then loaded the first time a link needs it). -1 without it (a failed
- * load, too many pairs): the link runs the general programs. */
-static int frozen_fd(struct bg_state *s, const struct bg_policy *key, int fds[2], int h)
-{
-	if (fds[0] == -2) {
-		int e = bg_frozen_get(s, key, fds);
-
-		if (e)
-			bg_dbg("frozen bind programs for ruleset %u: %s", key->ruleset,
-			       strerror(-e));
-	}
-	return fds[h];
-}
-
-static int tune_links(struct bg_state *s, const struct snap *sn, const struct bg_cgroup *cgs, int k,
-		      const struct bg_policy *pol, enum tune how)
-{
-	int n = sn->n + k, np = sn->npins ? sn->npins : 1, nl = 0, m = 0, nkeys = 0, r = 0;
-	const char **paths = calloc(n ? n : 1, sizeof(*paths));
-	const struct bg_policy **pols = calloc(n ? n : 1, sizeof(*pols));
-	const char **changed = calloc(k ? k : 1, sizeof(*changed));
-	const char **links = calloc(np, sizeof(*links));
-	const struct pin **lpin = calloc(np, sizeof(*lpin));
-	bool *plain = calloc(n ? n : 1, sizeof(*plain));
-	bool *fast = calloc(np, sizeof(*fast));
-	bool *touched = calloc(np, sizeof(*touched));
-	int *cls = calloc(n ? n : 1, sizeof(*cls)), *ucls = calloc(np, sizeof(*ucls));
-	struct bg_policy *keys = calloc(n ? n : 1, sizeof(*keys));
-	int(*kfd)[2] = calloc(n ? n : 1, sizeof(*kfd)); /* -2: not asked for yet */
-	__u64 *cids = calloc(k ? k : 1, sizeof(*cids));
-	__u32 dw_id[2] = { 0, 0 }, gen_id[2] = { 0, 0 };
-	int nrel = 0;
-
-	if (s->relinked && how == TUNE_UP)
-		how = TUNE_ALL;
-	if (!paths || !pols || !changed || !links || !lpin || !plain || !fast || !touched || !cls ||
-	    !ucls || !keys || !kfd || !cids) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (int i = 0; i < n; i++)
-		kfd[i][0] = kfd[i][1] = -2;
-	for (int h = 0; h < 2; h++) {
-		gen_id[h] = bg_prog_id(s->prog_fd[h]);
-		dw_id[h] = gen_id[h] ? bg_prog_id(s->dw_fd[h]) : 0;
-	}
-	for (int j = 0; j < k; j++)
-		cids[j] = cgs[j].id;
-	qsort(cids, k, sizeof(*cids), cmp_u64);
-	for (int i = 0; i < sn->n; i++) {
-		if (k && bsearch(&sn->e[i].id, cids, k, sizeof(*cids), cmp_u64))
-			continue; /* below, with its new policy */
-		paths[m] = sn->e[i].path;
-		pols[m++] = &sn->e[i].pol;
-	}
-	for (int j = 0; j < k; j++) {
-		changed[j] = cgs[j].path;
-		if (!pol)
-			continue;
-		paths[m] = cgs[j].path;
-		pols[m++] = pol;
-	}
-	for (int i = 0; i < m; i++)
-		plain[i] = bg_plain_dw(pols[i]);
-	r = number_keys(pols, m, cls, keys, &nkeys);
-	if (r)
-		goto out;
-	for (int i = 0; i < sn->npins; i++) {
-		const struct pin *p = &sn->pins[i];
-		const struct entry *e;
-
-		if (p->hook != BG_HOOK_BIND4 && p->hook != BG_HOOK_BIND6)
-			continue;
-		e = find_entry(sn, p->id);
-		links[nl] = e ? e->path : NULL;
-		for (int j = 0; j < k && !e; j++)
-			if (cgs[j].id == p->id)
-				links[nl] = cgs[j].path;
-		lpin[nl++] = p;
-	}
-	r = bg_links_covering(links, nl, changed, k, touched);
-	if (r)
-		goto out;
-	/* Only the links a change can affect are decided (most changes touch
-	 * no other link: siblings), packed at the front of links/lpin. */
-	for (int i = 0; i < nl; i++) {
-		if (how == TUNE_DOWN ? !touched[i]
-				     : how == TUNE_UP && !touched[i] && !lpin[i]->fresh)
-			continue;
-		links[nrel] = links[i];
-		lpin[nrel++] = lpin[i];
-	}
-	if (!nrel)
-		goto gc;
-	r = bg_plain_links(paths, plain, m, links, nrel, fast);
-	if (!r && how != TUNE_DOWN)
-		r = bg_uniform_links(paths, cls, m, links, nrel, ucls);
-	if (r)
-		goto out;
-	for (int i = 0; i < nrel; i++) {
-		int h = lpin[i]->hook, link_fd, want_fd = s->prog_fd[h];
-		__u32 want_id = gen_id[h], also_id = 0;
-		const char *what = "general";
-		struct bpf_link_info info = {};
-		__u32 len = sizeof(info);
-		char path[PATH_MAX * 2];
-
-		/* Before a store only the general program is right for both the
-		 * old and the new policies; a _dw one stays where it is right
-		 * for both. After, the link gets its program. */
-		if (how == TUNE_DOWN) {
-			also_id = fast[i] ? dw_id[h] : 0;
-		} else if (fast[i] && dw_id[h]) {
-			want_fd = s->dw_fd[h];
-			want_id = dw_id[h];
-			what = "deny-wildcard";
-		} else if (ucls[i] >= 0 && gen_id[h] &&
-			   frozen_fd(s, &keys[ucls[i]], kfd[ucls[i]], h) >= 0) {
-			want_fd = kfd[ucls[i]][h];
-			want_id = bg_prog_id(want_fd);
-			what = "frozen";
-		}
-		snprintf(path, sizeof(path), "%s/%s/%s", s->dir, BG_LINK_DIR, lpin[i]->name);
-		link_fd = bpf_obj_get(path);
-		if (link_fd < 0 && (errno == ENOENT || how != TUNE_DOWN))
-			continue; /* no link, no program */
-		if (link_fd < 0) {
-			r = -errno;
-			break;
-		}
-		if (bpf_obj_get_info_by_fd(link_fd, &info, &len)) {
-			/* Unreadable: a _dw or frozen program there cannot be ruled out. */
-			if (how == TUNE_DOWN)
-				r = -errno;
-			close(link_fd);
-			if (r)
-				break;
-			continue;
-		}
-		/* Right already. Anything else may allow what a policy refuses
-		 * (a _dw program whose pin is gone, say). */
-		if ((want_id && info.prog_id == want_id) || (also_id && info.prog_id == also_id)) {
-			close(link_fd);
-			continue;
-		}
-		if (want_fd < 0) {
-			r = how == TUNE_DOWN ? -ENOENT : 0;
-		} else if (bpf_link_update(link_fd, want_fd, NULL)) {
-			int e = errno;
-
-			bg_dbg("link %s: switch bind program: %s", path, strerror(e));
-			if (how == TUNE_DOWN)
-				r = -e;
-		} else {
-			bg_dbg("link %s runs the %s bind program", path, what);
-		}
-		close(link_fd);
-		if (r)
-			break;
-	}
-	if (!r && how == TUNE_ALL)
-		s->relinked = false;
-gc:
-	/* Pairs no policy in force has the key of: no link can need them. */
-	if (!r && how != TUNE_DOWN)
-		bg_frozen_gc(s, keys, nkeys);
-out:
-	if (r)
-		bg_err("%s: %s",
-		       how == TUNE_DOWN ? "switch links to the general bind programs"
-					: "choose the bind programs of links",
-		       strerror(-r));
-	for (int c = 0; kfd && c < nkeys; c++)
-		for (int h = 0; h < 2; h++)
-			if (kfd[c][h] >= 0)
-				close(kfd[c][h]);
-	free(paths);
-	free(pols);
-	free(changed);
-	free(links);
-	free(lpin);
-	free(plain);
-	free(fast);
-	free(touched);
-	free(cls);
-	free(ucls);
-	free(keys);
-	free(kfd);
-	free(cids);
-	return r;
-}
-
 int bg_state_gc(struct bg_state *s)
 {
 	struct snap sn;
@@ -923,8 +663,6 @@ int bg_state_gc(struct bg_state *s)
 	r = gc(s, &sn);
 	if (!r)
 		r = sync_links(s, &sn, NULL, 0);
-	if (!r)
-		tune_links(s, &sn, NULL, 0, NULL, TUNE_UP);
 	snap_free(&sn);
 	return r;
 }
@@ -1196,13 +934,6 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 		memcpy(ch[i].pol.tab, rules.tab, sizeof(rules.tab));
 		memcpy(ch[i].pol.wild, rules.wild, sizeof(rules.wild));
 	}
-	/* Links running _dw or frozen bind programs that the new policies may
-	 * make wrong go back to the general ones before anything is stored. */
-	if (tune_links(s, &sn, cgs, k, &ch[0].pol, TUNE_DOWN)) {
-		gc_rulesets(s, &sn, (struct rs){ 0, 0 });
-		r = BG_EXIT_FAIL;
-		goto out;
-	}
 	/* The new policies' links first: inert until the map names the cgroup. */
 	r = sync_links(s, &sn, inc, ninc);
 	if (r) {
@@ -1229,7 +960,6 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 	}
 	if (stale)
 		gc_rulesets(s, &sn, keep);
-	tune_links(s, &sn, cgs, k, &ch[0].pol, TUNE_UP);
 out:
 	snap_free(&sn);
 out_nosnap:
@@ -1304,7 +1034,6 @@ int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k)
 		stale |= old[i].ruleset != 0;
 	if (stale) /* unless another policy shares them */
 		gc_rulesets(s, &sn, (struct rs){ 0, 0 });
-	tune_links(s, &sn, cgs, k, NULL, TUNE_UP);
 out:
 	snap_free(&sn);
 out_nosnap:

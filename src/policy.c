@@ -493,22 +493,6 @@ const char *bg_lookup_name(const struct bg_policy *p)
 	return p->ntab ? "table" : "maps";
 }
 
-bool bg_policy_frozen_key(const struct bg_policy *p, struct bg_policy *key)
-{
-	memset(key, 0, sizeof(*key));
-	if (!p->ruleset || (p->flags & BG_F_COUNT_ALLOWED) || bg_plain_dw(p) ||
-	    (p->preset != BG_PRESET_LOOPBACK_ONLY && p->preset != BG_PRESET_DENY_WILDCARD))
-		return false;
-	key->preset = p->preset;
-	key->proto_mask = p->proto_mask;
-	key->ruleset = p->ruleset;
-	key->inl_flags = p->inl_flags;
-	memcpy(key->wild, p->wild, sizeof(key->wild));
-	key->ntab = p->ntab;
-	memcpy(key->tab, p->tab, sizeof(key->tab));
-	return true;
-}
-
 void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p)
 {
 	/* The wildcard as bind4 and a mapped bind6 see it, and as bind6 sees it. */

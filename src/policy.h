@@ -59,18 +59,6 @@ const char *bg_raw_name(__u8 flags);	       /* "allow" "deny" */
  * (the rule table) or "maps" (the exact-match hash and the LPM trie). */
 const char *bg_lookup_name(const struct bg_policy *p);
 
-/*
- * What a frozen bind program carries of policy p (bpf/bindguard.bpf.c,
- * bg_frozen): the fields a bind's allow decision reads (preset, protocols,
- * ruleset and the policy's own exception decisions), every other byte
- * zero, so policies with equal keys allow the same binds. false (key
- * zeroed) where a frozen program gains nothing or would be wrong: no
- * exceptions (the preset alone decides, loopback without reading a map),
- * a plain deny-wildcard policy (the _dw programs serve it), a policy that
- * counts its allows (each allow must read it), an unknown preset.
- */
-bool bg_policy_frozen_key(const struct bg_policy *p, struct bg_policy *key);
-
 /* One LPM trie entry; key.ruleset is filled in by bg_rules_compile. */
 struct bg_lpm_entry {
 	struct bg_rule_key key;

@@ -22,7 +22,6 @@
 #include "log.h"
 #include "state.h"
 #include "state_priv.h"
-#include "frozen.h"
 #include "object.h"
 
 #define NR_MAPS 9
@@ -77,19 +76,10 @@ static bool hook_optional(int hook)
 	return hook == BG_HOOK_LSM_LISTEN;
 }
 
-/* The bind programs for plain deny-wildcard subtrees (state.h, dw_fd). */
-static const char *const dw_pins[2] = { "bind4_dw", "bind6_dw" };
-static const char *const dw_names[2] = { "bg_bind4_dw", "bg_bind6_dw" };
-/* The frozen bind programs (frozen.c): loaded only on their own, one pair
- * per policy key, never with the others. */
-static const char *const frozen_names[2] = { "bg_bind4_frozen", "bg_bind6_frozen" };
-
-static bool is_frozen_prog(const struct bpf_program *prog)
-{
-	const char *name = bpf_program__name(prog);
-
-	return !strcmp(name, frozen_names[0]) || !strcmp(name, frozen_names[1]);
-}
+/* Pins of programs that earlier builds had (bind programs for plain
+ * deny-wildcard subtrees, and frozen pairs under frozen/): removed when this
+ * build loads its programs, after every link was re-pointed at its own. */
+static const char *const legacy_prog_pins[] = { "bind4_dw", "bind6_dw", "frozen" };
 
 static int *map_fd(struct bg_state *s, int i)
 {
@@ -167,6 +157,17 @@ static const unsigned char *object_bytes(int variant, size_t *n)
 					: bindguard_bpf__elf_bytes(n);
 }
 
+/* FNV-1a, 64 bits. */
+static __u64 fnv1a(const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	__u64 h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
 /* Identity of the BPF object built into this binary (FNV-1a of its bytes):
  * pinned programs from another build are replaced on the next change. */
 static __u64 object_build(int variant)
@@ -178,17 +179,7 @@ static __u64 object_build(int variant)
 	if (cache[variant])
 		return cache[variant];
 	p = object_bytes(variant, &n);
-	return cache[variant] = bg_fnv1a(p, n);
-}
-
-__u64 bg_fnv1a(const void *data, size_t n)
-{
-	const unsigned char *p = data;
-	__u64 h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
+	return cache[variant] = fnv1a(p, n);
 }
 
 /* Which of this binary's objects pinned state was loaded from (the one the
@@ -237,11 +228,6 @@ static void close_fds(struct bg_state *s)
 			close(s->prog_fd[h]);
 		s->prog_fd[h] = -1;
 	}
-	for (int i = 0; i < 2; i++) {
-		if (s->dw_fd[i] >= 0)
-			close(s->dw_fd[i]);
-		s->dw_fd[i] = -1;
-	}
 }
 
 /* Open the pins present and count them; *complete when nothing required is
@@ -272,11 +258,6 @@ static int open_pins(struct bg_state *s, char *missing, size_t len, bool *comple
 				strcat(missing, name);
 			}
 		}
-	}
-	/* Optional: without them every link runs the general programs. */
-	for (int i = 0; i < 2; i++) {
-		pin_path(s, dw_pins[i], path, sizeof(path));
-		s->dw_fd[i] = bpf_obj_get(path);
 	}
 	return found;
 }
@@ -362,7 +343,6 @@ static void relink_all(struct bg_state *s)
 			bg_err("repair link %s: %s", path, strerror(errno));
 		else
 			bg_dbg("re-pointed link %s at the new program", path);
-		s->relinked = true;
 		close(link_fd);
 	}
 	closedir(d);
@@ -373,10 +353,6 @@ static struct bpf_program *obj_prog(struct bpf_object *obj, int hook)
 	return bpf_object__find_program_by_name(obj, prog_names[hook]);
 }
 
-/* Open the variant's object; optional programs are left out when
- * with_optional is false. With frozen, only the frozen bind programs load,
- * with frozen as their read-only data; without, everything else does (and
- * the read-only data, which only they read, is not created). */
 /*
  * BG_TEST_BREAK_OBJECT=full|compat|full,compat (tests only): load that
  * object's bind4 program as a socket filter, which every verifier refuses,
@@ -395,43 +371,25 @@ static void break_for_tests(struct bpf_object *obj, int variant)
 	bpf_program__set_type(obj_prog(obj, BG_HOOK_BIND4), BPF_PROG_TYPE_SOCKET_FILTER);
 }
 
-static struct bpf_object *object_open(int variant, bool with_optional,
-				      const struct bg_policy *frozen, char *log, size_t log_size)
+/* Open the variant's object; optional programs are left out when
+ * with_optional is false. The verifier's log of a refusal goes to log. */
+static struct bpf_object *object_open(int variant, bool with_optional, char *log, size_t log_size)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "bindguard",
 		    /* Kept by us, not printed by libbpf: the refusal's reason. */
 		    .kernel_log_buf = log, .kernel_log_size = log ? log_size : 0);
 	struct bpf_object *obj;
-	struct bpf_program *prog;
-	struct bpf_map *rodata;
 	const unsigned char *bytes;
 	size_t n;
-	int r;
 
 	bytes = object_bytes(variant, &n);
 	obj = bpf_object__open_mem(bytes, n, &opts);
 	if (!obj)
 		return NULL;
-	if (!frozen)
-		break_for_tests(obj, variant);
+	break_for_tests(obj, variant);
 	for (int h = 0; h < BG_NR_HOOKS; h++)
 		if (hook_optional(h) && !with_optional)
 			bpf_program__set_autoload(obj_prog(obj, h), false);
-	bpf_object__for_each_program(prog,
-				     obj) if (frozen ? !is_frozen_prog(prog) : is_frozen_prog(prog))
-		bpf_program__set_autoload(prog, false);
-	rodata = bpf_object__find_map_by_name(obj, ".rodata");
-	if (!rodata)
-		r = frozen ? -ENOENT : 0; /* an object without frozen programs */
-	else if (frozen)
-		r = bpf_map__set_initial_value(rodata, frozen, sizeof(*frozen));
-	else
-		r = bpf_map__set_autocreate(rodata, false);
-	if (r) {
-		bpf_object__close(obj);
-		errno = -r;
-		return NULL;
-	}
 	return obj;
 }
 
@@ -464,7 +422,7 @@ static __u32 stats_slots(const struct bg_state *s, const char *pin)
 static struct bpf_object *open_and_load(struct bg_state *s, int variant, bool with_optional,
 					char *log, size_t log_size, char failed[64], int *err)
 {
-	struct bpf_object *obj = object_open(variant, with_optional, NULL, log, log_size);
+	struct bpf_object *obj = object_open(variant, with_optional, log, log_size);
 	struct bpf_program *prog;
 	char path[PATH_MAX];
 
@@ -657,17 +615,6 @@ static int load_and_pin(struct bg_state *s, bool repair)
 			goto out;
 		}
 	}
-	for (int i = 0; i < 2; i++) {
-		struct bpf_program *prog = bpf_object__find_program_by_name(obj, dw_names[i]);
-
-		pin_path(s, dw_pins[i], path, sizeof(path));
-		unlink(path);
-		r = prog ? bpf_program__pin(prog, path) : -ENOENT;
-		if (r) {
-			bg_err("pin %s: %s", path, strerror(-r));
-			goto out;
-		}
-	}
 	/* Maps of earlier builds go (freed with the last program holding them). */
 	for (size_t i = 0; i < sizeof(legacy_map_pins) / sizeof(legacy_map_pins[0]); i++) {
 		pin_path(s, legacy_map_pins[i], path, sizeof(path));
@@ -698,56 +645,15 @@ out:
 		bg_err("reopen pinned state: missing %s", missing);
 		return BG_EXIT_FAIL;
 	}
-	if (repair) {
+	if (repair)
 		relink_all(s);
-		/* Frozen programs of the replaced ones (and their maps) go;
-		 * tune_links loads them again for this build. */
-		bg_frozen_gc(s, NULL, 0);
+	/* Earlier builds' extra bind programs go once no link runs them. */
+	for (size_t i = 0; i < sizeof(legacy_prog_pins) / sizeof(legacy_prog_pins[0]); i++) {
+		pin_path(s, legacy_prog_pins[i], path, sizeof(path));
+		if (unlink(path) && errno == EISDIR)
+			remove_tree(path);
 	}
 	return 0;
-}
-
-int bg_state_load_frozen(struct bg_state *s, const struct bg_policy *key, int fds[2])
-{
-	struct bg_config cfg;
-	struct bpf_object *obj;
-	int variant, r = 0;
-
-	fds[0] = fds[1] = -1;
-	if (bg_read_cfg(s, &cfg))
-		return -errno;
-	variant = build_variant(cfg.build);
-	if (variant < 0)
-		return -ESTALE; /* another build's state: its maps may not fit */
-	obj = object_open(variant, false, key, NULL, 0);
-	if (!obj)
-		return -errno;
-	/* The state's own maps, by descriptor: a missing pin must not get a
-	 * fresh, empty map here. */
-	for (int i = 0; i < NR_MAPS && !r; i++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(obj, obj_map_name(i));
-
-		if (!map)
-			continue;
-		r = *map_fd(s, i) >= 0 ? bpf_map__reuse_fd(map, *map_fd(s, i)) : -ENOENT;
-	}
-	if (!r)
-		r = bpf_object__load(obj);
-	for (int h = 0; h < 2 && !r; h++) {
-		struct bpf_program *prog = bpf_object__find_program_by_name(obj, frozen_names[h]);
-
-		fds[h] = prog ? dup(bpf_program__fd(prog)) : -1;
-		if (fds[h] < 0)
-			r = prog ? -errno : -ENOENT;
-	}
-	bpf_object__close(obj);
-	if (r)
-		for (int h = 0; h < 2; h++) {
-			if (fds[h] >= 0)
-				close(fds[h]);
-			fds[h] = -1;
-		}
-	return r;
 }
 
 /* BINDGUARD_OBJECT names one object, and this build's state runs the other. */
@@ -778,7 +684,6 @@ int bg_state_open(struct bg_state *s, int flags)
 		*map_fd(s, i) = -1;
 	for (int h = 0; h < BG_NR_HOOKS; h++)
 		s->prog_fd[h] = -1;
-	s->dw_fd[0] = s->dw_fd[1] = -1;
 	snprintf(s->dir, sizeof(s->dir), "%s/%s", BG_BPFFS, BG_PIN_DIR);
 	s->ncpus = libbpf_num_possible_cpus();
 	if (s->ncpus <= 0) {
@@ -822,12 +727,6 @@ int bg_state_open(struct bg_state *s, int flags)
 			       s->dir, cfg.abi, BG_ABI_VERSION);
 			return BG_EXIT_FAIL;
 		}
-	}
-	/* This build pins the _dw bind programs with the others: gone, they
-	 * are repaired like any pin (the links running them then are re-pointed). */
-	if (complete && build_variant(cfg.build) >= 0 && (s->dw_fd[0] < 0 || s->dw_fd[1] < 0)) {
-		complete = false;
-		snprintf(missing, sizeof(missing), "%s", s->dw_fd[0] < 0 ? dw_pins[0] : dw_pins[1]);
 	}
 	if (complete && (flags & BG_STATE_CREATE) && forced_elsewhere(cfg.build)) {
 		bg_dbg("%s=%s: replacing the pinned programs of the other object", BG_OBJECT_ENV,
@@ -959,37 +858,6 @@ bool bg_state_has_link(const struct bg_state *s, __u64 cgid)
 
 	bg_link_path(s, cgid, BG_HOOK_BIND4, path, sizeof(path));
 	return !access(path, F_OK);
-}
-
-__u32 bg_prog_id(int fd)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-
-	return fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
-
-const char *bg_state_bind_programs(const struct bg_state *s, __u64 cgid)
-{
-	struct bpf_link_info info = {};
-	__u32 len = sizeof(info), id = 0;
-	char path[PATH_MAX];
-	int fd;
-
-	bg_link_path(s, cgid, BG_HOOK_BIND4, path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return NULL;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		id = info.prog_id;
-	close(fd);
-	if (id && id == bg_prog_id(s->dw_fd[0]))
-		return "deny-wildcard";
-	if (id && id == bg_prog_id(s->prog_fd[BG_HOOK_BIND4]))
-		return "general";
-	if (id && bg_frozen_pinned(s, id))
-		return "frozen";
-	return "other";
 }
 
 /* <pins>/rings/<slot>: which private ring slots are taken. Reading the

@@ -41,11 +41,6 @@ struct bg_state {
 	int rules_exact_fd, rule_tab_fd;
 	struct bg_tab_bucket *rule_tab; /* rule_tab_fd mapped; see bg_state_rule_tab() */
 	int prog_fd[BG_NR_HOOKS];	/* -1 for a hook this kernel cannot run */
-	/* The bind4 and bind6 programs for links whose subtree has only plain
-	 * deny-wildcard policies (bg_plain_dw): -1 when not pinned (state
-	 * from an older build); the links then keep prog_fd's. */
-	int dw_fd[2];
-	bool relinked; /* links were re-pointed at the general programs */
 	int ncpus;
 };
 
@@ -115,11 +110,6 @@ bool bg_state_is_current(const struct bg_state *s);
 
 /* Does a link pin exist for this cgroup (its own attachment)? */
 bool bg_state_has_link(const struct bg_state *s, __u64 cgid);
-
-/* The bind programs the cgroup's own links run: "deny-wildcard" (the _dw
- * ones, control.c), "general", "other" (neither of this state's: an
- * upgrade in progress), or NULL without links of its own. */
-const char *bg_state_bind_programs(const struct bg_state *s, __u64 cgid);
 
 /* Read back the exceptions of a policy. Returns the count or -errno. */
 int bg_state_rules(const struct bg_state *s, const struct bg_policy *p, struct bg_rule_src *out,

@@ -23,15 +23,5 @@ int bg_write_cfg(const struct bg_state *s, const struct bg_config *cfg);
 int bg_zero_stats(const struct bg_state *s, __u32 slot);
 /* A map's max_entries; 0 when it cannot be read. */
 __u32 bg_map_max_entries(int fd);
-/* A program's id; 0 for fd -1 or when it cannot be read. */
-__u32 bg_prog_id(int fd);
-/* FNV-1a, 64 bits: the build identity of an object, the names of frozen
- * program pins. */
-__u64 bg_fnv1a(const void *data, size_t n);
-
-/* The frozen bind programs (bind4, bind6) with key as their read-only data
- * (bg_policy_frozen_key), loaded against this state's maps; fds[] owned by
- * the caller. 0, or -errno (-ESTALE: the state is another build's). */
-int bg_state_load_frozen(struct bg_state *s, const struct bg_policy *key, int fds[2]);
 
 #endif

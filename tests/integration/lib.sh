@@ -110,31 +110,14 @@ uring_listen_supported() {
 
 links_of() { ls "$PIN/links" 2>/dev/null | grep -c "^$(cgid "$1")-"; }
 
-# The name of the program a cgroup's link for HOOK runs: link_prog CG HOOK
-link_prog() {
-	local id
-	id=$(bpftool -j link show pinned "$PIN/links/$(cgid "$1")-$2" 2>/dev/null |
-		jq_py "d['prog_id']") || { echo none; return; }
-	bpftool -j prog show id "$id" 2>/dev/null | jq_py "d['name']" || echo none
-}
-
-# The pin name of the frozen program a link runs ("" if none):
-# frozen_pin_of CG HOOK
-frozen_pin_of() {
-	local id f
-	id=$(bpftool link show pinned "$PIN/links/$(cgid "$1")-$2" -j 2>/dev/null | jq_py "d['prog_id']")
-	for f in "$PIN"/frozen/*-"$2"; do
-		[ -e "$f" ] || continue
-		[ "$(bpftool prog show pinned "$f" -j | jq_py "d['id']")" = "$id" ] && basename "$f"
-	done
-}
-
 # The events reader, in the background; EVPID, output in FILE.
 start_events() {
 	local out=$1
 	shift
 	# One reader per ring: if another one (not ours) is running, wait for it.
 	for _ in $(seq 30); do
+		# A message of an earlier reader must not pass for this one's.
+		rm -f "$out.err"
 		"$BG" events --json "$@" >"$out" 2>"$out.err" &
 		EVPID=$!
 		PIDS+=("$EVPID")

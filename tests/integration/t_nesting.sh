@@ -32,178 +32,52 @@ test_nesting() {
 	expect_bind "$parent/later" ok bind 0.0.0.0 0
 }
 
-# A link whose cgroup and every policed cgroup below it are plain
-# deny-wildcard (not counting) runs the _dw bind programs, which allow a
-# specific address without reading the policy. Any other policy below it
-# switches the links back before it is stored.
-test_deny_wildcard_bind_programs() {
-	local top child
-	top=$(mkcg dwprog)
+# Nested policies of different presets and exceptions: each bind is decided
+# by the nearest policy, whichever link runs the program, and a refusal is
+# counted on the policy that refused.
+test_nested_policies_decide_each_bind() {
+	local top child denied cdenied
+	top=$(mkcg nestdec)
 	"$BG" deny-wildcard --cgroup "$top" >/dev/null || { why="apply top failed"; return; }
-	check "bind4 program" bg_bind4_dw "$(link_prog "$top" bind4)"
-	check "bind6 program" bg_bind6_dw "$(link_prog "$top" bind6)"
-	check "sendmsg4 program" bg_sendmsg4 "$(link_prog "$top" sendmsg4)"
-	check "status: bind programs" deny-wildcard "$(policy_field "$top" "p['bind_programs']")"
-	expect_bind "$top" EADDRNOTAVAIL bind 198.51.100.7 0
-	expect_bind "$top" EADDRNOTAVAIL --family 6 bind fd12::7 0
+	expect_bind "$top" EADDRNOTAVAIL bind 198.51.100.27 0
+	expect_bind "$top" EADDRNOTAVAIL --family 6 bind fd12::27 0
 	expect_bind "$top" EPERM bind 0.0.0.0 0
 	expect_bind "$top" EPERM --family 6 bind :: 0
 	expect_bind "$top" EPERM --family 6 --v6only 0 bind ::ffff:0.0.0.0 0
-	# A loopback-only child refuses specific addresses: not with the top's
-	# links on the _dw programs.
-	child=$(mkcg dwprog/lo)
+	# A loopback-only child refuses the specific addresses its parent admits.
+	child=$(mkcg nestdec/lo)
 	"$BG" loopback-only --cgroup "$child" >/dev/null || { why="apply child failed"; return; }
-	check "bind4 program, loopback-only child" bg_bind4 "$(link_prog "$top" bind4)"
-	check "bind6 program, loopback-only child" bg_bind6 "$(link_prog "$top" bind6)"
-	check "status: bind programs, loopback-only child" general \
-		"$(policy_field "$top" "p['bind_programs']")"
-	check "status: child has no links" None "$(policy_field "$child" "p['bind_programs']")"
-	expect_bind "$child" EPERM bind 198.51.100.7 0
-	expect_bind "$child" EPERM --family 6 bind fd12::7 0
-	expect_bind "$top" EADDRNOTAVAIL bind 198.51.100.7 0
-	# The child turns plain deny-wildcard: the _dw programs again.
-	"$BG" deny-wildcard --cgroup "$child" >/dev/null || { why="re-apply child failed"; return; }
-	check "bind4 program, deny-wildcard child" bg_bind4_dw "$(link_prog "$top" bind4)"
-	expect_bind "$child" EADDRNOTAVAIL bind 198.51.100.7 0
-	expect_bind "$child" EPERM bind 0.0.0.0 0
-	# A policy that counts its allows must see them.
+	expect_bind "$child" EPERM bind 198.51.100.27 0
+	expect_bind "$child" EPERM --family 6 bind fd12::27 0
+	expect_bind "$top" EADDRNOTAVAIL bind 198.51.100.27 0
+	# A child that counts its allows sees them.
 	"$BG" deny-wildcard --cgroup "$child" --count-allowed >/dev/null ||
 		{ why="re-apply child counting failed"; return; }
-	check "bind4 program, counting child" bg_bind4 "$(link_prog "$top" bind4)"
-	expect_bind "$child" EADDRNOTAVAIL bind 198.51.100.7 0
+	expect_bind "$child" EADDRNOTAVAIL bind 198.51.100.27 0
 	check "child's allow counted" 1 "$(policy_field "$child" "p['counters']['allowed']")"
-	"$BG" detach --cgroup "$child" >/dev/null || { why="detach child failed"; return; }
-	check "bind4 program, child detached" bg_bind4_dw "$(link_prog "$top" bind4)"
-	# A _dw program whose pin was removed is reloaded; the links follow.
-	rm -f "$PIN/bind4_dw"
-	"$BG" loopback-only --cgroup "$child" >/dev/null || { why="apply after pin removal failed"; return; }
-	check "bind4 pin back" 1 "$(ls "$PIN/bind4_dw" >/dev/null 2>&1 && echo 1)"
-	check "bind4 program, pin removed, loopback-only child" bg_bind4 "$(link_prog "$top" bind4)"
-	expect_bind "$child" EPERM bind 198.51.100.7 0
-	"$BG" detach --cgroup "$child" >/dev/null || { why="detach child again failed"; return; }
-	check "bind4 link runs the pinned _dw program" \
-		"$(bpftool prog show pinned "$PIN/bind4_dw" -j | jq_py "d['id']")" \
-		"$(bpftool link show pinned "$PIN/links/$(cgid "$top")-bind4" -j | jq_py "d['prog_id']")"
-	# Detaching a loopback-only parent gives a plain child its own links,
-	# made with the general programs and then switched.
-	"$BG" loopback-only --cgroup "$top" >/dev/null || { why="re-apply top failed"; return; }
-	"$BG" deny-wildcard --cgroup "$child" >/dev/null || { why="apply child failed"; return; }
-	"$BG" detach --cgroup "$top" >/dev/null || { why="detach top failed"; return; }
-	check "bind6 program, child's own links" bg_bind6_dw "$(link_prog "$child" bind6)"
-	"$BG" deny-wildcard --cgroup "$top" >/dev/null || { why="apply top again failed"; return; }
-	# The top itself turns loopback-only.
-	"$BG" loopback-only --cgroup "$top" >/dev/null || { why="re-apply top failed"; return; }
-	check "bind4 program, loopback-only top" bg_bind4 "$(link_prog "$top" bind4)"
-	expect_bind "$top" EPERM bind 198.51.100.7 0
-	expect_bind "$top" EPERM --family 6 bind fd12::7 0
-}
-
-test_frozen_bind_programs() {
-	local top child other gen pin pin2
-	top=$(mkcg frzprog)
-	"$BG" loopback-only --cgroup "$top" --allow 198.51.100.7 --allow '[fd12::7]:80' >/dev/null ||
-		{ why="apply top failed"; return; }
-	check "bind4 program" bg_bind4_frozen "$(link_prog "$top" bind4)"
-	check "bind6 program" bg_bind6_frozen "$(link_prog "$top" bind6)"
-	check "status: bind programs" frozen "$(policy_field "$top" "p['bind_programs']")"
-	pin=$(frozen_pin_of "$top" bind4)
-	check "the link's program is pinned" 1 "$([ -n "$pin" ] && echo 1)"
-	check "and its bind6 twin" 1 "$([ -e "$PIN/frozen/${pin%-bind4}-bind6" ] && echo 1)"
+	# The top turns loopback-only with exceptions; the child has others.
+	"$BG" loopback-only --cgroup "$top" --allow 198.51.100.27 --allow '[fd12::27]:80' >/dev/null ||
+		{ why="re-apply top failed"; return; }
+	"$BG" loopback-only --cgroup "$child" --allow 198.51.100.29 >/dev/null ||
+		{ why="re-apply child failed"; return; }
+	denied=$(policy_field "$top" "p['counters']['denied']")
+	cdenied=$(policy_field "$child" "p['counters']['denied']")
 	expect_bind "$top" ok bind 127.0.0.1 0
-	expect_bind "$top" EADDRNOTAVAIL bind 198.51.100.7 0
-	expect_bind "$top" EADDRNOTAVAIL --family 6 bind fd12::7 80
-	expect_bind "$top" EADDRNOTAVAIL --family 6 --v6only 0 bind ::ffff:198.51.100.7 0
-	expect_bind "$top" EPERM --family 6 bind fd12::7 81
-	expect_bind "$top" EPERM bind 198.51.100.8 0
-	expect_bind "$top" EPERM bind 0.0.0.0 0
-	expect_bind "$top" EPERM --family 6 bind :: 0
-	# Refusals take the general path: counted on the policy that refused.
-	check "refusals counted" 4 "$(policy_field "$top" "p['counters']['denied']")"
-	# A child with other exceptions (its own ruleset): the top's links must
-	# not allow what the child refuses.
-	child=$(mkcg frzprog/c)
-	"$BG" loopback-only --cgroup "$child" --allow 198.51.100.9 >/dev/null ||
-		{ why="apply child failed"; return; }
-	check "bind4 program, child with other exceptions" bg_bind4 "$(link_prog "$top" bind4)"
-	check "status: top general" general "$(policy_field "$top" "p['bind_programs']")"
-	expect_bind "$child" EPERM bind 198.51.100.7 0
-	expect_bind "$child" EADDRNOTAVAIL bind 198.51.100.9 0
-	expect_bind "$top" EADDRNOTAVAIL bind 198.51.100.7 0
-	expect_bind "$top" EPERM bind 198.51.100.9 0
-	check "child's refusal counted on the child" 1 "$(policy_field "$child" "p['counters']['denied']")"
-	check "the top's pair kept (its policy is in force)" 1 "$([ -e "$PIN/frozen/$pin" ] && echo 1)"
-	# Both in one apply: one ruleset, one key, frozen again.
-	"$BG" loopback-only --cgroup "$top" --cgroup "$child" --allow 198.51.100.9 >/dev/null ||
-		{ why="apply both failed"; return; }
-	check "bind6 program, one key below" bg_bind6_frozen "$(link_prog "$top" bind6)"
-	expect_bind "$child" EADDRNOTAVAIL bind 198.51.100.9 0
-	expect_bind "$child" EPERM bind 198.51.100.7 0
-	check "the old key's pair unpinned" 0 "$(ls "$PIN/frozen" | grep -c "^${pin%-bind4}-")"
-	pin=$(frozen_pin_of "$top" bind4)
-	# A child that counts its allows must see them.
-	"$BG" loopback-only --cgroup "$child" --allow 198.51.100.9 --count-allowed >/dev/null ||
-		{ why="apply counting child failed"; return; }
-	check "bind4 program, counting child" bg_bind4 "$(link_prog "$top" bind4)"
-	expect_bind "$child" EADDRNOTAVAIL bind 198.51.100.9 0
-	check "child's allow counted" 1 "$(policy_field "$child" "p['counters']['allowed']")"
-	# A plain deny-wildcard child admits more than the top: neither frozen
-	# (the top's key would refuse its binds) nor _dw (the top refuses).
-	"$BG" deny-wildcard --cgroup "$child" >/dev/null || { why="apply dw child failed"; return; }
-	check "bind4 program, deny-wildcard child" bg_bind4 "$(link_prog "$top" bind4)"
-	expect_bind "$child" EADDRNOTAVAIL bind 198.51.100.7 0
-	expect_bind "$top" EPERM bind 198.51.100.7 0
+	expect_bind "$top" EADDRNOTAVAIL bind 198.51.100.27 0
+	expect_bind "$top" EADDRNOTAVAIL --family 6 bind fd12::27 80
+	expect_bind "$top" EADDRNOTAVAIL --family 6 --v6only 0 bind ::ffff:198.51.100.27 0
+	expect_bind "$top" EPERM --family 6 bind fd12::27 81
+	expect_bind "$top" EPERM bind 198.51.100.29 0
+	expect_bind "$child" EPERM bind 198.51.100.27 0
+	expect_bind "$child" EADDRNOTAVAIL bind 198.51.100.29 0
+	check "top's refusals counted on the top" $((denied + 2)) "$(policy_field "$top" "p['counters']['denied']")"
+	check "child's refusal counted on the child" $((cdenied + 1)) "$(policy_field "$child" "p['counters']['denied']")"
+	# Detached, the child falls back to the top's policy at once.
 	"$BG" detach --cgroup "$child" >/dev/null || { why="detach child failed"; return; }
-	check "bind4 program, child detached" bg_bind4_frozen "$(link_prog "$top" bind4)"
-	check "the same pair again" "$pin" "$(frozen_pin_of "$top" bind4)"
-	# A pin that holds another program under the key's name is not trusted:
-	# the pair is loaded again.
-	gen=$(bpftool prog show pinned "$PIN/bind4" -j | jq_py "d['id']")
-	rm -f "$PIN/frozen/$pin"
-	bpftool prog pin id "$gen" "$PIN/frozen/$pin" || { why="pin a stand-in failed"; return; }
-	"$BG" loopback-only --cgroup "$child" >/dev/null || { why="apply child again failed"; return; }
-	"$BG" detach --cgroup "$child" >/dev/null || { why="detach child again failed"; return; }
-	check "bind4 program, stand-in replaced" bg_bind4_frozen "$(link_prog "$top" bind4)"
-	check "the pin holds the link's program" "$pin" "$(frozen_pin_of "$top" bind4)"
-	expect_bind "$top" EADDRNOTAVAIL bind 198.51.100.9 0
-	expect_bind "$top" EPERM bind 198.51.100.7 0
-	# A sibling with the same exceptions applied apart: a pair of its own;
-	# detaching both leaves neither.
-	other=$(mkcg frzprog-other)
-	"$BG" loopback-only --cgroup "$other" --allow 198.51.100.9 >/dev/null ||
-		{ why="apply sibling failed"; return; }
-	pin2=$(frozen_pin_of "$other" bind4)
-	check "the sibling's own pair" 1 "$([ -n "$pin2" ] && [ "$pin2" != "$pin" ] && echo 1)"
-	"$BG" detach --cgroup "$top" --cgroup "$other" >/dev/null || { why="detach failed"; return; }
-	check "no pair left of either" 0 "$(ls "$PIN/frozen" 2>/dev/null | grep -c -e "^${pin%-bind4}-" -e "^${pin2%-bind4}-")"
-}
-
-# At most BG_MAX_FROZEN pairs: beyond, links run the general programs.
-test_frozen_pairs_are_capped() {
-	local max i cg last=() addr
-	# include/bindguard.h where the sources are (not in the kernel matrix's image).
-	max=$(awk '/define BG_MAX_FROZEN/ { print $3 }' "$here/../../include/bindguard.h" 2>/dev/null)
-	max=${max:-64}
-	# Distinct keys (a ruleset each) until one finds no room; other tests'
-	# policies in force may hold pairs already.
-	for ((i = 0; i <= max; i++)); do
-		cg=$(mkcg "frzcap/c$i")
-		last+=(--cgroup "$cg")
-		addr="203.0.113.$((i % 250 + 1))"
-		"$BG" loopback-only --cgroup "$cg" --allow "$addr" >/dev/null ||
-			{ why="apply $i failed"; return; }
-		[ "$(policy_field "$cg" "p['bind_programs']")" = general ] && break
-	done
-	check "pairs pinned at the cap" $((2 * max)) "$(ls "$PIN/frozen" | wc -l)"
-	check "a cgroup beyond the cap runs the general programs" general \
-		"$(policy_field "$cg" "p['bind_programs']")"
-	expect_bind "$cg" EADDRNOTAVAIL bind "$addr" 0
-	expect_bind "$cg" EPERM bind 203.0.113.251 0
-	# One detached: its pair goes, and the next change may load another.
-	"$BG" detach --cgroup "/$TOP/frzcap/c0" >/dev/null || { why="detach failed"; return; }
-	"$BG" loopback-only --cgroup "$cg" --allow "$addr" >/dev/null || { why="re-apply failed"; return; }
-	check "frozen once a pair went" frozen "$(policy_field "$cg" "p['bind_programs']")"
+	expect_bind "$child" EADDRNOTAVAIL bind 198.51.100.27 0
+	expect_bind "$child" EPERM bind 198.51.100.29 0
 	# Leave no exceptions behind for the tests that count them.
-	"$BG" detach "${last[@]:2}" >/dev/null || why="detach all failed"
+	"$BG" detach --cgroup "$top" >/dev/null || why=${why:-"detach top failed"}
 }
 
 test_moving_into_new_child_does_not_escape() {

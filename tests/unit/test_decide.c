@@ -71,30 +71,6 @@ TEST(preset_reasons)
 	CHECK(bg_preset_reason(99, BG_ADDR_WILDCARD) != BG_REASON_NONE);
 }
 
-/* The policies under which a bind program may allow a specific address
- * without reading them. */
-TEST(plain_deny_wildcard)
-{
-	struct bg_policy dw = { .preset = BG_PRESET_DENY_WILDCARD };
-	struct bg_policy lo = { .preset = BG_PRESET_LOOPBACK_ONLY };
-	struct bg_policy counted = { .preset = BG_PRESET_DENY_WILDCARD,
-				     .flags = BG_F_COUNT_ALLOWED };
-	struct bg_policy audit = { .preset = BG_PRESET_DENY_WILDCARD,
-				   .mode = BG_MODE_AUDIT,
-				   .flags = BG_F_UDP_DENY | BG_F_RAW_DENY,
-				   .proto_mask = BG_PROTO_TCP };
-	__u32 specific[4] = { 0, 0, BG_HTONL(0xffff), BG_HTONL(0xc0000201) };
-
-	CHECK(bg_plain_dw(&dw));
-	CHECK(bg_plain_dw(&audit)); /* mode, protocols and other flags do not matter */
-	CHECK(!bg_plain_dw(&lo));
-	CHECK(!bg_plain_dw(&counted)); /* its allows must be counted */
-	/* What makes it safe: the preset admits every specific address. */
-	CHECK(bg_addr_class(specific) == BG_ADDR_OTHER);
-	CHECK(bg_preset_reason(dw.preset, BG_ADDR_OTHER) == BG_REASON_NONE);
-	CHECK(bg_preset_reason(lo.preset, BG_ADDR_OTHER) != BG_REASON_NONE);
-}
-
 TEST(proto_bits)
 {
 	CHECK(bg_proto_bit(BG_SOCK_STREAM) == BG_PROTO_TCP);
