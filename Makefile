@@ -54,7 +54,7 @@ PURE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(PURE_SRCS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c) tests/unit/json_valid.c
 UNIT_BIN := $(OUT)/unit-tests
-HELPER_BINS := $(OUT)/bgprobe
+HELPER_BINS := $(OUT)/bgprobe $(OUT)/bgverlog
 
 all: $(BIN) $(HELPER_BINS)
 
@@ -110,6 +110,12 @@ $(BIN): $(OBJS)
 $(OUT)/bgprobe: tests/helpers/bgprobe.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDFLAGS) -o $@
+
+# The verifier's log of each program of both objects (the bytes bindguard embeds).
+$(OUT)/bgverlog: tests/helpers/bgverlog.c $(OUT)/bindguard.skel.h $(OUT)/bindguard_compat.skel.h \
+		| $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDFLAGS) $(LDLIBS) -o $@
 
 $(UNIT_BIN): $(UNIT_SRCS) tests/unit/unit.h $(PURE_OBJS) | $(OUT)
 	$(call msg,LINK,$@)
