@@ -38,6 +38,11 @@ make -s -C "$here/.." fuzz-regress 2>&1 | tee "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 add_counts "$log" "fuzz regressions"
 
+# The verifier-log checker against its fixtures (no root, no kernel).
+python3 "$here/verifier_ptrs_test.py" | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+add_counts "$log" "verifier-ptrs"
+
 if [ "$(id -u)" -eq 0 ]; then
 	BINDGUARD=$bindguard BGPROBE=$bgprobe "$here/integration/run.sh" | tee "$log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
