@@ -126,11 +126,11 @@ unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
 integration: $(BIN) $(HELPER_BINS)
-	BINDGUARD=$(CURDIR)/$(BIN) BGPROBE=$(CURDIR)/$(OUT)/bgprobe \
+	BINDGUARD=$(CURDIR)/$(BIN) BGPROBE=$(CURDIR)/$(OUT)/bgprobe BGVERLOG=$(CURDIR)/$(OUT)/bgverlog \
 		tests/integration/run.sh
 
 test: $(UNIT_BIN) $(BIN) $(HELPER_BINS)
-	tests/run-all.sh $(UNIT_BIN) $(CURDIR)/$(BIN) $(CURDIR)/$(OUT)/bgprobe
+	tests/run-all.sh $(UNIT_BIN) $(CURDIR)/$(BIN) $(CURDIR)/$(OUT)/bgprobe $(CURDIR)/$(OUT)/bgverlog
 
 # The kernel matrix (tests/vm/kernels): Debian 12's kernels under qemu.
 test-kernels: $(BIN) $(HELPER_BINS)

@@ -3,7 +3,7 @@
 # `make test`: the unit tests, then the integration tests (root), then one closing
 # line that sums both: "N passed, N failed, N skipped".
 set -u
-unit=$1 bindguard=$2 bgprobe=$3
+unit=$1 bindguard=$2 bgprobe=$3 bgverlog=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 P=0 F=0 S=0 status=0
 
@@ -44,7 +44,7 @@ python3 "$here/verifier_ptrs_test.py" | tee "$log"
 add_counts "$log" "verifier-ptrs"
 
 if [ "$(id -u)" -eq 0 ]; then
-	BINDGUARD=$bindguard BGPROBE=$bgprobe "$here/integration/run.sh" | tee "$log"
+	BINDGUARD=$bindguard BGPROBE=$bgprobe BGVERLOG=$bgverlog "$here/integration/run.sh" | tee "$log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 	add_counts "$log" "integration tests"
 	# The benchmark must build and run; its figures come from `make bench`.
