@@ -44,7 +44,7 @@ endif
 .PHONY: all clean test test-kernels unit integration install uninstall deps vmlinux demo help format
 
 # No libbpf: linked into the unit tests too (cgroup.c for its pure parsers).
-PURE_SRCS := src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c src/topology.c src/object.c
+PURE_SRCS := src/abi.c src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c src/topology.c src/object.c
 # Everything that talks to the kernel.
 KERN_SRCS := src/log.c src/state.c src/control.c src/cmd_policy.c src/cmd_status.c \
 	src/consumer.c src/cmd_events.c src/cmd_check.c src/cmd_run.c src/main.c
@@ -64,11 +64,18 @@ help:
 	@echo "make demo       build, then run the loopback-only demo (root)"
 	@echo "make test       unit tests, then integration tests against this kernel (root)"
 	@echo "make unit       unit tests only (no root)"
-	@echo "make test-kernels  the integration suite in Debian 12's 6.1 and 6.12 kernels under qemu (root)"
+	@echo "make test-kernels  the kernel matrix: the integration suite in Debian's 6.1, 6.12 and 7.3 kernels under qemu,"
+	@echo "                   and on this host with each BPF object forced (root; KERNELS=\"6.1 host-full\" picks rows)"
 	@echo "make install    install to \$$DESTDIR\$$PREFIX (PREFIX=$(PREFIX))"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
 	@echo "make test SANITIZE=1   the same under ASan+UBSan"
 	@echo "make fuzz       run the libFuzzer harnesses (FUZZ_SECONDS=20 each)"
+	@echo "make fuzz-regress  replay the fuzz seed corpus and saved crash inputs (part of make test)"
+	@echo "make integration   integration tests only (root)"
+	@echo "make bench      benchmarks (root): writes docs/BENCHMARKS.md; BENCH_QUICK=1 for a quick check"
+	@echo "make format     clang-format the C sources in place"
+	@echo "make uninstall  remove what make install installed"
+	@echo "make clean      remove the build output (.output, .output-san, bindguard)"
 
 deps:
 	./tests/install-deps.sh

@@ -44,7 +44,7 @@
 #define BG_RUN_RINGS	 64 /* private rings of `bindguard run`, slot 0 unused */
 #define BG_RUN_RING_SIZE (1u << 20)
 
-/* The per-CPU counters ("stats", one slot per policy) get at most this much
+/* The per-CPU counters (bg_stats, one slot per policy) get at most this much
  * memory: on a machine with many CPUs there are fewer slots (never fewer
  * than BG_MIN_POLICY_SLOTS), see bg_stats_slots(). */
 #define BG_STATS_BUDGET	    (32u << 20)
@@ -73,7 +73,7 @@ enum bg_mode {
 
 /* Which sockets a policy applies to, by socket type: TCP and MPTCP are
  * SOCK_STREAM, UDP and UDP-Lite are SOCK_DGRAM. ctx->protocol cannot tell
- * MPTCP from TCP (KERNEL-NOTES), the type can tell stream from datagram. */
+ * MPTCP from TCP (its subflows run the hooks), the type can tell stream from datagram. */
 enum bg_proto_bit {
 	BG_PROTO_TCP = 1,
 	BG_PROTO_UDP = 2,
@@ -122,7 +122,7 @@ enum bg_addr_class {
 	BG_ADDR_WILDCARD = 2,
 };
 
-/* Map "config", one entry (key 0). */
+/* Map bg_cfg, one entry (key 0). */
 struct bg_config {
 	__u32 abi;
 	__u32 next_ruleset; /* userspace only: the next ruleset id to hand out */
@@ -130,7 +130,7 @@ struct bg_config {
 	__u64 build; /* userspace only: hash of the BPF object the pinned programs came from */
 };
 
-/* Map "policies": key __u64 cgroup id (kernfs id) of the policed cgroup. A
+/* Map bg_policies: key __u64 cgroup id (kernfs id) of the policed cgroup. A
  * re-apply replaces the whole value in one map update. */
 struct bg_port_range {
 	__u16 lo;
@@ -141,8 +141,8 @@ struct bg_port_range {
 #define BG_INLINE_RANGES 2
 enum bg_inl_flag {
 	BG_INL_COMPLETE = 1, /* the rules name no address but the wildcards */
-	BG_INL_EXACT = 2,    /* "rules_exact" holds entries of the ruleset */
-	BG_INL_PREFIX = 4,   /* "rules" holds shorter prefixes of it */
+	BG_INL_EXACT = 2,    /* bg_rules_exact holds entries of the ruleset */
+	BG_INL_PREFIX = 4,   /* bg_rules holds shorter prefixes of it */
 	BG_INL_WILD4 = 8,    /* wild[0] decides ::ffff:0.0.0.0 */
 	BG_INL_WILD6 = 16,   /* wild[1] decides :: */
 };
@@ -178,16 +178,16 @@ struct bg_policy {
 	__u8 proto_mask; /* enum bg_proto_bit */
 	__u8 flags;	 /* enum bg_policy_flag */
 	__u32 ruleset;	 /* rules key prefix, unique per applied policy; 0: none */
-	__u32 slot;	 /* index into "stats", stable while the cgroup is policed */
-	__u32 nrules;	 /* entries in "rule_src" under ruleset */
-	__u32 ring;	 /* slot in "rings" of a private ring (bindguard run); 0: shared */
+	__u32 slot;	 /* index into bg_stats, stable while the cgroup is policed */
+	__u32 nrules;	 /* entries in bg_rule_src under ruleset */
+	__u32 ring;	 /* slot in bg_rings of a private ring (bindguard run); 0: shared */
 	/* Decisions carried in the policy, so the programs read no rule map:
 	 * wild[0] and wild[1] are the ports the rules admit on ::ffff:0.0.0.0
 	 * and on :: (unused range: lo 1, hi 0), decided once by userspace over
 	 * every rule, where BG_INL_WILD4 and BG_INL_WILD6 say they fit.
 	 * BG_INL_COMPLETE: the rules name nothing else, so any other address
 	 * has no exception. Otherwise other addresses ask the rule table
-	 * (ntab > 0) or the maps: "rules_exact" if BG_INL_EXACT, then "rules"
+	 * (ntab > 0) or the maps: bg_rules_exact if BG_INL_EXACT, then bg_rules
 	 * if BG_INL_PREFIX. */
 	__u16 inl_flags; /* enum bg_inl_flag */
 	__u16 pad0;
@@ -195,13 +195,13 @@ struct bg_policy {
 	/* > 0: the rule table holds every entry of this ruleset, and an address
 	 * the policy does not decide is looked up there once per prefix length
 	 * in tab[] (longest first; the first hit decides) instead of in
-	 * "rules_exact" and "rules". */
+	 * bg_rules_exact and bg_rules. */
 	__u32 ntab;
 	struct bg_tab_len tab[BG_TAB_LENS];
 	__u64 pad1[2]; /* unused: kept so that pinned ABI 10 maps stay reusable */
 };
 
-/* Map "rules" (LPM trie). prefixlen counts 32 bits of ruleset followed by the
+/* Map bg_rules (LPM trie). prefixlen counts 32 bits of ruleset followed by the
  * address bits, so one lookup finds the most specific exception of one
  * policy. Userspace merges port ranges: an entry carries the ranges of every
  * rule whose prefix contains it, so the longest match alone decides. */
@@ -211,7 +211,7 @@ struct bg_rule_key {
 	__u8 addr[16];
 };
 
-/* Map "rules_exact": the /128 entries of "rules" again, keyed exactly. A
+/* Map bg_rules_exact: the /128 entries of bg_rules again, keyed exactly. A
  * /128 entry is the longest possible match, so a hit here decides without
  * the trie walk (the common exceptions, 0.0.0.0:PORT and [::]:PORT). */
 struct bg_exact_key {
@@ -241,7 +241,7 @@ struct bg_rule_val {
 	struct bg_port_range r[BG_MAX_PORT_RANGES];
 };
 
-/* Map "rule_src": the exceptions as the user wrote them, for status.
+/* Map bg_rule_src: the exceptions as the user wrote them, for status.
  * Key: ruleset << 32 | index. */
 struct bg_rule_src {
 	__u8 addr[16];
@@ -252,7 +252,7 @@ struct bg_rule_src {
 	__u16 pad;
 };
 
-/* Map "stats" (per-CPU array, bg_stats_slots() entries), indexed by slot.
+/* Map bg_stats (per-CPU array, bg_stats_slots() entries), indexed by slot.
  * Slot 0 belongs to no policy: its lost counter totals every lost event, so
  * the count survives the detach of the policy that lost them. */
 #define BG_SLOT_GLOBAL 0
