@@ -6,9 +6,10 @@
 # pins dies with it.
 
 # in_private_bpffs SCRIPT [FILE]: run bash SCRIPT with its own empty bpffs at
-# /sys/fs/bpf ($BG, $CG2, $PROBE exported; $0 is FILE, a scratch path).
+# /sys/fs/bpf ($BG, $CG2, $PROBE exported; $0 is FILE, a scratch path), with
+# the default choice of object (the suite may run under BINDGUARD_OBJECT).
 in_private_bpffs() {
-	BG=$BG CG2=$CG2 PROBE=$PROBE unshare -m --propagation private bash -c \
+	BG=$BG CG2=$CG2 PROBE=$PROBE env -u BINDGUARD_OBJECT unshare -m --propagation private bash -c \
 		'mount -t bpf bpf /sys/fs/bpf || { echo rc=97; exit 97; }; '"$1" "${2:-$WORK/private}"
 }
 
