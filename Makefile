@@ -139,9 +139,12 @@ integration: $(BIN) $(HELPER_BINS)
 test: $(UNIT_BIN) $(BIN) $(HELPER_BINS)
 	tests/run-all.sh $(UNIT_BIN) $(CURDIR)/$(BIN) $(CURDIR)/$(OUT)/bgprobe $(CURDIR)/$(OUT)/bgverlog
 
-# The kernel matrix (tests/vm/kernels): Debian 12's kernels under qemu.
+# The kernel matrix (tests/vm/kernels): Debian's kernels under qemu, and host
+# rows that run the integration suite here with BINDGUARD_OBJECT forced (the
+# same environment as `integration`). BG_VM_JOBS=N: qemu rows at a time.
 test-kernels: $(BIN) $(HELPER_BINS)
-	BINDGUARD=$(CURDIR)/$(BIN) BGPROBE=$(CURDIR)/$(OUT)/bgprobe tests/vm/run.sh $(KERNELS)
+	BINDGUARD=$(CURDIR)/$(BIN) BGPROBE=$(CURDIR)/$(OUT)/bgprobe BGVERLOG=$(CURDIR)/$(OUT)/bgverlog \
+		$(if $(BG_VM_JOBS),BG_VM_JOBS=$(BG_VM_JOBS)) tests/vm/run.sh $(KERNELS)
 
 demo: bindguard
 	./tests/demo.sh ./bindguard

@@ -5,7 +5,8 @@
 #
 #   mkimage.sh KERNEL-TREE OUTPUT.cpio
 #
-# KERNEL-TREE is an unpacked linux-image-*.deb. The image holds, at the same
+# KERNEL-TREE is an unpacked linux-image-*.deb, or linux-binary-*.deb with its
+# linux-modules-*.deb (modules under /usr/lib/modules). The image holds, at the same
 # paths as on this machine:
 #   - busybox (static), only for poweroff and insmod;
 #   - the host commands in COMMANDS below, each with the shared libraries ldd
@@ -13,8 +14,9 @@
 #   - Debian's python3 with its standard library (the suite parses JSON and
 #     runs http.server with it);
 #   - the kernel modules in MODULES (veth, for the network namespace tests);
-# and, under /bg: bindguard, the bgprobe helper, tests/integration/, and
-# tests/vm/init as /init.
+# and, under /bg: bindguard, the bgprobe helper, the bgverlog helper when
+# $BGVERLOG names it, tests/integration/ (with tests/verifier_ptrs.py beside
+# it when there), and tests/vm/init as /init.
 set -euo pipefail
 
 tree=${1:?kernel tree}
@@ -89,10 +91,11 @@ mkdir -p "$root/bg/busybox"
 cp "$busybox" "$root/bg/busybox/busybox"
 for a in poweroff insmod; do ln -s busybox "$root/bg/busybox/$a"; done
 
-kver=$(ls "$tree/lib/modules")
+moddir=$tree/lib/modules
+[ -d "$moddir" ] || moddir=$tree/usr/lib/modules
 mkdir -p "$root/bg/modules"
 for m in "${MODULES[@]}"; do
-	ko=$(find "$tree/lib/modules/$kver" -name "$m.ko*" | head -1)
+	ko=$(find "$moddir" -name "$m.ko*" | head -1)
 	[ -n "$ko" ] || { echo "mkimage: module $m not in $tree" >&2; exit 1; }
 	case $ko in
 	*.xz) xz -dc "$ko" >"$root/bg/modules/$m.ko" ;;
@@ -107,8 +110,14 @@ for f in "$BINDGUARD" "$BGPROBE"; do
 	add_program "$f"
 	cp "$f" "$root/bg/$(basename "$f")"
 done
+# The verifier-log test's helper and checker, optional (the test skips without).
+if [ -n "${BGVERLOG:-}" ] && [ -x "$BGVERLOG" ]; then
+	add_program "$BGVERLOG"
+	cp "$BGVERLOG" "$root/bg/bgverlog"
+fi
 mkdir -p "$root/bg/tests"
 cp -r "$top/tests/integration" "$top/tests/valgrind.supp" "$root/bg/tests/"
+[ -f "$top/tests/verifier_ptrs.py" ] && cp "$top/tests/verifier_ptrs.py" "$root/bg/tests/"
 install -m 0755 "$here/init" "$root/init"
 
 mkdir -p "$root"/{proc,sys,dev,tmp,run,root,etc,var}
