@@ -25,9 +25,10 @@
 # Environment:
 #   BG_VM_JOBS=N     rows run N at a time, each guest with nproc/N CPUs
 #                    (default 2: on a 2-CPU machine the 6.12 and 7.3 rows took
-#                    16.3 min as two 1-CPU guests at once, 20.5 min as 2-CPU
-#                    guests one after the other). A host row takes a slot
-#                    too; two host rows never run at once.
+#                    976 s as two 1-CPU guests at once, 1,228 s as 2-CPU
+#                    guests one after the other; docs/CI.md has the figures).
+#                    A host row takes a slot too; two host rows never run at
+#                    once.
 #   BG_VM_SMP=N      CPUs per guest instead of nproc/BG_VM_JOBS.
 #   BG_VM_TIMEOUT=S  per row (default 1200).
 #   BG_VM_APPEND=..  added to the guests' kernel command line (bg.debug=1,
