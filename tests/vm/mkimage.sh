@@ -30,7 +30,7 @@ PYTHON=/usr/bin/python3.11
 # Commands the suite and the guest's /init run.
 COMMANDS=(bash sh env cat cp mv rm mkdir rmdir ls ln chmod stat sleep seq mktemp find
 	grep sed awk sort uniq head tail wc cut tr tee date id dirname basename readlink
-	true false printf xargs od dd timeout setsid unshare nsenter mount umount flock
+	true false printf xargs od dd timeout setsid unshare nsenter mount umount flock mkfifo
 	ip ss bpftool uname nproc sysctl md5sum setpriv getent ldd ps)
 MODULES=(veth)
 
