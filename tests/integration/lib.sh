@@ -53,6 +53,10 @@ probe() {
 bg_probe() {
 	local out=$1 cg=$2
 	shift 2
+	# Emptied here, not only by the child's redirection: a caller waiting for
+	# a line must not find an earlier run's (the child may not have opened
+	# the file yet).
+	: >"$out"
 	"$PROBE" --cgroup "$CG2$cg" "$@" >"$out" 2>&1 </dev/null &
 	BGPID=$!
 	PIDS+=("$BGPID")
