@@ -112,6 +112,12 @@ uring_listen_supported() {
 	[ "$(unshare -n timeout 1 "$PROBE" --family 4 uring-listen 2>&1 | awk '{ print $1; exit }')" = listening ]
 }
 
+# Does this kernel have UDP-Lite (Debian's 7.3 builds it out)? Asked outside
+# any policy, on loopback.
+udplite_supported() {
+	[ "$("$PROBE" --proto udplite bind 127.0.0.1 0 2>&1 | awk '{ print $1; exit }')" != EPROTONOSUPPORT ]
+}
+
 links_of() { ls "$PIN/links" 2>/dev/null | grep -c "^$(cgid "$1")-"; }
 
 # The events reader, in the background; EVPID, output in FILE.
