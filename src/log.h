@@ -19,4 +19,9 @@ void bg_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Route libbpf's own messages through bg_verbose. */
 void bg_log_setup(void);
 
+/* libbpf's first warning since the last mark, without its "libbpf: " prefix
+ * ("" if none): why libbpf gave up before the kernel's verifier ran. */
+void bg_libbpf_mark(void);
+const char *bg_libbpf_first_warning(void);
+
 #endif

@@ -449,8 +449,7 @@ static struct bpf_object *open_and_load(struct bg_state *s, int variant, bool wi
 	if (!*err)
 		return obj;
 	/* Programs load in order: the first without a descriptor was refused. */
-	bpf_object__for_each_program(prog, obj)
-	{
+	bpf_object__for_each_program (prog, obj) {
 		if (bpf_program__autoload(prog) && bpf_program__fd(prog) < 0) {
 			snprintf(failed, 64, "%s", bpf_program__name(prog));
 			break;
@@ -481,17 +480,25 @@ static int try_object(int variant, void *arg)
 
 	a->optional_err = 0;
 	a->log[0] = '\0';
+	bg_libbpf_mark();
 	a->obj = open_and_load(a->s, variant, a->lsm_active != 0, a->log, a->log_size, failed, &r);
 	/* BPF LSM is optional: a kernel without it (or, like some, that
 	 * refuses every trampoline program) gets the sock_ops confinement. */
 	if (!a->obj && a->lsm_active) {
 		a->optional_err = r;
 		a->log[0] = '\0';
+		bg_libbpf_mark();
 		a->obj = open_and_load(a->s, variant, false, a->log, a->log_size, failed, &r);
 	}
 	if (a->obj)
 		return 0;
+	/* The verifier's line; else what libbpf said when it gave up before
+	 * the kernel saw the program (an extern kfunc this kernel lacks). */
 	bg_verifier_reason(a->log, line, sizeof(line));
+	if (!line[0]) {
+		snprintf(line, sizeof(line), "%s", bg_libbpf_first_warning());
+		failed[0] = '\0'; /* libbpf names the program itself if it is one */
+	}
 	snprintf(a->why[variant], sizeof(a->why[0]), "%s%s%s", failed[0] ? failed : "",
 		 failed[0] ? ": " : "", line[0] ? line : strerror(-r));
 	if (bg_verbose && a->log[0])
