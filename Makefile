@@ -52,9 +52,9 @@ SRCS := $(PURE_SRCS) $(KERN_SRCS)
 OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS))
 PURE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(PURE_SRCS))
 
-UNIT_SRCS := $(wildcard tests/unit/test_*.c) tests/unit/json_valid.c
+UNIT_SRCS := $(wildcard tests/unit/test_*.c) tests/unit/json_valid.c tests/unit/corpus.c
 UNIT_BIN := $(OUT)/unit-tests
-HELPER_BINS := $(OUT)/bgprobe $(OUT)/bgverlog
+HELPER_BINS := $(OUT)/bgprobe $(OUT)/bgverlog $(OUT)/bgdecide
 
 all: $(BIN) $(HELPER_BINS)
 
@@ -118,13 +118,19 @@ $(OUT)/bgprobe: tests/helpers/bgprobe.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDFLAGS) -o $@
 
+# The differential test's two sides: the corpus's pure verdicts, and real binds.
+$(OUT)/bgdecide: tests/helpers/bgdecide.c tests/unit/corpus.c tests/unit/corpus.h $(PURE_OBJS) | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit tests/helpers/bgdecide.c tests/unit/corpus.c $(PURE_OBJS) \
+		$(LDFLAGS) -o $@
+
 # The verifier's log of each program of both objects (the bytes bindguard embeds).
 $(OUT)/bgverlog: tests/helpers/bgverlog.c $(OUT)/bindguard.skel.h $(OUT)/bindguard_compat.skel.h \
 		| $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDFLAGS) $(LDLIBS) -o $@
 
-$(UNIT_BIN): $(UNIT_SRCS) tests/unit/unit.h $(PURE_OBJS) | $(OUT)
+$(UNIT_BIN): $(UNIT_SRCS) tests/unit/unit.h tests/unit/corpus.h $(PURE_OBJS) | $(OUT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(PURE_OBJS) $(LDFLAGS) -o $@
 

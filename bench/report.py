@@ -529,16 +529,15 @@ w("³ A specific non-loopback address the policy admits through an exception. Ev
   "reaches the socket (full object: `bpf_cast_to_kern_ctx`; compat object: "
   "`bpf_skc_to_tcp_sock`), reads its cgroup's id and looks it up in the policies hash: "
   "one lookup, the socket being in the policed cgroup itself (the depth table below "
-  "adds levels). The preset refuses the address, so the exceptions are asked: the policy "
-  "value carries decisions for the wildcards only, so the rule table (the programs' "
-  "global data) is probed, one bucket per prefix length the policy's rules have: here "
-  "one exact address, one bucket. A loopback bind skips all of that: it is allowed "
+  "adds levels). The preset refuses the address, so the exceptions are asked: one "
+  "lookup of (the policy's ruleset, the address) in the exceptions trie, whose longest "
+  "match carries the ports of every rule containing it. A loopback bind skips all of "
+  "that: it is allowed "
   "before any map is read. Against the no-program re-bind of the same address. The "
   "scale tables below measure this path.  ")
 w("⁴ loopback-only with `--allow 0.0.0.0:1024-65535`, re-binding 0.0.0.0: the policy "
-  "found as in ³ (one hash lookup); the preset refuses the wildcard and the policy value "
-  "carries the exceptions' decision for it (its port ranges), so no rule table or map is "
-  "read, whatever the number of rules. Against the no-program re-bind of 0.0.0.0.  ")
+  "found as in ³ (one hash lookup); the preset refuses the wildcard, which the exception "
+  "admits: one trie lookup, as in ³. Against the no-program re-bind of 0.0.0.0.  ")
 w("⁵ deny-wildcard, re-binding 192.0.2.1: the allow path of that preset. The policy "
   "found as in ³ (one hash lookup); the preset admits a specific address, so no "
   "exception is asked. Against the no-program re-bind of the same address.  ")
@@ -683,16 +682,14 @@ w("loopback-only with N exception rules; one of them admits the re-bind, the oth
   "refuses the address. A loopback bind never reads the rules (nor the policy).")
 w("")
 w("- *Wildcard* (re-bind 0.0.0.0:P, baseline the no-program re-bind of 0.0.0.0): admitted by "
-  "`0.0.0.0:1024-65535` (*exact*) or `*:1024-65535` (*prefix*). The policy value carries "
-  "what the rules say of the wildcards, computed over all of them when the policy is "
-  "applied: no rule map is read at any N.")
+  "`0.0.0.0:1024-65535` (*exact*) or `*:1024-65535` (*prefix*).")
 w(f"- *Specific address* (re-bind {meta.get('other_addr', '192.0.2.1')}, baseline its "
   "no-program re-bind): admitted by the address itself (*exact*) or by its /24 "
-  "(*prefix*). The rule table is asked, one bucket per prefix length the policy's rules "
-  "have, longest first, until one holds the address: *exact* finds it in the first "
-  "bucket it reads (/128) at every N, *prefix* too (/24, the only length). The table is "
-  "the program's global array, whose bucket it finds by a hash it computes itself: no "
-  "map lookup call, no kernel hash, no trie walk.")
+  "(*prefix*).")
+w("")
+w("Every case is one lookup in the exceptions trie (longest prefix of the policy's "
+  "ruleset and the address); the trie holds every policy's entries, so N is also the "
+  "trie's size.")
 w("")
 w("| rules | wildcard, exact: added | vs 1 rule (95 % interval) | wildcard, prefix: added | vs 1 rule | "
   "address, exact: added | vs 1 rule | address, prefix: added | vs 1 rule |")

@@ -506,10 +506,8 @@ rec cp-detach "$CP_COUNT" - $(($(usec "$t1") - $(usec "$t0")))
 # Four families, N rules each; one rule admits the re-bind, the other N - 1 are
 # prefixes that do not match it (10.a.b.0/24:8000-8099). The wildcard 0.0.0.0:P,
 # admitted by an exact exception (0.0.0.0:1024-65535) or a prefix one
-# (*:1024-65535): decided in the policy value at every N. A specific address,
-# 192.0.2.1, admitted by an exact exception (192.0.2.1) or a prefix one
-# (192.0.2.0/24): found in the first rule-table bucket read (its prefix length is
-# the policy's longest) at every N.
+# (*:1024-65535). A specific address, 192.0.2.1, admitted by an exact exception
+# (192.0.2.1) or a prefix one (192.0.2.0/24). Each is one trie lookup.
 say "scale: exception rules ($RULE_COUNTS): wildcard and specific address, exact and prefix"
 RULE_VARIANTS=(none-any none-other)
 for k in $RULE_COUNTS; do

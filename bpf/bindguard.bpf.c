@@ -79,12 +79,12 @@ static __always_inline int rewrite_to_loopback(struct bpf_sock_addr *ctx, struct
 }
 
 /*
- * bind(): allowed when the address is loopback (every preset admits it: no
- * map is read), no policy governs the socket, the policy does not cover this
- * socket type, the preset admits the address class, or an exception covers
- * address and port. Otherwise EPERM, or in audit mode allowed and reported.
- * A policy-decided allow reads the policy, and the exceptions only when the
- * preset refuses.
+ * bind(), in the steps of bg_decide.h: allowed when the address is loopback
+ * (every preset admits it: no map is read), no policy governs the socket,
+ * the policy does not cover this socket type, the preset admits the address
+ * class, or an exception covers address and port (one trie lookup, made
+ * only when the preset refuses). Otherwise EPERM; audit mode allows and
+ * reports; rewrite mode moves a wildcard to loopback.
  */
 static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[4], const int v6)
 {
@@ -95,7 +95,7 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	struct bg_stats *st;
 	struct bg_event e;
 	__u16 port;
-	int reason, cls = bg_addr_class(w);
+	int reason, rewritten, cls = bg_addr_class(w);
 
 	if (bg_always_allowed(cls))
 		return 1;
@@ -105,7 +105,7 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	if (!p || !(p->proto_mask & bg_proto_bit(ctx->type)))
 		return 1;
 	port = bpf_ntohs(ctx->user_port);
-	reason = class_reason(p, w, cls, port);
+	reason = bind_reason(p, w, cls, ctx->type, port);
 	if (reason == BG_REASON_NONE) {
 		/* Counted only if asked (--count-allowed): the slot lookup and the
 		 * add cost this path a few ns. Per-CPU and informational: a plain
@@ -129,9 +129,9 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	e.protocol = ctx->protocol;
 	e.type = ctx->type;
 	e.reason = reason;
-	if (p->mode == BG_MODE_REWRITE && reason == BG_REASON_WILDCARD &&
-	    rewrite_to_loopback(ctx, sk, w, v6))
-		e.verdict = BG_VERDICT_REWRITE;
+	rewritten = p->mode == BG_MODE_REWRITE && reason == BG_REASON_WILDCARD &&
+		    rewrite_to_loopback(ctx, sk, w, v6);
+	e.verdict = bg_refusal_verdict(p, reason, rewritten);
 	report(p, st, &e);
 	return e.verdict == BG_VERDICT_AUDIT || e.verdict == BG_VERDICT_REWRITE;
 }

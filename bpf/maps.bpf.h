@@ -22,6 +22,8 @@ struct {
 	__type(value, struct bg_policy);
 } bg_policies SEC(".maps");
 
+/* Every policy's exceptions, keyed by ruleset and prefix (bindguard.h):
+ * the bind programs' one exception lookup (policy.bpf.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, BG_MAX_LPM);
@@ -34,23 +36,9 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BG_MAX_LPM);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct bg_exact_key);
-	__type(value, struct bg_rule_val);
-} bg_rules_exact SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BG_MAX_LPM);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct bg_rule_src);
 } bg_rule_src SEC(".maps");
-
-/* The rule table: global data (the object's .bss, pinned as "bg_rule_tab"),
- * so finding a bucket is an address computation from the hash, with no
- * lookup call, key on the stack or null check. Userspace writes it through
- * a shared mapping (control.c). */
-struct bg_tab_bucket bg_rule_tab[BG_TAB_BUCKETS];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -111,76 +111,44 @@ static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid,
 	return NULL;
 }
 
-/* An exact entry first (the longest match there is), else one LPM lookup;
- * each only if the ruleset has such entries. Userspace merged the port
- * ranges of containing prefixes into each entry. */
-static __always_inline int exception_in_maps(const struct bg_policy *p, const __u32 w[4],
-					     __u16 port)
+/* Does an exception of p admit address w and port? One lookup in the
+ * exceptions trie: the longest prefix of w among p's rules, whose entry
+ * carries the ports of every rule containing it (userspace merged them). */
+static __always_inline int exception_allows(const struct bg_policy *p, const __u32 w[4],
+					    __u16 port)
 {
 	struct bg_rule_key key = {
 		.prefixlen = 32 + 128,
 		.ruleset = p->ruleset,
 	};
-	struct bg_exact_key exact = { .ruleset = p->ruleset };
-	struct bg_rule_val *v;
-
-	if (p->inl_flags & BG_INL_EXACT) {
-		__builtin_memcpy(exact.addr, w, 16);
-		v = bpf_map_lookup_elem(&bg_rules_exact, &exact);
-		if (v)
-			return bg_ports_match(v, port);
-	}
-	if (!(p->inl_flags & BG_INL_PREFIX))
-		return 0;
-	__builtin_memcpy(key.addr, w, 16);
-	v = bpf_map_lookup_elem(&bg_rules, &key);
-	return v && bg_ports_match(v, port);
-}
-
-/* idx is below BG_TAB_BUCKETS by construction (bg_tab_hash keeps its top
- * BG_TAB_BITS bits); the mask shows the verifier. */
-static __always_inline const struct bg_tab_bucket *tab_bucket(__u32 idx)
-{
-	return &bg_rule_tab[idx & (BG_TAB_BUCKETS - 1)];
-}
-
-/* exception_in_table(p, w, port): the rule table (bg_decide.h). */
-BG_TAB_DECIDE(exception_in_table, tab_bucket)
-
-/* Does an exception of p admit address w and port? The policy's own
- * decision where it carries one (the wildcards, if their ports fit; every
- * address when the rules name only wildcards), else the rule table where
- * the ruleset is there, else the maps. */
-static __always_inline int exception_allows(const struct bg_policy *p, const __u32 w[4], int cls,
-					    __u16 port)
-{
-	int d;
 
 	if (!p->ruleset)
 		return 0;
-	d = bg_inline_decide(p, w, cls, port);
-	if (d != BG_INLINE_ASK_MAPS)
-		return d;
-	if (p->ntab)
-		return exception_in_table(p, w, port);
-	return exception_in_maps(p, w, port);
+	__builtin_memcpy(key.addr, w, 16);
+	return bg_excepted(bpf_map_lookup_elem(&bg_rules, &key), port);
 }
 
-/* The full address decision for w of class cls: preset, then exceptions.
- * BG_REASON_NONE allows. */
-static __always_inline int class_reason(const struct bg_policy *p, const __u32 w[4], int cls,
-					__u16 port)
+/* Why p refuses a bind of address w (class cls) on a socket of this type,
+ * after its exceptions (bg_decide.h, steps 1 and 2). BG_REASON_NONE allows. */
+static __always_inline int bind_reason(const struct bg_policy *p, const __u32 w[4], int cls,
+				       __u32 sock_type, __u16 port)
 {
-	int reason = bg_preset_reason(p->preset, cls);
+	int reason = bg_bind_reason(p, cls, sock_type);
 
-	if (reason != BG_REASON_NONE && exception_allows(p, w, cls, port))
+	if (reason != BG_REASON_NONE && exception_allows(p, w, port))
 		return BG_REASON_NONE;
 	return reason;
 }
 
+/* The same for the hooks around bind() (listen, sockops, UDP sends), which
+ * check the policy's protocol themselves. */
 static __always_inline int address_reason(const struct bg_policy *p, const __u32 w[4], __u16 port)
 {
-	return class_reason(p, w, bg_addr_class(w), port);
+	int reason = bg_preset_reason(p->preset, bg_addr_class(w));
+
+	if (reason != BG_REASON_NONE && exception_allows(p, w, port))
+		return BG_REASON_NONE;
+	return reason;
 }
 
 #endif

@@ -84,13 +84,6 @@ BG_INLINE int bg_range_has(const struct bg_port_range *r, __u16 port)
 	return port >= r->lo && port <= r->hi;
 }
 
-/* Does either of the BG_INLINE_RANGES ranges carried for one address (in
- * the policy or the rule table) admit port? */
-BG_INLINE int bg_pair_has(const struct bg_port_range r[BG_INLINE_RANGES], __u16 port)
-{
-	return bg_range_has(&r[0], port) || bg_range_has(&r[1], port);
-}
-
 /* Does an exception entry's port list admit port? */
 BG_INLINE int bg_ports_match(const struct bg_rule_val *v, __u16 port)
 {
@@ -105,65 +98,54 @@ BG_INLINE int bg_ports_match(const struct bg_rule_val *v, __u16 port)
 	return 0;
 }
 
-/* What the policy itself says of address w, of class cls (see
- * bg_policy.wild): 1 an exception admits the port, 0 none does, -1 the rule
- * table or maps must be asked. Only the wildcards are carried: their two
- * spellings differ in w[2] (::ffff:0.0.0.0 against ::). */
-#define BG_INLINE_ASK_MAPS (-1)
-BG_INLINE int bg_inline_decide(const struct bg_policy *p, const __u32 w[4], int cls, __u16 port)
-{
-	if (cls == BG_ADDR_WILDCARD) {
-		int k = w[2] ? 0 : 1;
-
-		if (p->inl_flags & (BG_INL_WILD4 << k))
-			return bg_pair_has(p->wild[k], port);
-	}
-	return p->inl_flags & BG_INL_COMPLETE ? 0 : BG_INLINE_ASK_MAPS;
-}
-
-/* The rule table's bucket for an entry's tag and masked address a: the
- * words folded together, then Fibonacci hashing (one multiply, the top
- * bits). Keys that collide share a bucket of BG_TAB_WAYS; a ruleset meeting
- * a full bucket is served by the maps instead. */
-BG_INLINE __u32 bg_tab_hash(__u64 tag, const __u64 a[2])
-{
-	__u64 x = tag ^ a[0] ^ a[1];
-
-	return ((__u32)x ^ (__u32)(x >> 32)) * 0x9e3779b1u >> (32 - BG_TAB_BITS);
-}
-
 /*
- * BG_TAB_DECIDE(name, bucket_of) defines the rule-table decision
- * int name(const struct bg_policy *p, const __u32 w[4], __u16 port): one
- * bucket per prefix length the policy lists (p->tab, longest first), found
- * by bucket_of(index) (the programs' global array; the unit tests' array),
- * never NULL; the first entry with the length's tag and the masked address
- * is the longest match and decides. Compared as three 64-bit words. A
- * macro because BPF has no function pointers: the programs and the tests
- * run this same code.
+ * One bind's decision, in the order the bind programs take it:
+ *
+ *   1. bg_bind_reason: a loopback address is allowed before anything is
+ *      read; no governing policy (p NULL) or a socket type the policy does
+ *      not cover allows; else the preset's reason (BG_REASON_NONE allows).
+ *   2. A refused address asks the exceptions: the policy's ruleset (0: it
+ *      has none) and the address are looked up once in the exceptions trie;
+ *      bg_excepted says whether the entry found (NULL: none) admits port.
+ *   3. bg_refusal_verdict: what the policy's mode makes of a refusal.
+ *
+ * bg_bind_verdict composes the three over a lookup already made; the unit
+ * tests decide with it, the programs take the steps themselves so that the
+ * lookup is made only when step 1 refuses.
  */
-#define BG_TAB_DECIDE(name, bucket_of)                                                             \
-	BG_INLINE int name(const struct bg_policy *p, const __u32 w[4], __u16 port)                \
-	{                                                                                          \
-		__u64 v[2];                                                                        \
-                                                                                                   \
-		__builtin_memcpy(v, w, sizeof(v));                                                 \
-		for (__u32 i = 0; i < BG_TAB_LENS; i++) {                                          \
-			const struct bg_tab_len *l = &p->tab[i];                                   \
-			const struct bg_tab_bucket *b;                                             \
-			__u64 a[2] = { v[0] & l->mask[0], v[1] & l->mask[1] };                     \
-                                                                                                   \
-			if (i >= p->ntab)                                                          \
-				break;                                                             \
-			b = bucket_of(bg_tab_hash(l->tag, a));                                     \
-			for (int k = 0; k < BG_TAB_WAYS; k++) {                                    \
-				const struct bg_tab_ent *e = &b->e[k];                             \
-                                                                                                   \
-				if (e->tag == l->tag && e->addr[0] == a[0] && e->addr[1] == a[1])  \
-					return bg_pair_has(e->r, port);                            \
-			}                                                                          \
-		}                                                                                  \
-		return 0;                                                                          \
-	}
+BG_INLINE int bg_bind_reason(const struct bg_policy *p, int cls, __u32 sock_type)
+{
+	if (bg_always_allowed(cls) || !p || !(p->proto_mask & bg_proto_bit(sock_type)))
+		return BG_REASON_NONE;
+	return bg_preset_reason(p->preset, cls);
+}
+
+BG_INLINE int bg_excepted(const struct bg_rule_val *v, __u16 port)
+{
+	return v && bg_ports_match(v, port);
+}
+
+/* can_rewrite: the rewrite to loopback could be made (not for AF_UNSPEC,
+ * nor when the kernel refuses the device binding). An unknown mode denies. */
+BG_INLINE int bg_refusal_verdict(const struct bg_policy *p, int reason, int can_rewrite)
+{
+	if (p->mode == BG_MODE_AUDIT)
+		return BG_VERDICT_AUDIT;
+	if (p->mode == BG_MODE_REWRITE && reason == BG_REASON_WILDCARD && can_rewrite)
+		return BG_VERDICT_REWRITE;
+	return BG_VERDICT_DENY;
+}
+
+/* The verdict on a bind of address w, port, socket type sock_type under p
+ * (NULL: no policy), where v is what the lookup of (p->ruleset, w) found. */
+BG_INLINE int bg_bind_verdict(const struct bg_policy *p, const __u32 w[4], __u32 sock_type,
+			      __u16 port, const struct bg_rule_val *v, int can_rewrite)
+{
+	int reason = bg_bind_reason(p, bg_addr_class(w), sock_type);
+
+	if (reason == BG_REASON_NONE || (p->ruleset && bg_excepted(v, port)))
+		return BG_VERDICT_ALLOW;
+	return bg_refusal_verdict(p, reason, can_rewrite);
+}
 
 #endif /* BG_DECIDE_H */

@@ -34,15 +34,10 @@
 #define BG_MAX_RULES	   1024	 /* --allow exceptions per policy */
 #define BG_MAX_LPM	   (BG_MAX_POLICIES * 4 + 2 * BG_MAX_RULES)
 #define BG_MAX_PORT_RANGES 16 /* distinct port ranges covering one prefix */
-/* The rule table: BG_TAB_BUCKETS buckets of BG_TAB_WAYS entries. */
-#define BG_TAB_BITS	 14
-#define BG_TAB_BUCKETS	 (1 << BG_TAB_BITS)
-#define BG_TAB_WAYS	 4
-#define BG_TAB_LENS	 4  /* distinct prefix lengths a policy may ask the table for */
-#define BG_MAX_WALK	 64 /* ancestor levels searched for a policy */
-#define BG_RINGBUF_SIZE	 (4u << 20)
-#define BG_RUN_RINGS	 64 /* private rings of `bindguard run`, slot 0 unused */
-#define BG_RUN_RING_SIZE (1u << 20)
+#define BG_MAX_WALK	   64 /* ancestor levels searched for a policy */
+#define BG_RINGBUF_SIZE	   (4u << 20)
+#define BG_RUN_RINGS	   64 /* private rings of `bindguard run`, slot 0 unused */
+#define BG_RUN_RING_SIZE   (1u << 20)
 
 /* The per-CPU counters (bg_stats, one slot per policy) get at most this much
  * memory: on a machine with many CPUs there are fewer slots (never fewer
@@ -130,48 +125,14 @@ struct bg_config {
 	__u64 build; /* userspace only: hash of the BPF object the pinned programs came from */
 };
 
-/* Map bg_policies: key __u64 cgroup id (kernfs id) of the policed cgroup. A
- * re-apply replaces the whole value in one map update. */
+/* A port range of an exception, lo..hi inclusive (host order). */
 struct bg_port_range {
 	__u16 lo;
 	__u16 hi;
 };
 
-/* Port ranges carried in the policy or the rule table for one address. */
-#define BG_INLINE_RANGES 2
-enum bg_inl_flag {
-	BG_INL_COMPLETE = 1, /* the rules name no address but the wildcards */
-	BG_INL_EXACT = 2,    /* bg_rules_exact holds entries of the ruleset */
-	BG_INL_PREFIX = 4,   /* bg_rules holds shorter prefixes of it */
-	BG_INL_WILD4 = 8,    /* wild[0] decides ::ffff:0.0.0.0 */
-	BG_INL_WILD6 = 16,   /* wild[1] decides :: */
-};
-
-/* A prefix length the programs ask the rule table for: the address, as
- * two 64-bit words of its network-order bytes, is masked with mask, then
- * looked up with tag = bg_tab_tag(ruleset, plen). */
-struct bg_tab_len {
-	__u64 tag;
-	__u64 mask[2];
-};
-
-/* An entry's tag: the ruleset id in the low 32 bits (0: a free entry),
- * the prefix length (0..128, in the IPv6 (mapped) space) above. */
-static inline __attribute__((always_inline)) __u64 bg_tab_tag(__u32 ruleset, __u32 plen)
-{
-	return (__u64)plen << 32 | ruleset;
-}
-
-static inline __attribute__((always_inline)) __u32 bg_tab_ruleset(__u64 tag)
-{
-	return (__u32)tag;
-}
-
-static inline __attribute__((always_inline)) __u32 bg_tab_plen(__u64 tag)
-{
-	return (__u32)(tag >> 32);
-}
-
+/* Map bg_policies: key __u64 cgroup id (kernfs id) of the policed cgroup. A
+ * re-apply replaces the whole value in one map update. */
 struct bg_policy {
 	__u8 preset;	 /* enum bg_preset */
 	__u8 mode;	 /* enum bg_mode */
@@ -181,27 +142,14 @@ struct bg_policy {
 	__u32 slot;	 /* index into bg_stats, stable while the cgroup is policed */
 	__u32 nrules;	 /* entries in bg_rule_src under ruleset */
 	__u32 ring;	 /* slot in bg_rings of a private ring (bindguard run); 0: shared */
-	/* Decisions carried in the policy, so the programs read no rule map:
-	 * wild[0] and wild[1] are the ports the rules admit on ::ffff:0.0.0.0
-	 * and on :: (unused range: lo 1, hi 0), decided once by userspace over
-	 * every rule, where BG_INL_WILD4 and BG_INL_WILD6 say they fit.
-	 * BG_INL_COMPLETE: the rules name nothing else, so any other address
-	 * has no exception. Otherwise other addresses ask the rule table
-	 * (ntab > 0) or the maps: bg_rules_exact if BG_INL_EXACT, then bg_rules
-	 * if BG_INL_PREFIX. */
-	__u16 inl_flags; /* enum bg_inl_flag */
-	__u16 pad0;
-	struct bg_port_range wild[2][BG_INLINE_RANGES];
-	/* > 0: the rule table holds every entry of this ruleset, and an address
-	 * the policy does not decide is looked up there once per prefix length
-	 * in tab[] (longest first; the first hit decides) instead of in
-	 * bg_rules_exact and bg_rules. */
-	__u32 ntab;
-	struct bg_tab_len tab[BG_TAB_LENS];
-	__u64 pad1[2]; /* unused: kept so that pinned ABI 10 maps stay reusable */
+	/* Unused: earlier builds kept derived copies of the exceptions here
+	 * (this one writes zeros and reads nothing). Kept so that the pinned
+	 * policies map of an earlier build stays reusable across an upgrade. */
+	__u8 pad[140];
 };
 
-/* Map bg_rules (LPM trie). prefixlen counts 32 bits of ruleset followed by the
+/* Map bg_rules (LPM trie): every policy's exceptions, the one place the
+ * programs look them up. prefixlen counts 32 bits of ruleset followed by the
  * address bits, so one lookup finds the most specific exception of one
  * policy. Userspace merges port ranges: an entry carries the ranges of every
  * rule whose prefix contains it, so the longest match alone decides. */
@@ -211,38 +159,13 @@ struct bg_rule_key {
 	__u8 addr[16];
 };
 
-/* Map bg_rules_exact: the /128 entries of bg_rules again, keyed exactly. A
- * /128 entry is the longest possible match, so a hit here decides without
- * the trie walk (the common exceptions, 0.0.0.0:PORT and [::]:PORT). */
-struct bg_exact_key {
-	__u32 ruleset;
-	__u8 addr[16];
-};
-
-/* The rule table (the programs' global array bg_rule_tab, pinned as
- * "bg_rule_tab"): the compiled entries of rulesets whose prefix lengths and
- * port ranges fit (see bg_policy.tab), each in bucket bg_tab_hash(tag,
- * masked address). An entry is free when its ruleset (the tag's low half)
- * is 0. Userspace writes an entry's address and ports before its tag, and
- * frees it by zeroing the tag, each tag an aligned 8-byte store: a program
- * sees a whole entry or a free one. */
-struct bg_tab_ent {
-	__u64 tag;     /* bg_tab_tag(ruleset, plen) */
-	__u64 addr[2]; /* the bytes in network order, IPv4 mapped, masked to plen */
-	struct bg_port_range r[BG_INLINE_RANGES]; /* unused: lo 1, hi 0 */
-};
-
-struct bg_tab_bucket {
-	struct bg_tab_ent e[BG_TAB_WAYS];
-};
-
 struct bg_rule_val {
 	__u32 nranges;
 	struct bg_port_range r[BG_MAX_PORT_RANGES];
 };
 
-/* Map bg_rule_src: the exceptions as the user wrote them, for status.
- * Key: ruleset << 32 | index. */
+/* Map bg_rule_src: the exceptions as the user wrote them, for status (and
+ * to compile bg_rules again on an upgrade). Key: ruleset << 32 | index. */
 struct bg_rule_src {
 	__u8 addr[16];
 	__u8 prefixlen; /* 0..128, in the IPv6 (mapped) space */

@@ -9,12 +9,8 @@
 
 _Static_assert(sizeof(struct bg_config) == 24, "bg_config layout");
 _Static_assert(sizeof(struct bg_port_range) == 4, "bg_port_range layout");
-_Static_assert(sizeof(struct bg_tab_len) == 24, "bg_tab_len layout");
 _Static_assert(sizeof(struct bg_policy) == 160, "bg_policy layout");
 _Static_assert(sizeof(struct bg_rule_key) == 24, "bg_rule_key layout");
-_Static_assert(sizeof(struct bg_exact_key) == 20, "bg_exact_key layout");
-_Static_assert(sizeof(struct bg_tab_ent) == 32, "bg_tab_ent layout");
-_Static_assert(sizeof(struct bg_tab_bucket) == 128, "bg_tab_bucket layout");
 _Static_assert(sizeof(struct bg_rule_val) == 68, "bg_rule_val layout");
 _Static_assert(sizeof(struct bg_rule_src) == 24, "bg_rule_src layout");
 _Static_assert(sizeof(struct bg_stats) == 56, "bg_stats layout");

@@ -121,7 +121,6 @@ static void print_json(const struct row *rows, int n, __u64 lost_total, int max_
 		bg_json_arr_end(&j);
 		bg_json_kstr(&j, "udp_autobind", bg_udp_autobind_name(r->pol.flags));
 		bg_json_kstr(&j, "raw", bg_raw_name(r->pol.flags));
-		bg_json_kstr(&j, "exceptions", bg_lookup_name(&r->pol));
 		bg_json_kstr(&j, "listen",
 			     r->pol.proto_mask & BG_PROTO_TCP ? listen : "not-policed");
 		bg_json_kstr(&j, "link", r->own_link ? "own" : "ancestor");
@@ -173,11 +172,9 @@ static void print_text(const struct row *rows, int n, __u64 lost_total, int max_
 			printf("%s%s", k ? "," : "", buf);
 		}
 		printf("%s\n", r->nrules ? "" : "-");
-		printf("%-24s udp-autobind %s, raw %s, listen() without bind: %s%s%s\n", "",
+		printf("%-24s udp-autobind %s, raw %s, listen() without bind: %s\n", "",
 		       bg_udp_autobind_name(r->pol.flags), bg_raw_name(r->pol.flags),
-		       r->pol.proto_mask & BG_PROTO_TCP ? listen : "not policed",
-		       r->pol.ruleset ? ", exceptions looked up in: " : "",
-		       r->pol.ruleset ? bg_lookup_name(&r->pol) : "");
+		       r->pol.proto_mask & BG_PROTO_TCP ? listen : "not policed");
 	}
 	printf("lost events (all time): %" PRIu64 "\n", (uint64_t)lost_total);
 	printf("policed cgroups: %d of at most %d on this machine\n", n, max_policies);

@@ -301,13 +301,6 @@ static bool unused_rule(const void *key, const void *arg)
 	return !find_rs(u->set, u->n, ((const struct bg_rule_key *)key)->ruleset);
 }
 
-static bool unused_exact(const void *key, const void *arg)
-{
-	const struct rs_used *u = arg;
-
-	return !find_rs(u->set, u->n, ((const struct bg_exact_key *)key)->ruleset);
-}
-
 /* A source entry is kept for a ruleset in use, within its rule count. */
 static bool unused_src(const void *key, const void *arg)
 {
@@ -316,26 +309,6 @@ static bool unused_src(const void *key, const void *arg)
 	const struct rs *r = find_rs(u->set, u->n, (__u32)(k >> 32));
 
 	return !r || (__u32)k >= r->nrules;
-}
-
-/* Free the rule table's entries of rulesets not in u: their tags are
- * cleared, one aligned 8-byte store each, so a program reading the entry
- * meanwhile sees the whole old entry or a free one. */
-static void tab_free_where(struct bg_state *s, const struct rs_used *u)
-{
-	struct bg_tab_bucket *tab = bg_state_rule_tab(s);
-
-	if (!tab)
-		return;
-	for (__u32 i = 0; i < BG_TAB_BUCKETS; i++) {
-		for (int w = 0; w < BG_TAB_WAYS; w++) {
-			struct bg_tab_ent *e = &tab[i].e[w];
-			__u32 rs = bg_tab_ruleset(e->tag);
-
-			if (rs && !find_rs(u->set, u->n, rs))
-				__atomic_store_n(&e->tag, 0, __ATOMIC_RELEASE);
-		}
-	}
 }
 
 /* Remove rule entries whose ruleset neither a policy of the snapshot nor
@@ -354,15 +327,9 @@ static void gc_rulesets(struct bg_state *s, const struct snap *sn, struct rs kee
 	if (keep.ruleset)
 		used[u.n++] = keep;
 	qsort(used, u.n, sizeof(*used), cmp_rs);
-	delete_where(s->rules_exact_fd, sizeof(struct bg_exact_key), sizeof(struct bg_rule_val),
-		     unused_exact, &u);
 	delete_where(s->rules_fd, sizeof(struct bg_rule_key), sizeof(struct bg_rule_val),
 		     unused_rule, &u);
-	/* A ruleset's source entries are written before its table entries
-	 * (write_rules): none freed here, none of the table's to free. */
-	if (delete_where(s->rule_src_fd, sizeof(__u64), sizeof(struct bg_rule_src), unused_src,
-			 &u) > 0)
-		tab_free_where(s, &u);
+	delete_where(s->rule_src_fd, sizeof(__u64), sizeof(struct bg_rule_src), unused_src, &u);
 	free(used);
 }
 
@@ -667,63 +634,37 @@ int bg_state_gc(struct bg_state *s)
 	return r;
 }
 
-/*
- * Place a ruleset's compiled entries in the rule table, each in a free way
- * of its bucket: address and ports first, the tag last (a release store),
- * so a program that sees the tag sees the whole entry. 0 when all are
- * there; 1 when a bucket is full (the entries placed are freed again: the
- * maps serve this ruleset); -errno.
- */
-static int place_table(struct bg_state *s, const struct bg_lpm_entry *ents, int n, __u32 ruleset)
+/* Compile rules (n of them) for ruleset and write the entries into the
+ * exceptions trie. 0, -1 when they cannot be compiled (err says why), or a
+ * positive errno. */
+static int store_trie(struct bg_state *s, const struct bg_rule_src *rules, size_t n, __u32 ruleset,
+		      char *err, size_t errlen)
 {
-	struct bg_tab_bucket *tab = bg_state_rule_tab(s);
-	struct bg_tab_ent **placed = calloc(n ? n : 1, sizeof(*placed));
-	int r = 0, k = 0;
+	struct bg_lpm_entry *ents = calloc(n ? n : 1, sizeof(*ents));
+	int m, r = 0;
 
-	if (!placed || !tab) {
-		free(placed);
-		return tab ? -ENOMEM : -EIO;
-	}
-	for (; k < n; k++) {
-		struct bg_tab_ent ent, *slot;
-		struct bg_tab_bucket *b;
-		int way;
-
-		bg_tab_entry(&ents[k], ruleset, &ent);
-		b = &tab[bg_tab_hash(ent.tag, ent.addr)];
-		way = bg_tab_free_way(b);
-		if (way < 0) {
-			r = 1;
-			break;
-		}
-		slot = &b->e[way];
-		memcpy(slot->addr, ent.addr, sizeof(slot->addr));
-		memcpy(slot->r, ent.r, sizeof(slot->r));
-		__atomic_store_n(&slot->tag, ent.tag, __ATOMIC_RELEASE);
-		placed[k] = slot;
-	}
-	/* Not all placed: free what was. */
-	for (int i = 0; r && i < k; i++)
-		__atomic_store_n(&placed[i]->tag, 0, __ATOMIC_RELEASE);
-	free(placed);
+	if (!ents)
+		return ENOMEM;
+	m = bg_rules_compile(rules, n, ruleset, ents, err, errlen);
+	if (m < 0)
+		r = -1;
+	for (int i = 0; i < m && !r; i++)
+		if (bpf_map_update_elem(s->rules_fd, &ents[i].key, &ents[i].val, BPF_ANY))
+			r = errno;
+	free(ents);
 	return r;
 }
 
-/* Write the exceptions of spec under a fresh ruleset id (pol->ruleset), into
- * the policy itself when they fit there (pol->wild), into the rule table when
- * it takes them (pol->tab), and into the maps unless the policy carries
- * them all (the maps also serve where the table does not). */
-static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, struct bg_policy *pol)
+/* Write the exceptions of spec under a fresh ruleset id (*ruleset; 0 when
+ * it has none): the compiled entries into the trie, the rules as written
+ * into bg_rule_src. On failure the caller removes what was written. */
+static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, __u32 *ruleset)
 {
-	__u32 *ruleset = &pol->ruleset;
-	struct bg_lpm_entry *ents;
 	struct bg_config cfg;
 	char err[BG_ERRLEN];
-	int n, r;
+	int r;
 
 	*ruleset = 0;
-	pol->inl_flags = 0;
-	pol->ntab = 0;
 	if (!spec->nrules)
 		return 0;
 	r = bg_read_cfg(s, &cfg);
@@ -738,60 +679,58 @@ static int write_rules(struct bg_state *s, const struct bg_policy_spec *spec, st
 		bg_err("update config map: %s", strerror(-r));
 		return BG_EXIT_FAIL;
 	}
-	ents = calloc(spec->nrules, sizeof(*ents));
-	if (!ents) {
-		bg_err("out of memory");
-		return BG_EXIT_FAIL;
-	}
-	n = bg_rules_compile(spec->rules, spec->nrules, *ruleset, ents, err, sizeof(err));
-	if (n < 0) {
-		free(ents);
+	r = store_trie(s, spec->rules, spec->nrules, *ruleset, err, sizeof(err));
+	if (r < 0) {
 		bg_err("--allow: %s", err);
 		return BG_EXIT_USAGE;
 	}
-	bg_rules_inline(ents, (size_t)n, pol);
-	/* Exceptions all carried in the policy need no map entries. */
-	for (int i = 0; i < n && !(pol->inl_flags & BG_INL_COMPLETE); i++) {
-		struct bg_exact_key exact = { .ruleset = *ruleset };
-
-		if (bpf_map_update_elem(s->rules_fd, &ents[i].key, &ents[i].val, BPF_ANY)) {
-			r = errno;
-			goto fail;
-		}
-		if (ents[i].key.prefixlen != 32 + 128)
-			continue;
-		memcpy(exact.addr, ents[i].key.addr, 16);
-		if (bpf_map_update_elem(s->rules_exact_fd, &exact, &ents[i].val, BPF_ANY)) {
-			r = errno;
-			goto fail;
-		}
-	}
-	/* The source entries before the table's: garbage collection scans the
-	 * table only when it frees source entries. */
-	for (size_t i = 0; i < spec->nrules; i++) {
+	for (size_t i = 0; i < spec->nrules && !r; i++) {
 		__u64 k = (__u64)*ruleset << 32 | i;
 
-		if (bpf_map_update_elem(s->rule_src_fd, &k, &spec->rules[i], BPF_ANY)) {
+		if (bpf_map_update_elem(s->rule_src_fd, &k, &spec->rules[i], BPF_ANY))
 			r = errno;
-			goto fail;
-		}
 	}
-	if (pol->ntab) {
-		r = place_table(s, ents, n, *ruleset);
-		if (r < 0) {
-			r = -r;
-			goto fail;
-		}
-		if (r)
-			pol->ntab = 0; /* a full bucket: the maps decide */
-	}
-	free(ents);
-	return 0;
-fail:
-	free(ents); /* the caller removes what was written */
+	if (!r)
+		return 0;
 	bg_err("store exceptions: %s%s", strerror(r),
 	       r == E2BIG || r == ENOMEM ? " (exception maps are full)" : "");
 	return BG_EXIT_FAIL;
+}
+
+int bg_state_rebuild_rules(struct bg_state *s)
+{
+	struct bg_rule_src *src = calloc(BG_MAX_RULES, sizeof(*src));
+	struct bg_policy *pols = NULL;
+	__u64 *ids = NULL;
+	char err[BG_ERRLEN];
+	int n, r = 0;
+
+	n = src ? map_dump(s->policies_fd, sizeof(*ids), sizeof(*pols), true, (void **)&ids,
+			   (void **)&pols)
+		: -ENOMEM;
+	for (int i = 0; i < n && !r; i++) {
+		struct bg_policy *p = &pols[i];
+		__u32 m = p->nrules < BG_MAX_RULES ? p->nrules : BG_MAX_RULES;
+
+		for (__u32 j = 0; j < m && p->ruleset && !r; j++) {
+			__u64 k = (__u64)p->ruleset << 32 | j;
+
+			if (bpf_map_lookup_elem(s->rule_src_fd, &k, &src[j]))
+				r = errno;
+		}
+		if (!r && p->ruleset)
+			r = store_trie(s, src, m, p->ruleset, err, sizeof(err));
+		if (r)
+			bg_err("upgrade: rewrite the exceptions of the policy of cgroup id %llu: "
+			       "%s",
+			       (unsigned long long)ids[i], r < 0 ? err : strerror(r));
+	}
+	if (n < 0)
+		bg_err("upgrade: read the policies: %s", strerror(-n));
+	free(src);
+	free(ids);
+	free(pols);
+	return n < 0 || r ? BG_EXIT_FAIL : 0;
 }
 
 struct change {
@@ -851,7 +790,7 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 	const struct bg_cgroup **inc = calloc(k ? k : 1, sizeof(*inc));
 	bool *used = calloc(BG_MAX_POLICIES, sizeof(*used));
 	int ninc = 0, max = bg_state_max_policies(s), r;
-	struct bg_policy rules = { .nrules = spec->nrules };
+	__u32 ruleset;
 	bool stale = false;
 	struct rs keep;
 	__u32 next = 0;
@@ -921,19 +860,14 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 		}
 	}
 	/* One ruleset for the command: every cgroup gets the same exceptions. */
-	r = write_rules(s, spec, &rules);
+	r = write_rules(s, spec, &ruleset);
 	if (r) {
 		gc_rulesets(s, &sn, (struct rs){ 0, 0 });
 		goto out;
 	}
-	keep = (struct rs){ rules.ruleset, rules.nrules };
-	for (int i = 0; i < k; i++) {
-		ch[i].pol.ruleset = rules.ruleset;
-		ch[i].pol.inl_flags = rules.inl_flags;
-		ch[i].pol.ntab = rules.ntab;
-		memcpy(ch[i].pol.tab, rules.tab, sizeof(rules.tab));
-		memcpy(ch[i].pol.wild, rules.wild, sizeof(rules.wild));
-	}
+	keep = (struct rs){ ruleset, (__u32)spec->nrules };
+	for (int i = 0; i < k; i++)
+		ch[i].pol.ruleset = ruleset;
 	/* The new policies' links first: inert until the map names the cgroup. */
 	r = sync_links(s, &sn, inc, ninc);
 	if (r) {

@@ -423,118 +423,15 @@ static const struct bg_lpm_entry *longest_match(const struct bg_lpm_entry *e, si
 	return best;
 }
 
-/* The ranges of v (NULL: none) as carried for one address, at most
- * BG_INLINE_RANGES of them (the callers checked); unused: lo 1, hi 0. */
-static void ranges_put(struct bg_port_range out[BG_INLINE_RANGES], const struct bg_rule_val *v)
+const struct bg_rule_val *bg_rules_lookup(const struct bg_lpm_entry *e, size_t n,
+					  const __u8 addr[16])
 {
-	for (__u32 j = 0; j < BG_INLINE_RANGES; j++)
-		out[j] = v && j < v->nranges ? v->r[j] : (struct bg_port_range){ .lo = 1, .hi = 0 };
-}
+	const struct bg_lpm_entry *best = longest_match(e, n, addr);
 
-static int cmp_len_desc(const void *x, const void *y)
-{
-	__u32 a = *(const __u32 *)x, b = *(const __u32 *)y;
-
-	return a > b ? -1 : a < b;
-}
-
-/* The rule table takes a ruleset whose entries all have at most
- * BG_INLINE_RANGES port ranges and at most BG_TAB_LENS distinct prefix
- * lengths: p->tab lists them, longest first. Else p->ntab stays 0. */
-static void table_lens(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p)
-{
-	__u32 lens[BG_TAB_LENS];
-	__u32 nl = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		__u32 plen = e[i].key.prefixlen - 32, j;
-
-		if (e[i].val.nranges > BG_INLINE_RANGES)
-			return;
-		for (j = 0; j < nl && lens[j] != plen; j++)
-			;
-		if (j < nl)
-			continue;
-		if (nl == BG_TAB_LENS)
-			return;
-		lens[nl++] = plen;
-	}
-	qsort(lens, nl, sizeof(lens[0]), cmp_len_desc);
-	for (__u32 j = 0; j < nl; j++) {
-		p->tab[j].tag = bg_tab_tag(p->ruleset, lens[j]);
-		memset(p->tab[j].mask, 0xff, sizeof(p->tab[j].mask));
-		bg_addr_mask((__u8 *)p->tab[j].mask, lens[j]);
-	}
-	p->ntab = nl;
-}
-
-void bg_tab_entry(const struct bg_lpm_entry *e, __u32 ruleset, struct bg_tab_ent *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->tag = bg_tab_tag(ruleset, e->key.prefixlen - 32);
-	memcpy(out->addr, e->key.addr, 16);
-	ranges_put(out->r, &e->val);
-}
-
-int bg_tab_free_way(const struct bg_tab_bucket *b)
-{
-	for (int i = 0; i < BG_TAB_WAYS; i++)
-		if (!bg_tab_ruleset(b->e[i].tag))
-			return i;
-	return -1;
-}
-
-const char *bg_lookup_name(const struct bg_policy *p)
-{
-	if (!p->ruleset)
-		return "none";
-	if (p->inl_flags & BG_INL_COMPLETE)
-		return "policy";
-	return p->ntab ? "table" : "maps";
-}
-
-void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p)
-{
-	/* The wildcard as bind4 and a mapped bind6 see it, and as bind6 sees it. */
-	static const __u8 wild[2][16] = { { [10] = 0xff, [11] = 0xff }, { 0 } };
-	size_t others = 0;
-
-	p->inl_flags = 0;
-	memset(p->wild, 0, sizeof(p->wild));
-	p->ntab = 0;
-	memset(p->tab, 0, sizeof(p->tab));
-	if (!n)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		int exact = e[i].key.prefixlen == 32 + 128;
-
-		p->inl_flags |= exact ? BG_INL_EXACT : BG_INL_PREFIX;
-		others += !exact || (memcmp(e[i].key.addr, wild[0], 16) &&
-				     memcmp(e[i].key.addr, wild[1], 16));
-	}
-	/* What the rules say of the wildcards (the binds bindguard exists for),
-	 * whatever the rule count: the longest match over every rule. */
-	for (int k = 0; k < 2; k++) {
-		const struct bg_lpm_entry *best = longest_match(e, n, wild[k]);
-
-		if (best && best->val.nranges > BG_INLINE_RANGES) {
-			others++; /* not carried: the maps must hold it */
-			continue;
-		}
-		ranges_put(p->wild[k], best ? &best->val : NULL);
-		p->inl_flags |= BG_INL_WILD4 << k;
-	}
-	if (!others) {
-		/* Only wildcard rules, all carried: the maps are not asked. */
-		p->inl_flags = BG_INL_COMPLETE | BG_INL_WILD4 | BG_INL_WILD6;
-		return;
-	}
-	table_lens(e, n, p);
+	return best ? &best->val : NULL;
 }
 
 int bg_rules_match(const struct bg_lpm_entry *e, size_t n, const __u8 addr[16], __u16 port)
 {
-	const struct bg_lpm_entry *best = longest_match(e, n, addr);
-
-	return best && bg_ports_match(&best->val, port);
+	return bg_excepted(bg_rules_lookup(e, n, addr), port);
 }

@@ -54,11 +54,6 @@ const char *bg_reason_name(__u8 reason);       /* "wildcard" "not-loopback" "non
 const char *bg_verdict_name(__u8 verdict);     /* "allow" "deny" "audit" "confine" "rewrite" */
 const char *bg_udp_autobind_name(__u8 flags);  /* "allow" "audit" "deny" */
 const char *bg_raw_name(__u8 flags);	       /* "allow" "deny" */
-/* Where a policy's exceptions are looked up for addresses it does not decide
- * itself: "none" (no exceptions), "policy" (it decides them all), "table"
- * (the rule table) or "maps" (the exact-match hash and the LPM trie). */
-const char *bg_lookup_name(const struct bg_policy *p);
-
 /* One LPM trie entry; key.ruleset is filled in by bg_rules_compile. */
 struct bg_lpm_entry {
 	struct bg_rule_key key;
@@ -75,29 +70,18 @@ struct bg_lpm_entry {
 int bg_rules_compile(const struct bg_rule_src *rules, size_t n, __u32 ruleset,
 		     struct bg_lpm_entry *out, char *err, size_t errlen);
 
-/* Fill the policy's own decisions (p->wild, p->inl_flags, p->tab): the
- * longest-match decision for each wildcard (::ffff:0.0.0.0, ::) whose
- * ranges fit, complete when the rules name no other address; else the rule
- * table's prefix lengths (p->tab, when they and every entry's ports fit
- * there) or the maps decide every other address (inl_flags says which maps
- * hold entries of this ruleset). p->ruleset must be set (the table's tags
- * carry it). The caller clears p->ntab if it cannot place the entries. */
-void bg_rules_inline(const struct bg_lpm_entry *e, size_t n, struct bg_policy *p);
-
-/* The rule table entry for compiled entry e of ruleset. */
-void bg_tab_entry(const struct bg_lpm_entry *e, __u32 ruleset, struct bg_tab_ent *out);
-
-/* A free way of bucket b, or -1 if the bucket is full. */
-int bg_tab_free_way(const struct bg_tab_bucket *b);
-
 /* Slots of the per-CPU "stats" map for a machine with ncpus possible CPUs:
  * BG_MAX_POLICIES, or fewer where that would take more than
  * BG_STATS_BUDGET (never fewer than BG_MIN_POLICY_SLOTS). One slot is
  * reserved, so bindguard holds one policy fewer. */
 __u32 bg_stats_slots(int ncpus);
 
-/* Userspace model of the BPF exception lookup over compiled entries
- * (longest prefix, then ports); used by tests to check compile. */
+/* Userspace model of the programs' exception lookup over compiled entries:
+ * the value of the longest prefix containing addr (NULL: none), as the
+ * trie lookup of bpf/policy.bpf.h returns it; bg_rules_match adds the
+ * port check (bg_excepted). For the tests. */
+const struct bg_rule_val *bg_rules_lookup(const struct bg_lpm_entry *e, size_t n,
+					  const __u8 addr[16]);
 int bg_rules_match(const struct bg_lpm_entry *e, size_t n, const __u8 addr[16], __u16 port);
 
 #endif

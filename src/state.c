@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -24,37 +23,20 @@
 #include "state_priv.h"
 #include "object.h"
 
-#define NR_MAPS 9
+#define NR_MAPS 7
 
 /* The private ring slot this process reserved but may not have named in a
  * policy yet: garbage collection must leave it alone. */
 __u32 bg_reserved_ring;
 
 static const char *const map_names[NR_MAPS] = {
-	"bg_cfg",    "bg_policies", "bg_rules",	      "bg_rule_src", "bg_stats",
-	"bg_events", "bg_rings",    "bg_rules_exact", "bg_rule_tab",
+	"bg_cfg", "bg_policies", "bg_rules", "bg_rule_src", "bg_stats", "bg_events", "bg_rings",
 };
 /* Pins of maps that earlier builds had (cgroup local storage copies of the
- * policies, a walk cache): removed when this build loads its programs. */
-static const char *const legacy_map_pins[] = { "bg_resolve", "bg_pol_store" };
-/* The rule table is the object's global data: libbpf names that map after
- * its section, and the kernel "<object name prefix>.bss". Pinned as
- * bg_rule_tab like the others. */
-static const char *obj_map_name(int i)
-{
-	return strcmp(map_names[i], "bg_rule_tab") ? map_names[i] : ".bss";
-}
-
-/* Is the kernel's name of a map (bpf_map_info.name) that of map i? */
-static bool kernel_map_is(int i, const char *kname)
-{
-	const char *name = obj_map_name(i);
-	size_t n = strlen(kname), len = strlen(name);
-
-	if (name[0] != '.')
-		return !strcmp(kname, name);
-	return n >= len && !strcmp(kname + n - len, name); /* a section: the suffix */
-}
+ * policies, a walk cache, the exact-match exceptions and the rule table):
+ * removed when this build loads its programs. */
+static const char *const legacy_map_pins[] = { "bg_resolve", "bg_pol_store", "bg_rules_exact",
+					       "bg_rule_tab" };
 
 const char *const bg_hook_names[BG_NR_HOOKS] = {
 	"bind4",    "bind6",	"sockops",     "setsockopt",
@@ -83,9 +65,8 @@ static const char *const legacy_prog_pins[] = { "bind4_dw", "bind6_dw", "frozen"
 
 static int *map_fd(struct bg_state *s, int i)
 {
-	int *fds[NR_MAPS] = { &s->cfg_fd,      &s->policies_fd,	   &s->rules_fd,
-			      &s->rule_src_fd, &s->stats_fd,	   &s->events_fd,
-			      &s->rings_fd,    &s->rules_exact_fd, &s->rule_tab_fd };
+	int *fds[NR_MAPS] = { &s->cfg_fd,   &s->policies_fd, &s->rules_fd, &s->rule_src_fd,
+			      &s->stats_fd, &s->events_fd,   &s->rings_fd };
 	return fds[i];
 }
 
@@ -215,9 +196,6 @@ int bg_write_cfg(const struct bg_state *s, const struct bg_config *cfg)
 
 static void close_fds(struct bg_state *s)
 {
-	if (s->rule_tab)
-		munmap(s->rule_tab, BG_TAB_BUCKETS * sizeof(*s->rule_tab));
-	s->rule_tab = NULL;
 	for (int i = 0; i < NR_MAPS; i++) {
 		if (*map_fd(s, i) >= 0)
 			close(*map_fd(s, i));
@@ -294,7 +272,7 @@ static void recover_map_pins(struct bg_state *s)
 				continue;
 			}
 			for (int i = 0; i < NR_MAPS; i++) {
-				if (*map_fd(s, i) >= 0 || !kernel_map_is(i, mi.name))
+				if (*map_fd(s, i) >= 0 || strcmp(mi.name, map_names[i]))
 					continue;
 				pin_path(s, map_names[i], path, sizeof(path));
 				if (!bpf_obj_pin(fd, path)) {
@@ -432,7 +410,7 @@ static struct bpf_object *open_and_load(struct bg_state *s, int variant, bool wi
 		return NULL;
 	}
 	for (int i = 0; i < NR_MAPS && s; i++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(obj, obj_map_name(i));
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, map_names[i]);
 
 		pin_path(s, map_names[i], path, sizeof(path));
 		*err = map ? bpf_map__set_pin_path(map, path) : -ENOENT;
@@ -652,8 +630,14 @@ out:
 		bg_err("reopen pinned state: missing %s", missing);
 		return BG_EXIT_FAIL;
 	}
-	if (repair)
+	/* Every exception in the trie before a link runs the new programs: if
+	 * that fails, the links keep the old ones (which still hold their maps). */
+	if (repair) {
+		r = bg_state_rebuild_rules(s);
+		if (r)
+			return r;
 		relink_all(s);
+	}
 	/* Earlier builds' extra bind programs go once no link runs them. */
 	for (size_t i = 0; i < sizeof(legacy_prog_pins) / sizeof(legacy_prog_pins[0]); i++) {
 		pin_path(s, legacy_prog_pins[i], path, sizeof(path));
@@ -769,36 +753,6 @@ void bg_state_close(struct bg_state *s)
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
 	s->lock_fd = -1;
-}
-
-struct bg_tab_bucket *bg_state_rule_tab(struct bg_state *s)
-{
-	const size_t len = BG_TAB_BUCKETS * sizeof(*s->rule_tab);
-	struct bpf_map_info info = {};
-	__u32 ilen = sizeof(info);
-	void *p;
-
-	if (s->rule_tab)
-		return s->rule_tab;
-	if (bpf_obj_get_info_by_fd(s->rule_tab_fd, &info, &ilen)) {
-		bg_err("%s/bg_rule_tab: %s", s->dir, strerror(errno));
-		return NULL;
-	}
-	/* Another layout would be written wrong: refuse (the ABI check should
-	 * have caught it). */
-	if ((size_t)info.value_size * info.max_entries != len ||
-	    !(info.map_flags & BPF_F_MMAPABLE)) {
-		bg_err("%s/bg_rule_tab is not this bindguard's rule table (value size %u, flags "
-		       "%#x): run `bindguard detach --all`",
-		       s->dir, info.value_size, info.map_flags);
-		return NULL;
-	}
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, s->rule_tab_fd, 0);
-	if (p == MAP_FAILED) {
-		bg_err("map %s/bg_rule_tab: %s", s->dir, strerror(errno));
-		return NULL;
-	}
-	return s->rule_tab = p;
 }
 
 int bg_state_stats(const struct bg_state *s, __u32 slot, struct bg_stats *out)

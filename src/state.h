@@ -38,9 +38,7 @@ struct bg_state {
 	char dir[64]; /* <bpffs>/bindguard */
 	int lock_fd;
 	int cfg_fd, policies_fd, rules_fd, rule_src_fd, stats_fd, events_fd, rings_fd;
-	int rules_exact_fd, rule_tab_fd;
-	struct bg_tab_bucket *rule_tab; /* rule_tab_fd mapped; see bg_state_rule_tab() */
-	int prog_fd[BG_NR_HOOKS];	/* -1 for a hook this kernel cannot run */
+	int prog_fd[BG_NR_HOOKS]; /* -1 for a hook this kernel cannot run */
 	int ncpus;
 };
 
@@ -54,9 +52,13 @@ enum {
 int bg_state_open(struct bg_state *s, int flags);
 void bg_state_close(struct bg_state *s);
 
-/* The rule table (BG_TAB_BUCKETS buckets), mapped shared on first use: the
- * programs see every store at once. NULL after printing why not. */
-struct bg_tab_bucket *bg_state_rule_tab(struct bg_state *s);
+/* After loading this build's programs over an earlier build's state: compile
+ * every policy's exceptions again, from its source rules, into the trie (an
+ * earlier build kept some only in the policy or in other maps). The
+ * policies themselves are left as they are: the old programs, still linked
+ * until the caller re-points the links, read their old bytes, which this
+ * build ignores. 0, or an exit code after printing why. */
+int bg_state_rebuild_rules(struct bg_state *s);
 
 /* How many cgroups this state can police: one per slot of the per-CPU
  * counters, less the reserved slot 0 (see bg_stats_slots()). */

@@ -144,8 +144,7 @@ static struct bpf_object *open_one(const struct object *o, const char *want, cha
 	obj = bpf_object__open_mem(bytes, n, &opts);
 	if (!obj)
 		return NULL;
-	bpf_object__for_each_program(prog, obj)
-	{
+	bpf_object__for_each_program (prog, obj) {
 		bool me = !strcmp(bpf_program__name(prog), want);
 
 		bpf_program__set_autoload(prog, me);
@@ -248,10 +247,12 @@ static int run_object(const struct object *o, const char *dir)
 		fprintf(stderr, "bgverlog: open the %s object: %s\n", o->name, strerror(errno));
 		return 1;
 	}
-	bpf_object__for_each_program(prog, obj) nprogs++;
+	bpf_object__for_each_program (prog, obj)
+		nprogs++;
 	names = calloc(nprogs ? nprogs : 1, sizeof(*names));
 	nprogs = 0;
-	bpf_object__for_each_program(prog, obj) names[nprogs++] = strdup(bpf_program__name(prog));
+	bpf_object__for_each_program (prog, obj)
+		names[nprogs++] = strdup(bpf_program__name(prog));
 	bpf_object__close(obj);
 
 	for (int i = 0; i < nprogs; i++) {

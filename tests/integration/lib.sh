@@ -8,6 +8,8 @@
 
 BG=${BINDGUARD:?BINDGUARD must point at the bindguard binary}
 PROBE=${BGPROBE:?BGPROBE must point at the bgprobe helper}
+# The differential test's helper, built beside bgprobe.
+DECIDE=${BGDECIDE:-$(dirname "$PROBE")/bgdecide}
 PIN=/sys/fs/bpf/bindguard
 
 CG2=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") break; if ($(i + 1) == "cgroup2") { print $5; exit } }' /proc/self/mountinfo)

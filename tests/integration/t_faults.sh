@@ -56,21 +56,20 @@ test_pins_removed_by_hand_recover() {
 	local cg
 	cg=$(mkcg pins)
 	"$BG" loopback-only --cgroup "$cg" --allow 10.0.0.9 >/dev/null || { why="apply failed"; return; }
-	# bg_rule_tab is the programs' global data (the kernel names it *.bss).
-	rm "$PIN/bg_rules" "$PIN/bg_policies" "$PIN/bg_rule_tab"
+	rm "$PIN/bg_rules" "$PIN/bg_policies"
 	# Reading commands refuse clearly; enforcement continues meanwhile.
 	"$BG" status >/dev/null 2>"$WORK/pins.err"
 	check "status with missing pins" 1 "$?"
-	grep -q "incomplete (missing: bg_policies bg_rules bg_rule_tab)" "$WORK/pins.err" || why="${why:-unclear: $(cat "$WORK/pins.err")}"
+	grep -q "incomplete (missing: bg_policies bg_rules)" "$WORK/pins.err" || why="${why:-unclear: $(cat "$WORK/pins.err")}"
 	check "still enforced" EPERM "$(probe "$cg" bind 0.0.0.0 0)"
 	# The next change re-pins the live maps: policy and exceptions intact.
 	"$BG" loopback-only --cgroup "$(mkcg pins2)" >/dev/null 2>"$WORK/pins2.err" || { why="repair failed: $(cat "$WORK/pins2.err")"; return; }
 	check "exceptions kept" "10.0.0.9" "$(policy_word "$cg")"
-	check "exception still works (the rule table kept)" EADDRNOTAVAIL "$(probe "$cg" bind 10.0.0.9 0)"
-	check "rule table pin back" 1 "$(ls "$PIN/bg_rule_tab" >/dev/null 2>&1 && echo 1)"
+	check "exception still works (the trie kept)" EADDRNOTAVAIL "$(probe "$cg" bind 10.0.0.9 0)"
+	check "trie pin back" 1 "$(ls "$PIN/bg_rules" >/dev/null 2>&1 && echo 1)"
 	# A program pin removed: reloaded, links re-pointed, never a gap. The
-	# reloaded programs reuse the pinned maps, the rule table (their global
-	# data) with its entries included: cg's exception, not re-applied, holds.
+	# reloaded programs reuse the pinned maps, the trie with its entries
+	# included: cg's exception, not re-applied, holds.
 	rm "$PIN/bind6"
 	"$BG" loopback-only --cgroup "$(mkcg pins3)" >/dev/null 2>&1 || { why="${why:-repair of a program failed}"; return; }
 	check "bind6 pin back" 1 "$(ls "$PIN/bind6" >/dev/null 2>&1 && echo 1)"

@@ -35,31 +35,18 @@ test_atomic_reapply_under_bind_loop() {
 	check "rule entries of old policies removed" 1 "$(policy_field "$cg" "len(p['allow']) + 1")"
 }
 
-# Entries of the exact-match exception map for an IPv4 address.
-exact_entries_for() {
-	bpftool map dump pinned $PIN/bg_rules_exact -j | jq_py "sum(bytes(e['formatted']['key']['addr'][12:]) == bytes(map(int, '$1'.split('.'))) for e in d)"
-}
-
-# Live entries of the rule table for an IPv4 address (any prefix length). The
-# table is the programs' global data, one 2 MiB value read raw: entries of 32
-# bytes, a 64-bit tag (the ruleset id in its low half; 0: free), then the
-# address.
-tab_entries_for() {
-	bpftool map dump pinned $PIN/bg_rule_tab -j | jq_py "(lambda b, ip: sum(
-		int.from_bytes(b[o:o + 4], 'little') != 0 and b[o + 20:o + 24] == ip
-		for o in range(0, len(b), 32)))(bytes(int(x, 16) for x in d[0]['value']),
-		bytes(map(int, '$1'.split('.'))))"
+# Entries of the exceptions trie for one IPv4 address (as a /32).
+trie_entries_for() {
+	bpftool map dump pinned $PIN/bg_rules -j | jq_py "sum(e['formatted']['key']['prefixlen'] == 160 and bytes(e['formatted']['key']['addr'][12:]) == bytes(map(int, '$1'.split('.'))) for e in d)"
 }
 
 test_detach_leaves_nothing() {
 	local cg id
 	cg=$(mkcg detach)
 	id=$(cgid "$cg")
-	# A prefix keeps the exceptions out of the policy value: they go to the maps.
 	"$BG" loopback-only --cgroup "$cg" --allow 10.77.0.1 --allow 10.78.0.0/16 >/dev/null ||
 		{ why="apply failed"; return; }
-	check "exact exception entry stored" 1 "$(exact_entries_for 10.77.0.1)"
-	check "rule table entry stored" 1 "$(tab_entries_for 10.77.0.1)"
+	check "exception entry stored" 1 "$(trie_entries_for 10.77.0.1)"
 	# A bind from a child cgroup (earlier builds cached its resolution).
 	mkcg detach/child >/dev/null
 	expect_bind "$cg/child" EPERM bind 0.0.0.0 0
@@ -69,8 +56,7 @@ test_detach_leaves_nothing() {
 	check "listed in status" 0 "$("$BG" --json status | jq_py "sum(p['cgroup_id'] == $id for p in d['policies'])")"
 	check "policy map entries" 0 "$(bpftool map dump pinned $PIN/bg_policies -j |
 		jq_py "sum(e['formatted']['key'] == $id for e in d)")"
-	check "exact exception entries" 0 "$(exact_entries_for 10.77.0.1)"
-	check "rule table entries" 0 "$(tab_entries_for 10.77.0.1)"
+	check "exception entries" 0 "$(trie_entries_for 10.77.0.1)"
 	# Policies live in the policies map alone: no cache or copy to purge.
 	check "no resolution caches pinned" 0 "$(ls "$PIN" | grep -Ec '^(bg_resolve|bg_pol_store)$')"
 	expect_bind "$cg" ok bind 0.0.0.0 0
@@ -152,12 +138,23 @@ test_pid_target() {
 }
 
 test_upgrade_replaces_programs_in_place() {
-	local cg other ex out before after value
+	local cg other ex wild out before after value port
 	cg=$(mkcg upgrade)
 	other=$(mkcg upgrade-other)
 	ex=$(mkcg upgrade-exceptions)
+	wild=$(mkcg upgrade-wildcard-exception)
+	port=$(free_port)
 	"$BG" loopback-only --cgroup "$cg" >/dev/null || { why="apply failed"; return; }
 	"$BG" loopback-only --cgroup "$ex" --allow 198.51.100.7 >/dev/null || { why="apply exceptions failed"; return; }
+	"$BG" loopback-only --cgroup "$wild" --allow "0.0.0.0:$port" >/dev/null || { why="apply wildcard exception failed"; return; }
+	# Older builds kept wildcard-only exceptions in the policy value, not in
+	# the trie (helpers of t_address.sh): the upgrade compiles them into the
+	# trie from the source rules.
+	check "trie entries of the wildcard exception, removed" 0 \
+		"$(delete_ruleset_entries bg_rules 4 "$(policy_value "$wild" ruleset)")"
+	expect_bind "$wild" EPERM bind 0.0.0.0 "$port"
+	bpftool map create "$PIN/bg_rules_exact" type hash key 20 value 68 entries 16 \
+		name bg_rules_exact || { why="create an old exact-match map failed"; return; }
 	before=$(bpftool link show pinned "$PIN/links/$(cgid "$cg")-bind4" -j | jq_py "d['prog_id']")
 	# Pretend the pinned programs came from another build.
 	value=$(bpftool map lookup pinned $PIN/bg_cfg key 0 0 0 0 -j |
@@ -188,6 +185,8 @@ test_upgrade_replaces_programs_in_place() {
 		"$(bpftool link show pinned "$PIN/links/$(cgid "$ex")-bind4" -j | jq_py "d['prog_id']")"
 	expect_bind "$ex" EADDRNOTAVAIL bind 198.51.100.7 0
 	expect_bind "$ex" EPERM bind 198.51.100.8 0
-	check "old pins removed" 0 "$(ls "$PIN" | grep -Ec '^(bg_resolve|bind4_dw|frozen)$')"
+	expect_bind "$wild" ok bind 0.0.0.0 "$port"
+	expect_bind "$wild" EPERM bind 0.0.0.0 0
+	check "old pins removed" 0 "$(ls "$PIN" | grep -Ec '^(bg_resolve|bg_rules_exact|bind4_dw|frozen)$')"
 	check "build recorded" 1 "$(bpftool map lookup pinned $PIN/bg_cfg key 0 0 0 0 -j | jq_py "int(d['formatted']['value']['build'] != 0)")"
 }
