@@ -14,7 +14,7 @@
 #   - Debian's python3 with its standard library (the suite parses JSON and
 #     runs http.server with it);
 #   - the kernel modules in MODULES (veth, for the network namespace tests);
-# and, under /bg: bindguard, the bgprobe helper, the bgverlog helper when
+# and, under /bg: bindguard, the bgprobe and bgdecide helpers, the bgverlog helper when
 # $BGVERLOG names it, tests/integration/ (with tests/verifier_ptrs.py beside
 # it when there), and tests/vm/init as /init.
 set -euo pipefail
@@ -110,6 +110,11 @@ for f in "$BINDGUARD" "$BGPROBE"; do
 	add_program "$f"
 	cp "$f" "$root/bg/$(basename "$f")"
 done
+# The differential test's helper, beside bgprobe (the test skips without).
+if [ -x "$(dirname "$BGPROBE")/bgdecide" ]; then
+	add_program "$(dirname "$BGPROBE")/bgdecide"
+	cp "$(dirname "$BGPROBE")/bgdecide" "$root/bg/bgdecide"
+fi
 # The verifier-log test's helper and checker, optional (the test skips without).
 if [ -n "${BGVERLOG:-}" ] && [ -x "$BGVERLOG" ]; then
 	add_program "$BGVERLOG"
