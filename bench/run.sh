@@ -298,7 +298,7 @@ OTHER_POLICIES=$(npolicies)
 
 # 1. Per-bind hook cost --------------------------------------------------------------
 say "hook cost: $REPS interleaved repetitions of $N re-binds per variant"
-mkdir "$TOP/none" "$TOP/empty" "$TOP/bg" "$TOP/bgw" "$TOP/bgd" "$TOP/bgc" "$TOP/bgdc" ||
+mkdir "$TOP/none" "$TOP/empty" "$TOP/bg" "$TOP/bgw" "$TOP/bgd" "$TOP/bgc" "$TOP/bgdc" "$TOP/bgr" ||
 	die "create cgroups"
 # First: creates bindguard's state (and mounts bpffs) if needed. The exception
 # makes $OTHER_ADDR a bind the policy decides (resolution, the exception);
@@ -313,6 +313,11 @@ apply_preset deny-wildcard "$TOPREL/bgd"
 # it costs).
 apply "$TOPREL/bgc" --allow "$OTHER_ADDR" --count-allowed
 apply_preset deny-wildcard "$TOPREL/bgdc" --count-allowed
+# As bg with 1,024 exception rules: $OTHER_ADDR and 1,023 prefixes that do not
+# contain it (the policy's exceptions budget, BG_MAX_RULES).
+args=(--allow "$OTHER_ADDR")
+for ((i = 1; i < 1024; i++)); do args+=(--allow "10.$((i / 256)).$((i % 256)).0/24:8000-8099"); done
+apply "$TOPREL/bgr" "${args[@]}"
 # Which BPF object the pinned programs came from (full or compat: they reach the
 # socket differently).
 rec meta bg_object - "$(json_status | python3 -c 'import json, sys; print(json.load(sys.stdin).get("object") or "unknown")')"
@@ -328,18 +333,19 @@ variant empty "$TOP/empty"
 variant bg-allow "$TOP/bg"
 variant bg-policy "$TOP/bg" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 variant bg-counted "$TOP/bgc" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
+variant bg-rules "$TOP/bgr" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 variant bg-wild "$TOP/bgw" --addr 0.0.0.0
 variant bg-dw "$TOP/bgd" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 variant bg-dw-counted "$TOP/bgdc" --addr "$OTHER_ADDR" --expect EADDRNOTAVAIL
 variant bg-deny "$TOP/bg" --addr 0.0.0.0 --expect EPERM
 variant landlock "$TOP/none" --landlock
-HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-dw bg-dw-counted bg-policy bg-counted bg-wild
-	bg-deny landlock)
+HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-dw bg-dw-counted bg-policy bg-counted bg-rules
+	bg-wild bg-deny landlock)
 if ! out=$("$BB" rebind --cgroup "$TOP/none" --n 10 --landlock 2>&1); then
 	say "Landlock unavailable: $out"
 	rec meta landlock_unavailable - "$out"
 	HOOK_VARIANTS=(none none-any none-other empty bg-allow bg-dw bg-dw-counted bg-policy bg-counted
-		bg-wild bg-deny)
+		bg-rules bg-wild bg-deny)
 fi
 rec meta bg_tag_start - "$(prog_tag "$TOP/bg")"
 read -r a0 _ _ < <(counters "$TOPREL/bgc")
@@ -364,6 +370,7 @@ run_stat empty empty "$STATS_N"
 run_stat bg-allow bg-allow "$STATS_N"
 run_stat bg-policy bg-policy "$STATS_N"
 run_stat bg-counted bg-counted "$STATS_N"
+run_stat bg-rules bg-rules "$STATS_N"
 run_stat bg-dw-counted bg-dw-counted "$STATS_N"
 run_stat bg-wild bg-wild "$STATS_N"
 run_stat bg-dw bg-dw "$STATS_N"
@@ -375,6 +382,7 @@ detach "$TOPREL/bgw" # the scale points count the policies in force
 detach "$TOPREL/bgd"
 detach "$TOPREL/bgc"
 detach "$TOPREL/bgdc"
+detach "$TOPREL/bgr"
 
 # 3. Scale: number of policed cgroups, and the control plane ------------------------
 # Our bg cgroup is policed; the others are siblings under $TOP/cp, each with its own
