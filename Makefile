@@ -46,7 +46,7 @@ endif
 # No libbpf: linked into the unit tests too (cgroup.c for its pure parsers).
 PURE_SRCS := src/abi.c src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c src/topology.c src/object.c
 # Everything that talks to the kernel.
-KERN_SRCS := src/log.c src/state.c src/control.c src/cmd_policy.c src/cmd_status.c \
+KERN_SRCS := src/log.c src/pins.c src/load.c src/state.c src/stats.c src/rings.c src/control.c src/cmd_policy.c src/cmd_status.c \
 	src/consumer.c src/cmd_events.c src/cmd_check.c src/cmd_run.c src/main.c
 SRCS := $(PURE_SRCS) $(KERN_SRCS)
 OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS))
@@ -104,7 +104,7 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 # --- userspace -----------------------------------------------------------------
-$(OUT)/state.o: $(OUT)/bindguard.skel.h $(OUT)/bindguard_compat.skel.h
+$(OUT)/load.o: $(OUT)/bindguard.skel.h $(OUT)/bindguard_compat.skel.h
 
 $(OUT)/%.o: src/%.c | $(OUT)
 	$(call msg,CC,$@)

@@ -13,7 +13,9 @@
 #include "cgroup.h"
 #include "commands.h"
 #include "json.h"
+#include "load.h"
 #include "log.h"
+#include "object.h"
 #include "policy.h"
 #include "state.h"
 

@@ -17,7 +17,10 @@
 #include "commands.h"
 #include "consumer.h"
 #include "log.h"
+#include "pins.h"
+#include "rings.h"
 #include "state.h"
+#include "stats.h"
 
 #define LOST_CHECK_NS 1000000000ll
 

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "json.h"
 #include "log.h"
+#include "pins.h"
 #include "policy.h"
 #include "state.h"
 

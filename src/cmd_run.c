@@ -26,7 +26,10 @@
 #include "commands.h"
 #include "consumer.h"
 #include "log.h"
+#include "pins.h"
+#include "rings.h"
 #include "state.h"
+#include "stats.h"
 
 #define MAX_SUGGEST	 1024
 #define LEFTOVER_WAIT_MS 5000

@@ -10,9 +10,12 @@
 #include "cgroup.h"
 #include "commands.h"
 #include "json.h"
+#include "load.h"
 #include "log.h"
+#include "pins.h"
 #include "policy.h"
 #include "state.h"
+#include "stats.h"
 
 struct row {
 	__u64 id;

@@ -24,13 +24,21 @@
 #include "bg_decide.h"
 #include "log.h"
 #include "policy.h"
+#include "pins.h"
+#include "rings.h"
 #include "state.h"
-#include "state_priv.h"
+#include "stats.h"
 #include "topology.h"
 
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* the kernel's "operation not supported" */
 #endif
+
+static const enum bpf_attach_type bg_hook_type[BG_NR_HOOKS] = {
+	BPF_CGROUP_INET4_BIND,	     BPF_CGROUP_INET6_BIND,   BPF_CGROUP_SOCK_OPS,
+	BPF_CGROUP_SETSOCKOPT,	     BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_UDP6_SENDMSG,
+	BPF_CGROUP_INET_SOCK_CREATE, BPF_LSM_CGROUP,
+};
 
 struct entry {
 	__u64 id; /* first: bsearch by id */

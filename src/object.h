@@ -2,7 +2,7 @@
 /*
  * Which of the two BPF objects built into bindguard runs (see the Makefile):
  * chosen by loading them, never by guessing from the kernel version or BTF.
- * Pure logic, no libbpf: the loader (state.c) passes the load itself in.
+ * Pure logic, no libbpf: the loader (load.c) passes the load itself in.
  */
 #ifndef BG_OBJECT_H
 #define BG_OBJECT_H

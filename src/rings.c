@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "log.h"
+#include "pins.h"
+#include "rings.h"
+
+__u32 bg_reserved_ring;
+
+int bg_state_ring_create(struct bg_state *s, __u32 *slot, int *ring_fd)
+{
+	char path[PATH_MAX];
+	__u32 id;
+
+	*ring_fd =
+		bpf_map_create(BPF_MAP_TYPE_RINGBUF, "bg_run_ring", 0, 0, BG_RUN_RING_SIZE, NULL);
+	if (*ring_fd < 0) {
+		bg_err("create a private event ring: %s", strerror(errno));
+		return BG_EXIT_FAIL;
+	}
+	bg_ring_pin_path(s, 0, path, sizeof(path));
+	if (mkdir(path, 0700) && errno != EEXIST) {
+		bg_err("create %s: %s", path, strerror(errno));
+		close(*ring_fd);
+		*ring_fd = -1;
+		return BG_EXIT_FAIL;
+	}
+	for (*slot = 1; *slot < BG_RUN_RINGS; (*slot)++) {
+		bg_ring_pin_path(s, *slot, path, sizeof(path));
+		if (!access(path, F_OK))
+			continue; /* taken */
+		/* Taken by a bindguard that kept no pin (an older build)? */
+		if (!bpf_map_lookup_elem(s->rings_fd, slot, &id))
+			continue;
+		/* Arrays refuse BPF_NOEXIST; the lock makes the checks above enough. */
+		if (bpf_map_update_elem(s->rings_fd, slot, ring_fd, BPF_ANY))
+			continue;
+		if (bpf_obj_pin(*ring_fd, path)) {
+			bg_err("pin %s: %s", path, strerror(errno));
+			bpf_map_delete_elem(s->rings_fd, slot);
+			break;
+		}
+		bg_reserved_ring = *slot;
+		return 0;
+	}
+	close(*ring_fd);
+	*ring_fd = -1;
+	bg_err("all %d private event rings are in use (too many `bindguard run` at once)",
+	       BG_RUN_RINGS - 1);
+	return BG_EXIT_FAIL;
+}
+
+void bg_state_ring_free(struct bg_state *s, __u32 slot)
+{
+	char path[PATH_MAX];
+
+	if (!slot)
+		return;
+	bpf_map_delete_elem(s->rings_fd, &slot);
+	bg_ring_pin_path(s, slot, path, sizeof(path));
+	unlink(path);
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+bool bg_state_is_current(const struct bg_state *s)
+{
+	char path[PATH_MAX];
+	bool same;
+	int fd;
+
+	bg_pin_path(s, "bg_events", path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	same = map_id(fd) == map_id(s->events_fd);
+	close(fd);
+	return same;
+}
