@@ -46,8 +46,10 @@ endif
 # No libbpf: linked into the unit tests too (cgroup.c for its pure parsers).
 PURE_SRCS := src/abi.c src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c src/topology.c src/object.c
 # Everything that talks to the kernel.
-KERN_SRCS := src/log.c src/pins.c src/load.c src/state.c src/stats.c src/rings.c src/control.c src/cmd_policy.c src/cmd_status.c \
-	src/consumer.c src/cmd_events.c src/cmd_check.c src/cmd_run.c src/main.c
+KERN_SRCS := src/log.c src/pins.c src/load.c src/state.c src/stats.c src/rings.c \
+	src/snapshot.c src/rules.c src/links.c src/gc.c src/control.c \
+	src/cmd_policy.c src/cmd_status.c src/consumer.c src/cmd_events.c src/cmd_check.c \
+	src/cmd_run.c src/main.c
 SRCS := $(PURE_SRCS) $(KERN_SRCS)
 OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS))
 PURE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(PURE_SRCS))

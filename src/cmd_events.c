@@ -16,6 +16,7 @@
 #include "cgroup.h"
 #include "commands.h"
 #include "consumer.h"
+#include "gc.h"
 #include "log.h"
 #include "pins.h"
 #include "rings.h"

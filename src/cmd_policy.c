@@ -8,6 +8,7 @@
 #include <string.h>
 #include "cgroup.h"
 #include "commands.h"
+#include "control.h"
 #include "json.h"
 #include "log.h"
 #include "pins.h"

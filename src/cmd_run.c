@@ -25,6 +25,8 @@
 #include "cgroup.h"
 #include "commands.h"
 #include "consumer.h"
+#include "control.h"
+#include "gc.h"
 #include "log.h"
 #include "pins.h"
 #include "rings.h"

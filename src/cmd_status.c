@@ -9,11 +9,14 @@
 #include <bpf/bpf.h>
 #include "cgroup.h"
 #include "commands.h"
+#include "gc.h"
 #include "json.h"
+#include "links.h"
 #include "load.h"
 #include "log.h"
 #include "pins.h"
 #include "policy.h"
+#include "rules.h"
 #include "state.h"
 #include "stats.h"
 

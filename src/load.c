@@ -14,6 +14,7 @@
 #include "load.h"
 #include "log.h"
 #include "pins.h"
+#include "policy.h"
 
 /* Pins of maps that earlier builds had (cgroup local storage copies of the
  * policies, a walk cache, the exact-match exceptions and the rule table):

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -8,9 +7,11 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "links.h"
 #include "load.h"
 #include "log.h"
 #include "pins.h"
+#include "rules.h"
 #include "state.h"
 
 const char *const bg_map_names[BG_NR_MAPS] = {
@@ -137,44 +138,6 @@ static void recover_map_pins(struct bg_state *s)
 	}
 }
 
-/* Re-point every pinned link at the freshly loaded programs, so links made
- * by an earlier load stop using maps that are no longer pinned. */
-static void relink_all(struct bg_state *s)
-{
-	char dir[PATH_MAX], path[PATH_MAX * 2];
-	struct dirent *de;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "%s/%s", s->dir, BG_LINK_DIR);
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		const char *dot = strchr(de->d_name, '-');
-		int link_fd, hook = -1;
-
-		if (!dot)
-			continue;
-		for (int h = 0; h < BG_NR_HOOKS; h++)
-			if (!strcmp(dot + 1, bg_hook_names[h]))
-				hook = h;
-		if (hook < 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		link_fd = bpf_obj_get(path);
-		if (link_fd < 0)
-			continue;
-		if (s->prog_fd[hook] < 0)
-			bg_err("repair link %s: this kernel no longer loads its program", path);
-		else if (bpf_link_update(link_fd, s->prog_fd[hook], NULL))
-			bg_err("repair link %s: %s", path, strerror(errno));
-		else
-			bg_dbg("re-pointed link %s at the new program", path);
-		close(link_fd);
-	}
-	closedir(d);
-}
-
 /* Load this build's programs (over the pins there are), then open the
  * pins again; repair: re-point the links at the new programs. */
 static int load_and_pin(struct bg_state *s, bool repair)
@@ -198,7 +161,7 @@ static int load_and_pin(struct bg_state *s, bool repair)
 		r = bg_state_rebuild_rules(s);
 		if (r)
 			return r;
-		relink_all(s);
+		bg_relink_all(s);
 	}
 	/* Earlier builds' extra bind programs go once no link runs them. */
 	for (size_t i = 0; i < sizeof(legacy_prog_pins) / sizeof(legacy_prog_pins[0]); i++) {
@@ -325,30 +288,19 @@ __u32 bg_map_max_entries(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
 }
 
-bool bg_state_has_link(const struct bg_state *s, __u64 cgid)
-{
-	char path[PATH_MAX];
-
-	bg_link_path(s, cgid, BG_HOOK_BIND4, path, sizeof(path));
-	return !access(path, F_OK);
-}
-
-int bg_state_rules(const struct bg_state *s, const struct bg_policy *p, struct bg_rule_src *out,
-		   size_t max)
-{
-	size_t n = 0;
-
-	for (__u32 i = 0; i < p->nrules && n < max; i++) {
-		__u64 k = (__u64)p->ruleset << 32 | i;
-
-		if (bpf_map_lookup_elem(s->rule_src_fd, &k, &out[n]))
-			return -errno;
-		n++;
-	}
-	return (int)n;
-}
-
 int bg_state_policy(const struct bg_state *s, __u64 cgid, struct bg_policy *out)
 {
 	return bpf_map_lookup_elem(s->policies_fd, &cgid, out) ? -errno : 0;
+}
+
+/* A policy store or removal is one hash update: atomic for the programs,
+ * which look policies up there by cgroup id on every decision. */
+int bg_policy_store(struct bg_state *s, __u64 cgid, const struct bg_policy *pol)
+{
+	return bpf_map_update_elem(s->policies_fd, &cgid, pol, BPF_ANY) ? -errno : 0;
+}
+
+int bg_policy_remove(struct bg_state *s, __u64 cgid)
+{
+	return bpf_map_delete_elem(s->policies_fd, &cgid) ? -errno : 0;
 }

@@ -13,8 +13,6 @@
 
 #include <stdbool.h>
 #include "bindguard.h"
-#include "cgroup.h"
-#include "policy.h"
 
 /* One program per hook; each top-most policed cgroup gets a link for each. */
 enum bg_hook {
@@ -60,6 +58,7 @@ void bg_state_close(struct bg_state *s);
  * -1 for state of another build. */
 int bg_state_object(const struct bg_state *s);
 
+/* The config, bg_cfg's one entry: 0 or -errno. */
 int bg_read_cfg(const struct bg_state *s, struct bg_config *cfg);
 int bg_write_cfg(const struct bg_state *s, const struct bg_config *cfg);
 
@@ -69,40 +68,8 @@ int bg_state_policy(const struct bg_state *s, __u64 cgid, struct bg_policy *out)
 /* A map's max_entries; 0 when it cannot be read. */
 __u32 bg_map_max_entries(int fd);
 
-/* After loading this build's programs over an earlier build's state: compile
- * every policy's exceptions again, from its source rules, into the trie (an
- * earlier build kept some only in the policy or in other maps). The
- * policies themselves are left as they are: the old programs, still linked
- * until the caller re-points the links, read their old bytes, which this
- * build ignores. 0, or an exit code after printing why. */
-int bg_state_rebuild_rules(struct bg_state *s);
-
-/* Forget policies of removed cgroups and drop defunct links. */
-int bg_state_gc(struct bg_state *s);
-
-/* Apply (or atomically replace) the policy of cgroup cg. Exit code. */
-int bg_state_apply(struct bg_state *s, const struct bg_cgroup *cg,
-		   const struct bg_policy_spec *spec);
-
-/* The same policy on k cgroups in one change: all of them get it, or (on
- * any error) none does and the old policies stay. The caller makes sure no
- * cgroup is named twice. Exit code. */
-int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
-			const struct bg_policy_spec *spec);
-
-/* Remove the policy of cgroup id and every trace of it. Exit code; 1 with a
- * message if the cgroup has no policy. */
-int bg_state_detach(struct bg_state *s, __u64 cgid, const char *shown);
-
-/* The same for k cgroups, none named twice: all or none; 1 with a message
- * naming the first cgroup without a policy, before anything changes. */
-int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k);
-
-/* Does a link pin exist for this cgroup (its own attachment)? */
-bool bg_state_has_link(const struct bg_state *s, __u64 cgid);
-
-/* Read back the exceptions of a policy. Returns the count or -errno. */
-int bg_state_rules(const struct bg_state *s, const struct bg_policy *p, struct bg_rule_src *out,
-		   size_t max);
+/* Store or remove the policy of a cgroup: 0 or -errno. */
+int bg_policy_store(struct bg_state *s, __u64 cgid, const struct bg_policy *pol);
+int bg_policy_remove(struct bg_state *s, __u64 cgid);
 
 #endif
