@@ -144,7 +144,7 @@ int cmd_events(int argc, char **argv, struct bg_global *g)
 	cons.json = g->json;
 	/* One thread writes stdout: skip stdio's per-call locking. */
 	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
-	rb = ring_buffer__new(st.events_fd, bg_consumer_on_event, &cons, NULL);
+	rb = ring_buffer__new(st.map_fd[BG_MAP_EVENTS], bg_consumer_on_event, &cons, NULL);
 	if (!rb) {
 		bg_err("events: open ring buffer: %s", strerror(errno));
 		bg_state_close(&st);

@@ -42,7 +42,7 @@ static int collect(struct bg_state *st, struct row **out, int *n)
 	int cap = 0;
 
 	*n = 0;
-	while (!bpf_map_get_next_key(st->policies_fd, prev, &next)) {
+	while (!bpf_map_get_next_key(st->map_fd[BG_MAP_POLICIES], prev, &next)) {
 		struct row *r;
 
 		key = next;
@@ -57,7 +57,7 @@ static int collect(struct bg_state *st, struct row **out, int *n)
 		}
 		r = &rows[*n];
 		memset(r, 0, sizeof(*r));
-		if (bpf_map_lookup_elem(st->policies_fd, &key, &r->pol))
+		if (bpf_map_lookup_elem(st->map_fd[BG_MAP_POLICIES], &key, &r->pol))
 			continue;
 		r->id = key;
 		if (bg_cgroup_path_of_id(key, r->path, sizeof(r->path)))

@@ -99,7 +99,7 @@ static void gc_rings(struct bg_state *s, const struct bg_snap *sn)
 			continue;
 		if (named[slot] || slot == bg_reserved_ring)
 			continue;
-		bpf_map_delete_elem(s->rings_fd, &(__u32){ (__u32)slot });
+		bpf_map_delete_elem(s->map_fd[BG_MAP_RINGS], &(__u32){ (__u32)slot });
 		bg_ring_pin_path(s, (__u32)slot, path, sizeof(path));
 		unlink(path);
 		bg_dbg("freed private ring slot %lu", slot);

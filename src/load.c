@@ -22,10 +22,40 @@
 static const char *const legacy_map_pins[] = { "bg_resolve", "bg_pol_store", "bg_rules_exact",
 					       "bg_rule_tab" };
 
-static const char *const prog_names[BG_NR_HOOKS] = {
-	"bg_bind4",    "bg_bind6",    "bg_sockops",	"bg_setsockopt",
-	"bg_sendmsg4", "bg_sendmsg6", "bg_sock_create", "bg_lsm_listen",
+/*
+ * One BPF object of either build, as its skeleton gives it: the maps and
+ * programs by what they are, so that loading, pinning and probing treat both
+ * builds alike.
+ */
+struct bg_obj {
+	int variant;
+	struct bindguard_bpf *full;	     /* the skeleton of a BG_OBJ_FULL object */
+	struct bindguard_compat_bpf *compat; /* the skeleton of a BG_OBJ_COMPAT one */
+	struct bpf_object *obj;		     /* NULL: not open */
+	struct bpf_map *map[BG_NR_MAPS];
+	struct bpf_program *prog[BG_NR_HOOKS];
 };
+
+/* Both skeletons have the same members (one source, two builds): one
+ * definition gathers either's, and a map or program renamed in bpf/ fails
+ * the build here. */
+#define GATHER_MAP(id, name) o->map[id] = skel->maps.name;
+#define DEFINE_GATHER(fn, skel_type)                                                               \
+	static void fn(struct bg_obj *o, struct skel_type *skel)                                   \
+	{                                                                                          \
+		o->obj = skel->obj;                                                                \
+		BG_PINNED_MAPS(GATHER_MAP)                                                         \
+		o->prog[BG_HOOK_BIND4] = skel->progs.bg_bind4;                                     \
+		o->prog[BG_HOOK_BIND6] = skel->progs.bg_bind6;                                     \
+		o->prog[BG_HOOK_SOCKOPS] = skel->progs.bg_sockops;                                 \
+		o->prog[BG_HOOK_SETSOCKOPT] = skel->progs.bg_setsockopt;                           \
+		o->prog[BG_HOOK_SENDMSG4] = skel->progs.bg_sendmsg4;                               \
+		o->prog[BG_HOOK_SENDMSG6] = skel->progs.bg_sendmsg6;                               \
+		o->prog[BG_HOOK_SOCK_CREATE] = skel->progs.bg_sock_create;                         \
+		o->prog[BG_HOOK_LSM_LISTEN] = skel->progs.bg_lsm_listen;                           \
+	}
+DEFINE_GATHER(gather_full, bindguard_bpf)
+DEFINE_GATHER(gather_compat, bindguard_compat_bpf)
 
 /* Every object needs the kernel's BTF (CO-RE, kfuncs, BTF pointers). */
 static int need_btf(void)
@@ -77,17 +107,12 @@ int bg_build_variant(__u64 build)
 	return -1;
 }
 
-static struct bpf_program *obj_prog(struct bpf_object *obj, int hook)
-{
-	return bpf_object__find_program_by_name(obj, prog_names[hook]);
-}
-
 /*
  * BG_TEST_BREAK_OBJECT=full|compat|full,compat (tests only): load that
  * object's bind4 program as a socket filter, which every verifier refuses,
  * to exercise the fallback and the refusal paths with a real refusal.
  */
-static void break_for_tests(struct bpf_object *obj, int variant)
+static void break_for_tests(struct bg_obj *o)
 {
 	const char *v = getenv("BG_TEST_BREAK_OBJECT");
 	char list[32];
@@ -95,31 +120,47 @@ static void break_for_tests(struct bpf_object *obj, int variant)
 	if (!v || snprintf(list, sizeof(list), ",%s,", v) >= (int)sizeof(list))
 		return;
 	snprintf(list, sizeof(list), ",%s,", v);
-	if (!strstr(list, variant == BG_OBJ_FULL ? ",full," : ",compat,"))
+	if (!strstr(list, o->variant == BG_OBJ_FULL ? ",full," : ",compat,"))
 		return;
-	bpf_program__set_type(obj_prog(obj, BG_HOOK_BIND4), BPF_PROG_TYPE_SOCKET_FILTER);
+	bpf_program__set_type(o->prog[BG_HOOK_BIND4], BPF_PROG_TYPE_SOCKET_FILTER);
 }
 
-/* Open the variant's object; optional programs are left out when
- * with_optional is false. The verifier's log of a refusal goes to log. */
-static struct bpf_object *object_open(int variant, bool with_optional, char *log, size_t log_size)
+/* Open the variant's object through its skeleton; optional programs are
+ * left out when with_optional is false. The verifier's log of a refusal goes
+ * to log. 0 or -errno. */
+static int object_open(struct bg_obj *o, int variant, bool with_optional, char *log,
+		       size_t log_size)
 {
+	/* The object's name as before the skeletons (theirs: bindguard_bpf). */
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "bindguard",
 		    /* Kept by us, not printed by libbpf: the refusal's reason. */
 		    .kernel_log_buf = log, .kernel_log_size = log ? log_size : 0);
-	struct bpf_object *obj;
-	const unsigned char *bytes;
-	size_t n;
 
-	bytes = object_bytes(variant, &n);
-	obj = bpf_object__open_mem(bytes, n, &opts);
-	if (!obj)
-		return NULL;
-	break_for_tests(obj, variant);
+	memset(o, 0, sizeof(*o));
+	o->variant = variant;
+	if (variant == BG_OBJ_COMPAT) {
+		o->compat = bindguard_compat_bpf__open_opts(&opts);
+		if (o->compat)
+			gather_compat(o, o->compat);
+	} else {
+		o->full = bindguard_bpf__open_opts(&opts);
+		if (o->full)
+			gather_full(o, o->full);
+	}
+	if (!o->obj)
+		return -errno;
+	break_for_tests(o);
 	for (int h = 0; h < BG_NR_HOOKS; h++)
 		if (bg_hook_optional(h) && !with_optional)
-			bpf_program__set_autoload(obj_prog(obj, h), false);
-	return obj;
+			bpf_program__set_autoload(o->prog[h], false);
+	return 0;
+}
+
+static void object_close(struct bg_obj *o)
+{
+	bindguard_bpf__destroy(o->full);
+	bindguard_compat_bpf__destroy(o->compat);
+	memset(o, 0, sizeof(*o));
 }
 
 /* The size of the per-CPU counters map: what this machine's CPU count
@@ -138,55 +179,55 @@ static __u32 stats_slots(const struct bg_state *s, const char *pin)
 }
 
 /* Open the object with its maps pointed at the pins (s NULL: no pins, for
- * check) and load it. On a refusal, *err is set, log holds the verifier's
- * log and failed the program it refused. */
-static struct bpf_object *open_and_load(struct bg_state *s, int variant, bool with_optional,
-					char *log, size_t log_size, char failed[64], int *err)
+ * check) and load it: 0, or -errno with o closed. On a refusal, log holds
+ * the verifier's log and failed the program it refused. */
+static int open_and_load(struct bg_obj *o, struct bg_state *s, int variant, bool with_optional,
+			 char *log, size_t log_size, char failed[64])
 {
-	struct bpf_object *obj = object_open(variant, with_optional, log, log_size);
 	struct bpf_program *prog;
 	char path[PATH_MAX];
+	int err;
 
 	failed[0] = '\0';
-	if (!obj) {
-		*err = -errno;
-		return NULL;
-	}
+	err = object_open(o, variant, with_optional, log, log_size);
+	if (err)
+		return err;
 	for (int i = 0; i < BG_NR_MAPS && s; i++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(obj, bg_map_names[i]);
-
-		bg_pin_path(s, bg_map_names[i], path, sizeof(path));
-		*err = map ? bpf_map__set_pin_path(map, path) : -ENOENT;
-		if (!*err && !strcmp(bg_map_names[i], "bg_stats"))
-			*err = bpf_map__set_max_entries(map, stats_slots(s, path));
-		if (*err)
+		bg_pin_path(s, bpf_map__name(o->map[i]), path, sizeof(path));
+		err = bpf_map__set_pin_path(o->map[i], path);
+		if (!err && i == BG_MAP_STATS)
+			err = bpf_map__set_max_entries(o->map[i], stats_slots(s, path));
+		if (err)
 			goto fail;
 	}
 	/* The counters' size this machine would get, not the declared one. */
 	if (!s)
-		*err = bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "bg_stats"),
-						bg_stats_slots(libbpf_num_possible_cpus()));
-	*err = *err ? *err : bpf_object__load(obj);
-	if (!*err)
-		return obj;
+		err = bpf_map__set_max_entries(o->map[BG_MAP_STATS],
+					       bg_stats_slots(libbpf_num_possible_cpus()));
+	/* bpf_object__load rather than the skeleton's load, which is the same
+	 * load plus a second libbpf warning on failure and a re-mmap of global
+	 * data (nothing here reads global data through the skeleton). */
+	err = err ? err : bpf_object__load(o->obj);
+	if (!err)
+		return 0;
 	/* Programs load in order: the first without a descriptor was refused. */
-	bpf_object__for_each_program (prog, obj) {
+	bpf_object__for_each_program (prog, o->obj) {
 		if (bpf_program__autoload(prog) && bpf_program__fd(prog) < 0) {
 			snprintf(failed, 64, "%s", bpf_program__name(prog));
 			break;
 		}
 	}
 fail:
-	bpf_object__close(obj);
-	return NULL;
+	object_close(o);
+	return err;
 }
 
 /* Trying the objects in turn (bg_object_choose). */
 #define VERIFIER_LOG_SIZE (16u << 20)
 struct attempt {
-	struct bg_state *s; /* pins to load against; NULL: none (check) */
-	int lsm_active;	    /* bg_bpf_lsm_active() */
-	struct bpf_object *obj;
+	struct bg_state *s;	  /* pins to load against; NULL: none (check) */
+	int lsm_active;		  /* bg_bpf_lsm_active() */
+	struct bg_obj obj;	  /* the object that loaded */
 	int optional_err;	  /* -errno of the load with the LSM program, else 0 */
 	char why[BG_NR_OBJ][384]; /* a refused object: "program: the verifier's line" */
 	char *log;
@@ -202,16 +243,16 @@ static int try_object(int variant, void *arg)
 	a->optional_err = 0;
 	a->log[0] = '\0';
 	bg_libbpf_mark();
-	a->obj = open_and_load(a->s, variant, a->lsm_active != 0, a->log, a->log_size, failed, &r);
+	r = open_and_load(&a->obj, a->s, variant, a->lsm_active != 0, a->log, a->log_size, failed);
 	/* BPF LSM is optional: a kernel without it (or, like some, that
 	 * refuses every trampoline program) gets the sock_ops confinement. */
-	if (!a->obj && a->lsm_active) {
+	if (!a->obj.obj && a->lsm_active) {
 		a->optional_err = r;
 		a->log[0] = '\0';
 		bg_libbpf_mark();
-		a->obj = open_and_load(a->s, variant, false, a->log, a->log_size, failed, &r);
+		r = open_and_load(&a->obj, a->s, variant, false, a->log, a->log_size, failed);
 	}
-	if (a->obj)
+	if (a->obj.obj)
 		return 0;
 	/* The verifier's line; else what libbpf said when it gave up before
 	 * the kernel saw the program (an extern kfunc this kernel lacks). */
@@ -271,7 +312,7 @@ int bg_load_and_pin(struct bg_state *s)
 {
 	struct attempt a = { .s = s, .log_size = VERIFIER_LOG_SIZE };
 	int order[BG_NR_OBJ], errs[BG_NR_OBJ] = { 0 }, n;
-	struct bpf_object *obj;
+	struct bg_obj *o = &a.obj;
 	char path[PATH_MAX];
 	struct bg_config cfg;
 	bool made_dir;
@@ -315,7 +356,6 @@ int bg_load_and_pin(struct bg_state *s)
 		return exit_code;
 	}
 	free(a.log);
-	obj = a.obj;
 	if (variant != order[0])
 		bg_err("note: this kernel refuses the %s BPF object (%s); running the %s object, "
 		       "where %s (see `bindguard check`)",
@@ -326,7 +366,7 @@ int bg_load_and_pin(struct bg_state *s)
 		       "confined to lo instead of refused (see `bindguard check`)",
 		       strerror(-a.optional_err));
 	for (int h = 0; h < BG_NR_HOOKS; h++) {
-		struct bpf_program *prog = obj_prog(obj, h);
+		struct bpf_program *prog = o->prog[h];
 
 		bg_pin_path(s, bg_hook_names[h], path, sizeof(path));
 		unlink(path);
@@ -343,7 +383,7 @@ int bg_load_and_pin(struct bg_state *s)
 		bg_pin_path(s, legacy_map_pins[i], path, sizeof(path));
 		unlink(path);
 	}
-	cfg_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "bg_cfg"));
+	cfg_fd = bpf_map__fd(o->map[BG_MAP_CFG]);
 	if (!bpf_map_lookup_elem(cfg_fd, &zero, &cfg)) {
 		if (cfg.abi == 0) {
 			cfg.abi = BG_ABI_VERSION;
@@ -357,7 +397,7 @@ int bg_load_and_pin(struct bg_state *s)
 	}
 	exit_code = 0;
 out:
-	bpf_object__close(obj);
+	object_close(o);
 	return exit_code;
 }
 
@@ -408,7 +448,7 @@ int bg_state_probe(struct bg_probe *p)
 		return p->load_err == -EPERM ? BG_EXIT_FAIL : BG_EXIT_NOFEATURE;
 	}
 	for (int h = 0; h < BG_NR_HOOKS; h++)
-		p->loaded[h] = bpf_program__fd(obj_prog(a.obj, h)) >= 0;
-	bpf_object__close(a.obj);
+		p->loaded[h] = bpf_program__fd(a.obj.prog[h]) >= 0;
+	object_close(&a.obj);
 	return 0;
 }

@@ -34,14 +34,14 @@ int bg_state_ring_create(struct bg_state *s, __u32 *slot, int *ring_fd)
 		if (!access(path, F_OK))
 			continue; /* taken */
 		/* Taken by a bindguard that kept no pin (an older build)? */
-		if (!bpf_map_lookup_elem(s->rings_fd, slot, &id))
+		if (!bpf_map_lookup_elem(s->map_fd[BG_MAP_RINGS], slot, &id))
 			continue;
 		/* Arrays refuse BPF_NOEXIST; the lock makes the checks above enough. */
-		if (bpf_map_update_elem(s->rings_fd, slot, ring_fd, BPF_ANY))
+		if (bpf_map_update_elem(s->map_fd[BG_MAP_RINGS], slot, ring_fd, BPF_ANY))
 			continue;
 		if (bpf_obj_pin(*ring_fd, path)) {
 			bg_err("pin %s: %s", path, strerror(errno));
-			bpf_map_delete_elem(s->rings_fd, slot);
+			bpf_map_delete_elem(s->map_fd[BG_MAP_RINGS], slot);
 			break;
 		}
 		bg_reserved_ring = *slot;
@@ -60,7 +60,7 @@ void bg_state_ring_free(struct bg_state *s, __u32 slot)
 
 	if (!slot)
 		return;
-	bpf_map_delete_elem(s->rings_fd, &slot);
+	bpf_map_delete_elem(s->map_fd[BG_MAP_RINGS], &slot);
 	bg_ring_pin_path(s, slot, path, sizeof(path));
 	unlink(path);
 }
@@ -79,11 +79,11 @@ bool bg_state_is_current(const struct bg_state *s)
 	bool same;
 	int fd;
 
-	bg_pin_path(s, "bg_events", path, sizeof(path));
+	bg_pin_path(s, bg_map_names[BG_MAP_EVENTS], path, sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return false;
-	same = map_id(fd) == map_id(s->events_fd);
+	same = map_id(fd) == map_id(s->map_fd[BG_MAP_EVENTS]);
 	close(fd);
 	return same;
 }

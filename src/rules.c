@@ -75,9 +75,10 @@ void bg_gc_rulesets(struct bg_state *s, const struct bg_snap *sn, struct bg_rule
 	if (keep.ruleset)
 		used[u.n++] = keep;
 	qsort(used, u.n, sizeof(*used), cmp_rs);
-	delete_where(s->rules_fd, sizeof(struct bg_rule_key), sizeof(struct bg_rule_val),
-		     unused_rule, &u);
-	delete_where(s->rule_src_fd, sizeof(__u64), sizeof(struct bg_rule_src), unused_src, &u);
+	delete_where(s->map_fd[BG_MAP_RULES], sizeof(struct bg_rule_key),
+		     sizeof(struct bg_rule_val), unused_rule, &u);
+	delete_where(s->map_fd[BG_MAP_RULE_SRC], sizeof(__u64), sizeof(struct bg_rule_src),
+		     unused_src, &u);
 	free(used);
 }
 
@@ -96,7 +97,8 @@ static int store_trie(struct bg_state *s, const struct bg_rule_src *rules, size_
 	if (m < 0)
 		r = -1;
 	for (int i = 0; i < m && !r; i++)
-		if (bpf_map_update_elem(s->rules_fd, &ents[i].key, &ents[i].val, BPF_ANY))
+		if (bpf_map_update_elem(s->map_fd[BG_MAP_RULES], &ents[i].key, &ents[i].val,
+					BPF_ANY))
 			r = errno;
 	free(ents);
 	return r;
@@ -131,7 +133,7 @@ int bg_write_rules(struct bg_state *s, const struct bg_policy_spec *spec, __u32 
 	for (size_t i = 0; i < spec->nrules && !r; i++) {
 		__u64 k = (__u64)*ruleset << 32 | i;
 
-		if (bpf_map_update_elem(s->rule_src_fd, &k, &spec->rules[i], BPF_ANY))
+		if (bpf_map_update_elem(s->map_fd[BG_MAP_RULE_SRC], &k, &spec->rules[i], BPF_ANY))
 			r = errno;
 	}
 	if (!r)
@@ -149,8 +151,8 @@ int bg_state_rebuild_rules(struct bg_state *s)
 	char err[BG_ERRLEN];
 	int n, r = 0;
 
-	n = src ? bg_map_dump(s->policies_fd, sizeof(*ids), sizeof(*pols), true, (void **)&ids,
-			      (void **)&pols)
+	n = src ? bg_map_dump(s->map_fd[BG_MAP_POLICIES], sizeof(*ids), sizeof(*pols), true,
+			      (void **)&ids, (void **)&pols)
 		: -ENOMEM;
 	for (int i = 0; i < n && !r; i++) {
 		struct bg_policy *p = &pols[i];
@@ -159,7 +161,7 @@ int bg_state_rebuild_rules(struct bg_state *s)
 		for (__u32 j = 0; j < m && p->ruleset && !r; j++) {
 			__u64 k = (__u64)p->ruleset << 32 | j;
 
-			if (bpf_map_lookup_elem(s->rule_src_fd, &k, &src[j]))
+			if (bpf_map_lookup_elem(s->map_fd[BG_MAP_RULE_SRC], &k, &src[j]))
 				r = errno;
 		}
 		if (!r && p->ruleset)
@@ -185,7 +187,7 @@ int bg_state_rules(const struct bg_state *s, const struct bg_policy *p, struct b
 	for (__u32 i = 0; i < p->nrules && n < max; i++) {
 		__u64 k = (__u64)p->ruleset << 32 | i;
 
-		if (bpf_map_lookup_elem(s->rule_src_fd, &k, &out[n]))
+		if (bpf_map_lookup_elem(s->map_fd[BG_MAP_RULE_SRC], &k, &out[n]))
 			return -errno;
 		n++;
 	}

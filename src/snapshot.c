@@ -168,8 +168,8 @@ int bg_snap_load(const struct bg_state *s, struct bg_snap *sn)
 	int n, r;
 
 	memset(sn, 0, sizeof(*sn));
-	n = bg_map_dump(s->policies_fd, sizeof(*ids), sizeof(*pols), true, (void **)&ids,
-			(void **)&pols);
+	n = bg_map_dump(s->map_fd[BG_MAP_POLICIES], sizeof(*ids), sizeof(*pols), true,
+			(void **)&ids, (void **)&pols);
 	if (n < 0) {
 		bg_err("read the policy map: %s", strerror(-n));
 		return BG_EXIT_FAIL;

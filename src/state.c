@@ -14,42 +14,35 @@
 #include "rules.h"
 #include "state.h"
 
-const char *const bg_map_names[BG_NR_MAPS] = {
-	"bg_cfg", "bg_policies", "bg_rules", "bg_rule_src", "bg_stats", "bg_events", "bg_rings",
-};
+#define MAP_NAME(id, name) [id] = #name,
+const char *const bg_map_names[BG_NR_MAPS] = { BG_PINNED_MAPS(MAP_NAME) };
+#undef MAP_NAME
 
 /* Pins of programs that earlier builds had (bind programs for plain
  * deny-wildcard subtrees, and frozen pairs under frozen/): removed when this
  * build loads its programs, after every link was re-pointed at its own. */
 static const char *const legacy_prog_pins[] = { "bind4_dw", "bind6_dw", "frozen" };
 
-static int *map_fd(struct bg_state *s, int i)
-{
-	int *fds[BG_NR_MAPS] = { &s->cfg_fd,   &s->policies_fd, &s->rules_fd, &s->rule_src_fd,
-				 &s->stats_fd, &s->events_fd,	&s->rings_fd };
-	return fds[i];
-}
-
 int bg_read_cfg(const struct bg_state *s, struct bg_config *cfg)
 {
 	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(s->cfg_fd, &zero, cfg) ? -errno : 0;
+	return bpf_map_lookup_elem(s->map_fd[BG_MAP_CFG], &zero, cfg) ? -errno : 0;
 }
 
 int bg_write_cfg(const struct bg_state *s, const struct bg_config *cfg)
 {
 	__u32 zero = 0;
 
-	return bpf_map_update_elem(s->cfg_fd, &zero, cfg, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(s->map_fd[BG_MAP_CFG], &zero, cfg, BPF_ANY) ? -errno : 0;
 }
 
 static void close_fds(struct bg_state *s)
 {
 	for (int i = 0; i < BG_NR_MAPS; i++) {
-		if (*map_fd(s, i) >= 0)
-			close(*map_fd(s, i));
-		*map_fd(s, i) = -1;
+		if (s->map_fd[i] >= 0)
+			close(s->map_fd[i]);
+		s->map_fd[i] = -1;
 	}
 	for (int h = 0; h < BG_NR_HOOKS; h++) {
 		if (s->prog_fd[h] >= 0)
@@ -76,7 +69,7 @@ static int open_pins(struct bg_state *s, char *missing, size_t len, bool *comple
 		if (fd >= 0) {
 			found++;
 			if (i < BG_NR_MAPS)
-				*map_fd(s, i) = fd;
+				s->map_fd[i] = fd;
 			else
 				s->prog_fd[i - BG_NR_MAPS] = fd;
 		} else if (i < BG_NR_MAPS || !bg_hook_optional(i - BG_NR_MAPS)) {
@@ -122,12 +115,12 @@ static void recover_map_pins(struct bg_state *s)
 				continue;
 			}
 			for (int i = 0; i < BG_NR_MAPS; i++) {
-				if (*map_fd(s, i) >= 0 || strcmp(mi.name, bg_map_names[i]))
+				if (s->map_fd[i] >= 0 || strcmp(mi.name, bg_map_names[i]))
 					continue;
 				bg_pin_path(s, bg_map_names[i], path, sizeof(path));
 				if (!bpf_obj_pin(fd, path)) {
 					bg_err("re-pinned %s from the running programs", path);
-					*map_fd(s, i) = fd;
+					s->map_fd[i] = fd;
 					fd = -1;
 				}
 				break;
@@ -197,7 +190,7 @@ int bg_state_open(struct bg_state *s, int flags)
 	memset(s, 0, sizeof(*s));
 	s->lock_fd = -1;
 	for (int i = 0; i < BG_NR_MAPS; i++)
-		*map_fd(s, i) = -1;
+		s->map_fd[i] = -1;
 	for (int h = 0; h < BG_NR_HOOKS; h++)
 		s->prog_fd[h] = -1;
 	snprintf(s->dir, sizeof(s->dir), "%s/%s", BG_BPFFS, BG_PIN_DIR);
@@ -223,7 +216,7 @@ int bg_state_open(struct bg_state *s, int flags)
 		close_fds(s);
 		found = open_pins(s, missing, sizeof(missing), &complete);
 	}
-	if (s->cfg_fd >= 0) {
+	if (s->map_fd[BG_MAP_CFG] >= 0) {
 		if (bg_read_cfg(s, &cfg)) {
 			bg_err("read %s/bg_cfg: %s", s->dir, strerror(errno));
 			return BG_EXIT_FAIL;
@@ -290,17 +283,17 @@ __u32 bg_map_max_entries(int fd)
 
 int bg_state_policy(const struct bg_state *s, __u64 cgid, struct bg_policy *out)
 {
-	return bpf_map_lookup_elem(s->policies_fd, &cgid, out) ? -errno : 0;
+	return bpf_map_lookup_elem(s->map_fd[BG_MAP_POLICIES], &cgid, out) ? -errno : 0;
 }
 
 /* A policy store or removal is one hash update: atomic for the programs,
  * which look policies up there by cgroup id on every decision. */
 int bg_policy_store(struct bg_state *s, __u64 cgid, const struct bg_policy *pol)
 {
-	return bpf_map_update_elem(s->policies_fd, &cgid, pol, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(s->map_fd[BG_MAP_POLICIES], &cgid, pol, BPF_ANY) ? -errno : 0;
 }
 
 int bg_policy_remove(struct bg_state *s, __u64 cgid)
 {
-	return bpf_map_delete_elem(s->policies_fd, &cgid) ? -errno : 0;
+	return bpf_map_delete_elem(s->map_fd[BG_MAP_POLICIES], &cgid) ? -errno : 0;
 }

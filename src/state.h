@@ -5,7 +5,7 @@
  * header has the state itself: opening it (loading this build's programs
  * when asked: load.h), closing it, and the few reads and writes of its maps
  * that the other modules share. Where it lives is pins.h; the changes to it
- * are control.c's. Every change runs under an exclusive flock and leaves
+ * are control.h's. Every change runs under an exclusive flock and leaves
  * either the old or the new state, never a mix.
  */
 #ifndef BG_STATE_H
@@ -32,14 +32,33 @@ static inline bool bg_hook_optional(int hook)
 	return hook == BG_HOOK_LSM_LISTEN;
 }
 
-#define BG_NR_MAPS 7
-/* The pinned maps' names (and their pins' names). */
+/*
+ * The pinned maps, each by its name in bpf/maps.bpf.h. That one name is the
+ * skeletons' member (load.c takes the maps from there, so a map renamed in
+ * bpf/ fails the build), the name of the map's pin and the name the kernel
+ * reports for it. bg_udp_seen (socket storage) is not pinned: each load of
+ * the programs has its own.
+ */
+#define BG_PINNED_MAPS(X)                                                                          \
+	X(BG_MAP_CFG, bg_cfg)                                                                      \
+	X(BG_MAP_POLICIES, bg_policies)                                                            \
+	X(BG_MAP_RULES, bg_rules)                                                                  \
+	X(BG_MAP_RULE_SRC, bg_rule_src)                                                            \
+	X(BG_MAP_STATS, bg_stats)                                                                  \
+	X(BG_MAP_EVENTS, bg_events)                                                                \
+	X(BG_MAP_RINGS, bg_rings)
+
+#define BG_MAP_ENUM(id, name) id,
+enum bg_map { BG_PINNED_MAPS(BG_MAP_ENUM) BG_NR_MAPS };
+#undef BG_MAP_ENUM
+
+/* Each pinned map's name ("bg_cfg", ...), by enum bg_map. */
 extern const char *const bg_map_names[BG_NR_MAPS];
 
 struct bg_state {
 	char dir[64]; /* <bpffs>/bindguard */
 	int lock_fd;
-	int cfg_fd, policies_fd, rules_fd, rule_src_fd, stats_fd, events_fd, rings_fd;
+	int map_fd[BG_NR_MAPS];	  /* by enum bg_map */
 	int prog_fd[BG_NR_HOOKS]; /* -1 for a hook this kernel cannot run */
 	int ncpus;
 };

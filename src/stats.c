@@ -13,7 +13,7 @@ int bg_state_stats(const struct bg_state *s, __u32 slot, struct bg_stats *out)
 	memset(out, 0, sizeof(*out));
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(s->stats_fd, &slot, v)) {
+	if (bpf_map_lookup_elem(s->map_fd[BG_MAP_STATS], &slot, v)) {
 		free(v);
 		return -errno;
 	}
@@ -35,7 +35,7 @@ int bg_zero_stats(const struct bg_state *s, __u32 slot)
 
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_update_elem(s->stats_fd, &slot, v, BPF_ANY))
+	if (bpf_map_update_elem(s->map_fd[BG_MAP_STATS], &slot, v, BPF_ANY))
 		r = -errno;
 	free(v);
 	return r;
@@ -43,7 +43,7 @@ int bg_zero_stats(const struct bg_state *s, __u32 slot)
 
 int bg_state_max_policies(const struct bg_state *s)
 {
-	__u32 n = s->stats_fd >= 0 ? bg_map_max_entries(s->stats_fd) : 0;
+	__u32 n = s->map_fd[BG_MAP_STATS] >= 0 ? bg_map_max_entries(s->map_fd[BG_MAP_STATS]) : 0;
 
 	if (!n || n > BG_MAX_POLICIES)
 		n = n ? BG_MAX_POLICIES : bg_stats_slots(s->ncpus);
