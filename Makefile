@@ -121,7 +121,8 @@ $(OUT)/bgprobe: tests/helpers/bgprobe.c | $(OUT)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDFLAGS) -o $@
 
 # The differential test's two sides: the corpus's pure verdicts, and real binds.
-$(OUT)/bgdecide: tests/helpers/bgdecide.c tests/unit/corpus.c tests/unit/corpus.h $(PURE_OBJS) | $(OUT)
+$(OUT)/bgdecide: tests/helpers/bgdecide.c tests/helpers/join.h tests/unit/corpus.c \
+		tests/unit/corpus.h $(PURE_OBJS) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit tests/helpers/bgdecide.c tests/unit/corpus.c $(PURE_OBJS) \
 		$(LDFLAGS) -o $@

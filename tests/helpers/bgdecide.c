@@ -25,6 +25,7 @@
 #include "addr.h"
 #include "bg_decide.h"
 #include "corpus.h"
+#include "join.h"
 #include "policy.h"
 
 #ifndef SO_BINDTOIFINDEX
@@ -51,20 +52,6 @@ static int cases(int base)
 			return 1;
 		}
 		printf("%d %s %s\n", i, line, bg_verdict_name((__u8)v));
-	}
-	return 0;
-}
-
-static int join_cgroup(const char *dir)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	f = fopen(path, "w");
-	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f)) {
-		fprintf(stderr, "bgdecide: join %s: %s\n", dir, strerror(errno));
-		return -1;
 	}
 	return 0;
 }
@@ -158,7 +145,7 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	if (argc > 3 && !strcmp(argv[1], "--cgroup")) {
-		if (join_cgroup(argv[2]))
+		if (bg_join_cgroup("bgdecide", argv[2]))
 			return 1;
 		i = 3;
 	}

@@ -45,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/io_uring.h>
+#include "join.h"
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
@@ -96,15 +97,8 @@ static int fail(void)
 
 static int join_cgroup(const char *dir)
 {
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	f = fopen(path, "w");
-	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f)) {
-		fprintf(stderr, "bgprobe: join %s: %s\n", dir, strerror(errno));
+	if (bg_join_cgroup("bgprobe", dir))
 		exit(2);
-	}
 	return 0;
 }
 
