@@ -219,7 +219,7 @@ test_exceptions_only_in_the_trie() {
 	expect_bind "$cg" EADDRNOTAVAIL bind 198.51.17.9 8099
 	expect_bind "$cg" EADDRNOTAVAIL --family 6 bind 2001:db8:1:2::9 53
 	expect_bind "$cg" ok bind 0.0.0.0 "$port"
-	check "rule maps pinned" "bg_rule_src bg_rules" "$(ls "$PIN" | grep -E '^bg_rule' | xargs)"
+	check "rule maps pinned" "bg_rule_src bg_rules" "$(echo $(ls "$PIN" | grep -E '^bg_rule'))"
 	rs=$(policy_value "$cg" ruleset)
 	check "trie entries left" 0 "$(delete_ruleset_entries bg_rules 4 "$rs")"
 	expect_bind "$cg" EPERM bind 198.51.100.71 4242

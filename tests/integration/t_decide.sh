@@ -13,7 +13,8 @@ decide_base() {
 	# Without ss (a minimal guest), a random range: the corpus's ports are
 	# then very unlikely to be in use there.
 	command -v ss >/dev/null && used=$(ss -Htanu | awk '{ n = split($5, a, ":"); print a[n] }')
-	for b in $(shuf -i 20000-60000 -n 20); do
+	for _ in $(seq 20); do
+		b=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 		if ! echo "$used" | awk -v lo="$b" -v hi="$((b + 60))" '$1 >= lo && $1 <= hi { f = 1 } END { exit !f }'; then
 			echo "$b"
 			return
