@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -114,17 +115,32 @@ int bg_cgroup_mount(char *buf, size_t len)
 	return 0;
 }
 
+/* The id of the cgroup directory at abs. The handle of a cgroupfs dir is
+ * its id; the inode number (of st, or stat'ed when st is NULL) is the same
+ * id on 64-bit hosts and serves as the fallback. 0 when neither is known. */
+static __u64 id_of(const char *abs, const struct stat *st)
+{
+	struct bg_kernfs_handle h = { .handle_bytes = sizeof(__u64) };
+	struct stat own;
+	int mount_id;
+
+	if (!name_to_handle_at(AT_FDCWD, abs, (struct file_handle *)&h, &mount_id, 0) &&
+	    h.handle_bytes == sizeof(__u64))
+		return h.id;
+	if (!st && stat(abs, &own))
+		return 0;
+	return st ? st->st_ino : own.st_ino;
+}
+
 /* Fill out from an existing absolute path, checking it is a cgroup2 dir
  * inside the mount. */
 static int from_abs(const char *mnt, const char *abs, const char *shown, struct bg_cgroup *out,
 		    char *err, size_t errlen)
 {
 	char real[PATH_MAX], realmnt[PATH_MAX];
-	struct bg_kernfs_handle h = { .handle_bytes = sizeof(__u64) };
 	struct statfs sfs;
 	struct stat st;
 	size_t mlen;
-	int mount_id;
 
 	if (!realpath(abs, real)) {
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -154,13 +170,7 @@ static int from_abs(const char *mnt, const char *abs, const char *shown, struct 
 	}
 	snprintf(out->path, sizeof(out->path), "%s", real[mlen] ? real + mlen : "/");
 	out->is_root = !real[mlen];
-	/* The handle of a cgroupfs dir is its id; the inode number is the same
-	 * id on 64-bit hosts and serves as the fallback. */
-	if (!name_to_handle_at(AT_FDCWD, real, (struct file_handle *)&h, &mount_id, 0) &&
-	    h.handle_bytes == sizeof(__u64))
-		out->id = h.id;
-	else
-		out->id = st.st_ino;
+	out->id = id_of(real, &st);
 	return 0;
 }
 
@@ -257,6 +267,75 @@ int bg_cgroup_open_id(__u64 id)
 	if (r == -ESTALE)
 		r = -ENOENT;
 	return r;
+}
+
+/* The absolute path of a cgroup (relative to the mount): 0 or -errno. */
+static int abs_path(const char *path, char *buf, size_t len)
+{
+	char mnt[PATH_MAX];
+	int r = bg_cgroup_mount(mnt, sizeof(mnt));
+
+	if (r)
+		return r;
+	if ((size_t)snprintf(buf, len, "%s%s", mnt, strcmp(path, "/") ? path : "") >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+__u64 bg_cgroup_id_of_path(const char *path)
+{
+	char abs[PATH_MAX];
+
+	return abs_path(path, abs, sizeof(abs)) ? 0 : id_of(abs, NULL);
+}
+
+int bg_cgroup_children(const char *path, char **names)
+{
+	char abs[PATH_MAX];
+	size_t used = 0, cap = 0;
+	struct dirent *de;
+	struct stat st;
+	int n = 0, r;
+	DIR *d;
+
+	*names = NULL;
+	r = abs_path(path, abs, sizeof(abs));
+	if (r)
+		return r;
+	/* A kernfs directory's link count is 2 + its subdirectories: most
+	 * cgroups have none, and cost this one call. */
+	if (stat(abs, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (st.st_nlink == 2)
+		return 0;
+	d = opendir(abs);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name) + 1;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if (used + len > cap) {
+			char *more = realloc(*names, cap * 2 + len);
+
+			if (!more) {
+				n = -ENOMEM;
+				break;
+			}
+			*names = more;
+			cap = cap * 2 + len;
+		}
+		memcpy(*names + used, de->d_name, len);
+		used += len;
+		n++;
+	}
+	closedir(d);
+	if (n < 0) {
+		free(*names);
+		*names = NULL;
+	}
+	return n;
 }
 
 int bg_cgroup_path_of_fd(int fd, char *buf, size_t len)

@@ -40,6 +40,15 @@ int bg_cgroup_path_of_fd(int fd, char *buf, size_t len);
 /* Path (relative to the mount) of a cgroup id. -ENOENT if it is gone. */
 int bg_cgroup_path_of_id(__u64 id, char *buf, size_t len);
 
+/* The id of the cgroup at path (relative to the mount: "/", "/a/b"); 0
+ * when there is none. One name_to_handle_at, no open. */
+__u64 bg_cgroup_id_of_path(const char *path);
+
+/* The names of the child cgroups of path (relative to the mount), back to
+ * back with their NULs in *names (malloc'd; NULL when there are none).
+ * Returns their count (0 for a removed cgroup), or -errno. */
+int bg_cgroup_children(const char *path, char **names);
+
 /* An O_RDONLY|O_DIRECTORY fd of a cgroup by id, -errno if gone. */
 int bg_cgroup_open_id(__u64 id);
 
