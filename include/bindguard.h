@@ -120,8 +120,9 @@ enum bg_addr_class {
 /* Map bg_cfg, one entry (key 0). */
 struct bg_config {
 	__u32 abi;
-	__u32 next_ruleset; /* userspace only: the next ruleset id to hand out */
-	__u64 unused;	    /* was a cache generation; kept so the layout stays ABI 10 */
+	__u32 next_ruleset;   /* userspace only: the next ruleset id to hand out */
+	__u64 last_full_pass; /* userspace only: CLOCK_BOOTTIME second + 1 of the last full
+			       * pass over the state (src/gc.h); was a cache generation */
 	__u64 build; /* userspace only: hash of the BPF object the pinned programs came from */
 };
 

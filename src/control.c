@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,54 +10,73 @@
 #include "rules.h"
 #include "snapshot.h"
 #include "stats.h"
+#include "topology.h"
 
 struct change {
 	struct bg_policy pol, old;
 	bool replace;
 };
 
+/* The start of every apply and detach: the snapshot, then on the full pass
+ * gc. On failure the snapshot is freed. */
+static int begin_change(struct bg_state *s, struct bg_snap *sn, bool full)
+{
+	int r;
+
+	bg_dbg("%s", full ? "the full pass: every policy's cgroup and link pin"
+			  : "the fast path: the named cgroups' links");
+	r = bg_snap_load(s, sn, full);
+	if (r || !full)
+		return r;
+	r = bg_gc(s, sn);
+	if (r)
+		bg_snap_free(sn);
+	return r;
+}
+
 /*
  * A policy store failed at cgroup `failed`: put cgroups 0..failed-1 back
- * (the failing one's store changed nothing). A cgroup that cannot be
- * put back keeps the new policy, and its links and rules with it.
+ * (the failing one's store changed nothing), then a full pass over the
+ * policies now in force removes the links and rules none of them needs. A
+ * cgroup that cannot be put back keeps the new policy, and its links and
+ * rules with it. sn is the full pass's snapshot on return.
  */
 static void undo_apply(struct bg_state *s, struct bg_snap *sn, const struct bg_cgroup *cgs,
-		       const struct change *ch, int failed, const char *why, struct bg_ruleset keep)
+		       const struct change *ch, int failed, const char *why)
 {
-	const struct bg_cgroup **stuck = calloc(failed ? failed : 1, sizeof(*stuck));
-	int nstuck = 0, nkept = 0;
-
 	bg_err("store policy for %s: %s%s", cgs[failed].path, why,
 	       failed ? "; putting back the cgroups already switched" : "");
 	for (int j = 0; j < failed; j++) {
 		int r = ch[j].replace ? bg_policy_store(s, cgs[j].id, &ch[j].old)
 				      : bg_policy_remove(s, cgs[j].id);
 
-		if (!r)
-			continue;
-		bg_err("%s: could not put the old policy back (%s): it keeps the new one",
-		       cgs[j].path, strerror(-r));
-		nkept++;
-		if (!ch[j].replace && stuck)
-			stuck[nstuck++] = &cgs[j];
+		if (r)
+			bg_err("%s: could not put the old policy back (%s): it keeps the new one",
+			       cgs[j].path, strerror(-r));
 	}
-	/* The new cgroups' links are surplus now, unless their policy stayed. */
-	bg_sync_links(s, sn, stuck, nstuck);
-	bg_gc_rulesets(s, sn, nkept ? keep : (struct bg_ruleset){ 0, 0 });
-	free(stuck);
+	bg_snap_free(sn);
+	if (!begin_change(s, sn, true) && !bg_sync_links(s, sn, NULL, 0))
+		bg_full_pass_done(s);
 }
 
-/* The start of every apply and detach: the snapshot, then gc. On failure
- * the snapshot is freed. */
-static int begin_change(struct bg_state *s, struct bg_snap *sn)
-{
-	int r = bg_snap_load(s, sn);
+/* The cgroup tree as topology.h walks it. */
+static const struct bg_tree cgroup_fs = { bg_cgroup_id_of_path, bg_cgroup_children };
 
-	if (r)
-		return r;
-	r = bg_gc(s, sn);
-	if (r)
-		bg_snap_free(sn);
+/* The fast path's link change for the command's cgroups (topology.h). 0,
+ * or -errno: then the full pass does it. */
+static int fast_links(const struct bg_snap *sn, const struct bg_cgroup *const *cgs, int k,
+		      bool detach, struct bg_link_change *lc)
+{
+	__u64 *ids = malloc((sn->n ? sn->n : 1) * sizeof(*ids));
+	int r;
+
+	if (!ids)
+		return -ENOMEM;
+	for (int i = 0; i < sn->n; i++) /* sorted: the snapshot is */
+		ids[i] = sn->e[i].id;
+	r = detach ? bg_top_most_detach(&cgroup_fs, ids, sn->n, cgs, k, lc)
+		   : bg_top_most_apply(&cgroup_fs, ids, sn->n, cgs, k, lc);
+	free(ids);
 	return r;
 }
 
@@ -68,7 +88,8 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 	bool *used = calloc(BG_MAX_POLICIES, sizeof(*used));
 	int ninc = 0, max = bg_state_max_policies(s), r;
 	__u32 ruleset;
-	bool stale = false;
+	bool stale = false, full = bg_full_pass_due(s);
+	struct bg_link_change lc = { 0 };
 	struct bg_ruleset keep;
 	__u32 next = 0;
 	struct bg_snap sn;
@@ -80,9 +101,11 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 		bg_err("out of memory");
 		return BG_EXIT_FAIL;
 	}
-	r = begin_change(s, &sn);
+again:
+	r = begin_change(s, &sn, full);
 	if (r)
 		goto out_nosnap;
+	ninc = 0;
 	for (int i = 0; i < k; i++) {
 		const struct bg_snap_entry *e = bg_snap_find(&sn, cgs[i].id);
 
@@ -91,6 +114,13 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 			ch[i].old = e->pol;
 		else
 			inc[ninc++] = &cgs[i];
+	}
+	/* The full pass instead when policies of removed cgroups may hold the
+	 * slots needed, or the cgroup tree could not be walked. */
+	if (!full && (sn.n + ninc > max || fast_links(&sn, inc, ninc, false, &lc))) {
+		bg_snap_free(&sn);
+		full = true;
+		goto again;
 	}
 	if (sn.n + ninc > max) {
 		if (k == 1)
@@ -145,8 +175,9 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 	keep = (struct bg_ruleset){ ruleset, (__u32)spec->nrules };
 	for (int i = 0; i < k; i++)
 		ch[i].pol.ruleset = ruleset;
-	/* The new policies' links first: inert until the map names the cgroup. */
-	r = bg_sync_links(s, &sn, inc, ninc);
+	/* The new policies' links first: inert until the map names the cgroup.
+	 * The full pass also removes the links no longer top-most here. */
+	r = full ? bg_sync_links(s, &sn, inc, ninc) : bg_attach_links(s, lc.add.id, lc.add.n);
 	if (r) {
 		bg_gc_rulesets(s, &sn, (struct bg_ruleset){ 0, 0 });
 		goto out;
@@ -155,11 +186,14 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 	for (int i = 0; i < k; i++) {
 		r = -bg_policy_store(s, cgs[i].id, &ch[i].pol);
 		if (r) {
-			undo_apply(s, &sn, cgs, ch, i, strerror(r), keep);
+			undo_apply(s, &sn, cgs, ch, i, strerror(r));
 			r = BG_EXIT_FAIL;
 			goto out;
 		}
 	}
+	/* The fast path's links no longer top-most: covered by a new policy. */
+	for (int i = 0; i < lc.drop.n; i++)
+		bg_unpin_links(s, lc.drop.id[i]);
 	/* The rulesets the replaced policies used, unless another policy shares them. */
 	for (int i = 0; i < k; i++) {
 		struct bg_snap_entry *e = ch[i].replace ? bg_snap_find(&sn, cgs[i].id) : NULL;
@@ -171,9 +205,12 @@ int bg_state_apply_many(struct bg_state *s, const struct bg_cgroup *cgs, int k,
 	}
 	if (stale)
 		bg_gc_rulesets(s, &sn, keep);
+	if (full)
+		bg_full_pass_done(s);
 out:
 	bg_snap_free(&sn);
 out_nosnap:
+	bg_link_change_free(&lc);
 	free(ch);
 	free(inc);
 	free(used);
@@ -190,17 +227,21 @@ int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k)
 {
 	struct bg_policy *old = calloc(k ? k : 1, sizeof(*old));
 	__u64 *ids = calloc(k ? k : 1, sizeof(*ids));
-	bool stale = false;
+	const struct bg_cgroup **named = calloc(k ? k : 1, sizeof(*named));
+	bool stale = false, full = bg_full_pass_due(s);
+	struct bg_link_change lc = { 0 };
 	struct bg_snap sn;
 	int r, live = 0;
 
-	if (!old || !ids) {
+	if (!old || !ids || !named) {
 		free(old);
 		free(ids);
+		free(named);
 		bg_err("out of memory");
 		return BG_EXIT_FAIL;
 	}
-	r = begin_change(s, &sn);
+again:
+	r = begin_change(s, &sn, full);
 	if (r)
 		goto out_nosnap;
 	for (int i = 0; i < k; i++) {
@@ -213,6 +254,12 @@ int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k)
 		}
 		old[i] = e->pol;
 		ids[i] = cgs[i].id;
+		named[i] = &cgs[i];
+	}
+	if (!full && fast_links(&sn, named, k, true, &lc)) {
+		bg_snap_free(&sn);
+		full = true;
+		goto again;
 	}
 	/* The switch: from here each cgroup is unpoliced; its links are inert. */
 	for (int i = 0; i < k; i++) {
@@ -238,18 +285,24 @@ int bg_state_detach_many(struct bg_state *s, const struct bg_cgroup *cgs, int k)
 	}
 	sn.n = live;
 	/* Children with their own policy get their own links before ours go. */
-	r = bg_sync_links(s, &sn, NULL, 0);
+	r = full ? bg_sync_links(s, &sn, NULL, 0) : bg_attach_links(s, lc.add.id, lc.add.n);
 	if (r)
 		goto out;
+	for (int i = 0; i < lc.drop.n; i++)
+		bg_unpin_links(s, lc.drop.id[i]);
 	for (int i = 0; i < k; i++)
 		stale |= old[i].ruleset != 0;
 	if (stale) /* unless another policy shares them */
 		bg_gc_rulesets(s, &sn, (struct bg_ruleset){ 0, 0 });
+	if (full)
+		bg_full_pass_done(s);
 out:
 	bg_snap_free(&sn);
 out_nosnap:
+	bg_link_change_free(&lc);
 	free(old);
 	free(ids);
+	free(named);
 	return r;
 }
 

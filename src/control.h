@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Policy changes: apply and detach, each one change over one snapshot of
- * the policy set (snapshot.h), garbage collection first (gc.h).
+ * the policy set (snapshot.h). The full pass (gc.h) reads every policy's
+ * cgroup path and every link pin, collects garbage first and lays out all
+ * the links (links.h); it runs when due (bg_full_pass_due), when removed
+ * cgroups may hold the slots an apply needs, and after a failed switch.
+ * Otherwise the fast path reads the policies alone and changes only the
+ * links around the named cgroups (topology.h: bg_top_most_apply/detach),
+ * which gives the same links when they were laid out right before.
  *
  * The switch point of a change is the policy map update of each cgroup. New
  * links go in before it (inert until the map names their cgroup), surplus
  * links come out after it, and a failure puts back the cgroups already
  * switched. Each cgroup is always under its old or its new policy, never a
  * mix of the two; a command killed half-way may leave some cgroups switched
- * and others not, plus inert links and rules that the next command removes.
+ * and others not, plus inert links and rules that the next full pass removes.
  */
 #ifndef BG_CONTROL_H
 #define BG_CONTROL_H

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "cgroup.h"
@@ -142,13 +143,44 @@ int bg_gc(struct bg_state *s, struct bg_snap *sn)
 int bg_state_gc(struct bg_state *s)
 {
 	struct bg_snap sn;
-	int r = bg_snap_load(s, &sn);
+	int r = bg_snap_load(s, &sn, true);
 
 	if (r)
 		return r;
 	r = bg_gc(s, &sn);
 	if (!r)
 		r = bg_sync_links(s, &sn, NULL, 0);
+	if (!r)
+		bg_full_pass_done(s);
 	bg_snap_free(&sn);
 	return r;
+}
+
+/* Seconds since boot, plus one: never 0, which means "never". */
+static __u64 boot_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (__u64)ts.tv_sec + 1;
+}
+
+bool bg_full_pass_due(const struct bg_state *s)
+{
+	struct bg_config cfg;
+
+	if (getenv("BG_FULL_PASS") || bg_read_cfg(s, &cfg) || !cfg.last_full_pass)
+		return true;
+	/* A value from the future (an earlier build's generation) wraps: due. */
+	return boot_seconds() - cfg.last_full_pass >= BG_FULL_PASS_S;
+}
+
+void bg_full_pass_done(struct bg_state *s)
+{
+	struct bg_config cfg;
+
+	if (!bg_read_cfg(s, &cfg)) {
+		cfg.last_full_pass = boot_seconds();
+		bg_write_cfg(s, &cfg);
+	}
 }

@@ -68,6 +68,20 @@ static int attach_one(struct bg_state *s, __u64 cgid, int hook)
 	return 0;
 }
 
+int bg_attach_links(struct bg_state *s, const __u64 *ids, int n)
+{
+	int r = 0, made = 0;
+
+	for (; made < n && !r; made++)
+		for (int h = 0; h < BG_NR_HOOKS && !r; h++)
+			if (s->prog_fd[h] >= 0)
+				r = attach_one(s, ids[made], h);
+	if (r)
+		for (int i = 0; i < made; i++)
+			bg_unpin_links(s, ids[i]);
+	return r;
+}
+
 int bg_sync_links(struct bg_state *s, struct bg_snap *sn, const struct bg_cgroup *const *inc,
 		  int ninc)
 {

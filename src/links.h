@@ -22,6 +22,12 @@
 int bg_sync_links(struct bg_state *s, struct bg_snap *sn, const struct bg_cgroup *const *inc,
 		  int ninc);
 
+/* Links on each of n cgroups, every hook (a pin already there is replaced).
+ * On failure the links made are removed. 0 or an exit code after printing
+ * why. The change transaction's fast path (control.c) uses it and
+ * bg_unpin_links where topology.h's bg_top_most_apply/detach say. */
+int bg_attach_links(struct bg_state *s, const __u64 *ids, int n);
+
 /* Unpin every link of a cgroup (each detaches with its last reference). */
 void bg_unpin_links(const struct bg_state *s, __u64 cgid);
 

@@ -390,6 +390,7 @@ int bg_load_and_pin(struct bg_state *s)
 			cfg.next_ruleset = 1;
 		}
 		cfg.build = object_build(variant);
+		cfg.last_full_pass = 0; /* new programs: the next change runs the full pass */
 		if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY)) {
 			bg_err("initialise config map: %s", strerror(errno));
 			goto out;

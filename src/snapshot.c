@@ -161,13 +161,54 @@ static int load_pins(const struct bg_state *s, struct bg_snap *sn)
 	return 0;
 }
 
-int bg_snap_load(const struct bg_state *s, struct bg_snap *sn)
+/*
+ * The policies alone (the fast path): batches straight into the entries,
+ * no buffer of max_entries values (2.6 MiB) to fault in and unmap. 0, or
+ * -errno (the caller takes the generic way).
+ */
+static int load_policies(int fd, struct bg_snap *sn)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	static __u64 ids[256];
+	static struct bg_policy pols[256];
+	__u64 pos; /* a hash's batch position: a bucket number */
+	int cap = 0, err = 0;
+
+	for (bool first = true; err != ENOENT; first = false) {
+		__u32 count = 256;
+		int r = bpf_map_lookup_batch(fd, first ? NULL : &pos, &pos, ids, pols, &count,
+					     &opts);
+
+		err = r ? errno : 0;
+		if (err && err != ENOENT)
+			return -err;
+		if (sn->n + (int)count > cap) {
+			struct bg_snap_entry *more;
+
+			cap = (sn->n + count) * 2;
+			more = realloc(sn->e, cap * sizeof(*more));
+			if (!more)
+				return -ENOMEM;
+			sn->e = more;
+		}
+		for (__u32 i = 0; i < count; i++)
+			sn->e[sn->n++] = (struct bg_snap_entry){ .id = ids[i], .pol = pols[i] };
+	}
+	if (sn->n)
+		qsort(sn->e, sn->n, sizeof(*sn->e), bg_cmp_u64);
+	return 0;
+}
+
+int bg_snap_load(const struct bg_state *s, struct bg_snap *sn, bool full)
 {
 	__u64 *ids;
 	struct bg_policy *pols;
 	int n, r;
 
 	memset(sn, 0, sizeof(*sn));
+	if (!full && !load_policies(s->map_fd[BG_MAP_POLICIES], sn))
+		return 0;
+	bg_snap_free(sn);
 	n = bg_map_dump(s->map_fd[BG_MAP_POLICIES], sizeof(*ids), sizeof(*pols), true,
 			(void **)&ids, (void **)&pols);
 	if (n < 0) {
@@ -188,6 +229,8 @@ int bg_snap_load(const struct bg_state *s, struct bg_snap *sn)
 
 		e->id = ids[i];
 		e->pol = pols[i];
+		if (!full)
+			continue;
 		fd = bg_cgroup_open_id(e->id);
 		e->gone = fd == -ENOENT;
 		if (fd >= 0) {
@@ -199,7 +242,7 @@ int bg_snap_load(const struct bg_state *s, struct bg_snap *sn)
 	free(ids);
 	free(pols);
 	qsort(sn->e, sn->n, sizeof(*sn->e), bg_cmp_u64);
-	r = load_pins(s, sn);
+	r = full ? load_pins(s, sn) : 0;
 	if (r) {
 		bg_err("read %s/%s: %s", s->dir, BG_LINK_DIR, strerror(-r));
 		bg_snap_free(sn);

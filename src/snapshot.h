@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The policy set as a change sees it. A command reads it once (a snapshot:
- * ids, values, cgroup paths and link pins, a few syscalls per policy in
- * force) and works from it; an apply or detach of many cgroups reads it
- * once for all of them.
+ * The policy set as a change sees it. A command reads it once and works
+ * from it; an apply or detach of many cgroups reads it once for all of
+ * them. The full snapshot (the full pass, gc.h) has the ids, values,
+ * cgroup paths and link pins, a few syscalls per policy in force; the
+ * fast path's has the ids and values alone, a few syscalls in all.
  */
 #ifndef BG_SNAPSHOT_H
 #define BG_SNAPSHOT_H
@@ -15,8 +16,8 @@
 struct bg_snap_entry {
 	__u64 id; /* first: bsearch by id */
 	struct bg_policy pol;
-	char *path; /* relative to the cgroup2 mount; NULL when unknown */
-	bool gone;  /* the cgroup was removed */
+	char *path; /* relative to the cgroup2 mount; NULL when unknown (or not read) */
+	bool gone;  /* the cgroup was removed (full snapshot only) */
 };
 
 struct bg_snap_pin {
@@ -32,9 +33,10 @@ struct bg_snap {
 	struct bg_snap_pin *pins; /* sorted by id, then hook */
 };
 
-/* The policies in force, their cgroups' paths, and the link pins. 0, or an
- * exit code after printing why. */
-int bg_snap_load(const struct bg_state *s, struct bg_snap *sn);
+/* The policies in force; full: also their cgroups' paths (and whether
+ * they are gone) and the link pins. 0, or an exit code after printing
+ * why. */
+int bg_snap_load(const struct bg_state *s, struct bg_snap *sn, bool full);
 void bg_snap_free(struct bg_snap *sn);
 
 /* The entry of cgroup id, or NULL. */
