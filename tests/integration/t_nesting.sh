@@ -249,3 +249,93 @@ PY
 	expect_bind "$child" ok bind 0.0.0.0 0
 	expect_bind "$child" ok bind 0.0.0.0 0
 }
+
+# The policy governing cgroup CG, by two binds: none, dw (deny-wildcard) or lo
+# (loopback-only).
+governing() {
+	case "$(probe "$1" bind 0.0.0.0 0 | awk '{ print $1 }') $(probe "$1" bind 198.51.100.1 0 | awk '{ print $1 }')" in
+	"ok EADDRNOTAVAIL") echo none ;;
+	"EPERM EADDRNOTAVAIL") echo dw ;;
+	"EPERM EPERM") echo lo ;;
+	*) echo "unclear" ;;
+	esac
+}
+
+# The cgroups of fast_path_links_match_full_pass (names in $fp) that hold
+# links: "a e", a partial set of links shown with its count, "a(3)".
+fp_holders() {
+	local n k out=()
+	for n in $fp; do
+		k=$(links_of "${fpcg[$n]}")
+		[ "$k" = 0 ] && continue
+		[ "$k" = "$(nprogs)" ] && out+=("$n") || out+=("$n($k)")
+	done
+	echo "${out[*]}"
+}
+
+# fp_change WHAT HOLDERS VERDICTS ARGS...: bindguard ARGS must take the fast
+# path; after it the cgroups holding links must be HOLDERS, and still be after
+# a full pass (status), and each cgroup be governed as VERDICTS says ("c=lo
+# d=dw"; the others by no policy).
+fp_change() {
+	local what=$1 holders=$2 verdicts=$3 out n want
+	shift 3
+	[ -z "$why" ] || return
+	out=$(env -u BG_FULL_PASS "$BG" -v "$@" 2>&1) || { why="$what: bindguard $* failed: $out"; return; }
+	[[ $out == *"debug: the fast path"* ]] || why="$what: the fast path did not run: $out"
+	check "$what: cgroups with links" "$holders" "$(fp_holders)"
+	"$BG" status >/dev/null
+	check "$what: cgroups with links after a full pass" "$holders" "$(fp_holders)"
+	for n in $fp; do
+		want=none
+		[[ " $verdicts " == *" $n=lo "* ]] && want=lo
+		[[ " $verdicts " == *" $n=dw "* ]] && want=dw
+		check "$what: policy governing $n" "$want" "$(governing "${fpcg[$n]}")"
+	done
+}
+
+# A change within 30 s of the last full pass takes the fast path: it reads no
+# cgroup paths and no pins, and moves links only around the cgroups it names
+# (src/topology.c). In nested layouts, each change must leave the links the
+# full pass lays out (on the top-most policed cgroups) and each bind decided
+# by the nearest policy.
+test_fast_path_links_match_full_pass() {
+	local fp="a b c d e f" out
+	local -A fpcg
+	fpcg=([a]=/a [b]=/a/b [c]=/a/b/c [d]=/a/d [e]=/e [f]=/e/f)
+	for n in $fp; do fpcg[$n]=$(mkcg "fastpath${fpcg[$n]}"); done
+	# BG_FULL_PASS makes a change take the full pass (the suite's hook); this
+	# one also makes the state if there is none.
+	out=$(BG_FULL_PASS=1 "$BG" -v loopback-only --cgroup "${fpcg[c]}" 2>&1)
+	[[ $out == *"debug: the full pass"* ]] || { why="BG_FULL_PASS: the full pass did not run: $out"; return; }
+	"$BG" detach --cgroup "${fpcg[c]}" >/dev/null || { why="detach c failed"; return; }
+	"$BG" status >/dev/null # a full pass now: the changes below are within 30 s of it
+	fp_change "a child first" "c" "c=lo" loopback-only --cgroup "${fpcg[c]}"
+	fp_change "a sibling subtree" "c f" "c=lo f=lo" loopback-only --cgroup "${fpcg[f]}"
+	fp_change "the parent after the child" "a f" "a=lo b=lo c=lo d=lo f=lo" \
+		loopback-only --cgroup "${fpcg[a]}"
+	fp_change "a child after the parent" "a f" "a=lo b=dw c=lo d=lo f=lo" \
+		deny-wildcard --cgroup "${fpcg[b]}"
+	fp_change "another child after the parent" "a f" "a=lo b=dw c=lo d=dw f=lo" \
+		deny-wildcard --cgroup "${fpcg[d]}"
+	fp_change "a re-apply of the link holder" "a f" "a=lo b=dw c=lo d=dw f=lo" \
+		loopback-only --cgroup "${fpcg[a]}" --allow 198.51.100.2
+	fp_change "detach of a link holder with policed descendants" "b d f" "b=dw c=lo d=dw f=lo" \
+		detach --cgroup "${fpcg[a]}"
+	fp_change "a parent above a policed child, beside others" "b d e" "b=dw c=lo d=dw e=dw f=lo" \
+		deny-wildcard --cgroup "${fpcg[e]}"
+	fp_change "detach of two link holders" "c d f" "c=lo d=dw f=lo" \
+		detach --cgroup "${fpcg[b]}" --cgroup "${fpcg[e]}"
+	fp_change "one call: new nested cgroups above policed ones" "a f" "a=lo b=lo c=lo d=dw f=lo" \
+		loopback-only --cgroup "${fpcg[b]}" --cgroup "${fpcg[a]}"
+	fp_change "detach of a covered cgroup above a policed one" "a f" "a=lo b=lo c=lo d=dw f=lo" \
+		detach --cgroup "${fpcg[b]}"
+	fp_change "a covered cgroup again" "a f" "a=lo b=dw c=lo d=dw f=lo" \
+		deny-wildcard --cgroup "${fpcg[b]}"
+	fp_change "one call: nested detach" "c d f" "c=lo d=dw f=lo" \
+		detach --cgroup "${fpcg[a]}" --cgroup "${fpcg[b]}"
+	fp_change "one call: a new parent and its re-applied child" "c d e" "c=lo d=dw e=lo f=lo" \
+		loopback-only --cgroup "${fpcg[f]}" --cgroup "${fpcg[e]}"
+	fp_change "one call: detach of everything" "" "" \
+		detach --cgroup "${fpcg[c]}" --cgroup "${fpcg[d]}" --cgroup "${fpcg[e]}" --cgroup "${fpcg[f]}"
+}
