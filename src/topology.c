@@ -116,9 +116,10 @@ static bool in_policed(const __u64 *policed, int n, __u64 id)
 	return n && bsearch(&id, policed, n, sizeof(*policed), cmp_u64);
 }
 
-/* Is a strict ancestor of path policed, or among cgs? */
-static bool covered(const struct bg_tree *t, const char *path, const __u64 *policed, int n,
-		    const struct bg_cgroup *const *cgs, int k)
+/* Is a strict ancestor of path policed, or among cgs? 1 or 0; -ENOENT when
+ * an id cannot be read (a cgroup removed meanwhile): the walks never guess. */
+static int covered(const struct bg_tree *t, const char *path, const __u64 *policed, int n,
+		   const struct bg_cgroup *const *cgs, int k)
 {
 	char up[PATH_MAX];
 
@@ -126,14 +127,17 @@ static bool covered(const struct bg_tree *t, const char *path, const __u64 *poli
 	while (bg_path_up(up)) {
 		__u64 id = t->id_of(up);
 
-		if (id && (in_policed(policed, n, id) || named(cgs, k, id)))
-			return true;
+		if (!id)
+			return -ENOENT;
+		if (in_policed(policed, n, id) || named(cgs, k, id))
+			return 1;
 	}
-	return false;
+	return 0;
 }
 
 /* Add to out the top-most cgroups strictly below path that are policed and
- * not among skip. path is a PATH_MAX buffer, as it was on return. */
+ * not among skip. path is a PATH_MAX buffer, as it was on return. 0 or
+ * -errno. */
 static int below(const struct bg_tree *t, char *path, const __u64 *policed, int n,
 		 const struct bg_cgroup *const *skip, int nskip, struct bg_ids *out)
 {
@@ -151,7 +155,9 @@ static int below(const struct bg_tree *t, char *path, const __u64 *policed, int 
 			break;
 		}
 		id = t->id_of(path);
-		if (id && in_policed(policed, n, id) && !named(skip, nskip, id))
+		if (!id)
+			r = -ENOENT;
+		else if (in_policed(policed, n, id) && !named(skip, nskip, id))
 			r = ids_add(out, id);
 		else
 			r = below(t, path, policed, n, skip, nskip, out);
@@ -185,8 +191,12 @@ int bg_top_most_apply(const struct bg_tree *t, const __u64 *policed, int n,
 
 	memset(out, 0, sizeof(*out));
 	for (int i = 0; i < k && !r; i++) {
-		if (covered(t, cgs[i]->path, policed, n, cgs, k))
-			continue; /* its subtree is covered already */
+		int c = covered(t, cgs[i]->path, policed, n, cgs, k);
+
+		if (c) { /* its subtree is covered already, or an error */
+			r = c < 0 ? c : 0;
+			continue;
+		}
 		snprintf(path, sizeof(path), "%s", cgs[i]->path);
 		r = ids_add(&out->add, cgs[i]->id);
 		if (!r)
@@ -207,9 +217,11 @@ int bg_top_most_detach(const struct bg_tree *t, const __u64 *policed, int n,
 
 	memset(out, 0, sizeof(*out));
 	for (int i = 0; i < k && !r; i++) {
-		r = ids_add(&out->drop, cgs[i]->id);
-		if (r || covered(t, cgs[i]->path, policed, n, NULL, 0))
-			continue; /* not top-most: it held no links */
+		int c = covered(t, cgs[i]->path, policed, n, NULL, 0);
+
+		r = c < 0 ? c : ids_add(&out->drop, cgs[i]->id);
+		if (r || c)
+			continue; /* c: not top-most, it held no links */
 		snprintf(path, sizeof(path), "%s", cgs[i]->path);
 		r = below(t, path, policed, n, cgs, k, &out->add);
 	}

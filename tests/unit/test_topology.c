@@ -95,13 +95,13 @@ static struct {
 	char path[256];
 	int parent;
 } tree[48];
-static int ntree, fail_below = -1; /* children() of this node fails */
+static int ntree, fail_below = -1, no_id = -1; /* children() fails, id_of() gives 0 */
 
 static __u64 tree_id(const char *path)
 {
 	for (int i = 0; i < ntree; i++)
 		if (!strcmp(tree[i].path, path))
-			return i + 1;
+			return i == no_id ? 0 : i + 1;
 	return 0;
 }
 
@@ -250,4 +250,16 @@ TEST(top_most_change_walk_error)
 	CHECK(bg_top_most_apply(&fake_tree, ids, 1, cgs, 1, &lc) == -EACCES);
 	CHECK(lc.add.id == NULL && lc.drop.id == NULL);
 	fail_below = -1;
+	/* A cgroup whose id cannot be read (removed meanwhile) is no guess:
+	 * below a detached one, or above a new one. */
+	no_id = 2;
+	ids[0] = 2;
+	CHECK(bg_top_most_detach(&fake_tree, ids, 1, cgs, 1, &lc) == -ENOENT);
+	CHECK(lc.add.id == NULL && lc.drop.id == NULL);
+	no_id = 1;
+	cg.id = 3;
+	strcpy(cg.path, "/n1/n2");
+	CHECK(bg_top_most_apply(&fake_tree, ids, 0, cgs, 1, &lc) == -ENOENT);
+	CHECK(lc.add.id == NULL && lc.drop.id == NULL);
+	no_id = -1;
 }
