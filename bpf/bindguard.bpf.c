@@ -105,7 +105,7 @@ static __always_inline int decide_bind(struct bpf_sock_addr *ctx, const __u32 w[
 	if (!p || !(p->proto_mask & bg_proto_bit(ctx->type)))
 		return 1;
 	port = bpf_ntohs(ctx->user_port);
-	reason = bind_reason(p, w, cls, ctx->type, port);
+	reason = address_reason(p, w, cls, port);
 	if (reason == BG_REASON_NONE) {
 		/* Counted only if asked (--count-allowed): the slot lookup and the
 		 * add cost this path a few ns. Per-CPU and informational: a plain
@@ -231,7 +231,7 @@ int BPF_PROG(bg_lsm_listen, struct socket *sock, int backlog)
 	if (!p || !(p->proto_mask & BG_PROTO_TCP))
 		return 1;
 	wildcard_of(family, w);
-	if (address_reason(p, w, 0) == BG_REASON_NONE)
+	if (address_reason(p, w, bg_addr_class(w), 0) == BG_REASON_NONE)
 		return 1;
 	st = policy_stats(p);
 	if (!st)
@@ -279,7 +279,7 @@ int bg_sockops(struct bpf_sock_ops *skops)
 	addr_pick(w, family, skops->local_ip4, skops->local_ip6[0], skops->local_ip6[1],
 		  skops->local_ip6[2], skops->local_ip6[3]);
 	port = skops->local_port; /* host order in sock_ops */
-	if (address_reason(p, w, port) == BG_REASON_NONE)
+	if (address_reason(p, w, bg_addr_class(w), port) == BG_REASON_NONE)
 		return 1;
 	st = policy_stats(p);
 	if (!st)
@@ -392,7 +392,7 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 	if (bg_addr_class(w) != BG_ADDR_WILDCARD)
 		return 1;
 	port = sk->src_port; /* host order */
-	if (address_reason(p, w, port) == BG_REASON_NONE)
+	if (address_reason(p, w, bg_addr_class(w), port) == BG_REASON_NONE)
 		return 1;
 	event_init(&e, cgid, pcgid, p, BG_EV_UDP_SEND);
 	if (p->flags & BG_F_UDP_AUDIT)

@@ -128,23 +128,14 @@ static __always_inline int exception_allows(const struct bg_policy *p, const __u
 	return bg_excepted(bpf_map_lookup_elem(&bg_rules, &key), port);
 }
 
-/* Why p refuses a bind of address w (class cls) on a socket of this type,
- * after its exceptions (bg_decide.h, steps 1 and 2). BG_REASON_NONE allows. */
-static __always_inline int bind_reason(const struct bg_policy *p, const __u32 w[4], int cls,
-				       __u32 sock_type, __u16 port)
+/* Why p refuses address w (class cls) after its exceptions: the preset's
+ * reason, unless an exception admits the address and port (bg_decide.h,
+ * steps 1 and 2: the callers have checked the policy and its protocol).
+ * BG_REASON_NONE allows. */
+static __always_inline int address_reason(const struct bg_policy *p, const __u32 w[4], int cls,
+					  __u16 port)
 {
-	int reason = bg_bind_reason(p, cls, sock_type);
-
-	if (reason != BG_REASON_NONE && exception_allows(p, w, port))
-		return BG_REASON_NONE;
-	return reason;
-}
-
-/* The same for the hooks around bind() (listen, sockops, UDP sends), which
- * check the policy's protocol themselves. */
-static __always_inline int address_reason(const struct bg_policy *p, const __u32 w[4], __u16 port)
-{
-	int reason = bg_preset_reason(p->preset, bg_addr_class(w));
+	int reason = bg_preset_reason(p->preset, cls);
 
 	if (reason != BG_REASON_NONE && exception_allows(p, w, port))
 		return BG_REASON_NONE;
