@@ -461,3 +461,27 @@ int bg_sock_create(struct bpf_sock *ctx)
 	report(p, st, &e);
 	return e.verdict == BG_VERDICT_AUDIT;
 }
+
+/*
+ * Not attached to anything: bindguard runs it (BPF_PROG_RUN) to queue an
+ * event that userspace made, an existing socket closed by --close-existing,
+ * on the deciding policy's ring, so that every reader of the stream sees it
+ * where it sees the hooks' events. Loaded on demand, never pinned.
+ */
+SEC("syscall")
+int bg_emit(struct bg_event *ctx)
+{
+	struct bg_event e;
+	struct bg_policy *p;
+	struct bg_stats *st;
+
+	__builtin_memcpy(&e, ctx, sizeof(e));
+	p = bpf_map_lookup_elem(&bg_policies, &e.policy_cgid);
+	if (!p)
+		return 1;
+	st = policy_stats(p);
+	if (!st)
+		return 1;
+	enqueue(p, st, &e, false);
+	return 0;
+}

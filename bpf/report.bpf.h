@@ -27,24 +27,18 @@ static __always_inline void task_info(struct bg_event *e)
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), t->comm);
 }
 
-/* Count a refused, rewritten or audited action and queue its event on the
- * policy's ring (a run's private ring, else the shared one). The caller
- * fills what only it knows (address, kind, verdict, reason). Once a ring is
- * more than half full a policy gets BG_FAIR_BURST events per window per
- * CPU, so one storm cannot take the whole ring. */
-static __always_inline void report(const struct bg_policy *p, struct bg_stats *st,
-				   struct bg_event *e)
+/* Queue event e on the policy's ring (a run's private ring, else the shared
+ * one), stamped now; with_task fills in the current task (the hooks), else
+ * the caller did (bg_emit). Once a ring is more than half full a policy gets
+ * BG_FAIR_BURST events per window per CPU, so one storm cannot take the
+ * whole ring. An event that cannot be queued is counted lost. */
+static __always_inline void enqueue(const struct bg_policy *p, struct bg_stats *st,
+				    struct bg_event *e, bool with_task)
 {
 	__u64 now = bpf_ktime_get_boot_ns(), avail, half = BG_RINGBUF_SIZE / 2;
 	void *ring = NULL;
 	long err;
 
-	if (e->verdict == BG_VERDICT_AUDIT)
-		__sync_fetch_and_add(&st->audited, 1);
-	else if (e->verdict == BG_VERDICT_REWRITE)
-		__sync_fetch_and_add(&st->rewritten, 1);
-	else
-		__sync_fetch_and_add(&st->denied, 1);
 	if (p->ring)
 		ring = bpf_map_lookup_elem(&bg_rings, &p->ring);
 	if (ring) {
@@ -62,13 +56,28 @@ static __always_inline void report(const struct bg_policy *p, struct bg_stats *s
 		return;
 	}
 	e->ts_ns = now;
-	task_info(e);
+	if (with_task)
+		task_info(e);
 	if (ring)
 		err = bpf_ringbuf_output(ring, e, sizeof(*e), 0);
 	else
 		err = bpf_ringbuf_output(&bg_events, e, sizeof(*e), 0);
 	if (err)
 		count_lost(st);
+}
+
+/* Count a refused, rewritten or audited action and queue its event. The
+ * caller fills what only it knows (address, kind, verdict, reason). */
+static __always_inline void report(const struct bg_policy *p, struct bg_stats *st,
+				   struct bg_event *e)
+{
+	if (e->verdict == BG_VERDICT_AUDIT)
+		__sync_fetch_and_add(&st->audited, 1);
+	else if (e->verdict == BG_VERDICT_REWRITE)
+		__sync_fetch_and_add(&st->rewritten, 1);
+	else
+		__sync_fetch_and_add(&st->denied, 1);
+	enqueue(p, st, e, true);
 }
 
 static __always_inline struct bg_stats *policy_stats(const struct bg_policy *p)

@@ -90,6 +90,7 @@ enum bg_verdict {
 	BG_VERDICT_AUDIT = 2,
 	BG_VERDICT_CONFINE = 3, /* listener tied to the loopback device */
 	BG_VERDICT_REWRITE = 4, /* wildcard bind moved to loopback */
+	BG_VERDICT_CLOSE = 5,	/* an existing socket closed (--close-existing) */
 };
 
 /* Which hook produced an event. */
@@ -99,6 +100,7 @@ enum bg_event_kind {
 	BG_EV_UDP_SEND = 2,   /* unconnected sendto() from a wildcard-autobound socket */
 	BG_EV_RAW = 3,	      /* raw socket creation */
 	BG_EV_SETSOCKOPT = 4, /* SO_BINDTODEVICE / SO_BINDTOIFINDEX to another device */
+	BG_EV_EXISTING = 5,   /* a socket older than its policy (queued by bg_emit) */
 };
 
 /* Why a preset refused an address (0 means the preset allows it). */

@@ -4,20 +4,64 @@
  * load of the programs (no pinning, nothing attached), so a user never
  * believes they are covered when they are not.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <bpf/libbpf.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 #include "cgroup.h"
 #include "commands.h"
+#include "diag.h"
 #include "json.h"
 #include "load.h"
 #include "log.h"
 #include "object.h"
 #include "policy.h"
+#include "sockets.h"
 #include "state.h"
+
+/* What this kernel offers for sockets bound before their policy, tried. */
+struct existing {
+	bool list_inet; /* TCP and UDP sockets can be listed (sock_diag) */
+	bool list_raw;	/* raw sockets too (raw_diag) */
+	int close;	/* 0: SOCK_DESTROY and pidfd_getfd work, else -errno */
+	char why[160];	/* why closing does not */
+	int emit;	/* 0: the close-event program loads, else -errno */
+};
+
+static int no_op(const struct bg_sock *s, void *arg)
+{
+	(void)s;
+	(void)arg;
+	return 0;
+}
+
+static void probe_existing(struct existing *x, const struct bg_probe *p)
+{
+	x->list_inet = x->list_raw = true;
+	for (size_t i = 0; i < bg_diag_nqueries; i++) {
+		const struct bg_diag_query *q = &bg_diag_queries[i];
+		bool ok = bg_diag_dump(q, no_op, NULL) == 0;
+
+		if (q->protocol == IPPROTO_RAW)
+			x->list_raw &= ok;
+		else if (q->protocol != IPPROTO_UDPLITE)
+			x->list_inet &= ok;
+	}
+	x->close = bg_close_supported(x->why, sizeof(x->why));
+	x->emit = -ENOENT;
+	if (p->variant >= 0) {
+		int fd = bg_emitter_load(NULL, p->variant);
+
+		x->emit = fd < 0 ? fd : 0;
+		if (fd >= 0)
+			close(fd);
+	}
+}
 
 struct item {
 	const char *name;
@@ -26,7 +70,8 @@ struct item {
 	char detail[512];
 };
 
-static int build(struct item *it, const struct bg_probe *p, const char *mnt)
+static int build(struct item *it, const struct bg_probe *p, const char *mnt,
+		 const struct existing *x)
 {
 	bool lsm = p->loaded[BG_HOOK_LSM_LISTEN] && p->lsm_active > 0;
 	bool lsm_unknown = p->loaded[BG_HOOK_LSM_LISTEN] && p->lsm_active < 0;
@@ -145,6 +190,32 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt)
 	it[n].status = "not-covered";
 	snprintf(it[n++].detail, sizeof(it[0].detail),
 		 "AF_PACKET sockets have no address to bind; they are not inet sockets");
+	it[n].name = "existing-sockets";
+	it[n].status = !x->list_inet ? "missing" : x->list_raw ? "ok" : "partial";
+	snprintf(it[n++].detail, sizeof(it[0].detail), "%s%s",
+		 x->list_inet ? "sockets bound before their policy are reported by every apply, "
+				"`sockets` and `status` (sock_diag): TCP listeners, UDP"
+			      : "this kernel cannot list TCP and UDP sockets (sock_diag: "
+				"CONFIG_INET_DIAG, CONFIG_INET_UDP_DIAG)",
+		 !x->list_inet ? ""
+		 : x->list_raw
+			 ? ", raw"
+			 : "; raw sockets are not listed (no raw_diag: CONFIG_INET_RAW_DIAG)");
+	it[n].name = "close-existing";
+	it[n].status = !x->close && !x->emit ? "ok" : "missing";
+	if (x->close)
+		snprintf(it[n].detail, sizeof(it[0].detail),
+			 "--close-existing is refused on this kernel: %s", x->why);
+	else if (x->emit)
+		snprintf(it[n].detail, sizeof(it[0].detail),
+			 "--close-existing is refused on this kernel: the close-event program "
+			 "does not load (%s)",
+			 strerror(-x->emit));
+	else
+		snprintf(it[n].detail, sizeof(it[0].detail),
+			 "--close-existing destroys refused listeners (SOCK_DESTROY); a UDP or "
+			 "raw socket is aborted and tied to lo (pidfd_getfd)");
+	n++;
 	it[n].name = "policy-limit";
 	it[n].status = "ok";
 	{
@@ -167,7 +238,8 @@ int cmd_check(int argc, char **argv, struct bg_global *g)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	struct item items[16];
+	struct item items[24];
+	struct existing x = { 0 };
 	struct bg_probe probe;
 	struct utsname u;
 	char mnt[PATH_MAX] = "";
@@ -199,7 +271,8 @@ int cmd_check(int argc, char **argv, struct bg_global *g)
 	if (bg_cgroup_mount(mnt, sizeof(mnt)))
 		mnt[0] = '\0';
 	r = bg_state_probe(&probe);
-	n = build(items, &probe, mnt);
+	probe_existing(&x, &probe);
+	n = build(items, &probe, mnt, &x);
 	uname(&u);
 	if (g->json) {
 		struct bg_json j;

@@ -6,13 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cgroup.h"
 #include "commands.h"
 #include "control.h"
 #include "json.h"
+#include "load.h"
 #include "log.h"
 #include "pins.h"
 #include "policy.h"
+#include "sockets.h"
+#include "sockout.h"
 #include "state.h"
 
 static void policy_usage(FILE *f, const char *cmd)
@@ -22,7 +26,7 @@ static void policy_usage(FILE *f, const char *cmd)
 		"                 [--proto tcp|udp|all] [--mode enforce|audit]\n"
 		"                 [--udp-autobind allow|audit|deny] [--raw allow|deny] "
 		"[--count-allowed]\n"
-		"                 [--host-wide]\n"
+		"                 [--host-wide] [--close-existing | --keep-existing]\n"
 		"\n"
 		"%s\n"
 		"\n"
@@ -48,7 +52,17 @@ static void policy_usage(FILE *f, const char *cmd)
 		"                      ALLOWED); off by default: it adds a few ns to each\n"
 		"                      such bind\n"
 		"      --host-wide     allow the root cgroup as target (the whole host)\n"
+		"      --close-existing\n"
+		"                      close the sockets that were bound before the policy and\n"
+		"                      that it refuses: a listener is destroyed (its process\n"
+		"                      sees the socket fail), a UDP or raw socket is aborted\n"
+		"                      and tied to lo; each is an event (verdict close)\n"
+		"      --keep-existing leave them open and exit 0 (they are still reported)\n"
 		"\n"
+		"Sockets bound before the policy keep their address: each one the policy\n"
+		"refuses is reported on stderr, and the exit status is 4 while any is open\n"
+		"(not in audit mode), unless --close-existing closed them all or\n"
+		"--keep-existing was given. `bindguard sockets` lists them later.\n"
 		"Applying to a cgroup that already has a policy replaces it atomically.\n"
 		"With --json, one object per cgroup, one per line.\n"
 		"Rewrite mode: 0.0.0.0 becomes 127.0.0.1, an IPv6-only :: becomes ::1, and a\n"
@@ -67,11 +81,24 @@ static void policy_usage(FILE *f, const char *cmd)
 		cmd, cmd, cmd);
 }
 
+/* The sockets of the scan that cg's policy governs. */
+static bool governed_by(const struct bg_scan *sc, const struct bg_open *o,
+			const struct bg_cgroup *cg)
+{
+	return sc->cgs[o->cg].pcgid == cg->id;
+}
+
 static void print_applied(const struct bg_global *g, const struct bg_cgroup *cg,
-			  const struct bg_policy_spec *spec)
+			  const struct bg_policy_spec *spec, const struct bg_scan *sc)
 {
 	char buf[128];
 
+	for (size_t i = 0; sc && !g->json && i < sc->n; i++) {
+		if (!governed_by(sc, &sc->v[i], cg))
+			continue;
+		fputs("bindguard: existing socket: ", stderr);
+		bg_open_text(stderr, sc, &sc->v[i]);
+	}
 	if (g->json) {
 		struct bg_json j;
 
@@ -92,6 +119,17 @@ static void print_applied(const struct bg_global *g, const struct bg_cgroup *cg,
 			bg_json_str(&j, buf);
 		}
 		bg_json_arr_end(&j);
+		/* null: the existing sockets could not be listed. */
+		bg_json_key(&j, "existing");
+		if (sc) {
+			bg_json_arr_begin(&j);
+			for (size_t i = 0; i < sc->n; i++)
+				if (governed_by(sc, &sc->v[i], cg))
+					bg_open_json(&j, sc, &sc->v[i]);
+			bg_json_arr_end(&j);
+		} else {
+			bg_json_null(&j);
+		}
 		bg_json_obj_end(&j);
 		fputc('\n', stdout);
 		return;
@@ -285,6 +323,40 @@ static int targets_resolve(const struct targets *t, const char *cmd, bool refuse
 	return 0;
 }
 
+/*
+ * After an apply: the sockets the new policies govern that were bound before
+ * them and that they refuse; closed when emit_fd >= 0. *scanned false: they
+ * could not be listed (said on stderr; the apply stands). 0, or an exit code.
+ */
+static int existing_sockets(const struct bg_state *st, const struct bg_cgroup *cgs, int k,
+			    const struct bg_policy_spec *spec, int emit_fd, struct bg_scan *sc,
+			    bool *scanned)
+{
+	struct bg_scan_filter f = { .refused_only = true, .npcgids = (size_t)k };
+	__u64 *ids = calloc((size_t)k, sizeof(*ids));
+
+	*scanned = false;
+	if (!ids)
+		return BG_EXIT_FAIL;
+	for (int i = 0; i < k; i++)
+		ids[i] = cgs[i].id;
+	f.pcgids = ids;
+	if (bg_scan_sockets(st, &f, sc, "existing sockets") == 0) {
+		*scanned = true;
+		if (emit_fd >= 0)
+			bg_scan_close(sc, emit_fd);
+		if (sc->unlisted[0])
+			bg_err("note: this kernel cannot list %s sockets (no sock_diag handler): "
+			       "existing ones are not checked",
+			       sc->unlisted);
+		if (sc->unlisted_raw && (spec->flags & BG_F_RAW_DENY))
+			bg_err("note: this kernel cannot list raw sockets (no raw_diag): existing "
+			       "ones are not checked");
+	}
+	free(ids);
+	return 0;
+}
+
 static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 {
 	static const struct option opts[] = {
@@ -292,18 +364,22 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 		{ "pid", required_argument, NULL, 'p' },
 		BG_POLICY_LONGOPTS,
 		{ "host-wide", no_argument, NULL, 'H' },
+		{ "close-existing", no_argument, NULL, 'X' },
+		{ "keep-existing", no_argument, NULL, 'K' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	static struct bg_policy_spec spec;
+	bool close_existing = false, keep_existing = false;
 	const char *cmd = argv[0];
 	char err[BG_ERRLEN];
 	struct targets t = { 0 };
 	struct bg_cgroup *cgs = NULL;
 	struct bg_state st;
-	bool host_wide = false;
-	int c, r;
+	struct bg_scan sc;
+	bool host_wide = false, scanned = false;
+	int c, r, emit_fd = -1;
 
 	bg_policy_defaults(&spec, preset);
 	optind = 1;
@@ -330,6 +406,12 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 		case 'H':
 			host_wide = true;
 			break;
+		case 'X':
+			close_existing = true;
+			break;
+		case 'K':
+			keep_existing = true;
+			break;
 		case 'j':
 			g->json = true;
 			break;
@@ -350,6 +432,10 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 		bg_err("%s: give --cgroup PATH or --pid PID (repeatable)", cmd);
 		goto out;
 	}
+	if (close_existing && keep_existing) {
+		bg_err("%s: --close-existing and --keep-existing contradict each other", cmd);
+		goto out;
+	}
 	if (bg_spec_check(&spec, err, sizeof(err))) {
 		bg_err("%s: --allow: %s", cmd, err);
 		goto out;
@@ -364,17 +450,55 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 	if (r)
 		goto out;
 
+	if (close_existing && spec.mode != BG_MODE_AUDIT) {
+		r = bg_close_supported(err, sizeof(err));
+		if (r) {
+			bg_err("%s: --close-existing: this kernel cannot close sockets (%s); "
+			       "nothing was changed",
+			       cmd, err);
+			r = BG_EXIT_NOFEATURE;
+			goto out;
+		}
+	} else {
+		close_existing = false; /* audit mode reports, never closes */
+	}
+
 	r = bg_state_open(&st, BG_STATE_CREATE | BG_STATE_LOCK);
+	if (r == 0 && close_existing) {
+		emit_fd = bg_emitter_load(&st, bg_state_object(&st));
+		if (emit_fd < 0) {
+			bg_err("%s: --close-existing: this kernel refuses the program that reports "
+			       "closed sockets (%s); no policy was changed",
+			       cmd, strerror(-emit_fd));
+			r = BG_EXIT_NOFEATURE;
+		}
+	}
 	if (r == 0)
 		r = bg_state_apply_many(&st, cgs, t.n, &spec);
+	if (r == 0)
+		r = existing_sockets(&st, cgs, t.n, &spec, close_existing ? emit_fd : -1, &sc,
+				     &scanned);
 	bg_state_close(&st);
+	if (emit_fd >= 0)
+		close(emit_fd);
 	if (r) {
 		r = r < 0 ? BG_EXIT_FAIL : r;
 		goto out;
 	}
 	for (int i = 0; i < t.n; i++)
-		print_applied(g, &cgs[i], &spec);
+		print_applied(g, &cgs[i], &spec, scanned ? &sc : NULL);
 	r = BG_EXIT_OK;
+	if (spec.mode != BG_MODE_AUDIT && !keep_existing &&
+	    (!scanned || bg_scan_refused_open(&sc))) {
+		bg_err("%s: applied, but %s; --close-existing closes them, --keep-existing "
+		       "accepts them",
+		       cmd,
+		       scanned ? "sockets it refuses are still open (listed above)"
+			       : "the sockets that were already open could not be checked");
+		r = BG_EXIT_EXPOSED;
+	}
+	if (scanned)
+		bg_scan_free(&sc);
 out:
 	free(cgs);
 	targets_free(&t);

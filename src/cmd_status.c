@@ -16,7 +16,9 @@
 #include "log.h"
 #include "pins.h"
 #include "policy.h"
+#include "existing.h"
 #include "rules.h"
+#include "sockets.h"
 #include "state.h"
 #include "stats.h"
 
@@ -28,6 +30,7 @@ struct row {
 	bool own_link;
 	int nrules;
 	struct bg_rule_src *rules;
+	long refused_open; /* existing sockets it refuses, still open; -1: unknown */
 };
 
 static int cmp_row(const void *a, const void *b)
@@ -86,6 +89,24 @@ oom:
 	return BG_EXIT_FAIL;
 }
 
+/* Per policy, the sockets bound before it that it refuses and that are
+ * still open (bindguard sockets --refused lists them). */
+static void count_refused_open(const struct bg_state *st, struct row *rows, int n)
+{
+	struct bg_scan_filter f = { .policed = true, .refused_only = true };
+	struct bg_scan sc;
+	bool ok = n && bg_scan_sockets(st, &f, &sc, "status") == 0;
+
+	for (int i = 0; i < n; i++) {
+		rows[i].refused_open = ok ? 0 : -1;
+		for (size_t k = 0; ok && k < sc.n; k++)
+			rows[i].refused_open += sc.cgs[sc.v[k].cg].pcgid == rows[i].id &&
+						bg_verdict_refuses(sc.v[k].verdict);
+	}
+	if (ok)
+		bg_scan_free(&sc);
+}
+
 static void print_json(const struct row *rows, int n, __u64 lost_total, int max_policies,
 		       const char *mnt, const char *listen, int object)
 {
@@ -130,6 +151,12 @@ static void print_json(const struct row *rows, int n, __u64 lost_total, int max_
 		bg_json_kstr(&j, "listen",
 			     r->pol.proto_mask & BG_PROTO_TCP ? listen : "not-policed");
 		bg_json_kstr(&j, "link", r->own_link ? "own" : "ancestor");
+		/* null: the sockets could not be listed. */
+		bg_json_key(&j, "refused_open");
+		if (r->refused_open >= 0)
+			bg_json_u64(&j, (__u64)r->refused_open);
+		else
+			bg_json_null(&j);
 		bg_json_key(&j, "counters");
 		bg_json_obj_begin(&j);
 		/* null: the policy does not count them (--count-allowed). */
@@ -178,9 +205,16 @@ static void print_text(const struct row *rows, int n, __u64 lost_total, int max_
 			printf("%s%s", k ? "," : "", buf);
 		}
 		printf("%s\n", r->nrules ? "" : "-");
-		printf("%-24s udp-autobind %s, raw %s, listen() without bind: %s\n", "",
+		printf("%-24s udp-autobind %s, raw %s, listen() without bind: %s", "",
 		       bg_udp_autobind_name(r->pol.flags), bg_raw_name(r->pol.flags),
 		       r->pol.proto_mask & BG_PROTO_TCP ? listen : "not policed");
+		if (r->refused_open > 0)
+			printf("\n%-24s %ld refused socket%s from before the policy still open "
+			       "(bindguard sockets --refused)",
+			       "", r->refused_open, r->refused_open == 1 ? "" : "s");
+		else if (r->refused_open < 0)
+			printf("\n%-24s existing sockets: could not be listed", "");
+		putchar('\n');
 	}
 	printf("lost events (all time): %" PRIu64 "\n", (uint64_t)lost_total);
 	printf("policed cgroups: %d of at most %d on this machine\n", n, max_policies);
@@ -243,6 +277,8 @@ int cmd_status(int argc, char **argv, struct bg_global *g)
 		r = bg_state_gc(&st);
 	if (r == 0)
 		r = collect(&st, &rows, &n);
+	if (r == 0)
+		count_refused_open(&st, rows, n);
 	if (r == 0) {
 		bg_state_stats(&st, BG_SLOT_GLOBAL, &global);
 		/* Which listen() backend runs: the LSM program only where

@@ -19,6 +19,7 @@ int cmd_status(int argc, char **argv, struct bg_global *g);
 int cmd_events(int argc, char **argv, struct bg_global *g);
 int cmd_check(int argc, char **argv, struct bg_global *g);
 int cmd_run(int argc, char **argv, struct bg_global *g);
+int cmd_sockets(int argc, char **argv, struct bg_global *g);
 
 /* The policy options shared by loopback-only, deny-wildcard and run, by
  * their short letters: a (--allow), P (--proto), m (--mode), U

@@ -17,8 +17,8 @@ int bg_event_decode(const void *data, size_t len, struct bg_event *e)
 	if (len < sizeof(*e))
 		return -1;
 	memcpy(e, data, sizeof(*e));
-	if (e->verdict > BG_VERDICT_REWRITE || e->reason > BG_REASON_DEVICE ||
-	    e->preset > BG_PRESET_DENY_WILDCARD || e->kind > BG_EV_SETSOCKOPT ||
+	if (e->verdict > BG_VERDICT_CLOSE || e->reason > BG_REASON_DEVICE ||
+	    e->preset > BG_PRESET_DENY_WILDCARD || e->kind > BG_EV_EXISTING ||
 	    (e->family != BG_AF_INET && e->family != BG_AF_INET6))
 		return -1;
 	return 0;
@@ -61,15 +61,16 @@ const char *bg_family_str(__u8 family)
 
 static const char *kind_str(__u8 kind)
 {
-	static const char *const names[] = { "bind", "listen", "udp-autobind", "raw",
-					     "setsockopt" };
+	static const char *const names[] = { "bind", "listen",	   "udp-autobind",
+					     "raw",  "setsockopt", "existing" };
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
 }
 
 /* Events without an address (raw socket, setsockopt) leave it all zero. */
 static bool has_addr(const struct bg_event *e)
 {
-	return e->kind == BG_EV_BIND || e->kind == BG_EV_LISTEN || e->kind == BG_EV_UDP_SEND;
+	return e->kind == BG_EV_BIND || e->kind == BG_EV_LISTEN || e->kind == BG_EV_UDP_SEND ||
+	       (e->kind == BG_EV_EXISTING && e->reason != BG_REASON_RAW);
 }
 
 static void addr_text(const struct bg_event *e, char *buf, size_t len)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ struct bg_obj {
 	struct bpf_object *obj;		     /* NULL: not open */
 	struct bpf_map *map[BG_NR_MAPS];
 	struct bpf_program *prog[BG_NR_HOOKS];
+	struct bpf_program *emit; /* bg_emit: loaded alone, on demand */
 };
 
 /* Both skeletons have the same members (one source, two builds): one
@@ -53,6 +55,7 @@ struct bg_obj {
 		o->prog[BG_HOOK_SENDMSG6] = skel->progs.bg_sendmsg6;                               \
 		o->prog[BG_HOOK_SOCK_CREATE] = skel->progs.bg_sock_create;                         \
 		o->prog[BG_HOOK_LSM_LISTEN] = skel->progs.bg_lsm_listen;                           \
+		o->emit = skel->progs.bg_emit;                                                     \
 	}
 DEFINE_GATHER(gather_full, bindguard_bpf)
 DEFINE_GATHER(gather_compat, bindguard_compat_bpf)
@@ -125,11 +128,13 @@ static void break_for_tests(struct bg_obj *o)
 	bpf_program__set_type(o->prog[BG_HOOK_BIND4], BPF_PROG_TYPE_SOCKET_FILTER);
 }
 
-/* Open the variant's object through its skeleton; optional programs are
- * left out when with_optional is false. The verifier's log of a refusal goes
- * to log. 0 or -errno. */
-static int object_open(struct bg_obj *o, int variant, bool with_optional, char *log,
-		       size_t log_size)
+/* What to load of an object: the hooks (with or without the optional
+ * ones), or the event emitter alone. */
+enum { LOAD_HOOKS, LOAD_HOOKS_OPTIONAL, LOAD_EMIT };
+
+/* Open the variant's object through its skeleton, to load what `what`
+ * says. The verifier's log of a refusal goes to log. 0 or -errno. */
+static int object_open(struct bg_obj *o, int variant, int what, char *log, size_t log_size)
 {
 	/* The object's name as before the skeletons (theirs: bindguard_bpf). */
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "bindguard",
@@ -151,8 +156,10 @@ static int object_open(struct bg_obj *o, int variant, bool with_optional, char *
 		return -errno;
 	break_for_tests(o);
 	for (int h = 0; h < BG_NR_HOOKS; h++)
-		if (bg_hook_optional(h) && !with_optional)
+		if (what == LOAD_EMIT || (bg_hook_optional(h) && what != LOAD_HOOKS_OPTIONAL))
 			bpf_program__set_autoload(o->prog[h], false);
+	if (what != LOAD_EMIT)
+		bpf_program__set_autoload(o->emit, false);
 	return 0;
 }
 
@@ -181,7 +188,7 @@ static __u32 stats_slots(const struct bg_state *s, const char *pin)
 /* Open the object with its maps pointed at the pins (s NULL: no pins, for
  * check) and load it: 0, or -errno with o closed. On a refusal, log holds
  * the verifier's log and failed the program it refused. */
-static int open_and_load(struct bg_obj *o, struct bg_state *s, int variant, bool with_optional,
+static int open_and_load(struct bg_obj *o, const struct bg_state *s, int variant, int what,
 			 char *log, size_t log_size, char failed[64])
 {
 	struct bpf_program *prog;
@@ -189,7 +196,7 @@ static int open_and_load(struct bg_obj *o, struct bg_state *s, int variant, bool
 	int err;
 
 	failed[0] = '\0';
-	err = object_open(o, variant, with_optional, log, log_size);
+	err = object_open(o, variant, what, log, log_size);
 	if (err)
 		return err;
 	for (int i = 0; i < BG_NR_MAPS && s; i++) {
@@ -243,14 +250,15 @@ static int try_object(int variant, void *arg)
 	a->optional_err = 0;
 	a->log[0] = '\0';
 	bg_libbpf_mark();
-	r = open_and_load(&a->obj, a->s, variant, a->lsm_active != 0, a->log, a->log_size, failed);
+	r = open_and_load(&a->obj, a->s, variant, a->lsm_active ? LOAD_HOOKS_OPTIONAL : LOAD_HOOKS,
+			  a->log, a->log_size, failed);
 	/* BPF LSM is optional: a kernel without it (or, like some, that
 	 * refuses every trampoline program) gets the sock_ops confinement. */
 	if (!a->obj.obj && a->lsm_active) {
 		a->optional_err = r;
 		a->log[0] = '\0';
 		bg_libbpf_mark();
-		r = open_and_load(&a->obj, a->s, variant, false, a->log, a->log_size, failed);
+		r = open_and_load(&a->obj, a->s, variant, LOAD_HOOKS, a->log, a->log_size, failed);
 	}
 	if (a->obj.obj)
 		return 0;
@@ -452,4 +460,22 @@ int bg_state_probe(struct bg_probe *p)
 		p->loaded[h] = bpf_program__fd(a.obj.prog[h]) >= 0;
 	object_close(&a.obj);
 	return 0;
+}
+
+int bg_emitter_load(const struct bg_state *s, int variant)
+{
+	struct bg_obj o;
+	char failed[64];
+	int r, fd;
+
+	if (variant < 0)
+		return -ENOENT;
+	bg_libbpf_mark();
+	r = open_and_load(&o, s, variant, LOAD_EMIT, NULL, 0, failed);
+	if (r)
+		return r;
+	fd = fcntl(bpf_program__fd(o.emit), F_DUPFD_CLOEXEC, 0);
+	r = fd < 0 ? -errno : fd;
+	object_close(&o);
+	return r;
 }

@@ -51,4 +51,10 @@ struct bg_probe {
 };
 int bg_state_probe(struct bg_probe *p);
 
+/* The event emitter (bg_emit) of the variant's object, loaded alone against
+ * the pinned maps of s (NULL: fresh maps, to see whether this kernel loads
+ * it): a program descriptor, or -errno. Not pinned: it lives as long as the
+ * descriptor. */
+int bg_emitter_load(const struct bg_state *s, int variant);
+
 #endif

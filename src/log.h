@@ -9,6 +9,7 @@ enum {
 	BG_EXIT_FAIL = 1,
 	BG_EXIT_USAGE = 2,
 	BG_EXIT_NOFEATURE = 3,
+	BG_EXIT_EXPOSED = 4, /* applied, but sockets it refuses are still open */
 };
 
 extern int bg_verbose;

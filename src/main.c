@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "detach", cmd_detach, "remove a cgroup's policy (or --all)" },
 	{ "status", cmd_status, "list policed cgroups with counters" },
 	{ "events", cmd_events, "follow denied and audited binds" },
+	{ "sockets", cmd_sockets, "list listening sockets with their policy's verdict" },
 	{ "run", cmd_run, "run a command in a policed transient cgroup" },
 	{ "check", cmd_check, "report what this kernel covers" },
 };

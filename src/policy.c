@@ -288,6 +288,8 @@ const char *bg_verdict_name(__u8 verdict)
 		return "confine";
 	case BG_VERDICT_REWRITE:
 		return "rewrite";
+	case BG_VERDICT_CLOSE:
+		return "close";
 	default:
 		return "allow";
 	}

@@ -3,7 +3,7 @@
 # Install what bindguard needs to build and test on Debian 12, skipping what is there.
 set -euo pipefail
 
-pkgs=(make gcc clang pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool
+pkgs=(make gcc clang pkg-config libbpf-dev libelf-dev zlib1g-dev libmnl-dev bpftool
       iproute2 python3 valgrind
       qemu-system-x86 busybox-static cpio xz-utils)  # the last four: make test-kernels
 missing=()
