@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include "cgroup.h"
 #include "commands.h"
+#include "existing.h"
 #include "gc.h"
 #include "json.h"
 #include "links.h"
@@ -16,7 +17,6 @@
 #include "log.h"
 #include "pins.h"
 #include "policy.h"
-#include "existing.h"
 #include "rules.h"
 #include "sockets.h"
 #include "state.h"

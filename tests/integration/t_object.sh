@@ -141,7 +141,9 @@ PY
 	local pid=$!
 	PIDS+=("$pid")
 	wait_for "$WORK/early.out" ready || { why="helper did not start: $(cat "$WORK/early.out")"; return; }
-	"$BG" loopback-only --cgroup "$cg" >/dev/null || { why="apply failed"; return; }
+	# The listener bound before is reported (t_existing.sh): exit status 4.
+	"$BG" loopback-only --cgroup "$cg" >/dev/null 2>&1
+	check "apply over a refused listener" 4 "$?"
 	echo go >"$WORK/early.go"
 	wait "$pid"
 	out=$(tr '\n' ' ' <"$WORK/early.out")

@@ -13,7 +13,8 @@
 #     names for it (the dynamic loader included);
 #   - Debian's python3 with its standard library (the suite parses JSON and
 #     runs http.server with it);
-#   - the kernel modules in MODULES (veth, for the network namespace tests);
+#   - the kernel modules in MODULES (veth, for the network namespace tests) and
+#     OPTIONAL_MODULES (sock_diag, where modular);
 # and, under /bg: bindguard, the bgprobe and bgdecide helpers, the bgverlog helper when
 # $BGVERLOG names it, tests/integration/ (with tests/verifier_ptrs.py beside
 # it when there), and tests/vm/init as /init.
@@ -33,6 +34,10 @@ COMMANDS=(bash sh env cat cp mv rm mkdir rmdir ls ln chmod stat sleep seq mktemp
 	true false printf xargs od dd timeout setsid unshare nsenter mount umount flock mkfifo
 	ip ss bpftool uname nproc sysctl md5sum setpriv getent ldd ps)
 MODULES=(veth)
+# Loaded where the kernel has them as modules (built in, or absent, elsewhere):
+# sock_diag for TCP, UDP and raw sockets (existing-socket reports and closes).
+# In dependency order: /init loads them by name order, inet_diag first.
+OPTIONAL_MODULES=(inet_diag tcp_diag udp_diag raw_diag)
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/bgvm-root.XXXXXX")
 chmod 0755 "$root" # the image's /: the suite runs some commands as nobody
@@ -94,9 +99,13 @@ for a in poweroff insmod; do ln -s busybox "$root/bg/busybox/$a"; done
 moddir=$tree/lib/modules
 [ -d "$moddir" ] || moddir=$tree/usr/lib/modules
 mkdir -p "$root/bg/modules"
-for m in "${MODULES[@]}"; do
+for m in "${MODULES[@]}" "${OPTIONAL_MODULES[@]}"; do
 	ko=$(find "$moddir" -name "$m.ko*" | head -1)
-	[ -n "$ko" ] || { echo "mkimage: module $m not in $tree" >&2; exit 1; }
+	if [ -z "$ko" ]; then
+		case " ${OPTIONAL_MODULES[*]} " in *" $m "*) continue ;; esac
+		echo "mkimage: module $m not in $tree" >&2
+		exit 1
+	fi
 	case $ko in
 	*.xz) xz -dc "$ko" >"$root/bg/modules/$m.ko" ;;
 	*.zst) zstd -qdc "$ko" >"$root/bg/modules/$m.ko" ;;

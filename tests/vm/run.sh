@@ -167,12 +167,16 @@ kernel_image() {
 
 # Download and unpack into $cache/PKG. One fetch at a time (rows may share a
 # package and run at once).
+# The modules kept from a kernel package: those tests/vm/mkimage.sh loads.
+tree_modules='veth|inet_diag|tcp_diag|udp_diag|raw_diag'
 kernel_tree() {
 	local pkg=$1 suite=$2 deb members pkgs
 	{
 		flock 9
-		if [ ! -d "$cache/$pkg" ]; then
-			rm -rf "$cache/$pkg.tmp"
+		# .modules names what the tree was extracted with: an older tree
+		# (veth alone) is fetched again.
+		if [ "$(cat "$cache/$pkg/.modules" 2>/dev/null)" != "$tree_modules" ]; then
+			rm -rf "$cache/$pkg" "$cache/$pkg.tmp"
 			mkdir -p "$cache/$pkg.tmp"
 			pkgs=("$pkg")
 			# From 7.x the kernel and its modules are separate packages.
@@ -187,7 +191,7 @@ kernel_tree() {
 			mkdir "$cache/$pkg.tmp/tree"
 			for deb in "$cache/$pkg.tmp"/*.deb; do
 				members=$(dpkg-deb --fsys-tarfile "$deb" | tar -t |
-					grep -E '^\./(boot/vmlinuz-.*|(usr/)?lib/modules/[^/]+/vmlinuz|.*/veth\.ko.*)$')
+					grep -E "^\./(boot/vmlinuz-.*|(usr/)?lib/modules/[^/]+/vmlinuz|.*/($tree_modules)\.ko.*)\$")
 				[ -z "$members" ] && continue
 				# shellcheck disable=SC2086 # member names have no blanks
 				dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$cache/$pkg.tmp/tree" $members || return 1
@@ -196,6 +200,7 @@ kernel_tree() {
 				echo "no kernel image in ${pkgs[*]}" >&2
 				return 1
 			}
+			echo "$tree_modules" >"$cache/$pkg.tmp/tree/.modules"
 			mv "$cache/$pkg.tmp/tree" "$cache/$pkg"
 			rm -rf "$cache/$pkg.tmp" "$cache/$pkg.err"
 		fi
