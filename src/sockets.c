@@ -117,10 +117,15 @@ static int on_socket(const struct bg_sock *s, void *arg)
 	c = cgroup_of(w, s->cgid, &ci);
 	if (!c)
 		return -ENOMEM;
-	if (w->f->subtree && (!c->path[0] || (strcmp(w->f->subtree, c->path) &&
-					      !bg_cgroup_is_ancestor(w->f->subtree, c->path))))
+	/* A removed cgroup has no path to walk up: its socket cannot be tied
+	 * to a policy here, and is listed (verdict unknown) rather than hidden,
+	 * except where a cgroup or policy was asked for. */
+	if (!c->path[0] && (w->f->subtree || w->f->npcgids || w->f->refused_only))
 		return 0;
-	if ((w->f->policed || w->f->npcgids) && !c->pcgid)
+	if (w->f->subtree && strcmp(w->f->subtree, c->path) &&
+	    !bg_cgroup_is_ancestor(w->f->subtree, c->path))
+		return 0;
+	if ((w->f->policed || w->f->npcgids) && !c->pcgid && c->path[0])
 		return 0;
 	if (c->pcgid && !wanted_policy(w->f, c->pcgid))
 		return 0;

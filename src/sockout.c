@@ -52,6 +52,15 @@ static void holders(FILE *f, const struct bg_scan *sc, const struct bg_open *o)
 		fprintf(f, " and %zu more", n - 4);
 }
 
+/* none: no policy governs it; unknown: its cgroup was removed, so which
+ * policy governs it cannot be told from userspace. */
+static const char *verdict_shown(const struct bg_scan_cgroup *cg, const struct bg_open *o)
+{
+	if (!cg->path[0])
+		return "unknown";
+	return cg->pcgid ? bg_verdict_name(o->verdict) : "none";
+}
+
 static const char *outcome(const struct bg_open *o)
 {
 	if (o->closed == 1)
@@ -100,7 +109,7 @@ void bg_open_table_row(FILE *f, const struct bg_scan *sc, const struct bg_open *
 		snprintf(who, sizeof(who), "%u/%s%s", w->pid, w->comm, n > 1 ? ",+" : "");
 	else
 		snprintf(who, sizeof(who), "-");
-	fprintf(f, "%-8s %-7s %-28s ", cg->pcgid ? bg_verdict_name(o->verdict) : "none",
+	fprintf(f, "%-8s %-7s %-28s ", verdict_shown(cg, o),
 		bg_diag_proto_name(o->s.protocol, o->s.type), ep);
 	safe(f, who);
 	fprintf(f, "%*s ", (int)(strlen(who) < 24 ? 24 - strlen(who) : 0), "");
@@ -170,7 +179,7 @@ void bg_open_json(struct bg_json *j, const struct bg_scan *sc, const struct bg_o
 		bg_json_str(j, bg_mode_name(cg->pol.mode));
 	else
 		bg_json_null(j);
-	bg_json_kstr(j, "verdict", cg->pcgid ? bg_verdict_name(o->verdict) : "none");
+	bg_json_kstr(j, "verdict", verdict_shown(cg, o));
 	bg_json_kstr(j, "reason", bg_reason_name(o->reason));
 	bg_json_kbool(j, "refused", bg_verdict_refuses(o->verdict));
 	bg_json_kbool(j, "closed", o->closed == 1);

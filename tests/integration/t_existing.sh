@@ -245,6 +245,12 @@ test_sockets_command() {
 	check "a removed cgroup: usage error" 2 "$("$BG" sockets --cgroup "$gone" >/dev/null 2>&1; echo $?)"
 	check "one of --cgroup, --pid, --all" 2 "$("$BG" sockets --all --cgroup "$cg" >/dev/null 2>&1; echo $?)"
 	"$BG" sockets --cgroup "$free" --refused | grep -q '^no refused sockets$' || why="${why:-empty list message}"
+	# A socket whose cgroup was removed after: listed, its verdict unknown.
+	gone=$(mkcg sockets-removed)
+	existing_start "$gone" tcp4:0.0.0.0 || return
+	echo "$SRVPID" >"$CG2/$TOP/cgroup.procs" || { why="cannot move the service out"; return; }
+	rmdir "$CG2$gone" || { why="cannot remove $gone"; return; }
+	check "removed cgroup: verdict" "unknown None None" "$("$BG" --json sockets | jq_py "' '.join(str(s[k]) for s in d['sockets'] if s['port'] == ${PORTS[0]} for k in ('verdict', 'cgroup', 'policy'))")"
 	stop_pid "$SRVPID"
 	stop_pid "$pid1"
 }
@@ -289,5 +295,42 @@ test_existing_mptcp_listener_closed() {
 	check "closed: from B" ECONNREFUSED "$(from_b_connect 10.213.9.1 "${PORTS[0]}")"
 	wait_for "$SRVOUT" "^rebind mptcp4 " || true
 	check "the service's next bind" "rebind mptcp4 EPERM" "$(grep "^rebind mptcp4 " "$SRVOUT" | head -1)"
+	stop_pid "$SRVPID"
+}
+
+# A raw socket sees every packet of its protocol: under --raw deny one that was
+# there first is reported and closed, where the kernel can list raw sockets
+# (raw_diag; Debian's kernels have it as a module, this host's not).
+test_existing_raw_socket() {
+	local cg out
+	[ "$("$BG" check --json | jq_py "[c['status'] for c in d['checks'] if c['name'] == 'existing-sockets'][0]")" = ok ] ||
+		{ skip_test "this kernel cannot list raw sockets (no raw_diag; bindguard check: existing-sockets)"; return; }
+	existing_ready || return
+	cg=$(mkcg existing-raw)
+	SRVOUT="$WORK/existing-raw.out"
+	: >"$SRVOUT"
+	# A raw UDP socket: it receives a copy of every UDP datagram to the host.
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec ip netns exec "$2" python3 -u -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+print(\"ready\", flush=True)
+while True:
+    try:
+        data = s.recv(2048)
+        print(\"got raw\", data[28:].decode(errors=\"replace\"), flush=True)
+    except OSError as e:
+        print(\"error raw\", e.errno, flush=True)"' sh "$CG2$cg" "$EXA" >"$SRVOUT" 2>&1 </dev/null &
+	SRVPID=$!
+	PIDS+=("$SRVPID")
+	wait_for "$SRVOUT" ready || { why="raw service did not start: $(cat "$SRVOUT")"; return; }
+	check "before: raw socket hears B" ok "$(from_b_udp 10.213.9.1 9 rawbefore)"
+	out="$WORK/existing-raw.err"
+	"$BG" loopback-only --cgroup "$cg" --raw deny >/dev/null 2>"$out"
+	check "--raw deny over a raw socket" 4 "$?"
+	grep -q "raw 0.0.0.0 (protocol 17) pid [0-9]* (python3) in $cg: deny (raw-socket)" "$out" ||
+		why="${why:-raw line: $(cat "$out")}"
+	"$BG" loopback-only --cgroup "$cg" --raw deny --close-existing >/dev/null 2>"$out"
+	check "--close-existing" 0 "$?"
+	check "closed: raw socket hears B" silent "$(from_b_udp 10.213.9.1 9 rawafter)"
 	stop_pid "$SRVPID"
 }
