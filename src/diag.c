@@ -114,6 +114,10 @@ int bg_diag_parse(const struct nlmsghdr *nlh, __u8 protocol, struct bg_sock *out
 	return -EINVAL;
 }
 
+/* What one read takes: a dump's batch is at most 32 KiB (the kernel sizes
+ * them to the reader's buffer, as ss's). */
+#define BG_DIAG_BUF 32768
+
 /* One netlink request and its answers on a fresh socket of this namespace. */
 struct exchange {
 	struct mnl_socket *nl;
@@ -124,7 +128,7 @@ struct exchange {
 
 static int exchange_open(struct exchange *x)
 {
-	x->buf = malloc(MNL_SOCKET_BUFFER_SIZE);
+	x->buf = malloc(BG_DIAG_BUF);
 	x->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
 	if (!x->buf || !x->nl || mnl_socket_bind(x->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		int e = x->buf ? errno : ENOMEM;
@@ -145,12 +149,18 @@ static void exchange_close(struct exchange *x)
 	free(x->buf);
 }
 
-static struct inet_diag_req_v2 *request(struct exchange *x, __u16 type, __u16 flags, __u8 family,
-					__u8 protocol)
+/* Open an exchange and put one request in it: its inet_diag_req_v2 to fill
+ * in, or NULL with *err set. */
+static struct inet_diag_req_v2 *begin(struct exchange *x, __u16 type, __u16 flags, __u8 family,
+				      __u8 protocol, int *err)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(x->buf);
 	struct inet_diag_req_v2 *req;
+	struct nlmsghdr *nlh;
 
+	*err = exchange_open(x);
+	if (*err)
+		return NULL;
+	nlh = mnl_nlmsg_put_header(x->buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	nlh->nlmsg_seq = ++x->seq;
@@ -158,6 +168,13 @@ static struct inet_diag_req_v2 *request(struct exchange *x, __u16 type, __u16 fl
 	req->sdiag_family = family;
 	req->sdiag_protocol = protocol;
 	return req;
+}
+
+static int send_request(struct exchange *x)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)x->buf;
+
+	return mnl_socket_sendto(x->nl, x->buf, nlh->nlmsg_len) < 0 ? -errno : 0;
 }
 
 struct dump_ctx {
@@ -208,65 +225,61 @@ int bg_diag_dump(const struct bg_diag_query *q, bg_diag_cb cb, void *arg)
 {
 	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_DONE] = done_cb };
 	struct dump_ctx d = { .protocol = q->protocol, .cb = cb, .arg = arg };
-	struct inet_diag_req_v2 *req;
 	struct exchange x;
+	struct inet_diag_req_v2 *req =
+		begin(&x, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, q->family, q->protocol, &d.result);
 	ssize_t n;
-	int r = exchange_open(&x);
+	int r;
 
-	if (r)
-		return r;
-	req = request(&x, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, q->family, q->protocol);
+	if (!req)
+		return d.result;
 	req->idiag_states = wanted_states(q->protocol);
-	if (mnl_socket_sendto(x.nl, x.buf, ((struct nlmsghdr *)x.buf)->nlmsg_len) < 0) {
-		r = -errno;
-		goto out;
-	}
-	for (;;) {
-		n = mnl_socket_recvfrom(x.nl, x.buf, MNL_SOCKET_BUFFER_SIZE);
+	r = send_request(&x);
+	while (!r) {
+		n = mnl_socket_recvfrom(x.nl, x.buf, BG_DIAG_BUF);
 		if (n < 0) {
 			r = -errno;
 			break;
 		}
 		r = mnl_cb_run2(x.buf, (size_t)n, x.seq, x.portid, dump_cb, &d, ctl,
 				NLMSG_MIN_TYPE);
-		if (r == MNL_CB_OK)
+		if (r == MNL_CB_OK) {
+			r = 0; /* more to come */
 			continue;
+		}
 		/* STOP: the dump's end, or the callback stopped it. */
 		r = r == MNL_CB_STOP ? d.result : (d.result ? d.result : -errno);
 		break;
 	}
-out:
 	exchange_close(&x);
 	return r;
 }
 
 int bg_diag_destroy(const struct bg_sock *s)
 {
-	struct inet_diag_req_v2 *req;
-	struct exchange x;
-	ssize_t n;
-	int r = exchange_open(&x);
-
-	if (r)
-		return r;
 	/* A raw socket is found by its own protocol, given in the byte after
 	 * sdiag_protocol (struct inet_diag_req_raw's sdiag_raw_protocol). */
-	req = request(&x, SOCK_DESTROY, NLM_F_ACK, s->family,
-		      s->type == SOCK_RAW ? IPPROTO_RAW : s->protocol);
+	struct exchange x;
+	int r;
+	struct inet_diag_req_v2 *req = begin(&x, SOCK_DESTROY, NLM_F_ACK, s->family,
+					     s->type == SOCK_RAW ? IPPROTO_RAW : s->protocol, &r);
+	ssize_t n;
+
+	if (!req)
+		return r;
 	req->idiag_states = ~0u;
 	req->id = s->id;
 	if (s->type == SOCK_RAW)
 		req->pad = s->protocol;
-	if (mnl_socket_sendto(x.nl, x.buf, ((struct nlmsghdr *)x.buf)->nlmsg_len) < 0) {
-		r = -errno;
-		goto out;
+	r = send_request(&x);
+	if (!r) {
+		n = mnl_socket_recvfrom(x.nl, x.buf, BG_DIAG_BUF);
+		if (n < 0)
+			r = -errno;
+		else
+			r = mnl_cb_run(x.buf, (size_t)n, x.seq, x.portid, NULL, NULL) < 0 ? -errno
+											  : 0;
 	}
-	n = mnl_socket_recvfrom(x.nl, x.buf, MNL_SOCKET_BUFFER_SIZE);
-	if (n < 0)
-		r = -errno;
-	else
-		r = mnl_cb_run(x.buf, (size_t)n, x.seq, x.portid, NULL, NULL) < 0 ? -errno : 0;
-out:
 	exchange_close(&x);
 	return r;
 }

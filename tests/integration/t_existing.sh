@@ -360,3 +360,15 @@ test_valgrind_existing_sockets() {
 	check "status under valgrind ($(head -3 "$WORK/vgex.err"))" 0 "$rc"
 	stop_pid "$SRVPID"
 }
+
+# More sockets than one netlink read holds: every one is listed.
+test_sockets_many() {
+	local cg specs=() i
+	existing_ready || return
+	cg=$(mkcg sockets-many)
+	for i in $(seq 400); do specs+=(udp4:127.0.0.1); done
+	existing_start "$cg" tcp4:0.0.0.0 "${specs[@]}" || return
+	check "all listed" 401 "$("$BG" --json sockets --cgroup "$cg" | jq_py "len(d['sockets'])")"
+	check "the refused one" 1 "$("$BG" loopback-only --cgroup "$cg" --json 2>/dev/null | jq_py "len(d['existing'])")"
+	stop_pid "$SRVPID"
+}
