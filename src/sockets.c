@@ -278,7 +278,6 @@ static int through_holder(const struct bg_scan *sc, const struct bg_open *o, boo
 struct closing {
 	struct bg_scan *sc;
 	int emit_fd;
-	int failed;
 };
 
 static void emit(const struct closing *c, const struct bg_open *o)
@@ -311,37 +310,63 @@ static void emit(const struct closing *c, const struct bg_open *o)
 		bg_dbg("close event for socket %u not queued", o->s.inode);
 }
 
+/* After SOCK_DESTROY answered r: what the socket's kind still needs, then
+ * the outcome recorded (and the event queued). 0 when it is closed. */
+static int finish(struct closing *c, struct bg_open *o, int r)
+{
+	o->close_step = "destroy";
+	/* MPTCP refuses to destroy the TCP listener of its subflow (EINVAL);
+	 * a listener the kernel's lookup did not find (ENOENT: one of a
+	 * SO_REUSEPORT group it did not pick, see below): shutting the socket
+	 * down through its holder stops it listening. */
+	if ((r == -EINVAL || r == -ENOENT) && o->s.type == SOCK_STREAM) {
+		r = through_holder(c->sc, o, false);
+		o->close_step = "shut down";
+	} else if ((!r || r == -ENOENT) && o->s.type != SOCK_STREAM) {
+		/* The kernel aborts a UDP or raw socket without unhashing it: it
+		 * keeps its address and port and would go on receiving. */
+		r = through_holder(c->sc, o, true);
+		o->close_step = "tie to lo";
+	}
+	o->closed = r ? r : 1;
+	if (r)
+		return r;
+	o->close_step = NULL;
+	emit(c, o);
+	return 0;
+}
+
 static int close_in_netns(__u64 netns, void *arg)
 {
 	struct closing *c = arg;
+	bool progress = true;
 
+	/* SOCK_DESTROY finds a socket by its addresses, then checks its
+	 * cookie: in a SO_REUSEPORT group the lookup picks one member and the
+	 * others answer ENOENT until it is gone. Passes repeat while one
+	 * closes something; what is left goes through its holder (finish). */
+	while (progress) {
+		progress = false;
+		for (size_t i = 0; i < c->sc->n; i++) {
+			struct bg_open *o = &c->sc->v[i];
+			int r;
+
+			if (o->netns != netns || !bg_verdict_closes(o->verdict) ||
+			    (o->closed && o->closed != -ENOENT))
+				continue;
+			r = bg_diag_destroy(&o->s);
+			if (r == -ENOENT) {
+				o->closed = -ENOENT;
+				continue;
+			}
+			progress |= finish(c, o, r) == 0;
+		}
+	}
 	for (size_t i = 0; i < c->sc->n; i++) {
 		struct bg_open *o = &c->sc->v[i];
-		int r;
 
-		if (o->netns != netns || o->closed || !bg_verdict_closes(o->verdict))
-			continue;
-		r = bg_diag_destroy(&o->s);
-		o->close_step = "destroy";
-		/* MPTCP refuses to destroy the TCP listener of its subflow
-		 * (EINVAL): shutting the MPTCP socket down stops it listening. */
-		if (r == -EINVAL && o->s.type == SOCK_STREAM) {
-			r = through_holder(c->sc, o, false);
-			o->close_step = "shut down";
-		}
-		/* The kernel aborts a UDP or raw socket without unhashing it: it
-		 * keeps its address and port and would go on receiving. */
-		if (!r && o->s.type != SOCK_STREAM) {
-			r = through_holder(c->sc, o, true);
-			o->close_step = "tie to lo";
-		}
-		o->closed = r ? r : 1;
-		if (r) {
-			c->failed++;
-			continue;
-		}
-		o->close_step = NULL;
-		emit(c, o);
+		if (o->netns == netns && bg_verdict_closes(o->verdict) && o->closed == -ENOENT)
+			finish(c, o, -ENOENT);
 	}
 	return 0;
 }
@@ -349,22 +374,21 @@ static int close_in_netns(__u64 netns, void *arg)
 int bg_scan_close(struct bg_scan *sc, int emit_fd)
 {
 	struct closing c = { .sc = sc, .emit_fd = emit_fd };
-	int r = bg_netns_each(close_in_netns, &c);
+	int failed = 0;
 
 	/* A namespace that went away took its sockets with it; one that could
 	 * not be entered leaves its sockets unclosed, counted below. */
-	(void)r;
-	c.failed = 0;
+	(void)bg_netns_each(close_in_netns, &c);
 	for (size_t i = 0; i < sc->n; i++) {
 		if (bg_verdict_closes(sc->v[i].verdict) && sc->v[i].closed != 1) {
 			if (!sc->v[i].closed) {
 				sc->v[i].closed = -ENOENT;
 				sc->v[i].close_step = "enter its network namespace";
 			}
-			c.failed++;
+			failed++;
 		}
 	}
-	return c.failed;
+	return failed;
 }
 
 int bg_close_supported(char *why, size_t len)

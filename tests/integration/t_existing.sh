@@ -372,3 +372,54 @@ test_sockets_many() {
 	check "the refused one" 1 "$("$BG" loopback-only --cgroup "$cg" --json 2>/dev/null | jq_py "len(d['existing'])")"
 	stop_pid "$SRVPID"
 }
+
+# A SO_REUSEPORT group (nginx `reuseport`, multi-worker servers): the kernel's
+# lookup for SOCK_DESTROY picks one member at a time; every member is closed.
+test_existing_reuseport_group() {
+	local cg out rc
+	existing_ready || return
+	cg=$(mkcg existing-reuseport)
+	SRVOUT="$WORK/existing-reuseport.out"
+	: >"$SRVOUT"
+	cat >"$WORK/reuseport.py" <<'PY'
+import select, socket
+def group(typ):
+    probe = socket.socket(socket.AF_INET, typ)
+    probe.bind(("0.0.0.0", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    socks = []
+    for _ in range(3):
+        s = socket.socket(socket.AF_INET, typ)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        s.bind(("0.0.0.0", port))
+        if typ == socket.SOCK_STREAM:
+            s.listen()
+        socks.append(s)
+    return port, socks
+tp, ts = group(socket.SOCK_STREAM)
+up, us = group(socket.SOCK_DGRAM)
+print("ports", tp, up, flush=True)
+while True:
+    for s in select.select(us, [], [], 1)[0]:
+        try:
+            print("got udp", s.recv(100).decode(), flush=True)
+        except OSError as e:
+            print("error udp", e.errno, flush=True)
+PY
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec ip netns exec "$2" python3 -u "$3"' \
+		sh "$CG2$cg" "$EXA" "$WORK/reuseport.py" >"$SRVOUT" 2>&1 </dev/null &
+	SRVPID=$!
+	PIDS+=("$SRVPID")
+	wait_for "$SRVOUT" '^ports' || { why="service did not start: $(cat "$SRVOUT")"; return; }
+	read -r -a PORTS <<<"$(awk '/^ports/ { print $2, $3 }' "$SRVOUT")"
+	check "before: TCP group from B" ok "$(from_b_connect 10.213.9.1 "${PORTS[0]}")"
+	out="$WORK/reuseport.err"
+	"$BG" loopback-only --cgroup "$cg" --close-existing >/dev/null 2>"$out"
+	rc=$?
+	check "--close-existing over the groups ($(grep -v closed "$out" | head -2))" 0 "$rc"
+	check "every member closed" 6 "$(grep -c 'closed$' "$out")"
+	check "closed: TCP group from B" ECONNREFUSED "$(from_b_connect 10.213.9.1 "${PORTS[0]}")"
+	check "closed: UDP group from B" silent "$(from_b_udp 10.213.9.1 "${PORTS[1]}" reuse)"
+	stop_pid "$SRVPID"
+}
