@@ -26,7 +26,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define BG_AF_INET	    2
 #define BG_AF_INET6	    10
-#define BG_SOCK_RAW	    3
 #define BG_SOL_SOCKET	    1
 #define BG_SO_BINDTODEVICE  25
 #define BG_SO_BINDTOIFINDEX 62
@@ -433,32 +432,51 @@ int bg_sendmsg6(struct bpf_sock_addr *ctx)
 	return verdict(decide_udp_send(ctx));
 }
 
-/* Raw sockets have their own bind and skip the bind hooks: --raw deny
- * refuses creating them in the cgroup. */
+/*
+ * Sockets with a bind of their own skip the bind hooks, so they are judged
+ * here, when they are made: a raw socket is refused under --raw deny; an
+ * ICMP ping socket, which bound to the wildcard hears echo replies from any
+ * host, is tied to lo unless --ping allow; any other protocol (SCTP, L2TP/IP,
+ * one a kernel adds) is refused unless --other-protocols allow. TCP, MPTCP,
+ * UDP and UDP-Lite, which the bind hooks see, leave before any map is read.
+ */
 SEC("cgroup/sock_create")
 int bg_sock_create(struct bpf_sock *ctx)
 {
+	int kind = bg_sock_kind(ctx->type, ctx->protocol);
 	__u64 cgid = 0, pcgid = 0;
 	struct cgroup *cg;
 	struct bg_policy *p;
 	struct bg_stats *st;
 	struct bg_event e;
+	int reason;
 
-	if (ctx->type != BG_SOCK_RAW)
+	if (kind == BG_KIND_BINDS)
 		return 1;
 	cg = sock_cgroup(sock_of_create(ctx));
 	p = resolve(cg, &cgid, &pcgid);
-	if (!p || !(p->flags & BG_F_RAW_DENY))
+	if (!p)
+		return 1;
+	reason = bg_create_reason(p, kind);
+	if (reason == BG_REASON_NONE)
 		return 1;
 	st = policy_stats(p);
 	if (!st)
 		return 0;
-	event_init(&e, cgid, pcgid, p, BG_EV_RAW);
+	event_init(&e, cgid, pcgid, p, kind == BG_KIND_RAW ? BG_EV_RAW : BG_EV_SOCKET);
 	e.family = ctx->family;
 	e.protocol = ctx->protocol;
 	e.type = ctx->type;
-	e.reason = BG_REASON_RAW;
+	e.reason = reason;
+	if (kind == BG_KIND_PING && e.verdict != BG_VERDICT_AUDIT)
+		e.verdict = BG_VERDICT_CONFINE;
 	report(p, st, &e);
+	if (e.verdict == BG_VERDICT_CONFINE) {
+		/* Writable here: the socket hears and reaches this machine only,
+		 * and the setsockopt guard keeps it so. */
+		ctx->bound_dev_if = BG_LOOPBACK_IFINDEX;
+		return 1;
+	}
 	return e.verdict == BG_VERDICT_AUDIT;
 }
 

@@ -19,9 +19,16 @@
 #define BG_HTONL(x) (x)
 #endif
 
-/* SOCK_STREAM and SOCK_DGRAM without pulling libc or vmlinux enums in. */
-#define BG_SOCK_STREAM 1
-#define BG_SOCK_DGRAM  2
+/* Socket types and protocols without pulling libc or vmlinux enums in. */
+#define BG_SOCK_STREAM	   1
+#define BG_SOCK_DGRAM	   2
+#define BG_SOCK_RAW_TYPE   3
+#define BG_IPPROTO_ICMP	   1
+#define BG_IPPROTO_TCP	   6
+#define BG_IPPROTO_UDP	   17
+#define BG_IPPROTO_ICMPV6  58
+#define BG_IPPROTO_UDPLITE 136
+#define BG_IPPROTO_MPTCP   262
 
 /*
  * Classify an address given as four network-order 32-bit words (IPv4 as
@@ -76,6 +83,47 @@ BG_INLINE int bg_proto_bit(__u32 sock_type)
 	if (sock_type == BG_SOCK_DGRAM)
 		return BG_PROTO_UDP;
 	return BG_PROTO_OTHER;
+}
+
+/*
+ * Which inet sockets the bind hooks see: TCP and MPTCP streams, UDP and
+ * UDP-Lite datagrams (an allowlist: DCCP, gone from Linux 6.16, is left
+ * out rather than trusted unchecked). Every other kind binds by code of its own that runs no
+ * cgroup hook: raw sockets, ICMP ping sockets, and any other protocol (SCTP,
+ * L2TP/IP, and whatever a kernel adds: unknown is treated as unseen).
+ */
+enum bg_sock_kind {
+	BG_KIND_BINDS = 0,
+	BG_KIND_RAW = 1,
+	BG_KIND_PING = 2,
+	BG_KIND_OTHER = 3,
+};
+
+BG_INLINE int bg_sock_kind(__u32 type, __u32 protocol)
+{
+	if (type == BG_SOCK_RAW_TYPE)
+		return BG_KIND_RAW;
+	if (type == BG_SOCK_STREAM && (protocol == BG_IPPROTO_TCP || protocol == BG_IPPROTO_MPTCP))
+		return BG_KIND_BINDS;
+	if (type == BG_SOCK_DGRAM && (protocol == BG_IPPROTO_UDP || protocol == BG_IPPROTO_UDPLITE))
+		return BG_KIND_BINDS;
+	if (type == BG_SOCK_DGRAM && (protocol == BG_IPPROTO_ICMP || protocol == BG_IPPROTO_ICMPV6))
+		return BG_KIND_PING;
+	return BG_KIND_OTHER;
+}
+
+/* What policy p says of creating a socket of kind: BG_REASON_NONE allows,
+ * else why it does not. A ping socket is then tied to lo (confined), any
+ * other kind refused; the mode decides as for binds (bg_refusal_verdict). */
+BG_INLINE int bg_create_reason(const struct bg_policy *p, int kind)
+{
+	if (kind == BG_KIND_RAW && (p->flags & BG_F_RAW_DENY))
+		return BG_REASON_RAW;
+	if (kind == BG_KIND_PING && !(p->flags & BG_F_PING_ALLOW))
+		return BG_REASON_PING;
+	if (kind == BG_KIND_OTHER && !(p->flags & BG_F_OTHER_ALLOW))
+		return BG_REASON_OWN_BIND;
+	return BG_REASON_NONE;
 }
 
 /* Does a range admit port? An unused range (lo 1, hi 0) admits none. */

@@ -82,6 +82,11 @@ enum bg_policy_flag {
 	BG_F_UDP_DENY = 2,	/* refuse them (EPERM from sendto) */
 	BG_F_RAW_DENY = 4,	/* refuse creating raw sockets */
 	BG_F_COUNT_ALLOWED = 8, /* count the binds the policy allows (costs each one a few ns) */
+	/* Sockets of protocols with their own bind, which the bind hooks never
+	 * see. A clear bit is the safe default (and what a policy from an
+	 * earlier build gets): */
+	BG_F_PING_ALLOW = 16,  /* ICMP ping sockets left free; else tied to lo */
+	BG_F_OTHER_ALLOW = 32, /* SCTP, L2TP/IP, ... created freely; else refused */
 };
 
 enum bg_verdict {
@@ -101,6 +106,7 @@ enum bg_event_kind {
 	BG_EV_RAW = 3,	      /* raw socket creation */
 	BG_EV_SETSOCKOPT = 4, /* SO_BINDTODEVICE / SO_BINDTOIFINDEX to another device */
 	BG_EV_EXISTING = 5,   /* a socket older than its policy (queued by bg_emit) */
+	BG_EV_SOCKET = 6,     /* creating a ping socket or one of another own-bind protocol */
 };
 
 /* Why a preset refused an address (0 means the preset allows it). */
@@ -110,6 +116,8 @@ enum bg_reason {
 	BG_REASON_NOT_LOOPBACK = 2, /* specific address outside loopback */
 	BG_REASON_RAW = 3,	    /* raw socket */
 	BG_REASON_DEVICE = 4,	    /* binding to a device other than lo */
+	BG_REASON_PING = 5,	    /* ICMP ping socket (its own bind) */
+	BG_REASON_OWN_BIND = 6,	    /* SCTP, L2TP/IP or another protocol with its own bind */
 };
 
 /* Address classes; see bg_addr_class() in bg_decide.h. */

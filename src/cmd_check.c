@@ -156,6 +156,16 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt,
 	snprintf(it[n++].detail, sizeof(it[0].detail),
 		 "raw sockets skip the bind hooks: --raw deny refuses creating them "
 		 "(default allow)");
+	it[n].name = "ping-sockets";
+	it[n].status = p->loaded[BG_HOOK_SOCK_CREATE] ? "per-policy" : "not-covered";
+	snprintf(it[n++].detail, sizeof(it[0].detail),
+		 "ICMP ping sockets skip the bind hooks: --ping confine (default) ties them to "
+		 "lo (ping reaches this machine only), allow lets them hear any host");
+	it[n].name = "own-bind-protocols";
+	it[n].status = p->loaded[BG_HOOK_SOCK_CREATE] ? "per-policy" : "not-covered";
+	snprintf(it[n++].detail, sizeof(it[0].detail),
+		 "other protocols with their own bind (SCTP, L2TP/IP, any the kernel adds): "
+		 "--other-protocols deny (default) refuses creating them, allow permits");
 	it[n].name = "bpf-lsm";
 	it[n].status = lsm ? "ok" : lsm_unknown ? "unknown" : "missing";
 	if (lsm)
@@ -295,7 +305,7 @@ int cmd_check(int argc, char **argv, struct bg_global *g)
 	} else {
 		printf("kernel %s\n", u.release);
 		for (int i = 0; i < n; i++)
-			printf("  %-17s %-12s %s\n", items[i].name, items[i].status,
+			printf("  %-19s %-12s %s\n", items[i].name, items[i].status,
 			       items[i].detail);
 	}
 	if (!mnt[0] || probe.kernel)

@@ -26,6 +26,7 @@ static void policy_usage(FILE *f, const char *cmd)
 		"                 [--proto tcp|udp|all] [--mode enforce|audit]\n"
 		"                 [--udp-autobind allow|audit|deny] [--raw allow|deny] "
 		"[--count-allowed]\n"
+		"                 [--ping confine|allow] [--other-protocols deny|allow]\n"
 		"                 [--host-wide] [--close-existing | --keep-existing]\n"
 		"\n"
 		"%s\n"
@@ -48,6 +49,13 @@ static void policy_usage(FILE *f, const char *cmd)
 		"      --raw allow|deny\n"
 		"                      raw sockets skip the bind hooks: deny refuses creating\n"
 		"                      them (ping, DHCP clients, packet tools); default allow\n"
+		"      --ping confine|allow\n"
+		"                      ICMP ping sockets skip the bind hooks: confine (default)\n"
+		"                      ties them to lo, so ping reaches this machine only; allow\n"
+		"                      lets them send to and hear from any host\n"
+		"      --other-protocols deny|allow\n"
+		"                      sockets of other protocols with their own bind (SCTP,\n"
+		"                      L2TP/IP): deny (default) refuses creating them (EPERM)\n"
 		"      --count-allowed count the binds the policy decides to allow (status\n"
 		"                      ALLOWED); off by default: it adds a few ns to each\n"
 		"                      such bind\n"
@@ -111,6 +119,8 @@ static void print_applied(const struct bg_global *g, const struct bg_cgroup *cg,
 		bg_json_kstr(&j, "proto", bg_proto_name(spec->proto_mask));
 		bg_json_kstr(&j, "udp_autobind", bg_udp_autobind_name(spec->flags));
 		bg_json_kstr(&j, "raw", bg_raw_name(spec->flags));
+		bg_json_kstr(&j, "ping", bg_ping_name(spec->flags));
+		bg_json_kstr(&j, "other_protocols", bg_other_name(spec->flags));
 		bg_json_kbool(&j, "count_allowed", spec->flags & BG_F_COUNT_ALLOWED);
 		bg_json_key(&j, "allow");
 		bg_json_arr_begin(&j);
@@ -134,10 +144,10 @@ static void print_applied(const struct bg_global *g, const struct bg_cgroup *cg,
 		fputc('\n', stdout);
 		return;
 	}
-	printf("%s: %s (%s, proto %s, udp-autobind %s, raw %s%s)", cg->path,
-	       bg_preset_name(spec->preset), bg_mode_name(spec->mode),
+	printf("%s: %s (%s, proto %s, udp-autobind %s, raw %s, ping %s, other-protocols %s%s)",
+	       cg->path, bg_preset_name(spec->preset), bg_mode_name(spec->mode),
 	       bg_proto_name(spec->proto_mask), bg_udp_autobind_name(spec->flags),
-	       bg_raw_name(spec->flags),
+	       bg_raw_name(spec->flags), bg_ping_name(spec->flags), bg_other_name(spec->flags),
 	       spec->flags & BG_F_COUNT_ALLOWED ? ", counting allowed binds" : "");
 	for (size_t i = 0; i < spec->nrules; i++) {
 		bg_rule_format(&spec->rules[i], buf, sizeof(buf));
@@ -190,6 +200,26 @@ int bg_policy_option(int opt, const char *arg, struct bg_policy_spec *spec, cons
 			spec->flags &= ~BG_F_RAW_DENY;
 		} else {
 			bg_err("%s: --raw %s: expected allow or deny", cmd, arg);
+			return BG_EXIT_USAGE;
+		}
+		return 0;
+	case 'I':
+		if (!strcmp(arg, "allow")) {
+			spec->flags |= BG_F_PING_ALLOW;
+		} else if (!strcmp(arg, "confine")) {
+			spec->flags &= ~BG_F_PING_ALLOW;
+		} else {
+			bg_err("%s: --ping %s: expected confine or allow", cmd, arg);
+			return BG_EXIT_USAGE;
+		}
+		return 0;
+	case 'O':
+		if (!strcmp(arg, "allow")) {
+			spec->flags |= BG_F_OTHER_ALLOW;
+		} else if (!strcmp(arg, "deny")) {
+			spec->flags &= ~BG_F_OTHER_ALLOW;
+		} else {
+			bg_err("%s: --other-protocols %s: expected deny or allow", cmd, arg);
 			return BG_EXIT_USAGE;
 		}
 		return 0;
@@ -398,6 +428,8 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 		case 'm':
 		case 'U':
 		case 'R':
+		case 'I':
+		case 'O':
 		case 'C':
 			r = bg_policy_option(c, optarg, &spec, cmd);
 			if (r)

@@ -78,7 +78,8 @@ static void run_usage(FILE *f)
 		"\n"
 		"  --loopback-only / --deny-wildcard   the preset (one is required)\n"
 		"  -a, --allow RULE, -P, --proto P, -m, --mode enforce|audit|rewrite,\n"
-		"  --udp-autobind allow|audit|deny, --raw allow|deny, --count-allowed\n"
+		"  --udp-autobind allow|audit|deny, --raw allow|deny, --count-allowed,\n"
+		"  --ping confine|allow, --other-protocols deny|allow\n"
 		"                                      as for loopback-only\n"
 		"  -u, --user NAME|UID   run CMD as this user (uid, gid, groups, HOME); bindguard\n"
 		"                        itself needs root, the job should not\n"
@@ -283,6 +284,8 @@ static int parse(int argc, char **argv, struct run_opts *o, struct bg_policy_spe
 		case 'm':
 		case 'U':
 		case 'R':
+		case 'I':
+		case 'O':
 		case 'C':
 			r = bg_policy_option(c, optarg, &tmp, "run");
 			if (r)

@@ -148,6 +148,8 @@ static void print_json(const struct row *rows, int n, __u64 lost_total, int max_
 		bg_json_arr_end(&j);
 		bg_json_kstr(&j, "udp_autobind", bg_udp_autobind_name(r->pol.flags));
 		bg_json_kstr(&j, "raw", bg_raw_name(r->pol.flags));
+		bg_json_kstr(&j, "ping", bg_ping_name(r->pol.flags));
+		bg_json_kstr(&j, "other_protocols", bg_other_name(r->pol.flags));
 		bg_json_kstr(&j, "listen",
 			     r->pol.proto_mask & BG_PROTO_TCP ? listen : "not-policed");
 		bg_json_kstr(&j, "link", r->own_link ? "own" : "ancestor");
@@ -205,8 +207,10 @@ static void print_text(const struct row *rows, int n, __u64 lost_total, int max_
 			printf("%s%s", k ? "," : "", buf);
 		}
 		printf("%s\n", r->nrules ? "" : "-");
-		printf("%-24s udp-autobind %s, raw %s, listen() without bind: %s", "",
-		       bg_udp_autobind_name(r->pol.flags), bg_raw_name(r->pol.flags),
+		printf("%-24s udp-autobind %s, raw %s, ping %s, other-protocols %s, listen() "
+		       "without bind: %s",
+		       "", bg_udp_autobind_name(r->pol.flags), bg_raw_name(r->pol.flags),
+		       bg_ping_name(r->pol.flags), bg_other_name(r->pol.flags),
 		       r->pol.proto_mask & BG_PROTO_TCP ? listen : "not policed");
 		if (r->refused_open > 0)
 			printf("\n%-24s %ld refused socket%s from before the policy still open "

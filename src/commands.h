@@ -29,8 +29,9 @@ int cmd_sockets(int argc, char **argv, struct bg_global *g);
 		{ "mode", required_argument, NULL, 'm' },                                          \
 		{ "udp-autobind", required_argument, NULL, 'U' },                                  \
 		{ "count-allowed", no_argument, NULL, 'C' },                                       \
+		{ "raw", required_argument, NULL, 'R' }, { "ping", required_argument, NULL, 'I' }, \
 	{                                                                                          \
-		"raw", required_argument, NULL, 'R'                                                \
+		"other-protocols", required_argument, NULL, 'O'                                    \
 	}
 int bg_policy_option(int opt, const char *arg, struct bg_policy_spec *spec, const char *cmd);
 void bg_policy_defaults(struct bg_policy_spec *spec, __u8 preset);

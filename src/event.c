@@ -17,8 +17,8 @@ int bg_event_decode(const void *data, size_t len, struct bg_event *e)
 	if (len < sizeof(*e))
 		return -1;
 	memcpy(e, data, sizeof(*e));
-	if (e->verdict > BG_VERDICT_CLOSE || e->reason > BG_REASON_DEVICE ||
-	    e->preset > BG_PRESET_DENY_WILDCARD || e->kind > BG_EV_EXISTING ||
+	if (e->verdict > BG_VERDICT_CLOSE || e->reason > BG_REASON_OWN_BIND ||
+	    e->preset > BG_PRESET_DENY_WILDCARD || e->kind > BG_EV_SOCKET ||
 	    (e->family != BG_AF_INET && e->family != BG_AF_INET6))
 		return -1;
 	return 0;
@@ -41,10 +41,18 @@ void bg_format_ts(long long real_ns, char *buf, size_t len)
 const char *bg_proto_str(__u8 protocol)
 {
 	switch (protocol) {
+	case 1:
+		return "icmp";
 	case 6:
 		return "tcp";
 	case 17:
 		return "udp";
+	case 58:
+		return "icmpv6";
+	case 115:
+		return "l2tp";
+	case 132:
+		return "sctp";
 	case 136:
 		return "udplite";
 	case 255:
@@ -61,8 +69,8 @@ const char *bg_family_str(__u8 family)
 
 static const char *kind_str(__u8 kind)
 {
-	static const char *const names[] = { "bind", "listen",	   "udp-autobind",
-					     "raw",  "setsockopt", "existing" };
+	static const char *const names[] = { "bind",	   "listen",   "udp-autobind", "raw",
+					     "setsockopt", "existing", "socket" };
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
 }
 

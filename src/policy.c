@@ -272,6 +272,10 @@ const char *bg_reason_name(__u8 reason)
 		return "raw-socket";
 	case BG_REASON_DEVICE:
 		return "bind-to-device";
+	case BG_REASON_PING:
+		return "ping-socket";
+	case BG_REASON_OWN_BIND:
+		return "own-bind-protocol";
 	default:
 		return "none";
 	}
@@ -298,6 +302,16 @@ const char *bg_verdict_name(__u8 verdict)
 const char *bg_udp_autobind_name(__u8 flags)
 {
 	return flags & BG_F_UDP_DENY ? "deny" : flags & BG_F_UDP_AUDIT ? "audit" : "allow";
+}
+
+const char *bg_ping_name(__u8 flags)
+{
+	return flags & BG_F_PING_ALLOW ? "allow" : "confine";
+}
+
+const char *bg_other_name(__u8 flags)
+{
+	return flags & BG_F_OTHER_ALLOW ? "allow" : "deny";
 }
 
 const char *bg_raw_name(__u8 flags)

@@ -53,7 +53,9 @@ const char *bg_preset_name(__u8 preset);       /* "loopback-only" "deny-wildcard
 const char *bg_reason_name(__u8 reason);       /* "wildcard" "not-loopback" "none" */
 const char *bg_verdict_name(__u8 verdict);     /* "allow" "deny" "audit" "confine" "rewrite" */
 const char *bg_udp_autobind_name(__u8 flags);  /* "allow" "audit" "deny" */
-const char *bg_raw_name(__u8 flags);	       /* "allow" "deny" */
+const char *bg_raw_name(__u8 flags);
+const char *bg_ping_name(__u8 flags);			    /* "confine" "allow" */
+const char *bg_other_name(__u8 flags); /* "deny" "allow" */ /* "allow" "deny" */
 /* One LPM trie entry; key.ruleset is filled in by bg_rules_compile. */
 struct bg_lpm_entry {
 	struct bg_rule_key key;

@@ -100,3 +100,34 @@ TEST(port_ranges)
 	full.nranges = 1000;
 	CHECK(!bg_ports_match(&full, 5));
 }
+
+TEST(sock_kinds_and_creation)
+{
+	struct bg_policy p = { .preset = BG_PRESET_LOOPBACK_ONLY };
+
+	CHECK(bg_sock_kind(BG_SOCK_STREAM, BG_IPPROTO_TCP) == BG_KIND_BINDS);
+	CHECK(bg_sock_kind(BG_SOCK_STREAM, BG_IPPROTO_MPTCP) == BG_KIND_BINDS);
+	CHECK(bg_sock_kind(BG_SOCK_DGRAM, BG_IPPROTO_UDP) == BG_KIND_BINDS);
+	CHECK(bg_sock_kind(BG_SOCK_DGRAM, BG_IPPROTO_UDPLITE) == BG_KIND_BINDS);
+	CHECK(bg_sock_kind(6, 33) == BG_KIND_OTHER); /* DCCP: not on the allowlist */
+	CHECK(bg_sock_kind(BG_SOCK_RAW_TYPE, BG_IPPROTO_TCP) == BG_KIND_RAW);
+	CHECK(bg_sock_kind(BG_SOCK_DGRAM, BG_IPPROTO_ICMP) == BG_KIND_PING);
+	CHECK(bg_sock_kind(BG_SOCK_DGRAM, BG_IPPROTO_ICMPV6) == BG_KIND_PING);
+	/* SCTP (132) as stream and seqpacket, L2TP/IP (115), anything unknown. */
+	CHECK(bg_sock_kind(BG_SOCK_STREAM, 132) == BG_KIND_OTHER);
+	CHECK(bg_sock_kind(5, 132) == BG_KIND_OTHER);
+	CHECK(bg_sock_kind(BG_SOCK_DGRAM, 115) == BG_KIND_OTHER);
+	CHECK(bg_sock_kind(BG_SOCK_STREAM, BG_IPPROTO_UDP) == BG_KIND_OTHER);
+	CHECK(bg_sock_kind(BG_SOCK_DGRAM, BG_IPPROTO_TCP) == BG_KIND_OTHER);
+	CHECK(bg_sock_kind(BG_SOCK_STREAM, 256) == BG_KIND_OTHER);
+
+	/* Safe by default: a policy with no flags confines ping, refuses others. */
+	CHECK(bg_create_reason(&p, BG_KIND_BINDS) == BG_REASON_NONE);
+	CHECK(bg_create_reason(&p, BG_KIND_RAW) == BG_REASON_NONE);
+	CHECK(bg_create_reason(&p, BG_KIND_PING) == BG_REASON_PING);
+	CHECK(bg_create_reason(&p, BG_KIND_OTHER) == BG_REASON_OWN_BIND);
+	p.flags = BG_F_RAW_DENY | BG_F_PING_ALLOW | BG_F_OTHER_ALLOW;
+	CHECK(bg_create_reason(&p, BG_KIND_RAW) == BG_REASON_RAW);
+	CHECK(bg_create_reason(&p, BG_KIND_PING) == BG_REASON_NONE);
+	CHECK(bg_create_reason(&p, BG_KIND_OTHER) == BG_REASON_NONE);
+}

@@ -36,8 +36,10 @@ COMMANDS=(bash sh env cat cp mv rm mkdir rmdir ls ln chmod stat sleep seq mktemp
 MODULES=(veth)
 # Loaded where the kernel has them as modules (built in, or absent, elsewhere):
 # sock_diag for TCP, UDP and raw sockets (existing-socket reports and closes).
-# In dependency order: /init loads them by name order, inet_diag first.
-OPTIONAL_MODULES=(inet_diag tcp_diag udp_diag raw_diag)
+# Listed in dependency order; /init loads them in that order (numbered files).
+OPTIONAL_MODULES=(inet_diag tcp_diag udp_diag raw_diag
+	# L2TP/IP sockets (a protocol with its own bind), after what they need.
+	udp_tunnel ip6_udp_tunnel l2tp_core l2tp_ip l2tp_ip6)
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/bgvm-root.XXXXXX")
 chmod 0755 "$root" # the image's /: the suite runs some commands as nobody
@@ -99,6 +101,7 @@ for a in poweroff insmod; do ln -s busybox "$root/bg/busybox/$a"; done
 moddir=$tree/lib/modules
 [ -d "$moddir" ] || moddir=$tree/usr/lib/modules
 mkdir -p "$root/bg/modules"
+n=10
 for m in "${MODULES[@]}" "${OPTIONAL_MODULES[@]}"; do
 	ko=$(find "$moddir" -name "$m.ko*" | head -1)
 	if [ -z "$ko" ]; then
@@ -106,10 +109,12 @@ for m in "${MODULES[@]}" "${OPTIONAL_MODULES[@]}"; do
 		echo "mkimage: module $m not in $tree" >&2
 		exit 1
 	fi
+	out="$root/bg/modules/$n-$m.ko"
+	n=$((n + 1))
 	case $ko in
-	*.xz) xz -dc "$ko" >"$root/bg/modules/$m.ko" ;;
-	*.zst) zstd -qdc "$ko" >"$root/bg/modules/$m.ko" ;;
-	*) cp "$ko" "$root/bg/modules/$m.ko" ;;
+	*.xz) xz -dc "$ko" >"$out" ;;
+	*.zst) zstd -qdc "$ko" >"$out" ;;
+	*) cp "$ko" "$out" ;;
 	esac
 done
 

@@ -168,7 +168,7 @@ kernel_image() {
 # Download and unpack into $cache/PKG. One fetch at a time (rows may share a
 # package and run at once).
 # The modules kept from a kernel package: those tests/vm/mkimage.sh loads.
-tree_modules='veth|inet_diag|tcp_diag|udp_diag|raw_diag'
+tree_modules='veth|inet_diag|tcp_diag|udp_diag|raw_diag|udp_tunnel|ip6_udp_tunnel|l2tp_core|l2tp_ip|l2tp_ip6'
 kernel_tree() {
 	local pkg=$1 suite=$2 deb members pkgs
 	{
