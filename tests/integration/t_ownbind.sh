@@ -4,7 +4,7 @@
 # --other-protocols allow. Judged by traffic with a second network namespace.
 
 # ping_from CG DST...: from a ping socket made in CG (in namespace A), an echo
-# request to each DST: "DST reply", "DST noreply" (none within a second) or
+# request to each DST: "DST reply", "DST noreply" (none in three tries) or
 # "DST ERRNO" (the socket could not be made, or the send failed).
 ping_from() {
 	local cg=$1
@@ -19,14 +19,17 @@ def ping(dst):
                           socket.IPPROTO_ICMPV6 if six else socket.IPPROTO_ICMP)
     except OSError as e:
         return errno.errorcode.get(e.errno, str(e.errno))
-    try:
-        s.sendto(struct.pack("!BBHHH", 128 if six else 8, 0, 0, 0, 1) + b"bgping", (dst, 0))
-        if not select.select([s], [], [], 1)[0]:
-            return "noreply"
-        s.recv(100)
-        return "reply"
-    except OSError as e:
-        return errno.errorcode.get(e.errno, str(e.errno))
+    # Three tries: a fresh veth may drop the first (neighbour discovery).
+    for seq in range(1, 4):
+        try:
+            s.sendto(struct.pack("!BBHHH", 128 if six else 8, 0, 0, 0, seq) + b"bgping", (dst, 0))
+            if select.select([s], [], [], 1)[0]:
+                s.recv(100)
+                return "reply"
+            r = "noreply"
+        except OSError as e:
+            r = errno.errorcode.get(e.errno, str(e.errno))
+    return r
 print(" ".join(d + " " + ping(d) for d in sys.argv[1:]))' "$@"
 }
 

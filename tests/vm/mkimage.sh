@@ -109,12 +109,12 @@ for m in "${MODULES[@]}" "${OPTIONAL_MODULES[@]}"; do
 		echo "mkimage: module $m not in $tree" >&2
 		exit 1
 	fi
-	out="$root/bg/modules/$n-$m.ko"
+	dest="$root/bg/modules/$n-$m.ko"
 	n=$((n + 1))
 	case $ko in
-	*.xz) xz -dc "$ko" >"$out" ;;
-	*.zst) zstd -qdc "$ko" >"$out" ;;
-	*) cp "$ko" "$out" ;;
+	*.xz) xz -dc "$ko" >"$dest" ;;
+	*.zst) zstd -qdc "$ko" >"$dest" ;;
+	*) cp "$ko" "$dest" ;;
 	esac
 done
 
