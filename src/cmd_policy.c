@@ -156,6 +156,21 @@ static void print_applied(const struct bg_global *g, const struct bg_cgroup *cg,
 	putchar('\n');
 }
 
+/* --NAME clear|set: one policy flag, cleared by the first word, set by the second. */
+static int flag_option(const char *cmd, const char *name, const char *arg, __u8 *flags, __u8 flag,
+		       const char *clear, const char *set)
+{
+	if (!strcmp(arg, set)) {
+		*flags |= flag;
+	} else if (!strcmp(arg, clear)) {
+		*flags &= (__u8)~flag;
+	} else {
+		bg_err("%s: --%s %s: expected %s or %s", cmd, name, arg, clear, set);
+		return BG_EXIT_USAGE;
+	}
+	return 0;
+}
+
 int bg_policy_option(int opt, const char *arg, struct bg_policy_spec *spec, const char *cmd)
 {
 	char err[BG_ERRLEN];
@@ -194,35 +209,13 @@ int bg_policy_option(int opt, const char *arg, struct bg_policy_spec *spec, cons
 		spec->flags |= BG_F_COUNT_ALLOWED;
 		return 0;
 	case 'R':
-		if (!strcmp(arg, "deny")) {
-			spec->flags |= BG_F_RAW_DENY;
-		} else if (!strcmp(arg, "allow")) {
-			spec->flags &= ~BG_F_RAW_DENY;
-		} else {
-			bg_err("%s: --raw %s: expected allow or deny", cmd, arg);
-			return BG_EXIT_USAGE;
-		}
-		return 0;
+		return flag_option(cmd, "raw", arg, &spec->flags, BG_F_RAW_DENY, "allow", "deny");
 	case 'I':
-		if (!strcmp(arg, "allow")) {
-			spec->flags |= BG_F_PING_ALLOW;
-		} else if (!strcmp(arg, "confine")) {
-			spec->flags &= ~BG_F_PING_ALLOW;
-		} else {
-			bg_err("%s: --ping %s: expected confine or allow", cmd, arg);
-			return BG_EXIT_USAGE;
-		}
-		return 0;
+		return flag_option(cmd, "ping", arg, &spec->flags, BG_F_PING_ALLOW, "confine",
+				   "allow");
 	case 'O':
-		if (!strcmp(arg, "allow")) {
-			spec->flags |= BG_F_OTHER_ALLOW;
-		} else if (!strcmp(arg, "deny")) {
-			spec->flags &= ~BG_F_OTHER_ALLOW;
-		} else {
-			bg_err("%s: --other-protocols %s: expected deny or allow", cmd, arg);
-			return BG_EXIT_USAGE;
-		}
-		return 0;
+		return flag_option(cmd, "other-protocols", arg, &spec->flags, BG_F_OTHER_ALLOW,
+				   "deny", "allow");
 	default:
 		return BG_EXIT_USAGE;
 	}
