@@ -10,6 +10,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include "diag.h"
+#include "event.h"
 
 /* Kernel TCP states (include/net/tcp_states.h), for the state filter. */
 #define TCP_ESTABLISHED 1
@@ -25,17 +26,9 @@ const size_t bg_diag_nqueries = sizeof(bg_diag_queries) / sizeof(bg_diag_queries
 
 const char *bg_diag_proto_name(__u8 protocol, __u8 type)
 {
-	if (type == SOCK_RAW)
-		return "raw";
-	switch (protocol) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_UDPLITE:
-		return "udplite";
-	}
-	return "other";
+	const char *name = bg_proto_str(protocol);
+
+	return type == SOCK_RAW ? "raw" : name ? name : "other";
 }
 
 /* Which states can receive from the network: listening TCP; UDP and raw in

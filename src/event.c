@@ -89,7 +89,7 @@ static void addr_text(const struct bg_event *e, char *buf, size_t len)
 /* Untrusted text (comm, cgroup names) as a C string literal body: printable
  * ASCII as is, the rest \xNN, so no name can break or forge a line. Spaces
  * are escaped too where the text is not quoted. */
-static void safe_text(FILE *f, const char *s, size_t n, bool quoted)
+void bg_text_escape(FILE *f, const char *s, size_t n, bool quoted)
 {
 	for (size_t i = 0; i < n && s[i]; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -118,10 +118,10 @@ void bg_event_print_text(FILE *f, const struct bg_event *e, const struct bg_even
 	bg_format_ts(wall_ns(e, c), ts, sizeof(ts));
 	fprintf(f, "%s %s %s pid=%u uid=%u comm=\"", ts, bg_verdict_name(e->verdict),
 		kind_str(e->kind), e->pid, e->uid);
-	safe_text(f, e->comm, sizeof(e->comm), true);
+	bg_text_escape(f, e->comm, sizeof(e->comm), true);
 	fputs("\" cgroup=", f);
 	if (c->cgroup_path)
-		safe_text(f, c->cgroup_path, strlen(c->cgroup_path), false);
+		bg_text_escape(f, c->cgroup_path, strlen(c->cgroup_path), false);
 	else
 		fprintf(f, "cgroup-id:%" PRIu64, (uint64_t)e->cgroup_id);
 	if (proto)
@@ -138,7 +138,7 @@ void bg_event_print_text(FILE *f, const struct bg_event *e, const struct bg_even
 	}
 	fprintf(f, " reason=%s policy=%s@", bg_reason_name(e->reason), bg_preset_name(e->preset));
 	if (c->policy_path)
-		safe_text(f, c->policy_path, strlen(c->policy_path), false);
+		bg_text_escape(f, c->policy_path, strlen(c->policy_path), false);
 	else
 		fprintf(f, "cgroup-id:%" PRIu64, (uint64_t)e->policy_cgid);
 	fputc('\n', f);

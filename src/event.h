@@ -3,6 +3,7 @@
 #ifndef BG_EVENT_H
 #define BG_EVENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include "bindguard.h"
@@ -41,5 +42,10 @@ void bg_lost_print_json(FILE *f, long long real_ns, __u64 new_lost, __u64 total_
 /* IPPROTO_TCP "tcp", IPPROTO_UDP "udp", IPPROTO_UDPLITE "udplite"; else NULL */
 const char *bg_proto_str(__u8 protocol);
 const char *bg_family_str(__u8 family); /* "inet" "inet6" or NULL */
+
+/* Untrusted text (comm, cgroup names) as a C string literal body: printable
+ * ASCII as is, the rest \xNN, so no name can break or forge a line; spaces
+ * escaped too unless quoted. Stops at NUL or n. */
+void bg_text_escape(FILE *f, const char *s, size_t n, bool quoted);
 
 #endif

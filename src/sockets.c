@@ -14,6 +14,7 @@
 #include "log.h"
 #include "netns.h"
 #include "sockets.h"
+#include "topology.h"
 
 #define LOOPBACK_IFINDEX 1
 
@@ -36,20 +37,14 @@ static void resolve(const struct bg_state *st, struct bg_scan_cgroup *c)
 	snprintf(p, sizeof(p), "%s", c->path);
 	for (int level = 0; level <= BG_MAX_WALK; level++) {
 		__u64 id = level ? bg_cgroup_id_of_path(p) : c->id;
-		char *slash;
 
 		if (id && !bg_state_policy(st, id, &c->pol)) {
 			c->pcgid = id;
 			snprintf(c->ppath, sizeof(c->ppath), "%s", p);
 			return;
 		}
-		if (!strcmp(p, "/"))
+		if (!bg_path_up(p))
 			return;
-		slash = strrchr(p, '/');
-		if (slash == p)
-			p[1] = '\0';
-		else
-			*slash = '\0';
 	}
 }
 

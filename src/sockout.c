@@ -2,6 +2,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "addr.h"
+#include "event.h"
 #include "existing.h"
 #include "policy.h"
 #include "sockout.h"
@@ -20,17 +21,10 @@ static void endpoint(const struct bg_open *o, char *buf, size_t len)
 		snprintf(buf, len, "[%s]:%u", a, o->s.port);
 }
 
-/* Untrusted names (comm, cgroup paths) with control bytes escaped. */
+/* Untrusted names (comm, cgroup paths), escaped as events escape them. */
 static void safe(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c >= 0x7f || c == '\\')
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
-	}
+	bg_text_escape(f, s, strlen(s), false);
 }
 
 static void holders(FILE *f, const struct bg_scan *sc, const struct bg_open *o)
