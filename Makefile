@@ -165,7 +165,8 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
 
 format:
-	clang-format -i src/*.c src/*.h include/*.h bpf/*.c tests/unit/*.c tests/unit/*.h tests/helpers/*.c
+	clang-format -i src/*.c src/*.h include/*.h bpf/*.c tests/unit/*.c tests/unit/*.h tests/helpers/*.c \
+		bench/*.c
 
 install: bindguard
 	install -D -m 0755 bindguard $(DESTDIR)$(SBINDIR)/bindguard
@@ -226,9 +227,13 @@ fuzz-regress: fuzz-build
 # BENCH_QUICK=1: a tiny run (seconds) that writes to $(OUT)/bench-quick/ instead.
 # BENCH_MAX=1: also fill bindguard to its policy limit (slow). BENCH_OUT=DIR: output.
 .PHONY: bench
-BENCH_BINS := $(OUT)/bindbench $(OUT)/bench_empty.bpf.o
+BENCH_BINS := $(OUT)/bindbench $(OUT)/workload $(OUT)/bench_empty.bpf.o
 
 $(OUT)/bindbench: bench/bindbench.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDFLAGS) -o $@
+
+$(OUT)/workload: bench/workload.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDFLAGS) -o $@
 
@@ -238,6 +243,7 @@ $(OUT)/bench_empty.bpf.o: bench/empty.bpf.c | $(OUT)
 
 bench: $(BIN) $(BENCH_BINS)
 	BINDGUARD=$(CURDIR)/$(BIN) BINDBENCH=$(CURDIR)/$(OUT)/bindbench \
+	WORKLOAD=$(CURDIR)/$(OUT)/workload \
 	BENCH_EMPTY_OBJ=$(CURDIR)/$(OUT)/bench_empty.bpf.o BPFTOOL=$(BPFTOOL) \
 		bench/run.sh $(if $(filter 1,$(BENCH_QUICK)),--quick) \
 		$(if $(filter 1,$(BENCH_MAX)),--max-policies) $(if $(BENCH_OUT),--out $(BENCH_OUT))

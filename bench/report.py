@@ -16,6 +16,8 @@ import statistics
 import sys
 from collections import defaultdict
 
+import workloads
+
 raw_path, outdir, command = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = defaultdict(lambda: defaultdict(dict))  # section -> name -> rep -> value
 meta = {}
@@ -418,6 +420,8 @@ J["event_pipeline"] = pipe
 J["targets"] = targets
 J["landlock_peer"] = peer
 J["cleanup"] = rows["check"]["cleanup"]["-"] if "cleanup" in rows["check"] else None
+J["workloads"] = workloads.analyse(rows, meta, boot, (hook.get("empty") or {}).get("added_ns"))
+J["method"]["section_seconds"] = {k[2:]: int(v) for k, v in meta.items() if k.startswith("t_")}
 
 def public(o):
     if isinstance(o, dict):
@@ -442,7 +446,8 @@ L = []
 w = L.append
 w("# bindguard benchmarks")
 w("")
-w("Written by `make bench` (bench/run.sh, bench/bindbench.c, bench/report.py); the same")
+w("Written by `make bench` (bench/run.sh, bench/workloads.sh, bench/workload.c, "
+  "bench/bindbench.c, bench/report.py, bench/workloads.py); the same")
 w("figures are in `benchmarks.json`. Do not edit by hand: run the benchmark again.")
 if QUICK:
     w("")
@@ -461,11 +466,8 @@ w(f"| method | {J['method']['binds_per_run']:,} re-binds per run, pinned to CPU 
   f"(scale: {J['method']['scale_repetitions']}); medians |")
 w(f"| other policies present | {J['method']['other_policies_at_start']} "
   f"(not the benchmark's) when it started |")
-if meta.get("bg_tag_start") != meta.get("bg_tag_end"):
-    w(f"| **warning** | bindguard's bind4 program changed during the run (tag "
-      f"{meta.get('bg_tag_start')} → {meta.get('bg_tag_end')}): another bindguard build "
-      f"applied a policy meanwhile; figures may mix two builds |")
 w("")
+L.extend(workloads.markdown(J, yn))
 w("## Per-bind hook cost")
 w("")
 w("A TCP socket bound to 127.0.0.1:P is bound again, to the same address, in a loop: "

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# `make bench`: what bindguard costs per bind(), how that scales, what a denial
-# storm does to the event pipeline, and how long policy changes take. Writes
-# BENCHMARKS.md and benchmarks.json (docs/ by default) through bench/report.py.
+# `make bench`: what bindguard costs real workloads (connection churn, UDP
+# request/response, socket(), a bulk stream, nginx under wrk: bench/workloads.sh),
+# then per bind(), how that scales, what a denial storm does to the event
+# pipeline, and how long policy changes take. Writes BENCHMARKS.md and
+# benchmarks.json (docs/ by default) through bench/report.py. Installs nginx and
+# wrk (tests/install-deps.sh) when they are missing. Refuses to write a report
+# when another bindguard build replaced the programs during the run.
 #
 # Usage (root): bench/run.sh [--quick] [--max-policies] [--out DIR]
-#   --quick         tiny run (a few seconds) that checks the benchmark builds and
+#   --quick         tiny run (under a minute) that checks the benchmark builds and
 #                   runs; writes to .output/bench-quick/ unless --out is given
 #   --max-policies  also fill bindguard up to the number of policed cgroups it can
 #                   hold and measure there
@@ -13,18 +17,22 @@
 # Safety: everything runs in cgroups below one uniquely named cgroup this script
 # creates ($CG2/bgbench.PID); only processes it starts are moved into them; every
 # policy it applied is detached by name (never `detach --all`), the `return 1`
-# program is detached and its pin removed, kernel.bpf_stats_enabled is restored,
-# and the cgroups are removed, also on failure or interrupt. Sockets are bound to
+# programs are detached and their pins removed, the nginx masters it started are
+# stopped by the pids in their own pid files, kernel.bpf_stats_enabled is
+# restored, and the cgroups are removed, also on failure or interrupt. nginx
+# listens on 127.0.0.1 only, on a port the kernel picked. Sockets are bound to
 # 127.0.0.1 only: every 0.0.0.0 bind is refused by the policy or fails because the
 # socket is bound already (a storm process stops at once should one succeed), and
 # every re-bind to 192.0.2.1 fails because no interface has that address.
 set -u
 export LC_ALL=C
+T_BEGIN=$EPOCHREALTIME
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BG=${BINDGUARD:-$ROOT/bindguard}
 BB=${BINDBENCH:-$ROOT/.output/bindbench}
 EMPTY_OBJ=${BENCH_EMPTY_OBJ:-$ROOT/.output/bench_empty.bpf.o}
+WORKLOAD=${WORKLOAD:-$ROOT/.output/workload}
 BPFTOOL=${BPFTOOL:-$(command -v bpftool || echo /usr/sbin/bpftool)}
 QUICK=0 MAXPOL=0 OUTDIR=""
 # A specific non-loopback address (TEST-NET-1) for binds the policy decides: it is
@@ -52,14 +60,15 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$OUTDIR" ] || { [ $QUICK = 1 ] && OUTDIR=$ROOT/.output/bench-quick || OUTDIR=$ROOT/docs; }
 
-# Sizes. Full: medians of >= 5 interleaved repetitions of 1M re-binds each.
+# Sizes. Full: medians of 7 interleaved repetitions of 150,000 re-binds each (about
+# 5 minutes in all here); --max-policies adds the point at the policy limit.
 if [ $QUICK = 1 ]; then
 	N=20000 REPS=2 SREPS=2 STATS_N=20000 CP_COUNT=20 SCALE_POINTS="1 5 20 50"
 	STORM_PROCS=2 STORM_COUNT=5000 PACED_COUNT=50 EV_WAIT=10 SUS_COUNT=2000
 	FAIR_COUNT=20 RUN_REPS=3
 else
-	N=1000000 REPS=21 SREPS=15 STATS_N=1000000 CP_COUNT=1000 SCALE_POINTS="1 100 1000 10000"
-	STORM_PROCS=4 STORM_COUNT=1000000 PACED_COUNT=1000 EV_WAIT=120 SUS_COUNT=300000
+	N=150000 REPS=7 SREPS=7 STATS_N=200000 CP_COUNT=200 SCALE_POINTS="1 100 1000"
+	STORM_PROCS=4 STORM_COUNT=250000 PACED_COUNT=1000 EV_WAIT=120 SUS_COUNT=300000
 	FAIR_COUNT=100 RUN_REPS=21
 fi
 PACE_US=1000
@@ -69,14 +78,14 @@ SUS_PROCS=2 SUS_PACE_US=20 SUS_BURST=50
 DEPTHS="1 8 16"
 RULE_COUNTS="1 64 1024"
 
-say() { echo "bench: $*" >&2; }
+say() { echo "bench: [$((${EPOCHREALTIME%.*} - ${T_BEGIN%.*})) s] $*" >&2; }
 die() {
 	say "error: $*"
 	exit 1
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (sudo make bench)"
-for f in "$BG" "$BB" "$EMPTY_OBJ"; do [ -e "$f" ] || die "$f is missing: run make first"; done
+for f in "$BG" "$BB" "$WORKLOAD" "$EMPTY_OBJ"; do [ -e "$f" ] || die "$f is missing: run make first"; done
 [ -x "$BPFTOOL" ] || die "bpftool not found"
 command -v python3 >/dev/null || die "python3 not found"
 CG2=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") break; if ($(i + 1) == "cgroup2") { print $5; exit } }' /proc/self/mountinfo)
@@ -93,8 +102,8 @@ RAW=$WORK/raw.tsv
 STATS_SYSCTL=/proc/sys/kernel/bpf_stats_enabled
 STATS_ORIG=$(cat "$STATS_SYSCTL")
 declare -A POLICED=() # relative cgroup path -> 1, for every policy applied
-EMPTY_ATTACHED=0
-T_BEGIN=$EPOCHREALTIME
+EMPTY_LINKS=() # "CGROUP-DIR ATTACH-TYPE PROGRAM" of every empty program attached
+NGINX_PIDS=()  # pid files of the nginx masters this run started
 
 # --- bookkeeping and cleanup ---------------------------------------------------------
 rec() { # rec SECTION NAME REP VALUE
@@ -146,12 +155,16 @@ cleanup() {
 		fi
 		for d in "${chunk[@]}"; do unset "POLICED[$d]"; done
 	done
-	if [ $EMPTY_ATTACHED = 1 ]; then
-		"$BPFTOOL" cgroup detach "$TOP/empty" bind4 pinned "$PIN/empty" ||
-			say "warning: detach the return-1 program from $TOP/empty failed"
-		EMPTY_ATTACHED=0
-	fi
-	rm -f "$PIN/empty"
+	nginx_stop_all
+	local l cg type prog
+	for l in "${EMPTY_LINKS[@]}"; do
+		read -r cg type prog <<<"$l"
+		"$BPFTOOL" cgroup detach "$cg" "$type" pinned "$PIN/empty/$prog" ||
+			say "warning: detach the empty $type program from $cg failed"
+	done
+	EMPTY_LINKS=()
+	rm -f "$PIN"/empty/*
+	[ -d "$PIN/empty" ] && rmdir "$PIN/empty"
 	[ -d "$PIN" ] && rmdir "$PIN"
 	if [ -d "$TOP" ]; then
 		find "$TOP" -depth -type d -print0 | xargs -0 rmdir || say "warning: rmdir below $TOP failed"
@@ -220,18 +233,18 @@ npolicies() { json_status | python3 -c 'import json, sys; print(len(json.load(sy
 max_policies() { json_status | python3 -c 'import json, sys; print(json.load(sys.stdin)["max_policies"])'; }
 
 # prog_id CGROUP-DIR: id of the cgroup/bind4 program attached directly to the cgroup
+# (awk, not python, here and below: python takes half a second to start here)
 prog_id() {
-	"$BPFTOOL" -j cgroup show "$1" | python3 -c '
-import json, sys
-ps = [p for p in json.load(sys.stdin) if p["attach_type"] in ("cgroup_inet4_bind", "bind4")]
-print(ps[0]["id"] if ps else "")'
+	"$BPFTOOL" cgroup show "$1" | awk '$2 == "cgroup_inet4_bind" || $2 == "bind4" { print $1; exit }'
 }
 
 prog_stats() { # prog_stats ID: "run_time_ns run_cnt"
-	"$BPFTOOL" -j prog show id "$1" | python3 -c '
-import json, sys
-p = json.load(sys.stdin)
-print(p.get("run_time_ns", 0), p.get("run_cnt", 0))'
+	"$BPFTOOL" prog show id "$1" | awk 'NR == 1 {
+		for (i = 2; i < NF; i++) {
+			if ($i == "run_time_ns") t = $(i + 1)
+			if ($i == "run_cnt") c = $(i + 1)
+		}
+	} END { print t + 0, c + 0 }'
 }
 
 # run_stat NAME VARIANT N: the own time per run of the bind4 program attached to
@@ -269,6 +282,11 @@ prog_tag() { # prog_tag CGROUP-DIR: tag of its bind4 program (identifies the bui
 }
 
 usec() { local t=${1/./}; echo $((10#$t)); } # $EPOCHREALTIME -> microseconds
+LAP_T=$T_BEGIN
+lap() { # lap NAME: the seconds since the previous lap, as section NAME's time
+	rec meta "t_$1" - $((($(usec "$EPOCHREALTIME") - $(usec "$LAP_T")) / 1000000))
+	LAP_T=$EPOCHREALTIME
+}
 
 # --- the run -------------------------------------------------------------------------
 mkdir "$TOP" || die "create $TOP"
@@ -296,6 +314,13 @@ OTHER_POLICIES=$(npolicies)
 	rec meta max_rules_header - "$(awk '/define BG_MAX_RULES/ { print $3 }' "$ROOT/include/bindguard.h")"
 }
 
+lap setup
+# 0. Workloads (bench/workloads.sh) ---------------------------------------------------
+# shellcheck source=bench/workloads.sh
+. "$ROOT/bench/workloads.sh"
+workloads_run
+
+lap workloads
 # 1. Per-bind hook cost --------------------------------------------------------------
 say "hook cost: $REPS interleaved repetitions of $N re-binds per variant"
 mkdir "$TOP/none" "$TOP/empty" "$TOP/bg" "$TOP/bgw" "$TOP/bgd" "$TOP/bgc" "$TOP/bgdc" "$TOP/bgr" ||
@@ -321,10 +346,7 @@ apply "$TOPREL/bgr" "${args[@]}"
 # Which BPF object the pinned programs came from (full or compat: they reach the
 # socket differently).
 rec meta bg_object - "$(json_status | python3 -c 'import json, sys; print(json.load(sys.stdin).get("object") or "unknown")')"
-mkdir "$PIN" || die "create $PIN"
-"$BPFTOOL" prog load "$EMPTY_OBJ" "$PIN/empty" type cgroup/bind4 || die "load $EMPTY_OBJ"
-"$BPFTOOL" cgroup attach "$TOP/empty" bind4 pinned "$PIN/empty" multi || die "attach the return-1 program"
-EMPTY_ATTACHED=1
+attach_empty "$TOP/empty" cgroup_inet4_bind
 
 variant none "$TOP/none"
 variant none-any "$TOP/none" --addr 0.0.0.0
@@ -363,6 +385,7 @@ rec check bg_allowed_counted - $((a1 - a0))
 "$BB" rebind --cgroup "$TOP/bgd" --cpu "$CPU" --n 1000 --addr 0.0.0.0 --expect EPERM >/dev/null ||
 	die "the deny-wildcard policy did not refuse 0.0.0.0: is it in force?"
 
+lap hook
 # 2. The programs' own time (kernel BPF statistics) --------------------------------
 say "BPF statistics (kernel.bpf_stats_enabled=1 for this part only)"
 stats_set 1
@@ -384,6 +407,7 @@ detach "$TOPREL/bgc"
 detach "$TOPREL/bgdc"
 detach "$TOPREL/bgr"
 
+lap bpfstats
 # 3. Scale: number of policed cgroups, and the control plane ------------------------
 # Our bg cgroup is policed; the others are siblings under $TOP/cp, each with its own
 # policy (and links). Each point: interleaved no-program and bindguard runs. Fillers
@@ -510,6 +534,7 @@ for ((i = CP_COUNT; i >= 1; i--)); do detach "$TOPREL/cp/c$i"; done
 t1=$EPOCHREALTIME
 rec cp-detach "$CP_COUNT" - $(($(usec "$t1") - $(usec "$t0")))
 
+lap scale
 # 4. Scale: exception rules (interleaved) --------------------------------------------
 # Four families, N rules each; one rule admits the re-bind, the other N - 1 are
 # prefixes that do not match it (10.a.b.0/24:8000-8099). The wildcard 0.0.0.0:P,
@@ -539,6 +564,7 @@ done
 interleave rules "$SREPS" "${RULE_VARIANTS[@]}"
 for k in $RULE_COUNTS; do for kind in e p a n; do detach "$TOPREL/r$kind$k"; done; done
 
+lap rules
 # 5. Scale: depth below the policed cgroup (interleaved) -----------------------------
 # Two trees: "deep" as applied by default, and "deepg" counting its allows (the
 # counter slot read on each allowed bind too). Each level below the policed
@@ -570,6 +596,7 @@ interleave depth "$SREPS" "${DEPTH_VARIANTS[@]}"
 detach "$TOPREL/deep"
 detach "$TOPREL/deepg"
 
+lap depth
 # 6. Event pipeline ---------------------------------------------------------------------
 # pipeline NAME PROCS COUNT PACE-US [stats NAME]: one run of `bindbench pipeline`
 # in a fresh policed cgroup. `bindguard events` admits one reader at a time: while
@@ -655,6 +682,7 @@ fi
 detach "$TOPREL/fair/quiet"
 detach "$TOPREL/fair/storm"
 
+lap pipeline
 # 7. `bindguard run -- true` against `true` (interleaved) ------------------------------
 say "control plane: bindguard run -- true vs true, $RUN_REPS times each"
 for ((i = 1; i <= RUN_REPS; i++)); do
@@ -669,7 +697,12 @@ for ((i = 1; i <= RUN_REPS; i++)); do
 done
 
 rec meta bg_tag_end - "$(prog_tag "$TOP/paced")"
+# Another bindguard build applying a policy meanwhile replaces the programs of
+# every link: the figures would then mix two builds, so none are written.
+[ "$(prog_tag "$TOP/paced")" = "$(sed -n 's/^meta\tbg_tag_start\t-\t//p' "$RAW")" ] ||
+	die "bindguard's bind4 program changed during the run: another bindguard build applied a policy meanwhile; no report written, run again"
 
+lap run
 # --- clean up, verify, report ------------------------------------------------------
 T_END=$EPOCHREALTIME
 rec meta elapsed_s - $((($(usec "$T_END") - $(usec "$T_BEGIN")) / 1000000))

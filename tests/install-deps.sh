@@ -5,7 +5,8 @@ set -euo pipefail
 
 pkgs=(make gcc clang pkg-config libbpf-dev libelf-dev zlib1g-dev libmnl-dev bpftool
       iproute2 python3 valgrind
-      qemu-system-x86 busybox-static cpio xz-utils)  # the last four: make test-kernels
+      qemu-system-x86 busybox-static cpio xz-utils  # these four: make test-kernels
+      nginx-light wrk)  # make bench's workloads
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -21,5 +22,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# nginx's package starts the service (on port 80 of every address) unless the
+# machine's policy-rc.d says no: while installing, it does, unless the machine
+# already has a policy of its own.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e $policy ]; then
+	trap 'rm -f $policy' EXIT
+	printf '#!/bin/sh\n# bindguard install-deps: no service starts while it installs\nexit 101\n' >$policy
+	chmod 755 $policy
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
