@@ -365,7 +365,10 @@ int bg_setsockopt(struct bpf_sockopt *ctx)
  * before this hook runs; from then on the socket receives that port's
  * datagrams from every interface. A socket whose bound address the policy
  * refuses can only have got there that way (an explicit bind was checked).
- * Reported once per socket; refused with --udp-autobind deny.
+ * Reported once per socket; refused with --udp-autobind deny. A socket bound
+ * to a specific address (every well-behaved client and server in a policed
+ * cgroup) leaves before any map is read: this runs for every datagram sent
+ * with an address.
  */
 static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 {
@@ -382,13 +385,13 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 
 	if (!sk)
 		return 1;
-	cg = sock_cgroup(sock_of_addr(ctx));
-	p = resolve(cg, &cgid, &pcgid);
-	if (!p || !(p->flags & (BG_F_UDP_AUDIT | BG_F_UDP_DENY)) || !(p->proto_mask & BG_PROTO_UDP))
-		return 1;
 	addr_pick(w, sk->family, sk->src_ip4, sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2],
 		  sk->src_ip6[3]);
 	if (bg_addr_class(w) != BG_ADDR_WILDCARD)
+		return 1;
+	cg = sock_cgroup(sock_of_addr(ctx));
+	p = resolve(cg, &cgid, &pcgid);
+	if (!p || !(p->flags & (BG_F_UDP_AUDIT | BG_F_UDP_DENY)) || !(p->proto_mask & BG_PROTO_UDP))
 		return 1;
 	port = sk->src_port; /* host order */
 	if (address_reason(p, w, bg_addr_class(w), port) == BG_REASON_NONE)
