@@ -16,6 +16,7 @@
 #include "cgroup.h"
 #include "commands.h"
 #include "diag.h"
+#include "hostnet.h"
 #include "json.h"
 #include "load.h"
 #include "log.h"
@@ -66,9 +67,44 @@ static void probe_existing(struct existing *x, const struct bg_probe *p)
 struct item {
 	const char *name;
 	const char *status; /* enforced, confined, per-policy, not-covered, ok, partial, unknown,
-			       missing */
+			       missing, warn (the host itself opens a way around) */
 	char detail[512];
 };
+
+/* What the host opens around the hooks: route_localnet, 32-bit syscalls. */
+static int host_items(struct item *it)
+{
+	char names[sizeof(it[0].detail) / 2];
+	int r = bg_route_localnet("/proc/sys/net/ipv4/conf", names, sizeof(names));
+	int c = bg_compat_syscalls();
+
+	it[0].name = "route-localnet";
+	it[0].status = r > 0 ? "warn" : r == 0 ? "not-covered" : "unknown";
+	if (r > 0)
+		snprintf(it[0].detail, sizeof(it[0].detail),
+			 "route_localnet is set on this host (%s): a socket bound to 127.0.0.1 "
+			 "in a policed cgroup receives what other hosts route to it",
+			 names);
+	else
+		snprintf(it[0].detail, sizeof(it[0].detail),
+			 "net.ipv4.conf.*.route_localnet=1 (set by root in a cgroup's network "
+			 "namespace, or by the host, as kube-proxy does) lets a socket bound to "
+			 "127.0.0.1 receive from other hosts; %s",
+			 r == 0 ? "not set on this host" : "cannot read /proc/sys/net/ipv4/conf");
+	it[1].name = "compat-setsockopt";
+	it[1].status = c == 0 ? "ok" : c == 1 ? "not-covered" : "unknown";
+	if (c == 0)
+		snprintf(it[1].detail, sizeof(it[0].detail),
+			 "this kernel runs no 32-bit system calls (tried int $0x80), so every "
+			 "setsockopt meets the guard");
+	else
+		snprintf(it[1].detail, sizeof(it[0].detail),
+			 "a 32-bit setsockopt (a 32-bit program, int $0x80, a compat io_uring "
+			 "ring) skips cgroup/setsockopt and can untie a socket bindguard tied to "
+			 "lo; %s",
+			 c == 1 ? "this kernel runs them (IA32 emulation)" : "cannot tell here");
+	return 2;
+}
 
 static int build(struct item *it, const struct bg_probe *p, const char *mnt,
 		 const struct existing *x)
@@ -151,6 +187,12 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt,
 	snprintf(it[n++].detail, sizeof(it[0].detail),
 		 "unconnected sendto() from a wildcard-autobound socket: --udp-autobind "
 		 "audit (default) reports, deny refuses the send, allow ignores");
+	it[n].name = "udp-early-fail";
+	it[n].status = "not-covered";
+	snprintf(it[n++].detail, sizeof(it[0].detail),
+		 "a sendto() that fails before cgroup/sendmsg runs (MSG_OOB, port 0, over "
+		 "65,535 bytes) leaves its socket autobound to the wildcard and untied, "
+		 "receiving from any host, under --udp-autobind deny too");
 	it[n].name = "raw-sockets";
 	it[n].status = p->loaded[BG_HOOK_SOCK_CREATE] ? "per-policy" : "not-covered";
 	snprintf(it[n++].detail, sizeof(it[0].detail),
@@ -196,6 +238,7 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt,
 		 p->variant == BG_OBJ_COMPAT ? "; on this kernel an IPv4 UDP socket created "
 					       "inside and bound by a task outside escapes too"
 					     : "");
+	n += host_items(it + n);
 	it[n].name = "packet-sockets";
 	it[n].status = "not-covered";
 	snprintf(it[n++].detail, sizeof(it[0].detail),
