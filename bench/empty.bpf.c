@@ -52,3 +52,9 @@ int bench_sock_create(struct bpf_sock *ctx)
 {
 	return 1;
 }
+
+SEC("cgroup_skb/ingress")
+int bench_ingress(struct __sk_buff *ctx)
+{
+	return 1;
+}

@@ -40,6 +40,7 @@ attach_empty() {
 	cgroup_udp4_sendmsg) prog=bench_sendmsg4 ;;
 	cgroup_udp6_sendmsg) prog=bench_sendmsg6 ;;
 	cgroup_inet_sock_create) prog=bench_sock_create ;;
+	cgroup_inet_ingress) prog=bench_ingress ;;
 	*) return 1 ;;
 	esac
 	empty_loaded

@@ -9,7 +9,9 @@
  *   sockops TCP_LISTEN_CB        the same where LSM cannot load   -> confine to lo
  *   cgroup/setsockopt            SO_BINDTODEVICE/SO_BINDTOIFINDEX -> deny (no unconfining)
  *   cgroup/sendmsg4, sendmsg6    unconnected UDP from a wildcard  -> audit or deny
- *   cgroup/sock_create           raw sockets                      -> deny if asked
+ *   cgroup/sock_create           raw, ping, own-bind sockets      -> deny or confine
+ *   cgroup_skb/ingress           a packet from the network that a
+ *                                hook upstream let through        -> drop (the backstop)
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -24,12 +26,13 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define BG_AF_INET	    2
-#define BG_AF_INET6	    10
-#define BG_SOL_SOCKET	    1
-#define BG_SO_BINDTODEVICE  25
-#define BG_SO_BINDTOIFINDEX 62
-#define BG_LOOPBACK_IFINDEX 1 /* lo is ifindex 1 in every network namespace */
+#define BG_AF_INET	      2
+#define BG_AF_INET6	      10
+#define BG_SOL_SOCKET	      1
+#define BG_SO_BINDTODEVICE    25
+#define BG_SO_BINDTOIFINDEX   62
+#define BG_LOOPBACK_IFINDEX   1 /* lo is ifindex 1 in every network namespace */
+#define BG_SOCK_BINDPORT_LOCK 8 /* sk_userlocks: a bind() named the port */
 
 /* cgid: the socket's cgroup; pcgid: the policed cgroup whose policy decided. */
 static __always_inline void event_init(struct bg_event *e, __u64 cgid, __u64 pcgid,
@@ -480,6 +483,116 @@ int bg_sock_create(struct bpf_sock *ctx)
 		ctx->bound_dev_if = BG_LOOPBACK_IFINDEX;
 		return 1;
 	}
+	return e.verdict == BG_VERDICT_AUDIT;
+}
+
+/*
+ * The governing policy of a received packet's socket, from ids alone: the
+ * socket's cgroup (bpf_skb_cgroup_id), else the nearest policed ancestor,
+ * found going down from the root (bpf_skb_ancestor_cgroup_id) to the
+ * socket's own level, the deepest match kept: what resolve() finds going
+ * up, for cgroups up to BG_MAX_WALK levels deep. The same in both objects:
+ * no socket pointer is needed, and the softirq that runs this has no
+ * meaningful current task.
+ */
+static __always_inline struct bg_policy *resolve_skb(struct __sk_buff *skb, __u64 *cgid,
+						     __u64 *pcgid)
+{
+	struct bg_policy *p, *q;
+	__u64 id = bpf_skb_cgroup_id(skb), a;
+
+	*cgid = id;
+	if (!id)
+		return NULL;
+	p = bpf_map_lookup_elem(&bg_policies, &id);
+	if (p) {
+		*pcgid = id;
+		return p;
+	}
+	for (int l = 0; l < BG_MAX_WALK; l++) {
+		a = bpf_skb_ancestor_cgroup_id(skb, l);
+		if (!a || a == id)
+			break;
+		q = bpf_map_lookup_elem(&bg_policies, &a);
+		if (q) {
+			p = q;
+			*pcgid = a;
+		}
+	}
+	return p;
+}
+
+/*
+ * Did the kernel choose the socket's port (an autobind) rather than a bind()
+ * naming it (SOCK_BINDPORT_LOCK)? Unknown (the compat object's IPv4 UDP
+ * sockets) counts as autobound: admitted as --udp-autobind says.
+ */
+static __always_inline int port_autobound(struct sock *ksk)
+{
+	if (!ksk)
+		return 1;
+	return !(BPF_CORE_READ_BITFIELD_PROBED(ksk, sk_userlocks) & BG_SOCK_BINDPORT_LOCK);
+}
+
+/*
+ * The backstop: whatever the hooks above missed (a UDP send that failed
+ * before cgroup/sendmsg, route_localnet, a 32-bit setsockopt that untied a
+ * socket from lo, a way nobody has found yet), a packet that came in over
+ * another interface than lo is dropped before a socket of a policed cgroup
+ * that must not hear the network receives it (bg_receive_reason). Runs for
+ * every packet a socket of the cgroup receives: loopback traffic, connected
+ * sockets and established connections (whose peer the socket chose, or
+ * whose listener was judged here) leave on the first two tests, before
+ * any map is read. Reported once per socket.
+ */
+SEC("cgroup_skb/ingress")
+int bg_ingress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	__u64 cgid = 0, pcgid = 0;
+	struct bg_policy *p;
+	struct bg_stats *st;
+	struct bg_event e;
+	int kind, cls, reason;
+	__u8 *seen;
+	__u32 w[4];
+	__u16 port;
+
+	if (skb->ingress_ifindex == BG_LOOPBACK_IFINDEX || !sk || sk->dst_port)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || (sk->family != BG_AF_INET && sk->family != BG_AF_INET6))
+		return 1;
+	p = resolve_skb(skb, &cgid, &pcgid);
+	if (!p)
+		return 1;
+	addr_pick(w, sk->family, sk->src_ip4, sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2],
+		  sk->src_ip6[3]);
+	cls = bg_addr_class(w);
+	port = sk->src_port; /* host order */
+	kind = bg_sock_kind(sk->type, sk->protocol);
+	reason = bg_receive_reason(p, kind, sk->type, cls,
+				   cls == BG_ADDR_LOOPBACK ? BG_REASON_NONE
+							   : address_reason(p, w, cls, port),
+				   port_autobound(sock_of_skb(skb)));
+	if (reason == BG_REASON_NONE)
+		return 1;
+	event_init(&e, cgid, pcgid, p, BG_EV_RECEIVE);
+	seen = bpf_sk_storage_get(&bg_rx_seen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (seen && *seen)
+		return e.verdict == BG_VERDICT_AUDIT; /* reported already */
+	if (seen)
+		*seen = 1;
+	st = policy_stats(p);
+	if (!st)
+		return 0;
+	__builtin_memcpy(e.addr, w, 16);
+	e.port = port;
+	e.family = sk->family;
+	e.protocol = sk->protocol;
+	e.type = sk->type;
+	e.reason = reason;
+	report(p, st, &e);
 	return e.verdict == BG_VERDICT_AUDIT;
 }
 

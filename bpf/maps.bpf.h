@@ -74,4 +74,12 @@ struct {
 	__type(value, __u8);
 } bg_udp_seen SEC(".maps");
 
+/* Sockets already reported for a packet the backstop dropped: one event each. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u8);
+} bg_rx_seen SEC(".maps");
+
 #endif

@@ -22,6 +22,7 @@ extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 #define sock_of_ops(ctx)     ctx_sock(ctx, struct bpf_sock_ops_kern)
 #define sock_of_sockopt(ctx) ctx_sock(ctx, struct bpf_sockopt_kern)
 #define sock_of_create(ctx)  ((struct sock *)bpf_cast_to_kern_ctx(ctx))
+#define sock_of_skb(ctx)     ctx_sock(ctx, struct sk_buff)
 
 /* The governing cgroup: always the socket's here. */
 static __always_inline struct cgroup *sock_cgroup(struct sock *sk)
@@ -54,6 +55,8 @@ static __always_inline struct sock *bpf_sock_kern(struct bpf_sock *bsk)
 #define sock_of_sockopt(ctx) ((struct sock *)NULL)
 /* At creation the task's cgroup is the socket's: exact. */
 #define sock_of_create(ctx)  ((struct sock *)NULL)
+/* A received packet's socket: TCP and IPv6 UDP; NULL for IPv4 UDP. */
+#define sock_of_skb(ctx)     bpf_sock_kern((struct bpf_sock *)(ctx)->sk)
 
 static __always_inline struct cgroup *task_cgroup(void)
 {
@@ -114,8 +117,7 @@ static __always_inline struct bg_policy *resolve(struct cgroup *cg, __u64 *cgid,
 /* Does an exception of p admit address w and port? One lookup in the
  * exceptions trie: the longest prefix of w among p's rules, whose entry
  * carries the ports of every rule containing it (userspace merged them). */
-static __always_inline int exception_allows(const struct bg_policy *p, const __u32 w[4],
-					    __u16 port)
+static __always_inline int exception_allows(const struct bg_policy *p, const __u32 w[4], __u16 port)
 {
 	struct bg_rule_key key = {
 		.prefixlen = 32 + 128,

@@ -126,6 +126,37 @@ BG_INLINE int bg_create_reason(const struct bg_policy *p, int kind)
 	return BG_REASON_NONE;
 }
 
+/*
+ * A packet that came in over another interface than lo, to a socket of p's
+ * cgroup that is neither connected nor an established connection (those
+ * leave before this): why p refuses it, BG_REASON_NONE admits. addr_reason
+ * is what p says of the socket's local address (address_reason: preset and
+ * exceptions). The backstop behind the hooks that run earlier: a loopback
+ * address never hears the network (route_localnet routes 127.0.0.0/8 in);
+ * any other address as at bind(), except that a UDP socket autobound to the
+ * wildcard (a send that failed before cgroup/sendmsg saw it; autobound: the
+ * kernel chose its port, no bind() did) is admitted unless --udp-autobind
+ * deny. Raw sockets and other own-bind protocols exist
+ * only where p lets them (cgroup/sock_create): admitted; ping sockets as
+ * --ping says.
+ */
+BG_INLINE int bg_receive_reason(const struct bg_policy *p, int kind, __u32 sock_type, int cls,
+				int addr_reason, int autobound)
+{
+	if (kind == BG_KIND_RAW || kind == BG_KIND_OTHER)
+		return BG_REASON_NONE;
+	if (kind == BG_KIND_PING && (p->flags & BG_F_PING_ALLOW))
+		return BG_REASON_NONE;
+	if (kind == BG_KIND_BINDS && !(p->proto_mask & bg_proto_bit(sock_type)))
+		return BG_REASON_NONE;
+	if (cls == BG_ADDR_LOOPBACK)
+		return BG_REASON_LOOPBACK_NET;
+	if (kind == BG_KIND_BINDS && sock_type == BG_SOCK_DGRAM && autobound &&
+	    addr_reason == BG_REASON_WILDCARD && !(p->flags & BG_F_UDP_DENY))
+		return BG_REASON_NONE;
+	return addr_reason;
+}
+
 /* Does a range admit port? An unused range (lo 1, hi 0) admits none. */
 BG_INLINE int bg_range_has(const struct bg_port_range *r, __u16 port)
 {

@@ -107,6 +107,7 @@ enum bg_event_kind {
 	BG_EV_SETSOCKOPT = 4, /* SO_BINDTODEVICE / SO_BINDTOIFINDEX to another device */
 	BG_EV_EXISTING = 5,   /* a socket older than its policy (queued by bg_emit) */
 	BG_EV_SOCKET = 6,     /* creating a ping socket or one of another own-bind protocol */
+	BG_EV_RECEIVE = 7,    /* a packet from the network to a socket that must not hear it */
 };
 
 /* Why a preset refused an address (0 means the preset allows it). */
@@ -118,6 +119,7 @@ enum bg_reason {
 	BG_REASON_DEVICE = 4,	    /* binding to a device other than lo */
 	BG_REASON_PING = 5,	    /* ICMP ping socket (its own bind) */
 	BG_REASON_OWN_BIND = 6,	    /* SCTP, L2TP/IP or another protocol with its own bind */
+	BG_REASON_LOOPBACK_NET = 7, /* to a loopback address, from another interface */
 };
 
 /* Address classes; see bg_addr_class() in bg_decide.h. */

@@ -72,27 +72,34 @@ struct item {
 };
 
 /* What the host opens around the hooks: route_localnet, 32-bit syscalls. */
-static int host_items(struct item *it)
+static int host_items(struct item *it, bool backstop)
 {
 	char names[sizeof(it[0].detail) / 2];
 	int r = bg_route_localnet("/proc/sys/net/ipv4/conf", names, sizeof(names));
 	int c = bg_compat_syscalls();
 
 	it[0].name = "route-localnet";
-	it[0].status = r > 0 ? "warn" : r == 0 ? "not-covered" : "unknown";
+	it[0].status = r > 0 ? "warn" : !backstop ? "not-covered" : "enforced";
 	if (r > 0)
 		snprintf(it[0].detail, sizeof(it[0].detail),
 			 "route_localnet is set on this host (%s): a socket bound to 127.0.0.1 "
-			 "in a policed cgroup receives what other hosts route to it",
-			 names);
+			 "receives what other hosts route to it; %s",
+			 names,
+			 backstop
+				 ? "in policed cgroups the backstop (cgroup_skb/ingress) drops it, "
+				   "elsewhere it is exposed"
+				 : "in policed cgroups too (no backstop)");
 	else
 		snprintf(it[0].detail, sizeof(it[0].detail),
-			 "net.ipv4.conf.*.route_localnet=1 (set by root in a cgroup's network "
-			 "namespace, or by the host, as kube-proxy does) lets a socket bound to "
-			 "127.0.0.1 receive from other hosts; %s",
+			 "net.ipv4.conf.*.route_localnet=1 (root in a cgroup's network namespace, "
+			 "or the host, as kube-proxy does) lets a socket bound to 127.0.0.1 hear "
+			 "other hosts: %s; %s",
+			 backstop
+				 ? "the backstop (cgroup_skb/ingress) drops that in policed cgroups"
+				 : "not covered (no backstop)",
 			 r == 0 ? "not set on this host" : "cannot read /proc/sys/net/ipv4/conf");
 	it[1].name = "compat-setsockopt";
-	it[1].status = c == 0 ? "ok" : c == 1 ? "not-covered" : "unknown";
+	it[1].status = c == 0 ? "ok" : backstop ? "enforced" : c == 1 ? "not-covered" : "unknown";
 	if (c == 0)
 		snprintf(it[1].detail, sizeof(it[0].detail),
 			 "this kernel runs no 32-bit system calls (tried int $0x80), so every "
@@ -100,9 +107,13 @@ static int host_items(struct item *it)
 	else
 		snprintf(it[1].detail, sizeof(it[0].detail),
 			 "a 32-bit setsockopt (a 32-bit program, int $0x80, a compat io_uring "
-			 "ring) skips cgroup/setsockopt and can untie a socket bindguard tied to "
-			 "lo; %s",
-			 c == 1 ? "this kernel runs them (IA32 emulation)" : "cannot tell here");
+			 "ring; %s) skips cgroup/setsockopt and can untie a socket bindguard tied "
+			 "to lo: %s",
+			 c == 1 ? "this kernel runs them" : "cannot tell if this kernel runs them",
+			 backstop
+				 ? "the backstop (cgroup_skb/ingress) still drops what other hosts "
+				   "send it"
+				 : "it then hears other hosts (no backstop)");
 	return 2;
 }
 
@@ -188,11 +199,15 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt,
 		 "unconnected sendto() from a wildcard-autobound socket: --udp-autobind "
 		 "audit (default) reports, deny refuses the send, allow ignores");
 	it[n].name = "udp-early-fail";
-	it[n].status = "not-covered";
+	it[n].status = p->loaded[BG_HOOK_INGRESS] ? "per-policy" : "not-covered";
 	snprintf(it[n++].detail, sizeof(it[0].detail),
 		 "a sendto() that fails before cgroup/sendmsg runs (MSG_OOB, port 0, over "
-		 "65,535 bytes) leaves its socket autobound to the wildcard and untied, "
-		 "receiving from any host, under --udp-autobind deny too");
+		 "65,535 bytes) leaves its socket autobound to the wildcard: %s",
+		 p->loaded[BG_HOOK_INGRESS]
+			 ? "under --udp-autobind deny the backstop (cgroup_skb/ingress) drops what "
+			   "other hosts send it; audit and allow admit it"
+			 : "it receives from any host (no backstop: cgroup_skb/ingress does not "
+			   "load)");
 	it[n].name = "raw-sockets";
 	it[n].status = p->loaded[BG_HOOK_SOCK_CREATE] ? "per-policy" : "not-covered";
 	snprintf(it[n++].detail, sizeof(it[0].detail),
@@ -238,7 +253,7 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt,
 		 p->variant == BG_OBJ_COMPAT ? "; on this kernel an IPv4 UDP socket created "
 					       "inside and bound by a task outside escapes too"
 					     : "");
-	n += host_items(it + n);
+	n += host_items(it + n, p->loaded[BG_HOOK_INGRESS]);
 	it[n].name = "packet-sockets";
 	it[n].status = "not-covered";
 	snprintf(it[n++].detail, sizeof(it[0].detail),

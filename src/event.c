@@ -70,7 +70,7 @@ const char *bg_family_str(__u8 family)
 static const char *kind_str(__u8 kind)
 {
 	static const char *const names[] = { "bind",	   "listen",   "udp-autobind", "raw",
-					     "setsockopt", "existing", "socket" };
+					     "setsockopt", "existing", "socket",       "receive" };
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
 }
 
@@ -78,6 +78,7 @@ static const char *kind_str(__u8 kind)
 static bool has_addr(const struct bg_event *e)
 {
 	return e->kind == BG_EV_BIND || e->kind == BG_EV_LISTEN || e->kind == BG_EV_UDP_SEND ||
+	       e->kind == BG_EV_RECEIVE ||
 	       (e->kind == BG_EV_EXISTING && e->reason != BG_REASON_RAW);
 }
 

@@ -54,6 +54,7 @@ struct bg_obj {
 		o->prog[BG_HOOK_SENDMSG4] = skel->progs.bg_sendmsg4;                               \
 		o->prog[BG_HOOK_SENDMSG6] = skel->progs.bg_sendmsg6;                               \
 		o->prog[BG_HOOK_SOCK_CREATE] = skel->progs.bg_sock_create;                         \
+		o->prog[BG_HOOK_INGRESS] = skel->progs.bg_ingress;                                 \
 		o->prog[BG_HOOK_LSM_LISTEN] = skel->progs.bg_lsm_listen;                           \
 		o->emit = skel->progs.bg_emit;                                                     \
 	}

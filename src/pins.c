@@ -16,8 +16,8 @@
 #include "pins.h"
 
 const char *const bg_hook_names[BG_NR_HOOKS] = {
-	"bind4",    "bind6",	"sockops",     "setsockopt",
-	"sendmsg4", "sendmsg6", "sock_create", "lsm_listen",
+	"bind4",    "bind6",	   "sockops", "setsockopt", "sendmsg4",
+	"sendmsg6", "sock_create", "ingress", "lsm_listen",
 };
 
 static bool is_bpffs(const char *path)

@@ -276,6 +276,8 @@ const char *bg_reason_name(__u8 reason)
 		return "ping-socket";
 	case BG_REASON_OWN_BIND:
 		return "own-bind-protocol";
+	case BG_REASON_LOOPBACK_NET:
+		return "loopback-from-network";
 	default:
 		return "none";
 	}

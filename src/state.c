@@ -180,6 +180,14 @@ int bg_state_object(const struct bg_state *s)
 	return bg_read_cfg(s, &cfg) ? -1 : bg_build_variant(cfg.build);
 }
 
+static bool maps_whole(const struct bg_state *s)
+{
+	for (int i = 0; i < BG_NR_MAPS; i++)
+		if (s->map_fd[i] < 0)
+			return false;
+	return true;
+}
+
 int bg_state_open(struct bg_state *s, int flags)
 {
 	char missing[256];
@@ -236,6 +244,21 @@ int bg_state_open(struct bg_state *s, int flags)
 			       s->dir, cfg.abi, BG_ABI_VERSION);
 			return BG_EXIT_FAIL;
 		}
+	}
+	/* Maps whole but a hook's program missing, in a state another build wrote:
+	 * an older build, before that hook existed. An upgrade, not damage: read
+	 * as it is; a policy command loads the new programs and links the new
+	 * hook to every policy (bg_sync_links). */
+	if (!complete && maps_whole(s) && bg_build_variant(cfg.build) < 0) {
+		if (!(flags & BG_STATE_CREATE)) {
+			bg_err("note: the pinned programs come from an older bindguard build (no "
+			       "%s): "
+			       "the next policy command brings in this build's",
+			       missing);
+			return 0;
+		}
+		bg_dbg("upgrading pinned programs from an older build (no %s)", missing);
+		return load_and_pin(s, true);
 	}
 	if (complete && (flags & BG_STATE_CREATE) && forced_elsewhere(cfg.build)) {
 		bg_dbg("%s=%s: replacing the pinned programs of the other object", BG_OBJECT_ENV,

@@ -23,6 +23,7 @@ enum bg_hook {
 	BG_HOOK_SENDMSG4,   /* unconnected UDP autobind */
 	BG_HOOK_SENDMSG6,
 	BG_HOOK_SOCK_CREATE, /* raw sockets */
+	BG_HOOK_INGRESS,     /* the backstop: packets from the network */
 	BG_HOOK_LSM_LISTEN,  /* optional: only where BPF LSM loads */
 	BG_NR_HOOKS,
 };

@@ -15,12 +15,18 @@
  *   loop ADDR PORT SECONDS  socket+bind+close in a loop; prints "ok=N denied=M other=K"
  *   storm ADDR PORT COUNT   COUNT binds of one socket (each refused bind leaves it
  *                           unbound); prints "denied=N ok=M other=K"
- *   connect ADDR PORT       TCP connect; prints "ok" or the errno name
+ *   connect ADDR PORT       TCP connect; prints "ok", the errno name, or "timeout"
+ *                           (no answer in 3 s: the SYN was dropped)
  *   sendto ADDR PORT        unconnected UDP send from an unbound socket; prints
  *                           "ok LOCALADDR PORT" or the errno name
  *   raw                     create a raw ICMP socket; prints "ok" or the errno name
  *   bindtodevice IFNAME     listen on 127.0.0.1, then SO_BINDTODEVICE IFNAME ("" unbinds;
  *                           "ifindex:N" uses SO_BINDTOIFINDEX); prints "ok" or the errno
+ *   serve-untie32 ADDR      bind ADDR:0 (unless "-"; a policy may tie it to lo),
+ *                           listen, then a 32-bit setsockopt(SO_BINDTODEVICE, "")
+ *                           through int $0x80;
+ *                           prints "listening PORT ADDR dev=IFINDEX untie=ok|ERRNO",
+ *                           then waits like serve (x86-64 kernels with IA32 emulation)
  *   uring-listen PORT       io_uring IORING_OP_LISTEN on an unbound socket (raw
  *                           syscalls), then print the bound address like serve
  *   fork-bind ADDR PORT     fork; the child binds; prints the child's result
@@ -227,6 +233,49 @@ static int do_serve(const char *addr, int port)
 	return 0;
 }
 
+/* setsockopt through the 32-bit entry (int $0x80, i386 number 366), which
+ * skips the cgroup setsockopt hook. The value must lie below 4 GiB. */
+static long setsockopt32(int fd, int level, int name, const void *val, int len)
+{
+#if defined(__x86_64__)
+	char *low = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	long r = 366;
+
+	if (low == MAP_FAILED)
+		return -errno;
+	memcpy(low, val, (size_t)len);
+	__asm__ volatile("int $0x80"
+			 : "+a"(r)
+			 : "b"(fd), "c"(level), "d"(name), "S"((long)low), "D"(len)
+			 : "memory", "r8", "r9", "r10", "r11");
+	munmap(low, 4096);
+	return r;
+#else
+	return -ENOSYS;
+#endif
+}
+
+static int do_serve_untie32(const char *addr)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+	int fam = make_addr(strcmp(addr, "-") ? addr : (family == 6 ? "::" : "0.0.0.0"), 0, &sa,
+			    &len);
+	int fd = new_socket(fam);
+	long r;
+
+	if (fd < 0 || (strcmp(addr, "-") && bind(fd, (struct sockaddr *)&sa, len)) ||
+	    listen(fd, 16))
+		return fail();
+	r = setsockopt32(fd, SOL_SOCKET, SO_BINDTODEVICE, "", 0);
+	printf("listening %d %s dev=%d untie=%s\n", bound_port(fd), bound_addr(fd), bound_dev(fd),
+	       r ? errname((int)-r) : "ok");
+	fflush(stdout);
+	wait_for_end();
+	return 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -293,9 +342,16 @@ static int do_connect(const char *addr, int port)
 	socklen_t len;
 	int fam = make_addr(addr, port, &sa, &len);
 	int fd = socket(fam, SOCK_STREAM, 0);
+	struct timeval tmo = { .tv_sec = 3 };
 
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, len))
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo)))
 		return fail();
+	if (connect(fd, (struct sockaddr *)&sa, len)) {
+		if (errno != EINPROGRESS)
+			return fail();
+		printf("timeout\n");
+		return 1;
+	}
 	printf("ok\n");
 	return 0;
 }
@@ -558,6 +614,8 @@ int main(int argc, char **argv)
 		return do_raw();
 	if (!strcmp(cmd, "bindtodevice") && n == 1)
 		return do_bindtodevice(a[0]);
+	if (!strcmp(cmd, "serve-untie32") && n == 1)
+		return do_serve_untie32(a[0]);
 	if (!strcmp(cmd, "uring-listen") && n == 0)
 		return do_uring_listen();
 	if (!strcmp(cmd, "fork-bind") && n == 2)

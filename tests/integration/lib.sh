@@ -105,7 +105,7 @@ print($2)"
 # How many programs bindguard attaches per policed cgroup here (the LSM one
 # only where BPF LSM loads): the pinned program count.
 nprogs() {
-	ls "$PIN" 2>/dev/null | grep -cxE 'bind4|bind6|sockops|setsockopt|sendmsg4|sendmsg6|sock_create|lsm_listen'
+	ls "$PIN" 2>/dev/null | grep -cxE 'bind4|bind6|sockops|setsockopt|sendmsg4|sendmsg6|sock_create|ingress|lsm_listen'
 }
 
 # Does this kernel have io_uring IORING_OP_LISTEN (6.11+)? Asked in a fresh

@@ -125,10 +125,12 @@ test_existing_sockets_reported_then_closed() {
 		why="${why:-tcp4 line: $(cat "$out.err")}"
 	grep -q "udp \[::\]:$u6 " "$out.err" || why="${why:-udp6 line: $(cat "$out.err")}"
 	grep -q ":$lo " "$out.err" && why="${why:-the allowed 127.0.0.1 listener was reported}"
-	# Reported, not closed: still reachable from B.
-	check "reported: tcp4 from B" ok "$(from_b_connect 10.213.9.1 "$t4")"
-	check "reported: tcp6 from B" ok "$(from_b_connect fd00:bd9::1 "$t6")"
-	check "reported: udp4 from B" ok "$(from_b_udp 10.213.9.1 "$u4" before4)"
+	# Reported, not closed: still open, but the backstop (cgroup_skb/ingress)
+	# drops what B sends them; this host still reaches them.
+	check "reported: tcp4 from B, dropped" timeout "$(from_b_connect 10.213.9.1 "$t4")"
+	check "reported: tcp6 from B, dropped" timeout "$(from_b_connect fd00:bd9::1 "$t6")"
+	check "reported: udp4 from B, dropped" silent "$(from_b_udp 10.213.9.1 "$u4" before4)"
+	check "reported: tcp4 from this host" ok "$(ip netns exec "$EXA" "$PROBE" connect 127.0.0.1 "$t4")"
 	# The JSON result: one object, its existing sockets with the process.
 	js=$("$BG" --json loopback-only --cgroup "$cg" 2>/dev/null)
 	check "--json exit status" 4 "$?"
@@ -214,7 +216,7 @@ test_existing_keep_and_unsupported() {
 	existing_start "$cg" tcp4:0.0.0.0 || return
 	"$BG" loopback-only --cgroup "$cg" --keep-existing >/dev/null 2>&1
 	check "--keep-existing: exit status" 0 "$?"
-	check "--keep-existing: still reachable" ok "$(from_b_connect 10.213.9.1 "${PORTS[0]}")"
+	check "--keep-existing: open, but the backstop drops B" timeout "$(from_b_connect 10.213.9.1 "${PORTS[0]}")"
 	check "both options" 2 "$("$BG" loopback-only --cgroup "$cg" --keep-existing --close-existing >/dev/null 2>&1; echo $?)"
 	# A kernel without SOCK_DESTROY: refused before anything changes.
 	before=$("$BG" --json status | jq_py "[(p['cgroup'], p['policy'], p['mode']) for p in d['policies']]")

@@ -102,18 +102,142 @@ for num, t in ((132, socket.SOCK_STREAM), (115, socket.SOCK_DGRAM)):
     except OSError: pass"' sh "$CG2$cg")"
 }
 
-# The gaps not covered yet are said by check, and the host's own route_localnet
-# is warned about: set here in a network namespace of the test's own, where
+# check lists what the backstop covers, and warns about the host's own
+# route_localnet: set here in a network namespace of the test's own, where
 # `check` reads its /proc/sys/net/ipv4/conf.
-test_check_says_the_remaining_gaps() {
+test_check_lists_the_backstop() {
 	local ns=bgrl$$ st
 	st=$("$BG" check --json | jq_py "' '.join(c['name'] + '=' + c['status'] for c in d['checks'] if c['name'] in ('udp-early-fail', 'route-localnet', 'compat-setsockopt'))")
-	check "check lists the gaps" 1 "$(grep -c 'udp-early-fail=not-covered route-localnet=.* compat-setsockopt=' <<<"$st")"
+	check "check lists the backstop's items" 1 "$(grep -Ec '^udp-early-fail=per-policy route-localnet=(enforced|warn) compat-setsockopt=(ok|enforced)$' <<<"$st")"
 	ip netns add "$ns" && NETNS+=("$ns") || { check "create netns $ns" 0 1; return; }
 	ip netns exec "$ns" ip link add bgrl0 type veth peer name bgrl1
-	check "route-localnet unset: not-covered" not-covered "$(ip netns exec "$ns" "$BG" check --json | jq_py "[c['status'] for c in d['checks'] if c['name'] == 'route-localnet'][0]")"
+	check "route-localnet unset: enforced (the backstop)" enforced "$(ip netns exec "$ns" "$BG" check --json | jq_py "[c['status'] for c in d['checks'] if c['name'] == 'route-localnet'][0]")"
 	ip netns exec "$ns" sysctl -qw net.ipv4.conf.bgrl0.route_localnet=1
 	st=$(ip netns exec "$ns" "$BG" check --json | jq_py "[c['status'] + ' ' + c['detail'] for c in d['checks'] if c['name'] == 'route-localnet'][0]")
 	check "route-localnet set on an interface: warn, naming it" "warn bgrl0" "$(awk '{ print $1 }' <<<"$st") $(grep -o 'bgrl0' <<<"$st")"
 	ip netns del "$ns"
+}
+
+# rx_start CG SPEC...: a receiver in cgroup CG, network namespace A; each SPEC
+# one UDP socket: oob4 / oob6 (unbound, then a sendto() that fails before
+# cgroup/sendmsg runs, MSG_OOB for IPv4, port 0 for IPv6, autobinding it to the
+# wildcard) or lo4 (bound to
+# 127.0.0.1). Prints "ports P..." then "got SPEC TEXT" per datagram; sets
+# SRVPID, SRVOUT, PORTS, as existing_start does (from_b_udp reads them).
+rx_start() {
+	local cg=$1
+	shift
+	cat >"$WORK/rx_srv.py" <<'PY'
+import errno, select, socket, sys
+socks, ports = {}, []
+for spec in sys.argv[1:]:
+    six = spec.endswith('6')
+    s = socket.socket(socket.AF_INET6 if six else socket.AF_INET, socket.SOCK_DGRAM)
+    if spec == 'lo4':
+        s.bind(('127.0.0.1', 0))
+    else:
+        # IPv4 checks MSG_OOB before the hook, IPv6 after it: port 0 there.
+        try:
+            if six:
+                s.sendto(b'x', ('fd00:bd9::2', 0))
+            else:
+                s.sendto(b'x', socket.MSG_OOB, ('10.213.9.2', 9))
+            print('early-failing send succeeded', flush=True)
+        except OSError as e:
+            if e.errno != (errno.EINVAL if six else errno.EOPNOTSUPP):
+                print('early-failing send:', errno.errorcode[e.errno], flush=True)
+    ports.append(str(s.getsockname()[1]))
+    socks[s.fileno()] = (spec, s)
+print('ports', ' '.join(ports), flush=True)
+while True:
+    for fd in select.select(list(socks), [], [])[0]:
+        spec, s = socks[fd]
+        data, peer = s.recvfrom(100)
+        print('got', spec, data.decode(), flush=True)
+PY
+	SRVOUT="$WORK/rx.$RANDOM.out"
+	: >"$SRVOUT"
+	sh -c 'cg=$1; shift; echo $$ >"$cg/cgroup.procs" && exec ip netns exec "$@"' \
+		sh "$CG2$cg" "$EXA" python3 -u "$WORK/rx_srv.py" "$@" >"$SRVOUT" 2>&1 </dev/null &
+	SRVPID=$!
+	PIDS+=("$SRVPID")
+	wait_for "$SRVOUT" '^ports' || { why="${why:-receiver did not start: $(cat "$SRVOUT")}"; return 1; }
+	read -r -a PORTS <<<"$(awk '/^ports/ { $1 = ""; print }' "$SRVOUT")"
+}
+
+# A sendto() that fails before cgroup/sendmsg runs (EOPNOTSUPP, EINVAL) has
+# autobound its socket to the wildcard: under --udp-autobind deny the backstop
+# drops what host B sends it (and says so once); audit admits it, as documented.
+test_backstop_udp_early_fail() {
+	command -v ip >/dev/null || { skip_test "no ip(8)"; return; }
+	existing_hosts || { skip_test "cannot create network namespaces with a veth"; return; }
+	local cg ca
+	cg=$(mkcg rxdeny)
+	ca=$(mkcg rxaudit)
+	"$BG" loopback-only --cgroup "$cg" --udp-autobind deny >/dev/null 2>&1 || { check "apply deny" 0 1; return; }
+	"$BG" loopback-only --cgroup "$ca" >/dev/null 2>&1 || { check "apply audit" 0 1; return; }
+	rx_start "$cg" oob4 oob6 || return
+	grep -q "early-failing send" "$SRVOUT" && why="${why:-the send did not fail early: $(cat "$SRVOUT")}"
+	check "deny: udp4 autobound by a failed send, from B" silent "$(from_b_udp 10.213.9.1 "${PORTS[0]}" deny4)"
+	check "deny: udp6 autobound by a failed send, from B" silent "$(from_b_udp fd00:bd9::1 "${PORTS[1]}" deny6)"
+	check "deny: reported once per socket" 2 "$(policy_field "$cg" "p['counters']['denied']")"
+	check "deny: still reachable from this host" ok "$(ip netns exec "$EXA" python3 -c "import socket, sys
+s = socket.socket(); s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b'local4', ('127.0.0.1', int(sys.argv[1])))" "${PORTS[0]}"; wait_for "$SRVOUT" 'got oob4 local4$' && echo ok || echo silent)"
+	rx_start "$ca" oob4 || return
+	check "audit (default): admitted, from B" ok "$(from_b_udp 10.213.9.1 "${PORTS[0]}" audit4)"
+}
+
+# route_localnet=1 on A's interface routes 127.0.0.0/8 in from the network: a
+# socket bound to 127.0.0.1 hears host B (shown first, without a policy); under
+# a policy the backstop drops it.
+test_backstop_route_localnet() {
+	command -v ip >/dev/null || { skip_test "no ip(8)"; return; }
+	existing_hosts || { skip_test "cannot create network namespaces with a veth"; return; }
+	local cg dev
+	dev=$(ip -n "$EXB" -o link show type veth | awk -F': ' '{ print $2 }' | cut -d@ -f1)
+	ip netns exec "$EXA" sh -c 'for f in /proc/sys/net/ipv4/conf/*/route_localnet; do echo 1 >"$f"; done'
+	ip netns exec "$EXB" sh -c 'for f in /proc/sys/net/ipv4/conf/*/route_localnet; do echo 1 >"$f"; done'
+	# B sends 127.0.0.1 to A: a rule before the local table's.
+	ip -n "$EXB" rule add pref 100 lookup local && ip -n "$EXB" rule del pref 0 &&
+		ip -n "$EXB" route add 127.0.0.1/32 via 10.213.9.1 dev "$dev" table 100 &&
+		ip -n "$EXB" rule add pref 10 to 127.0.0.1 lookup 100 ||
+		{ skip_test "cannot route 127.0.0.1 from B to A"; return; }
+	cg=$(mkcg rxlocalnet)
+	rx_start "$cg" lo4 || return
+	if [ "$(from_b_udp 127.0.0.1 "${PORTS[0]}" before)" != ok ]; then
+		skip_test "route_localnet does not carry 127.0.0.1 from B to A on this kernel"
+		return
+	fi
+	"$BG" loopback-only --cgroup "$cg" >/dev/null 2>&1 || { check "apply" 0 1; return; }
+	check "route_localnet: 127.0.0.1 from B under loopback-only" silent "$(from_b_udp 127.0.0.1 "${PORTS[0]}" after)"
+	check "route_localnet: reported" 1 "$(policy_field "$cg" "p['counters']['denied']")"
+	"$BG" detach --cgroup "$cg" >/dev/null 2>&1
+	check "route_localnet: policy detached, heard again" ok "$(from_b_udp 127.0.0.1 "${PORTS[0]}" detached)"
+}
+
+# A 32-bit setsockopt(SO_BINDTODEVICE, "") skips cgroup/setsockopt: it unties a
+# listener that bindguard tied to lo (rewrite mode keeps a dual-stack :: on its
+# address, tied to lo: the same with BPF LSM or without). The backstop still
+# drops host B's SYN, over IPv6 and IPv4. Only where the kernel runs 32-bit
+# system calls (the matrix's Debian kernels).
+test_backstop_compat_setsockopt() {
+	local cg out st d0
+	st=$("$BG" check --json | jq_py "[c['status'] for c in d['checks'] if c['name'] == 'compat-setsockopt'][0]")
+	[ "$st" = ok ] && { skip_test "this kernel runs no 32-bit system calls (check: compat-setsockopt ok)"; return; }
+	command -v ip >/dev/null || { skip_test "no ip(8)"; return; }
+	existing_hosts || { skip_test "cannot create network namespaces with a veth"; return; }
+	cg=$(mkcg rxcompat)
+	"$BG" loopback-only --cgroup "$cg" --mode rewrite >/dev/null 2>&1 || { check "apply" 0 1; return; }
+	out="$WORK/untie32.out"
+	sh -c 'cg=$1; shift; echo $$ >"$cg/cgroup.procs" && exec ip netns exec "$@"' \
+		sh "$CG2$cg" "$EXA" "$PROBE" --family 6 --v6only 0 serve-untie32 :: >"$out" 2>&1 </dev/null &
+	PIDS+=("$!")
+	wait_for "$out" '^listening' || { why="listener did not start: $(cat "$out")"; return; }
+	check "the 32-bit setsockopt untied the listener (the hook did not run)" "dev=0 untie=ok" \
+		"$(awk '{ print $4, $5 }' "$out")"
+	d0=$(policy_field "$cg" "p['counters']['denied']")
+	check "untied listener, from B over IPv6: dropped" timeout "$(from_b_connect fd00:bd9::1 "$(awk '{ print $2 }' "$out")")"
+	check "untied listener, from B over IPv4: dropped" timeout "$(from_b_connect 10.213.9.1 "$(awk '{ print $2 }' "$out")")"
+	check "reported once" 1 "$(($(policy_field "$cg" "p['counters']['denied']") - d0))"
 }

@@ -131,3 +131,43 @@ TEST(sock_kinds_and_creation)
 	CHECK(bg_create_reason(&p, BG_KIND_PING) == BG_REASON_NONE);
 	CHECK(bg_create_reason(&p, BG_KIND_OTHER) == BG_REASON_NONE);
 }
+
+/* The backstop: what a packet from another interface may reach. */
+TEST(receive_reasons)
+{
+	struct bg_policy p = { .preset = BG_PRESET_LOOPBACK_ONLY, .proto_mask = BG_PROTO_ALL };
+	const int B = BG_KIND_BINDS, S = BG_SOCK_STREAM, D = BG_SOCK_DGRAM;
+	const int W = BG_REASON_WILDCARD, N = BG_REASON_NONE;
+
+	/* A loopback address never hears the network (route_localnet), under
+	 * both presets, whatever exceptions say. */
+	CHECK(bg_receive_reason(&p, B, S, BG_ADDR_LOOPBACK, N, 0) == BG_REASON_LOOPBACK_NET);
+	CHECK(bg_receive_reason(&p, B, D, BG_ADDR_LOOPBACK, N, 1) == BG_REASON_LOOPBACK_NET);
+	p.preset = BG_PRESET_DENY_WILDCARD;
+	CHECK(bg_receive_reason(&p, B, S, BG_ADDR_LOOPBACK, N, 0) == BG_REASON_LOOPBACK_NET);
+	p.preset = BG_PRESET_LOOPBACK_ONLY;
+	/* Other addresses as bind() judged them (preset, exceptions). */
+	CHECK(bg_receive_reason(&p, B, S, BG_ADDR_WILDCARD, W, 0) == W);
+	CHECK(bg_receive_reason(&p, B, S, BG_ADDR_WILDCARD, W, 1) == W); /* a listen() autobind */
+	CHECK(bg_receive_reason(&p, B, S, BG_ADDR_OTHER, BG_REASON_NOT_LOOPBACK, 0) ==
+	      BG_REASON_NOT_LOOPBACK);
+	CHECK(bg_receive_reason(&p, B, S, BG_ADDR_WILDCARD, N, 0) == N); /* an exception */
+	/* A UDP autobind on the wildcard: as --udp-autobind says; a bound port is
+	 * judged as its bind. */
+	CHECK(bg_receive_reason(&p, B, D, BG_ADDR_WILDCARD, W, 1) == N); /* default: audit */
+	CHECK(bg_receive_reason(&p, B, D, BG_ADDR_WILDCARD, W, 0) == W);
+	p.flags = BG_F_UDP_DENY;
+	CHECK(bg_receive_reason(&p, B, D, BG_ADDR_WILDCARD, W, 1) == W);
+	p.flags = 0;
+	/* A protocol the policy does not cover, raw and other own-bind sockets
+	 * (they exist only where the policy lets them), ping as --ping says. */
+	p.proto_mask = BG_PROTO_TCP;
+	CHECK(bg_receive_reason(&p, B, D, BG_ADDR_WILDCARD, W, 0) == N);
+	CHECK(bg_receive_reason(&p, B, D, BG_ADDR_LOOPBACK, N, 0) == N);
+	p.proto_mask = BG_PROTO_ALL;
+	CHECK(bg_receive_reason(&p, BG_KIND_RAW, 3, BG_ADDR_WILDCARD, W, 1) == N);
+	CHECK(bg_receive_reason(&p, BG_KIND_OTHER, S, BG_ADDR_WILDCARD, W, 0) == N);
+	CHECK(bg_receive_reason(&p, BG_KIND_PING, D, BG_ADDR_WILDCARD, W, 1) == W);
+	p.flags = BG_F_PING_ALLOW;
+	CHECK(bg_receive_reason(&p, BG_KIND_PING, D, BG_ADDR_WILDCARD, W, 1) == N);
+}
