@@ -26,13 +26,12 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define BG_AF_INET	      2
-#define BG_AF_INET6	      10
-#define BG_SOL_SOCKET	      1
-#define BG_SO_BINDTODEVICE    25
-#define BG_SO_BINDTOIFINDEX   62
-#define BG_LOOPBACK_IFINDEX   1 /* lo is ifindex 1 in every network namespace */
-#define BG_SOCK_BINDPORT_LOCK 8 /* sk_userlocks: a bind() named the port */
+#define BG_AF_INET	    2
+#define BG_AF_INET6	    10
+#define BG_SOL_SOCKET	    1
+#define BG_SO_BINDTODEVICE  25
+#define BG_SO_BINDTOIFINDEX 62
+#define BG_LOOPBACK_IFINDEX 1 /* lo is ifindex 1 in every network namespace */
 
 /* cgid: the socket's cgroup; pcgid: the policed cgroup whose policy decided. */
 static __always_inline void event_init(struct bg_event *e, __u64 cgid, __u64 pcgid,
@@ -394,8 +393,16 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 		return 1;
 	cg = sock_cgroup(sock_of_addr(ctx));
 	p = resolve(cg, &cgid, &pcgid);
-	if (!p || !(p->flags & (BG_F_UDP_AUDIT | BG_F_UDP_DENY)) || !(p->proto_mask & BG_PROTO_UDP))
+	if (!p || !(p->proto_mask & BG_PROTO_UDP))
 		return 1;
+	if (!(p->flags & (BG_F_UDP_AUDIT | BG_F_UDP_DENY))) {
+		/* --udp-autobind allow: admitted, marked so that the backstop
+		 * lets the socket hear its replies. */
+		seen = bpf_sk_storage_get(&bg_udp_seen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (seen)
+			*seen = 1;
+		return 1;
+	}
 	port = sk->src_port; /* host order */
 	if (address_reason(p, w, bg_addr_class(w), port) == BG_REASON_NONE)
 		return 1;
@@ -523,15 +530,16 @@ static __always_inline struct bg_policy *resolve_skb(struct __sk_buff *skb, __u6
 }
 
 /*
- * Did the kernel choose the socket's port (an autobind) rather than a bind()
- * naming it (SOCK_BINDPORT_LOCK)? Unknown (the compat object's IPv4 UDP
- * sockets) counts as autobound: admitted as --udp-autobind says.
+ * Was this socket's wildcard autobind seen and admitted at a send
+ * (cgroup/sendmsg marks it in bg_udp_seen under --udp-autobind audit or
+ * allow)? A send that failed before that hook admitted nothing, and neither
+ * did a bind() to the wildcard made before the policy.
  */
-static __always_inline int port_autobound(struct sock *ksk)
+static __always_inline int autobind_admitted(struct bpf_sock *sk)
 {
-	if (!ksk)
-		return 1;
-	return !(BPF_CORE_READ_BITFIELD_PROBED(ksk, sk_userlocks) & BG_SOCK_BINDPORT_LOCK);
+	__u8 *seen = bpf_sk_storage_get(&bg_udp_seen, sk, 0, 0);
+
+	return seen && *seen;
 }
 
 /*
@@ -574,7 +582,7 @@ int bg_ingress(struct __sk_buff *skb)
 	reason = bg_receive_reason(p, kind, sk->type, cls,
 				   cls == BG_ADDR_LOOPBACK ? BG_REASON_NONE
 							   : address_reason(p, w, cls, port),
-				   port_autobound(sock_of_skb(skb)));
+				   autobind_admitted(sk));
 	if (reason == BG_REASON_NONE)
 		return 1;
 	event_init(&e, cgid, pcgid, p, BG_EV_RECEIVE);

@@ -66,7 +66,8 @@ struct {
 	__array(values, struct bg_run_ring);
 } bg_rings SEC(".maps");
 
-/* Sockets already reported for an unconnected UDP send: one event each. */
+/* Sockets whose wildcard autobind cgroup/sendmsg saw: reported once each
+ * (audit, deny), and admitted by the backstop (audit, allow). */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

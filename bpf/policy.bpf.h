@@ -22,7 +22,6 @@ extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 #define sock_of_ops(ctx)     ctx_sock(ctx, struct bpf_sock_ops_kern)
 #define sock_of_sockopt(ctx) ctx_sock(ctx, struct bpf_sockopt_kern)
 #define sock_of_create(ctx)  ((struct sock *)bpf_cast_to_kern_ctx(ctx))
-#define sock_of_skb(ctx)     ctx_sock(ctx, struct sk_buff)
 
 /* The governing cgroup: always the socket's here. */
 static __always_inline struct cgroup *sock_cgroup(struct sock *sk)
@@ -55,8 +54,6 @@ static __always_inline struct sock *bpf_sock_kern(struct bpf_sock *bsk)
 #define sock_of_sockopt(ctx) ((struct sock *)NULL)
 /* At creation the task's cgroup is the socket's: exact. */
 #define sock_of_create(ctx)  ((struct sock *)NULL)
-/* A received packet's socket: TCP and IPv6 UDP; NULL for IPv4 UDP. */
-#define sock_of_skb(ctx)     bpf_sock_kern((struct bpf_sock *)(ctx)->sk)
 
 static __always_inline struct cgroup *task_cgroup(void)
 {

@@ -133,15 +133,15 @@ BG_INLINE int bg_create_reason(const struct bg_policy *p, int kind)
  * is what p says of the socket's local address (address_reason: preset and
  * exceptions). The backstop behind the hooks that run earlier: a loopback
  * address never hears the network (route_localnet routes 127.0.0.0/8 in);
- * any other address as at bind(), except that a UDP socket autobound to the
- * wildcard (a send that failed before cgroup/sendmsg saw it; autobound: the
- * kernel chose its port, no bind() did) is admitted unless --udp-autobind
- * deny. Raw sockets and other own-bind protocols exist
- * only where p lets them (cgroup/sock_create): admitted; ping sockets as
+ * any other address as at bind(), except a UDP socket on the wildcard whose
+ * autobind cgroup/sendmsg saw and admitted (--udp-autobind audit or allow:
+ * admitted_autobind), unless the policy now says deny. A socket autobound by
+ * a send that failed before that hook was admitted by nothing: refused. Raw sockets and other
+ * own-bind protocols exist only where p lets them (cgroup/sock_create): admitted; ping sockets as
  * --ping says.
  */
 BG_INLINE int bg_receive_reason(const struct bg_policy *p, int kind, __u32 sock_type, int cls,
-				int addr_reason, int autobound)
+				int addr_reason, int admitted_autobind)
 {
 	if (kind == BG_KIND_RAW || kind == BG_KIND_OTHER)
 		return BG_REASON_NONE;
@@ -151,7 +151,7 @@ BG_INLINE int bg_receive_reason(const struct bg_policy *p, int kind, __u32 sock_
 		return BG_REASON_NONE;
 	if (cls == BG_ADDR_LOOPBACK)
 		return BG_REASON_LOOPBACK_NET;
-	if (kind == BG_KIND_BINDS && sock_type == BG_SOCK_DGRAM && autobound &&
+	if (kind == BG_KIND_BINDS && sock_type == BG_SOCK_DGRAM && admitted_autobind &&
 	    addr_reason == BG_REASON_WILDCARD && !(p->flags & BG_F_UDP_DENY))
 		return BG_REASON_NONE;
 	return addr_reason;

@@ -199,13 +199,14 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt,
 		 "unconnected sendto() from a wildcard-autobound socket: --udp-autobind "
 		 "audit (default) reports, deny refuses the send, allow ignores");
 	it[n].name = "udp-early-fail";
-	it[n].status = p->loaded[BG_HOOK_INGRESS] ? "per-policy" : "not-covered";
+	it[n].status = p->loaded[BG_HOOK_INGRESS] ? "enforced" : "not-covered";
 	snprintf(it[n++].detail, sizeof(it[0].detail),
 		 "a sendto() that fails before cgroup/sendmsg runs (MSG_OOB, port 0, over "
 		 "65,535 bytes) leaves its socket autobound to the wildcard: %s",
 		 p->loaded[BG_HOOK_INGRESS]
-			 ? "under --udp-autobind deny the backstop (cgroup_skb/ingress) drops what "
-			   "other hosts send it; audit and allow admit it"
+			 ? "nothing admitted it, so the backstop (cgroup_skb/ingress) drops what "
+			   "other hosts send it (an autobind seen at a send is admitted by "
+			   "--udp-autobind audit and allow)"
 			 : "it receives from any host (no backstop: cgroup_skb/ingress does not "
 			   "load)");
 	it[n].name = "raw-sockets";

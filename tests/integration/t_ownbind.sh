@@ -108,7 +108,7 @@ for num, t in ((132, socket.SOCK_STREAM), (115, socket.SOCK_DGRAM)):
 test_check_lists_the_backstop() {
 	local ns=bgrl$$ st
 	st=$("$BG" check --json | jq_py "' '.join(c['name'] + '=' + c['status'] for c in d['checks'] if c['name'] in ('udp-early-fail', 'route-localnet', 'compat-setsockopt'))")
-	check "check lists the backstop's items" 1 "$(grep -Ec '^udp-early-fail=per-policy route-localnet=(enforced|warn) compat-setsockopt=(ok|enforced)$' <<<"$st")"
+	check "check lists the backstop's items" 1 "$(grep -Ec '^udp-early-fail=enforced route-localnet=(enforced|warn) compat-setsockopt=(ok|enforced)$' <<<"$st")"
 	ip netns add "$ns" && NETNS+=("$ns") || { check "create netns $ns" 0 1; return; }
 	ip netns exec "$ns" ip link add bgrl0 type veth peer name bgrl1
 	check "route-localnet unset: enforced (the backstop)" enforced "$(ip netns exec "$ns" "$BG" check --json | jq_py "[c['status'] for c in d['checks'] if c['name'] == 'route-localnet'][0]")"
@@ -121,7 +121,7 @@ test_check_lists_the_backstop() {
 # rx_start CG SPEC...: a receiver in cgroup CG, network namespace A; each SPEC
 # one UDP socket: oob4 / oob6 (unbound, then a sendto() that fails before
 # cgroup/sendmsg runs, MSG_OOB for IPv4, port 0 for IPv6, autobinding it to the
-# wildcard) or lo4 (bound to
+# wildcard), sent4 (unbound, then a sendto() that succeeds) or lo4 (bound to
 # 127.0.0.1). Prints "ports P..." then "got SPEC TEXT" per datagram; sets
 # SRVPID, SRVOUT, PORTS, as existing_start does (from_b_udp reads them).
 rx_start() {
@@ -135,6 +135,8 @@ for spec in sys.argv[1:]:
     s = socket.socket(socket.AF_INET6 if six else socket.AF_INET, socket.SOCK_DGRAM)
     if spec == 'lo4':
         s.bind(('127.0.0.1', 0))
+    elif spec == 'sent4':
+        s.sendto(b'x', ('10.213.9.2', 9))  # an autobind cgroup/sendmsg sees
     else:
         # IPv4 checks MSG_OOB before the hook, IPv6 after it: port 0 there.
         try:
@@ -166,8 +168,10 @@ PY
 }
 
 # A sendto() that fails before cgroup/sendmsg runs (EOPNOTSUPP, EINVAL) has
-# autobound its socket to the wildcard: under --udp-autobind deny the backstop
-# drops what host B sends it (and says so once); audit admits it, as documented.
+# autobound its socket to the wildcard, which nothing admitted: the backstop
+# drops what host B sends it (and says so once), under deny and audit alike.
+# An autobind the hook saw is admitted under audit (the default): a client
+# hears its replies.
 test_backstop_udp_early_fail() {
 	command -v ip >/dev/null || { skip_test "no ip(8)"; return; }
 	existing_hosts || { skip_test "cannot create network namespaces with a veth"; return; }
@@ -184,8 +188,9 @@ test_backstop_udp_early_fail() {
 	check "deny: still reachable from this host" ok "$(ip netns exec "$EXA" python3 -c "import socket, sys
 s = socket.socket(); s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.sendto(b'local4', ('127.0.0.1', int(sys.argv[1])))" "${PORTS[0]}"; wait_for "$SRVOUT" 'got oob4 local4$' && echo ok || echo silent)"
-	rx_start "$ca" oob4 || return
-	check "audit (default): admitted, from B" ok "$(from_b_udp 10.213.9.1 "${PORTS[0]}" audit4)"
+	rx_start "$ca" oob4 sent4 || return
+	check "audit (default): early-failed autobind, from B" silent "$(from_b_udp 10.213.9.1 "${PORTS[0]}" audit4)"
+	check "audit (default): autobind seen at a send, from B" ok "$(from_b_udp 10.213.9.1 "${PORTS[1]}" seen4)"
 }
 
 # route_localnet=1 on A's interface routes 127.0.0.0/8 in from the network: a
