@@ -363,6 +363,35 @@ int bg_setsockopt(struct bpf_sockopt *ctx)
 }
 
 /*
+ * Report e, about socket sk (address w, port), once per socket: seen_map, a
+ * socket storage, remembers the sockets reported. Returns the hook's answer:
+ * 1 lets the operation through (audit), 0 refuses it, also when the policy's
+ * counters are missing (fail closed).
+ */
+static __always_inline int report_once(void *seen_map, struct bpf_sock *sk, struct bg_policy *p,
+				       struct bg_event *e, const __u32 w[4], __u16 port, int reason)
+{
+	struct bg_stats *st;
+	__u8 *seen = bpf_sk_storage_get(seen_map, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+
+	if (seen && *seen)
+		return e->verdict == BG_VERDICT_AUDIT; /* reported already */
+	if (seen)
+		*seen = 1;
+	st = policy_stats(p);
+	if (!st)
+		return 0;
+	__builtin_memcpy(e->addr, w, 16);
+	e->port = port;
+	e->family = sk->family;
+	e->protocol = sk->protocol;
+	e->type = sk->type;
+	e->reason = reason;
+	report(p, st, e);
+	return e->verdict == BG_VERDICT_AUDIT;
+}
+
+/*
  * An unconnected UDP sendto() autobinds an unbound socket to the wildcard
  * before this hook runs; from then on the socket receives that port's
  * datagrams from every interface. A socket whose bound address the policy
@@ -378,7 +407,6 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 	__u64 cgid = 0, pcgid = 0;
 	struct cgroup *cg;
 	struct bg_policy *p;
-	struct bg_stats *st;
 	struct bg_event e;
 	int lo = BG_LOOPBACK_IFINDEX;
 	__u8 *seen;
@@ -409,22 +437,7 @@ static __always_inline int decide_udp_send(struct bpf_sock_addr *ctx)
 	event_init(&e, cgid, pcgid, p, BG_EV_UDP_SEND);
 	if (p->flags & BG_F_UDP_AUDIT)
 		e.verdict = BG_VERDICT_AUDIT;
-	seen = bpf_sk_storage_get(&bg_udp_seen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (seen && *seen)
-		return e.verdict == BG_VERDICT_AUDIT; /* reported already */
-	if (seen)
-		*seen = 1;
-	st = policy_stats(p);
-	if (!st)
-		return 0;
-	__builtin_memcpy(e.addr, w, 16);
-	e.port = port;
-	e.family = sk->family;
-	e.protocol = sk->protocol;
-	e.type = sk->type;
-	e.reason = BG_REASON_WILDCARD;
-	report(p, st, &e);
-	if (e.verdict == BG_VERDICT_AUDIT)
+	if (report_once(&bg_udp_seen, sk, p, &e, w, port, BG_REASON_WILDCARD))
 		return 1;
 	/* The kernel bound the socket to the wildcard before this hook ran:
 	 * refusing the send alone would leave it receiving from every
@@ -559,10 +572,8 @@ int bg_ingress(struct __sk_buff *skb)
 	struct bpf_sock *sk = skb->sk;
 	__u64 cgid = 0, pcgid = 0;
 	struct bg_policy *p;
-	struct bg_stats *st;
 	struct bg_event e;
 	int kind, cls, reason;
-	__u8 *seen;
 	__u32 w[4];
 	__u16 port;
 
@@ -586,22 +597,7 @@ int bg_ingress(struct __sk_buff *skb)
 	if (reason == BG_REASON_NONE)
 		return 1;
 	event_init(&e, cgid, pcgid, p, BG_EV_RECEIVE);
-	seen = bpf_sk_storage_get(&bg_rx_seen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (seen && *seen)
-		return e.verdict == BG_VERDICT_AUDIT; /* reported already */
-	if (seen)
-		*seen = 1;
-	st = policy_stats(p);
-	if (!st)
-		return 0;
-	__builtin_memcpy(e.addr, w, 16);
-	e.port = port;
-	e.family = sk->family;
-	e.protocol = sk->protocol;
-	e.type = sk->type;
-	e.reason = reason;
-	report(p, st, &e);
-	return e.verdict == BG_VERDICT_AUDIT;
+	return report_once(&bg_rx_seen, sk, p, &e, w, port, reason);
 }
 
 /*
