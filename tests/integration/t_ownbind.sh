@@ -239,6 +239,10 @@ test_backstop_compat_setsockopt() {
 		sh "$CG2$cg" "$EXA" "$PROBE" --family 6 --v6only 0 serve-untie32 :: >"$out" 2>&1 </dev/null &
 	PIDS+=("$!")
 	wait_for "$out" '^listening' || { why="listener did not start: $(cat "$out")"; return; }
+	if grep -q 'untie=EPERM' "$out"; then
+		skip_test "this kernel runs the setsockopt guard for 32-bit calls too: nothing is untied"
+		return
+	fi
 	check "the 32-bit setsockopt untied the listener (the hook did not run)" "dev=0 untie=ok" \
 		"$(awk '{ print $4, $5 }' "$out")"
 	d0=$(policy_field "$cg" "p['counters']['denied']")
