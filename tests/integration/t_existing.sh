@@ -73,20 +73,28 @@ existing_hosts() {
 		ip -n "$EXA" link set lo up && ip -n "$EXB" link set lo up
 }
 
+# a_start CG COMMAND...: COMMAND in cgroup CG, network namespace A, its output in
+# a fresh SRVOUT; waits for its "ports P..." line. Sets SRVPID, SRVOUT and PORTS.
+a_start() {
+	local cg=$1
+	shift
+	SRVOUT="$WORK/srv.$RANDOM.out"
+	: >"$SRVOUT"
+	# Join the cgroup first: `ip netns exec` mounts another /sys.
+	sh -c 'cg=$1; shift; echo $$ >"$cg/cgroup.procs" && exec ip netns exec "$@"' \
+		sh "$CG2$cg" "$EXA" "$@" >"$SRVOUT" 2>&1 </dev/null &
+	SRVPID=$!
+	PIDS+=("$SRVPID")
+	wait_for "$SRVOUT" '^ports' || { why="${why:-service did not start: $(cat "$SRVOUT")}"; return 1; }
+	read -r -a PORTS <<<"$(awk '/^ports/ { $1 = ""; print }' "$SRVOUT")"
+}
+
 # existing_start CG SPEC...: the service in cgroup CG, network namespace A;
 # sets SRVPID, SRVOUT and PORTS (one per SPEC).
 existing_start() {
 	local cg=$1
 	shift
-	SRVOUT="$WORK/existing.$RANDOM.out"
-	: >"$SRVOUT"
-	# Join the cgroup first: `ip netns exec` mounts another /sys.
-	sh -c 'cg=$1; shift; echo $$ >"$cg/cgroup.procs" && exec ip netns exec "$@"' \
-		sh "$CG2$cg" "$EXA" python3 -u "$WORK/existing_srv.py" "$@" >"$SRVOUT" 2>&1 </dev/null &
-	SRVPID=$!
-	PIDS+=("$SRVPID")
-	wait_for "$SRVOUT" '^ports' || { why="${why:-service did not start: $(cat "$SRVOUT")}"; return 1; }
-	read -r -a PORTS <<<"$(awk '/^ports/ { $1 = ""; print }' "$SRVOUT")"
+	a_start "$cg" python3 -u "$WORK/existing_srv.py" "$@"
 }
 
 # From host B: "ok" or the errno name of a TCP connect to ADDR PORT.

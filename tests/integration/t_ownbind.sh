@@ -123,7 +123,7 @@ test_check_lists_the_backstop() {
 # cgroup/sendmsg runs, MSG_OOB for IPv4, port 0 for IPv6, autobinding it to the
 # wildcard), sent4 (unbound, then a sendto() that succeeds) or lo4 (bound to
 # 127.0.0.1). Prints "ports P..." then "got SPEC TEXT" per datagram; sets
-# SRVPID, SRVOUT, PORTS, as existing_start does (from_b_udp reads them).
+# SRVPID, SRVOUT, PORTS (a_start; from_b_udp reads them).
 rx_start() {
 	local cg=$1
 	shift
@@ -157,14 +157,7 @@ while True:
         data, peer = s.recvfrom(100)
         print('got', spec, data.decode(), flush=True)
 PY
-	SRVOUT="$WORK/rx.$RANDOM.out"
-	: >"$SRVOUT"
-	sh -c 'cg=$1; shift; echo $$ >"$cg/cgroup.procs" && exec ip netns exec "$@"' \
-		sh "$CG2$cg" "$EXA" python3 -u "$WORK/rx_srv.py" "$@" >"$SRVOUT" 2>&1 </dev/null &
-	SRVPID=$!
-	PIDS+=("$SRVPID")
-	wait_for "$SRVOUT" '^ports' || { why="${why:-receiver did not start: $(cat "$SRVOUT")}"; return 1; }
-	read -r -a PORTS <<<"$(awk '/^ports/ { $1 = ""; print }' "$SRVOUT")"
+	a_start "$cg" python3 -u "$WORK/rx_srv.py" "$@"
 }
 
 # A sendto() that fails before cgroup/sendmsg runs (EOPNOTSUPP, EINVAL) has
