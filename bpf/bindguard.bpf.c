@@ -573,7 +573,7 @@ int bg_ingress(struct __sk_buff *skb)
 	__u64 cgid = 0, pcgid = 0;
 	struct bg_policy *p;
 	struct bg_event e;
-	int kind, cls, reason;
+	int kind, cls, reason, admitted;
 	__u32 w[4];
 	__u16 port;
 
@@ -590,10 +590,12 @@ int bg_ingress(struct __sk_buff *skb)
 	cls = bg_addr_class(w);
 	port = sk->src_port; /* host order */
 	kind = bg_sock_kind(sk->type, sk->protocol);
+	/* The socket storage is read only where it can matter: UDP on the wildcard. */
+	admitted = cls == BG_ADDR_WILDCARD && sk->type == BG_SOCK_DGRAM && autobind_admitted(sk);
 	reason = bg_receive_reason(p, kind, sk->type, cls,
 				   cls == BG_ADDR_LOOPBACK ? BG_REASON_NONE
 							   : address_reason(p, w, cls, port),
-				   autobind_admitted(sk));
+				   admitted);
 	if (reason == BG_REASON_NONE)
 		return 1;
 	event_init(&e, cgid, pcgid, p, BG_EV_RECEIVE);

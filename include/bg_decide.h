@@ -136,9 +136,9 @@ BG_INLINE int bg_create_reason(const struct bg_policy *p, int kind)
  * any other address as at bind(), except a UDP socket on the wildcard whose
  * autobind cgroup/sendmsg saw and admitted (--udp-autobind audit or allow:
  * admitted_autobind), unless the policy now says deny. A socket autobound by
- * a send that failed before that hook was admitted by nothing: refused. Raw sockets and other
- * own-bind protocols exist only where p lets them (cgroup/sock_create): admitted; ping sockets as
- * --ping says.
+ * a send that failed before that hook was admitted by nothing: refused. Raw
+ * sockets and other own-bind protocols exist only where p lets them
+ * (cgroup/sock_create): admitted; ping sockets as --ping says.
  */
 BG_INLINE int bg_receive_reason(const struct bg_policy *p, int kind, __u32 sock_type, int cls,
 				int addr_reason, int admitted_autobind)
