@@ -163,8 +163,8 @@ PY
 # A sendto() that fails before cgroup/sendmsg runs (EOPNOTSUPP, EINVAL) has
 # autobound its socket to the wildcard, which nothing admitted: the backstop
 # drops what host B sends it (and says so once), under deny and audit alike.
-# An autobind the hook saw is admitted under audit (the default): a client
-# hears its replies.
+# An autobind the hook saw is admitted under audit (the default) and allow: a
+# client hears its replies.
 test_backstop_udp_early_fail() {
 	command -v ip >/dev/null || { skip_test "no ip(8)"; return; }
 	existing_hosts || { skip_test "cannot create network namespaces with a veth"; return; }
@@ -184,6 +184,11 @@ s.sendto(b'local4', ('127.0.0.1', int(sys.argv[1])))" "${PORTS[0]}"; wait_for "$
 	rx_start "$ca" oob4 sent4 || return
 	check "audit (default): early-failed autobind, from B" silent "$(from_b_udp 10.213.9.1 "${PORTS[0]}" audit4)"
 	check "audit (default): autobind seen at a send, from B" ok "$(from_b_udp 10.213.9.1 "${PORTS[1]}" seen4)"
+	ca=$(mkcg rxallow)
+	"$BG" loopback-only --cgroup "$ca" --udp-autobind allow >/dev/null 2>&1 || { check "apply allow" 0 1; return; }
+	rx_start "$ca" oob4 sent4 || return
+	check "allow: early-failed autobind, from B" silent "$(from_b_udp 10.213.9.1 "${PORTS[0]}" allow4)"
+	check "allow: autobind seen at a send, from B" ok "$(from_b_udp 10.213.9.1 "${PORTS[1]}" allowseen4)"
 }
 
 # route_localnet=1 on A's interface routes 127.0.0.0/8 in from the network: a
