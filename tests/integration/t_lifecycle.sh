@@ -190,3 +190,28 @@ test_upgrade_replaces_programs_in_place() {
 	check "old pins removed" 0 "$(ls "$PIN" | grep -Ec '^(bg_resolve|bg_rules_exact|bind4_dw|frozen)$')"
 	check "build recorded" 1 "$(bpftool map lookup pinned $PIN/bg_cfg key 0 0 0 0 -j | jq_py "int(d['formatted']['value']['build'] != 0)")"
 }
+
+# A state written by an older build that had one hook fewer (here: the
+# backstop's ingress, its program and links unpinned, the build hash cleared)
+# is an upgrade, not damage: status reads it with a note, and the next policy
+# command loads this build's programs and links the new hook to every policy.
+test_upgrade_from_a_build_without_a_hook() {
+	local cg other value out rc
+	cg=$(mkcg uphook)
+	other=$(mkcg uphook2)
+	"$BG" loopback-only --cgroup "$cg" >/dev/null 2>&1 || { why="apply failed"; return; }
+	value=$(bpftool map lookup pinned $PIN/bg_cfg key 0 0 0 0 -j |
+		jq_py "' '.join(d['value'][:16] + ['0x00'] * 8)")
+	# shellcheck disable=SC2086
+	bpftool map update pinned $PIN/bg_cfg key 0 0 0 0 value $value || { why="map update failed"; return; }
+	rm -f "$PIN/ingress" "$PIN/links/$(cgid "$cg")-ingress"
+	out="$WORK/uphook.err"
+	"$BG" status >/dev/null 2>"$out"
+	rc=$?
+	check "status on the older state: exit status" 0 "$rc"
+	check "status says where the programs come from" 1 "$(grep -c 'older bindguard build (no ingress)' "$out")"
+	"$BG" loopback-only --cgroup "$other" >/dev/null 2>"$out" || { why="apply after the upgrade: $(cat "$out")"; return; }
+	check "no repair message" 0 "$(grep -c 'incomplete' "$out")"
+	check "the older policy got the new hook" "$(nprogs)" "$(links_of "$cg")"
+	check "the new program is pinned" 1 "$(ls "$PIN" | grep -cx ingress)"
+}
