@@ -4,6 +4,10 @@
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+# Where podman and CRI-O look for hooks (oci-hooks(5)): /usr/share/... and
+# /etc/containers/oci/hooks.d by default; a PREFIX of /usr/local needs
+# their hooks_dir setting (docs/CONTAINERS.md).
+HOOKSDIR ?= $(PREFIX)/share/containers/oci/hooks.d
 DESTDIR ?=
 
 CC ?= cc
@@ -18,7 +22,8 @@ PKG_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc -I$(OUT) $(PKG_CFLAGS)
 MNL_LIBS := $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
-LDLIBS += $(PKG_LIBS) -lelf -lz $(MNL_LIBS)
+JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+LDLIBS += $(PKG_LIBS) -lelf -lz $(MNL_LIBS) $(JANSSON_LIBS)
 
 # make SANITIZE=1: userspace under ASan+UBSan (used by `make test SANITIZE=1`).
 BIN := bindguard
@@ -46,12 +51,14 @@ endif
 
 # No libbpf: linked into the unit tests too (cgroup.c for its pure parsers).
 PURE_SRCS := src/abi.c src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c src/topology.c src/object.c \
-	src/existing.c src/diag.c src/sockout.c src/owners.c src/hostnet.c
+	src/existing.c src/diag.c src/sockout.c src/owners.c src/hostnet.c src/oci.c \
+	src/container.c
 # Everything that talks to the kernel.
 KERN_SRCS := src/log.c src/pins.c src/load.c src/state.c src/stats.c src/rings.c \
 	src/snapshot.c src/rules.c src/links.c src/gc.c src/control.c \
 	src/cmd_policy.c src/cmd_status.c src/consumer.c src/cmd_events.c src/cmd_check.c \
-	src/cmd_run.c src/netns.c src/sockets.c src/cmd_sockets.c src/main.c
+	src/cmd_run.c src/netns.c src/sockets.c src/cmd_sockets.c src/cmd_oci.c \
+	src/main.c
 SRCS := $(PURE_SRCS) $(KERN_SRCS)
 OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS))
 PURE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(PURE_SRCS))
@@ -127,7 +134,7 @@ $(OUT)/bgdecide: tests/helpers/bgdecide.c tests/helpers/join.h tests/unit/corpus
 		tests/unit/corpus.h $(PURE_OBJS) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit tests/helpers/bgdecide.c tests/unit/corpus.c $(PURE_OBJS) \
-		$(LDFLAGS) $(MNL_LIBS) -o $@
+		$(LDFLAGS) $(MNL_LIBS) $(JANSSON_LIBS) -o $@
 
 # The verifier's log of each program of both objects (the bytes bindguard embeds).
 $(OUT)/bgverlog: tests/helpers/bgverlog.c $(OUT)/bindguard.skel.h $(OUT)/bindguard_compat.skel.h \
@@ -137,7 +144,7 @@ $(OUT)/bgverlog: tests/helpers/bgverlog.c $(OUT)/bindguard.skel.h $(OUT)/bindgua
 
 $(UNIT_BIN): $(UNIT_SRCS) tests/unit/unit.h tests/unit/corpus.h $(PURE_OBJS) | $(OUT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(PURE_OBJS) $(LDFLAGS) $(MNL_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(PURE_OBJS) $(LDFLAGS) $(MNL_LIBS) $(JANSSON_LIBS) -o $@
 
 # --- tests ---------------------------------------------------------------------
 unit: $(UNIT_BIN)
@@ -168,12 +175,19 @@ format:
 	clang-format -i src/*.c src/*.h include/*.h bpf/*.c tests/unit/*.c tests/unit/*.h tests/helpers/*.c \
 		bench/*.c
 
-install: bindguard
+# The OCI hook's hooks.d file names the installed binary.
+$(OUT)/bindguard-hook.json: dist/oci/bindguard.json.in Makefile | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|' $< >$@
+
+install: bindguard $(OUT)/bindguard-hook.json
 	install -D -m 0755 bindguard $(DESTDIR)$(SBINDIR)/bindguard
 	install -D -m 0644 docs/bindguard.8 $(DESTDIR)$(MANDIR)/man8/bindguard.8
+	install -D -m 0644 $(OUT)/bindguard-hook.json $(DESTDIR)$(HOOKSDIR)/bindguard.json
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/bindguard $(DESTDIR)$(MANDIR)/man8/bindguard.8
+	rm -f $(DESTDIR)$(SBINDIR)/bindguard $(DESTDIR)$(MANDIR)/man8/bindguard.8 \
+		$(DESTDIR)$(HOOKSDIR)/bindguard.json
 
 clean:
 	rm -rf .output .output-san bindguard
@@ -185,18 +199,18 @@ clean:
 # make fuzz FUZZ_SECONDS=3600   longer; new inputs go to tests/fuzz/out/<harness>/
 # make fuzz-regress         replay the seed corpus and every saved regression input
 FUZZ_SECONDS ?= 20
-FUZZERS := rule event mountinfo diag
+FUZZERS := rule event mountinfo diag oci
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -Itests/unit \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SRCS := src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c src/diag.c src/existing.c \
-	src/sockout.c src/owners.c tests/unit/json_valid.c
+	src/sockout.c src/owners.c src/oci.c tests/unit/json_valid.c
 
 .PHONY: fuzz fuzz-build fuzz-regress
 fuzz-build: $(patsubst %,.output/fuzz_%,$(FUZZERS))
 
 .output/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) | .output
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) $(MNL_LIBS) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) $(MNL_LIBS) $(JANSSON_LIBS) -o $@
 
 fuzz: fuzz-build
 	@for f in $(FUZZERS); do \

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "cgroup.h"
 #include "commands.h"
+#include "container.h"
 #include "control.h"
 #include "json.h"
 #include "load.h"
@@ -22,7 +23,8 @@
 static void policy_usage(FILE *f, const char *cmd)
 {
 	fprintf(f,
-		"Usage: bindguard %s (--cgroup PATH | --pid PID)... [--allow RULE]...\n"
+		"Usage: bindguard %s (--cgroup PATH | --pid PID | --container NAME)...\n"
+		"                 [--allow RULE]...\n"
 		"                 [--proto tcp|udp|all] [--mode enforce|audit]\n"
 		"                 [--udp-autobind allow|audit|deny] [--raw allow|deny] "
 		"[--count-allowed]\n"
@@ -33,7 +35,10 @@ static void policy_usage(FILE *f, const char *cmd)
 		"\n"
 		"  -c, --cgroup PATH   cgroup v2 path, relative to the cgroup2 mount or absolute\n"
 		"  -p, --pid PID       the cgroup of process PID\n"
-		"                      (both repeatable: every cgroup named gets the policy, or,\n"
+		"      --container NAME\n"
+		"                      the cgroup of running container NAME or ID (asks podman,\n"
+		"                      then docker)\n"
+		"                      (all repeatable: every cgroup named gets the policy, or,\n"
 		"                      on any error, none does)\n"
 		"  -a, --allow RULE    exception, repeatable: ADDR[/LEN][:PORT[-PORT]],\n"
 		"                      [V6ADDR[/LEN]][:PORT[-PORT]], or *:PORT\n"
@@ -156,84 +161,33 @@ static void print_applied(const struct bg_global *g, const struct bg_cgroup *cg,
 	putchar('\n');
 }
 
-/* --NAME clear|set: one policy flag, cleared by the first word, set by the second. */
-static int flag_option(const char *cmd, const char *name, const char *arg, __u8 *flags, __u8 flag,
-		       const char *clear, const char *set)
-{
-	if (!strcmp(arg, set)) {
-		*flags |= flag;
-	} else if (!strcmp(arg, clear)) {
-		*flags &= (__u8)~flag;
-	} else {
-		bg_err("%s: --%s %s: expected %s or %s", cmd, name, arg, clear, set);
-		return BG_EXIT_USAGE;
-	}
-	return 0;
-}
-
 int bg_policy_option(int opt, const char *arg, struct bg_policy_spec *spec, const char *cmd)
 {
+	static const struct {
+		int opt;
+		const char *name;
+	} names[] = {
+		{ 'a', "allow" },	 { 'P', "proto" },	     { 'm', "mode" },
+		{ 'U', "udp-autobind" }, { 'C', "count-allowed" },   { 'R', "raw" },
+		{ 'I', "ping" },	 { 'O', "other-protocols" },
+	};
 	char err[BG_ERRLEN];
 
-	switch (opt) {
-	case 'a':
-		if (bg_spec_add_rule(spec, arg, err, sizeof(err))) {
-			bg_err("%s: --allow %s", cmd, err);
-			return BG_EXIT_USAGE;
-		}
-		return 0;
-	case 'P':
-		if (bg_proto_parse(arg, &spec->proto_mask)) {
-			bg_err("%s: --proto %s: expected tcp, udp or all", cmd, arg);
-			return BG_EXIT_USAGE;
-		}
-		return 0;
-	case 'm':
-		if (bg_mode_parse(arg, &spec->mode)) {
-			bg_err("%s: --mode %s: expected enforce, audit or rewrite", cmd, arg);
-			return BG_EXIT_USAGE;
-		}
-		return 0;
-	case 'U':
-		spec->flags &= ~(BG_F_UDP_AUDIT | BG_F_UDP_DENY);
-		if (!strcmp(arg, "audit")) {
-			spec->flags |= BG_F_UDP_AUDIT;
-		} else if (!strcmp(arg, "deny")) {
-			spec->flags |= BG_F_UDP_DENY;
-		} else if (strcmp(arg, "allow")) {
-			bg_err("%s: --udp-autobind %s: expected allow, audit or deny", cmd, arg);
-			return BG_EXIT_USAGE;
-		}
-		return 0;
-	case 'C':
-		spec->flags |= BG_F_COUNT_ALLOWED;
-		return 0;
-	case 'R':
-		return flag_option(cmd, "raw", arg, &spec->flags, BG_F_RAW_DENY, "allow", "deny");
-	case 'I':
-		return flag_option(cmd, "ping", arg, &spec->flags, BG_F_PING_ALLOW, "confine",
-				   "allow");
-	case 'O':
-		return flag_option(cmd, "other-protocols", arg, &spec->flags, BG_F_OTHER_ALLOW,
-				   "deny", "allow");
-	default:
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (names[i].opt != opt)
+			continue;
+		if (bg_policy_set(spec, names[i].name, arg, err, sizeof(err)) == 0)
+			return 0;
+		bg_err("%s: --%s %s", cmd, names[i].name, err);
 		return BG_EXIT_USAGE;
 	}
+	return BG_EXIT_USAGE;
 }
 
-void bg_policy_defaults(struct bg_policy_spec *spec, __u8 preset)
-{
-	memset(spec, 0, sizeof(*spec));
-	spec->preset = preset;
-	spec->mode = BG_MODE_ENFORCE;
-	spec->proto_mask = BG_PROTO_ALL;
-	spec->flags = BG_F_UDP_AUDIT;
-}
-
-/* The --cgroup and --pid arguments of a command, in order. */
+/* The --cgroup, --pid and --container arguments of a command, in order. */
 struct targets {
 	int n, cap;
-	char *kind; /* 'c' or 'p' */
+	char *kind; /* 'c', 'p' or 'k' */
 	const char **arg;
 };
 
@@ -262,6 +216,22 @@ static void targets_free(struct targets *t)
 {
 	free(t->kind);
 	free(t->arg);
+}
+
+static const char *target_option(char kind)
+{
+	return kind == 'c' ? "--cgroup " : kind == 'p' ? "--pid " : "--container ";
+}
+
+/* One target to its cgroup: 0, or -1 with err. */
+static int target_resolve(char kind, const char *arg, struct bg_cgroup *cg, char *err,
+			  size_t errlen)
+{
+	if (kind == 'c')
+		return bg_cgroup_resolve(arg, cg, err, errlen);
+	if (kind == 'p')
+		return bg_cgroup_of_pid(arg, cg, err, errlen);
+	return bg_cgroup_of_container(arg, cg, err, errlen);
 }
 
 static const struct bg_cgroup *sort_cgs;
@@ -300,8 +270,7 @@ static bool named_twice(const struct targets *t, const struct bg_cgroup *cgs, co
 			j = tmp;
 		}
 		bg_err("%s: cgroup %s is named twice (%s%s and %s%s)", cmd, cgs[j].path,
-		       t->kind[i] == 'c' ? "--cgroup " : "--pid ", t->arg[i],
-		       t->kind[j] == 'c' ? "--cgroup " : "--pid ", t->arg[j]);
+		       target_option(t->kind[i]), t->arg[i], target_option(t->kind[j]), t->arg[j]);
 		twice = true;
 	}
 	free(order);
@@ -322,8 +291,7 @@ static int targets_resolve(const struct targets *t, const char *cmd, bool refuse
 		return BG_EXIT_FAIL;
 	}
 	for (int i = 0; i < t->n; i++) {
-		int r = t->kind[i] == 'c' ? bg_cgroup_resolve(t->arg[i], &cgs[i], err, sizeof(err))
-					  : bg_cgroup_of_pid(t->arg[i], &cgs[i], err, sizeof(err));
+		int r = target_resolve(t->kind[i], t->arg[i], &cgs[i], err, sizeof(err));
 
 		if (r) {
 			bg_err("%s: %s", cmd, err);
@@ -385,6 +353,7 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 	static const struct option opts[] = {
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "container", required_argument, NULL, 'k' },
 		BG_POLICY_LONGOPTS,
 		{ "host-wide", no_argument, NULL, 'H' },
 		{ "close-existing", no_argument, NULL, 'X' },
@@ -410,6 +379,7 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 		switch (c) {
 		case 'c':
 		case 'p':
+		case 'k':
 			if (targets_add(&t, (char)c, optarg)) {
 				bg_err("%s: out of memory", cmd);
 				r = BG_EXIT_FAIL;
@@ -454,7 +424,7 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 	if (bg_no_more_args(cmd, argc, argv))
 		goto out;
 	if (!t.n) {
-		bg_err("%s: give --cgroup PATH or --pid PID (repeatable)", cmd);
+		bg_err("%s: give --cgroup PATH, --pid PID or --container NAME (repeatable)", cmd);
 		goto out;
 	}
 	if (close_existing && keep_existing) {
@@ -542,12 +512,13 @@ int cmd_deny_wildcard(int argc, char **argv, struct bg_global *g)
 
 static void detach_usage(FILE *f)
 {
-	fprintf(f, "Usage: bindguard detach ((--cgroup PATH | --pid PID)... | --all)\n"
+	fprintf(f, "Usage: bindguard detach ((--cgroup PATH | --pid PID | --container NAME)... |"
+		   " --all)\n"
 		   "\n"
-		   "Remove a cgroup's policy with its links, map entries and pins. --cgroup and\n"
-		   "--pid are repeatable: every cgroup named loses its policy, or, on any error\n"
-		   "(one of them has none), none does. --all removes everything bindguard\n"
-		   "holds in the kernel and in bpffs.\n"
+		   "Remove a cgroup's policy with its links, map entries and pins. --cgroup,\n"
+		   "--pid and --container are repeatable: every cgroup named loses its policy,\n"
+		   "or, on any error (one of them has none), none does. --all removes\n"
+		   "everything bindguard holds in the kernel and in bpffs.\n"
 		   "\n"
 		   "EXAMPLES\n"
 		   "  bindguard detach --cgroup /dev\n"
@@ -557,9 +528,13 @@ static void detach_usage(FILE *f)
 int cmd_detach(int argc, char **argv, struct bg_global *g)
 {
 	static const struct option opts[] = {
-		{ "cgroup", required_argument, NULL, 'c' }, { "pid", required_argument, NULL, 'p' },
-		{ "all", no_argument, NULL, 'A' },	    { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },	    {},
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "container", required_argument, NULL, 'k' },
+		{ "all", no_argument, NULL, 'A' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
 	};
 	struct targets t = { 0 };
 	struct bg_cgroup *cgs = NULL;
@@ -572,6 +547,7 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 		switch (c) {
 		case 'c':
 		case 'p':
+		case 'k':
 			if (targets_add(&t, (char)c, optarg)) {
 				bg_err("detach: out of memory");
 				r = BG_EXIT_FAIL;
@@ -598,7 +574,8 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 	if (bg_no_more_args("detach", argc, argv))
 		goto out;
 	if ((t.n > 0) + all != 1) {
-		bg_err("detach: give --cgroup PATH or --pid PID (repeatable), or --all");
+		bg_err("detach: give --cgroup PATH, --pid PID or --container NAME (repeatable), or "
+		       "--all");
 		goto out;
 	}
 	r = bg_need_cgroup2("detach");

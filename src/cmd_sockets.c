@@ -6,6 +6,7 @@
 #include <string.h>
 #include "cgroup.h"
 #include "commands.h"
+#include "container.h"
 #include "existing.h"
 #include "log.h"
 #include "sockets.h"
@@ -14,8 +15,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: bindguard sockets [--cgroup PATH | --pid PID | --all] [--refused] "
-		"[--json]\n"
+		"Usage: bindguard sockets [--cgroup PATH | --pid PID | --container NAME | --all]\n"
+		"                         [--refused] [--json]\n"
 		"\n"
 		"List the sockets that can receive from the network (TCP listeners, unconnected\n"
 		"UDP sockets with a port, raw sockets), in every network namespace, with the "
@@ -29,6 +30,8 @@ static void usage(FILE *f)
 		"or\n"
 		"                      not (verdict none where no policy governs)\n"
 		"  -p, --pid PID       the same for the cgroup of process PID\n"
+		"      --container NAME\n"
+		"                      the same for running container NAME (podman or docker)\n"
 		"      --all           every such socket of the machine\n"
 		"                      (default: the sockets some policy governs)\n"
 		"      --refused       only the sockets their policy refuses\n"
@@ -61,6 +64,7 @@ int cmd_sockets(int argc, char **argv, struct bg_global *g)
 	static const struct option opts[] = {
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "container", required_argument, NULL, 'k' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "refused", no_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
@@ -68,7 +72,7 @@ int cmd_sockets(int argc, char **argv, struct bg_global *g)
 		{},
 	};
 	struct bg_scan_filter f = { .policed = true };
-	const char *carg = NULL, *parg = NULL;
+	const char *carg = NULL, *parg = NULL, *karg = NULL;
 	char err[BG_ERRLEN];
 	struct bg_cgroup cg;
 	struct bg_scan sc;
@@ -84,6 +88,9 @@ int cmd_sockets(int argc, char **argv, struct bg_global *g)
 			break;
 		case 'p':
 			parg = optarg;
+			break;
+		case 'k':
+			karg = optarg;
 			break;
 		case 'A':
 			all = true;
@@ -104,16 +111,17 @@ int cmd_sockets(int argc, char **argv, struct bg_global *g)
 	}
 	if (bg_no_more_args("sockets", argc, argv))
 		return BG_EXIT_USAGE;
-	if ((carg != NULL) + (parg != NULL) + all > 1) {
-		bg_err("sockets: give one of --cgroup, --pid and --all");
+	if ((carg != NULL) + (parg != NULL) + (karg != NULL) + all > 1) {
+		bg_err("sockets: give one of --cgroup, --pid, --container and --all");
 		return BG_EXIT_USAGE;
 	}
 	r = bg_need_cgroup2("sockets");
 	if (r)
 		return r;
-	if (carg || parg) {
-		r = carg ? bg_cgroup_resolve(carg, &cg, err, sizeof(err))
-			 : bg_cgroup_of_pid(parg, &cg, err, sizeof(err));
+	if (carg || parg || karg) {
+		r = carg   ? bg_cgroup_resolve(carg, &cg, err, sizeof(err))
+		    : parg ? bg_cgroup_of_pid(parg, &cg, err, sizeof(err))
+			   : bg_cgroup_of_container(karg, &cg, err, sizeof(err));
 		if (r) {
 			bg_err("sockets: %s", err);
 			return BG_EXIT_USAGE;

@@ -20,6 +20,7 @@ int cmd_events(int argc, char **argv, struct bg_global *g);
 int cmd_check(int argc, char **argv, struct bg_global *g);
 int cmd_run(int argc, char **argv, struct bg_global *g);
 int cmd_sockets(int argc, char **argv, struct bg_global *g);
+int cmd_oci_hook(int argc, char **argv, struct bg_global *g);
 
 /* The policy options shared by loopback-only, deny-wildcard and run, by
  * their short letters: a (--allow), P (--proto), m (--mode), U
@@ -34,7 +35,6 @@ int cmd_sockets(int argc, char **argv, struct bg_global *g);
 		"other-protocols", required_argument, NULL, 'O'                                    \
 	}
 int bg_policy_option(int opt, const char *arg, struct bg_policy_spec *spec, const char *cmd);
-void bg_policy_defaults(struct bg_policy_spec *spec, __u8 preset);
 
 /* Commands that change or read kernel state need privileges: check them
  * before anything else so the user gets one clear line. Exit code or 0. */

@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "sockets", cmd_sockets, "list listening sockets with their policy's verdict" },
 	{ "run", cmd_run, "run a command in a policed transient cgroup" },
 	{ "check", cmd_check, "report what this kernel covers" },
+	{ "oci-hook", cmd_oci_hook, "OCI runtime hook: police a container from its start" },
 };
 
 static void usage(FILE *f)

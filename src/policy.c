@@ -206,6 +206,80 @@ int bg_spec_add_rule(struct bg_policy_spec *spec, const char *text, char *err, s
 	return 0;
 }
 
+void bg_policy_defaults(struct bg_policy_spec *spec, __u8 preset)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->preset = preset;
+	spec->mode = BG_MODE_ENFORCE;
+	spec->proto_mask = BG_PROTO_ALL;
+	spec->flags = BG_F_UDP_AUDIT;
+}
+
+/* NAME clear|set: one policy flag, cleared by the first word, set by the second. */
+static int set_flag(__u8 *flags, __u8 flag, const char *value, const char *clear, const char *set,
+		    char *err, size_t errlen)
+{
+	if (!strcmp(value, set)) {
+		*flags |= flag;
+	} else if (!strcmp(value, clear)) {
+		*flags &= (__u8)~flag;
+	} else {
+		snprintf(err, errlen, "%s: expected %s or %s", value, clear, set);
+		return -1;
+	}
+	return 0;
+}
+
+int bg_policy_set(struct bg_policy_spec *spec, const char *name, const char *value, char *err,
+		  size_t errlen)
+{
+	if (!strcmp(name, "count-allowed"))
+		return set_flag(&spec->flags, BG_F_COUNT_ALLOWED, value ? value : "true", "false",
+				"true", err, errlen);
+	if (!value) {
+		snprintf(err, errlen, "needs a value");
+		return -1;
+	}
+	if (!strcmp(name, "allow"))
+		return bg_spec_add_rule(spec, value, err, errlen);
+	if (!strcmp(name, "proto")) {
+		if (bg_proto_parse(value, &spec->proto_mask) == 0)
+			return 0;
+		snprintf(err, errlen, "%s: expected tcp, udp or all", value);
+		return -1;
+	}
+	if (!strcmp(name, "mode")) {
+		if (bg_mode_parse(value, &spec->mode) == 0)
+			return 0;
+		snprintf(err, errlen, "%s: expected enforce, audit or rewrite", value);
+		return -1;
+	}
+	if (!strcmp(name, "udp-autobind")) {
+		__u8 f = spec->flags & (__u8) ~(BG_F_UDP_AUDIT | BG_F_UDP_DENY);
+
+		if (!strcmp(value, "audit")) {
+			f |= BG_F_UDP_AUDIT;
+		} else if (!strcmp(value, "deny")) {
+			f |= BG_F_UDP_DENY;
+		} else if (strcmp(value, "allow")) {
+			snprintf(err, errlen, "%s: expected allow, audit or deny", value);
+			return -1;
+		}
+		spec->flags = f;
+		return 0;
+	}
+	if (!strcmp(name, "raw"))
+		return set_flag(&spec->flags, BG_F_RAW_DENY, value, "allow", "deny", err, errlen);
+	if (!strcmp(name, "ping"))
+		return set_flag(&spec->flags, BG_F_PING_ALLOW, value, "confine", "allow", err,
+				errlen);
+	if (!strcmp(name, "other-protocols"))
+		return set_flag(&spec->flags, BG_F_OTHER_ALLOW, value, "deny", "allow", err,
+				errlen);
+	snprintf(err, errlen, "unknown option");
+	return -2;
+}
+
 int bg_proto_parse(const char *s, __u8 *mask)
 {
 	if (!strcmp(s, "tcp"))

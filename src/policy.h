@@ -45,6 +45,20 @@ int bg_spec_add_rule(struct bg_policy_spec *spec, const char *text, char *err, s
  * with err. */
 int bg_spec_check(const struct bg_policy_spec *spec, char *err, size_t errlen);
 
+/* The defaults of a new policy: enforce, every protocol, UDP autobind
+ * audited, nothing else set. */
+void bg_policy_defaults(struct bg_policy_spec *spec, __u8 preset);
+
+/*
+ * Set one policy option by its long name, as --NAME VALUE on the command
+ * line and io.bindguard.NAME in a container annotation: allow, proto, mode,
+ * udp-autobind, raw, ping, other-protocols, count-allowed (VALUE true or
+ * false; NULL means true). 0, or -1 with err, the text that follows
+ * "--NAME " in a message ("VALUE: expected ..."); -2 for an unknown NAME.
+ */
+int bg_policy_set(struct bg_policy_spec *spec, const char *name, const char *value, char *err,
+		  size_t errlen);
+
 int bg_proto_parse(const char *s, __u8 *mask); /* "tcp" "udp" "all"; -1 if unknown */
 int bg_mode_parse(const char *s, __u8 *mode);  /* "enforce" "audit" "rewrite"; -1 if unknown */
 const char *bg_proto_name(__u8 mask);	       /* "tcp" "udp" "all" or "mixed" */

@@ -3,8 +3,9 @@
 # Install what bindguard needs to build and test on Debian 12, skipping what is there.
 set -euo pipefail
 
-pkgs=(make gcc clang pkg-config libbpf-dev libelf-dev zlib1g-dev libmnl-dev bpftool
-      iproute2 python3 valgrind
+pkgs=(make gcc clang pkg-config libbpf-dev libelf-dev zlib1g-dev libmnl-dev libjansson-dev
+      bpftool iproute2 python3 valgrind
+      podman runc  # the container tests (the OCI hook, --container)
       qemu-system-x86 busybox-static cpio xz-utils  # these four: make test-kernels
       nginx-light wrk)  # make bench's workloads
 missing=()
