@@ -80,6 +80,11 @@ ct_cleanup() {
 	for n in "${CT_NAMES[@]}"; do podman rm -f -t 0 "$n" >/dev/null 2>&1; done
 	for n in "${CT_RUNC[@]}"; do runc delete -f "$n" >/dev/null 2>&1; done
 	[ "$CT_READY" = yes ] && podman rmi -f "$CT_IMAGE" >/dev/null 2>&1
+	# --cgroup-parent below $TOP: runc made the path in each v1 hierarchy too.
+	for n in /sys/fs/cgroup/*/"$TOP"; do
+		[ -d "$n" ] && [ "$n" != "$CG2/$TOP" ] || continue
+		find "$n" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
 	if [ "${CT_PARENT_EXISTED:-1}" = 0 ]; then
 		# Empty by now (rmdir refuses otherwise): v2 and each v1 hierarchy,
 		# with the conmon cgroup podman's cgroupfs manager makes in it.
@@ -126,6 +131,7 @@ test_container_podman_hook() {
 	sleep 0.3
 	check "loopback listener inside" served "$(podman exec "$name" sh -c "$CT_GET" 2>&1 | tail -n 1)"
 	cg=$(ct_cgroup "$name")
+	cid=$(cgid "$cg")
 	id=$(podman inspect --type container --format '{{.Id}}' "$name")
 	check "container cgroup" "libpod-$id" "$(basename "$cg")"
 	check "policy on the container's cgroup" loopback-only "$(policy_field "$cg" "p and p['policy']")"
@@ -142,6 +148,7 @@ for l in open(sys.argv[1]):
 print(min(n, 1))" "$out" "$cg")"
 	podman rm -f -t 0 "$name" >/dev/null 2>&1
 	check "policy after the container is removed" None "$(policy_field "$cg" "p")"
+	check "link pins after the container is removed" 0 "$(ls "$PIN/links" 2>/dev/null | grep -c "^$cid-")"
 	check "hook record after removal" no "$([ -e "/run/bindguard/oci/$id" ] && echo yes || echo no)"
 	check "status lists no policy of a gone cgroup" 0 "$("$BG" --json status | jq_py \
 		"len([p for p in d['policies'] if 'libpod-' in p['cgroup']])")"
@@ -178,6 +185,22 @@ test_container_unannotated_and_by_name() {
 	"$BG" loopback-only --container "bgt-none-$RANDOM" >"$WORK/ct.none" 2>&1
 	check "--container of an unknown name says" yes \
 		"$(grep -q "no such container" "$WORK/ct.none" && echo yes)"
+}
+
+# The parent-cgroup pattern, for runtimes without hooks: a policy on a
+# parent cgroup polices every container started below it, from its start.
+test_container_parent_cgroup() {
+	ct_podman_ready || { skip_test "$CT_WHY"; return; }
+	local parent name="bgt-$RANDOM$RANDOM" out
+	parent=$(mkcg ctparent)
+	"$BG" loopback-only --cgroup "$parent" >/dev/null 2>&1 || { why="apply failed"; return; }
+	CT_NAMES+=("$name")
+	out=$(ct_podman run --rm --name "$name" --network none --cgroup-parent "$parent" "$CT_IMAGE" \
+		sh -c 'cat /proc/self/cgroup; httpd -f -p 8080; echo "wildcard exit $?"' 2>&1)
+	check "container below the policed parent" yes "$(grep -q "^0::$parent/" <<<"$out" && echo yes)"
+	check "its wildcard listener" yes "$(grep -q 'Operation not permitted' <<<"$out" && echo yes)"
+	check "its wildcard exit" yes "$(grep -q 'wildcard exit 1' <<<"$out" && echo yes)"
+	[ -z "$why" ] || why="$why; podman said: $(tr '\n' ' ' <<<"$out" | cut -c1-300)"
 }
 
 # A bad annotation or a failing hook keeps the container from starting.
@@ -280,4 +303,43 @@ test_oci_hook_input() {
 	check "oci-hook poststop without annotations" 0 "$?"
 	"$BG" oci-hook --stage later <<<'{}' 2>/dev/null
 	check "oci-hook --stage later" 2 "$?"
+}
+
+# The hook's whole cycle without a runtime, on a test cgroup that outlives the
+# "container" (as a runtime that keeps the cgroup would): createRuntime
+# polices the cgroup of the pid it is given, poststop finds it through the
+# record and removes the policy. Under valgrind where it is installed.
+test_oci_hook_cycle_keeps_the_cgroup() {
+	local cg pid id="bgt-cycle-$RANDOM" state vg=() rc
+	if command -v valgrind >/dev/null && ! ldd "$BG" 2>/dev/null | grep -q libasan; then
+		vg=(valgrind -q --error-exitcode=9 --suppressions="$here/../valgrind.supp"
+			--leak-check=full --errors-for-leak-kinds=definite,indirect)
+	fi
+	# The state exists first: creating it under valgrind is covered elsewhere.
+	"$BG" loopback-only --cgroup "$(mkcg ocicycle-pre)" >/dev/null 2>&1 || { why="apply failed"; return; }
+	cg=$(mkcg ocicycle)
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec sleep 60' sh "$CG2$cg" &
+	pid=$!
+	PIDS+=("$pid")
+	for _ in $(seq 50); do grep -q "::$cg\$" "/proc/$pid/cgroup" 2>/dev/null && break; sleep 0.05; done
+	state='{"ociVersion":"1.0.2","id":"'$id'","status":"creating","pid":'$pid',"bundle":"/nonexistent",
+		"annotations":{"io.bindguard.policy":"deny-wildcard","io.bindguard.allow":"0.0.0.0:8080",
+		"io.bindguard.mode":"audit"}}'
+	"${vg[@]}" "$BG" oci-hook <<<"$state" 2>"$WORK/cycle.err"
+	rc=$?
+	check "createRuntime ($(head -3 "$WORK/cycle.err"))" 0 "$rc"
+	check "policy from the annotations" "deny-wildcard audit ['0.0.0.0:8080']" \
+		"$(policy_field "$cg" "p and '%s %s %s' % (p['policy'], p['mode'], p['allow'])")"
+	check "record" "$(cgid "$cg")" "$(awk '{ print $1 }' "/run/bindguard/oci/$id" 2>/dev/null)"
+	"${vg[@]}" "$BG" oci-hook <<<'{"id":"'$id'","status":"stopped","annotations":{"io.bindguard.policy":"deny-wildcard"}}' \
+		2>"$WORK/cycle.err"
+	rc=$?
+	check "poststop ($(head -3 "$WORK/cycle.err"))" 0 "$rc"
+	check "policy after poststop" None "$(policy_field "$cg" "p")"
+	check "links after poststop" 0 "$(links_of "$cg")"
+	check "record after poststop" no "$([ -e "/run/bindguard/oci/$id" ] && echo yes || echo no)"
+	# A second poststop (a runtime retrying) finds nothing to do.
+	"$BG" oci-hook --stage poststop <<<'{"id":"'$id'","status":"stopped","annotations":{"io.bindguard.policy":"x"}}'
+	check "second poststop" 0 "$?"
+	stop_pid "$pid"
 }
