@@ -5,6 +5,7 @@
  * its annotations select goes on that cgroup, or the hook fails and the
  * runtime does not start the container. At poststop the policy goes.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -172,6 +173,29 @@ static int create_runtime(const struct bg_oci_state *os, const struct bg_policy_
 	return BG_EXIT_OK;
 }
 
+/* Records of containers whose poststop never came (a runtime killed midway):
+ * those whose cgroup is gone are dropped; gc already forgot their policies. */
+static void sweep_records(void)
+{
+	DIR *d = opendir(OCI_RECORDS);
+	struct dirent *e;
+	char path[PATH_MAX];
+
+	while (d && (e = readdir(d))) {
+		__u64 cgid;
+
+		if (e->d_name[0] == '.')
+			continue;
+		cgid = read_record(e->d_name);
+		if (cgid && bg_cgroup_path_of_id(cgid, path, sizeof(path)) == -ENOENT) {
+			snprintf(path, sizeof(path), "%s/%s", OCI_RECORDS, e->d_name);
+			unlink(path);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
 static int poststop(const struct bg_oci_state *os)
 {
 	char path[PATH_MAX];
@@ -203,6 +227,7 @@ out:
 	if (r == 0) {
 		snprintf(path, sizeof(path), "%s/%s", OCI_RECORDS, os->id);
 		unlink(path);
+		sweep_records();
 	}
 	return r ? BG_EXIT_FAIL : BG_EXIT_OK;
 }

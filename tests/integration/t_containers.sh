@@ -331,6 +331,11 @@ test_oci_hook_cycle_keeps_the_cgroup() {
 	check "policy from the annotations" "deny-wildcard audit ['0.0.0.0:8080']" \
 		"$(policy_field "$cg" "p and '%s %s %s' % (p['policy'], p['mode'], p['allow'])")"
 	check "record" "$(cgid "$cg")" "$(awk '{ print $1 }' "/run/bindguard/oci/$id" 2>/dev/null)"
+	# A record whose poststop never came, of a cgroup that is gone: swept.
+	local gone stale="bgt-stale-$RANDOM"
+	gone=$(mkcg ocigone)
+	echo "$(cgid "$gone") $gone" >"/run/bindguard/oci/$stale"
+	rmdir "$CG2$gone"
 	"${vg[@]}" "$BG" oci-hook <<<'{"id":"'$id'","status":"stopped","annotations":{"io.bindguard.policy":"deny-wildcard"}}' \
 		2>"$WORK/cycle.err"
 	rc=$?
@@ -338,6 +343,8 @@ test_oci_hook_cycle_keeps_the_cgroup() {
 	check "policy after poststop" None "$(policy_field "$cg" "p")"
 	check "links after poststop" 0 "$(links_of "$cg")"
 	check "record after poststop" no "$([ -e "/run/bindguard/oci/$id" ] && echo yes || echo no)"
+	check "stale record after poststop" no "$([ -e "/run/bindguard/oci/$stale" ] && echo yes || echo no)"
+	rm -f "/run/bindguard/oci/$stale"
 	# A second poststop (a runtime retrying) finds nothing to do.
 	"$BG" oci-hook --stage poststop <<<'{"id":"'$id'","status":"stopped","annotations":{"io.bindguard.policy":"x"}}'
 	check "second poststop" 0 "$?"
