@@ -88,6 +88,27 @@ static int parse_prefix(char *s, int family, struct bg_rule_src *r, const char *
 	return 0;
 }
 
+/* Is bare IPv6 text also an address and a port ("fd00::2:80": fd00::2 port
+ * 80, or the address fd00::2:80)? Both readings must parse. */
+static bool ambiguous_v6(const char *text)
+{
+	const char *last = strrchr(text, ':');
+	char head[RULE_MAXLEN + 1];
+	__u8 a[16];
+	size_t k, digits;
+
+	if (!last || strchr(text, '/'))
+		return false;
+	digits = strlen(last + 1);
+	if (digits == 0 || digits > 5 || strspn(last + 1, "0123456789") != digits ||
+	    atol(last + 1) > 65535)
+		return false;
+	k = (size_t)(last - text);
+	memcpy(head, text, k);
+	head[k] = '\0';
+	return bg_addr_parse6(head, a) == 0 && bg_addr_parse6(text, a) == 0;
+}
+
 int bg_rule_parse(const char *text, struct bg_rule_src *out, char *err, size_t errlen)
 {
 	char buf[RULE_MAXLEN + 1], *ports = NULL;
@@ -142,9 +163,19 @@ int bg_rule_parse(const char *text, struct bg_rule_src *out, char *err, size_t e
 		if (parse_prefix(buf + 1, 6, out, text, err, errlen))
 			return -1;
 	} else if (colons >= 2) {
-		/* Bare IPv6 cannot carry a port: the last group would be ambiguous. */
+		/* Bare IPv6 carries no port: the brackets say where the address ends. */
 		if (strchr(buf, ']')) {
 			snprintf(err, errlen, "\"%s\": unmatched ]", text);
+			return -1;
+		}
+		if (ambiguous_v6(buf)) {
+			size_t k = strrchr(buf, ':') - buf;
+
+			snprintf(err, errlen,
+				 "\"%s\" is ambiguous: write [%.*s]:%s for port %s, or [%s] for "
+				 "that "
+				 "address on any port",
+				 text, (int)k, buf, buf + k + 1, buf + k + 1, buf);
 			return -1;
 		}
 		if (parse_prefix(buf, 6, out, text, err, errlen))
@@ -476,6 +507,29 @@ int bg_spec_check(const struct bg_policy_spec *spec, char *err, size_t errlen)
 	struct bg_lpm_entry *ents;
 	int n;
 
+	/* An exception for every address of a family on every port leaves the
+	 * policy nothing to refuse there: a mistake, never a policy. */
+	for (size_t i = 0; i < spec->nrules; i++) {
+		const struct bg_rule_src *r = &spec->rules[i];
+		const char *what = NULL;
+		char text[64];
+
+		if (r->port_lo != 0 || r->port_hi != 65535)
+			continue;
+		if (r->family == 0 || (r->family == 6 && r->prefixlen == 0))
+			what = "every address";
+		else if (r->family == 4 && r->prefixlen == 96)
+			what = "every IPv4 address";
+		if (!what)
+			continue;
+		bg_rule_format(r, text, sizeof(text));
+		snprintf(err, errlen,
+			 "\"%s\" admits %s on every port: the policy would refuse nothing there "
+			 "(name the ports, *:PORT, or the addresses; `bindguard detach` removes a "
+			 "policy, --mode audit reports without refusing)",
+			 text, what);
+		return -1;
+	}
 	if (!spec->nrules)
 		return 0;
 	ents = calloc(spec->nrules, sizeof(*ents));

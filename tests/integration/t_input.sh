@@ -38,6 +38,13 @@ test_bad_input_changes_nothing() {
 	refuse 2 loopback-only --cgroup "$cg" --allow '[::1'
 	refuse 2 loopback-only --cgroup "$cg" --allow 1.2.3.4:90-80
 	refuse 2 loopback-only --cgroup "$cg" --allow ''
+	# An address and a port, or an address? Brackets say; without them, refused.
+	refuse 2 loopback-only --cgroup "$cg" --allow fd00::2:80
+	# Exceptions that would leave the policy nothing to refuse.
+	refuse 2 loopback-only --cgroup "$cg" --allow '*'
+	refuse 2 deny-wildcard --cgroup "$cg" --allow 0.0.0.0/0
+	refuse 2 deny-wildcard --cgroup "$cg" --allow '[::/0]'
+	refuse 2 run --loopback-only --allow '*' -- true
 	refuse 2 loopback-only --cgroup "$cg" --mode block
 	refuse 2 loopback-only --cgroup "$cg" --proto sctp
 	refuse 2 loopback-only --cgroup "$cg" --udp-autobind maybe

@@ -339,3 +339,42 @@ TEST(spec_check_before_the_kernel)
 	}
 	CHECK(strstr(err, "port ranges") != NULL);
 }
+
+TEST(bare_ipv6_that_could_end_in_a_port_is_refused_with_both_spellings)
+{
+	struct bg_rule_src r;
+	char err[BG_ERRLEN];
+
+	CHECK(bg_rule_parse("fd00::2:80", &r, err, sizeof(err)) == -1);
+	CHECK_STR(err, "\"fd00::2:80\" is ambiguous: write [fd00::2]:80 for port 80, or "
+		       "[fd00::2:80] for that address on any port");
+	CHECK(bg_rule_parse("[fd00::2]:80", &r, err, sizeof(err)) == 0 && r.port_lo == 80);
+	CHECK(bg_rule_parse("[fd00::2:80]", &r, err, sizeof(err)) == 0 && r.port_hi == 65535);
+	/* Only one reading parses: not ambiguous. */
+	CHECK(bg_rule_parse("::1", &r, err, sizeof(err)) == 0);
+	CHECK(bg_rule_parse("fe80::1", &r, err, sizeof(err)) == 0);
+	CHECK(bg_rule_parse("fd00::/8", &r, err, sizeof(err)) == 0);
+	CHECK(bg_rule_parse("fd00::2:abcd", &r, err, sizeof(err)) == 0);
+	CHECK(bg_rule_parse("fd00::2:70000", &r, err, sizeof(err)) == -1); /* not an address */
+}
+
+TEST(exceptions_that_admit_everything_are_refused)
+{
+	static struct bg_policy_spec spec;
+	static const char *const everything[] = { "*", "[::/0]", "::/0", "0.0.0.0/0" };
+	static const char *const fine[] = { "*:80", "0.0.0.0/0:1024-65535", "0.0.0.0/1", "[::/1]",
+					    "0.0.0.0" };
+	char err[BG_ERRLEN];
+
+	for (size_t i = 0; i < sizeof(everything) / sizeof(everything[0]); i++) {
+		bg_policy_defaults(&spec, BG_PRESET_LOOPBACK_ONLY);
+		CHECK(bg_spec_add_rule(&spec, everything[i], err, sizeof(err)) == 0);
+		CHECK(bg_spec_check(&spec, err, sizeof(err)) == -1);
+		CHECK(strstr(err, "the policy would refuse nothing") != NULL);
+	}
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		bg_policy_defaults(&spec, BG_PRESET_DENY_WILDCARD);
+		CHECK(bg_spec_add_rule(&spec, fine[i], err, sizeof(err)) == 0);
+		CHECK(bg_spec_check(&spec, err, sizeof(err)) == 0);
+	}
+}
