@@ -198,6 +198,18 @@ int bg_cgroup_resolve(const char *arg, struct bg_cgroup *out, char *err, size_t 
 		snprintf(err, errlen, "cgroup path too long");
 		return -1;
 	}
+	/* "/sys/fs/cgroup/x" on a host whose v2 mount is elsewhere: a path
+	 * under /sys that is not below the mount was meant as itself. */
+	if (!strncmp(arg, "/sys/", 5) && strncmp(arg, mnt, mlen) && access(abs, F_OK)) {
+		const char *rest = !strncmp(arg, "/sys/fs/cgroup/", 15) ? arg + 15 : NULL;
+
+		snprintf(err, errlen, "cgroup %s is outside the cgroup v2 mount at %s%s%s%s%s", arg,
+			 mnt, rest ? " (did you mean " : "", rest ? mnt : "", rest ? "/" : "",
+			 rest ? rest : "");
+		if (rest && strlen(err) + 2 <= errlen)
+			strcat(err, "?)");
+		return -1;
+	}
 	return from_abs(mnt, abs, arg, out, err, errlen);
 }
 

@@ -328,7 +328,7 @@ int cmd_check(int argc, char **argv, struct bg_global *g)
 			       "EXAMPLES\n  bindguard check\n  bindguard check --json\n");
 			return BG_EXIT_OK;
 		default:
-			fprintf(stderr, "Try `bindguard check --help'.\n");
+			bg_option_error("check", argv, "jh", opts);
 			return BG_EXIT_USAGE;
 		}
 	}

@@ -106,7 +106,7 @@ int cmd_events(int argc, char **argv, struct bg_global *g)
 			events_usage(stdout);
 			return BG_EXIT_OK;
 		default:
-			fprintf(stderr, "Try `bindguard events --help'.\n");
+			bg_option_error("events", argv, "c:jh", opts);
 			return BG_EXIT_USAGE;
 		}
 	}

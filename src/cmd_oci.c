@@ -263,7 +263,7 @@ int cmd_oci_hook(int argc, char **argv, struct bg_global *g)
 			oci_usage(stdout);
 			return BG_EXIT_OK;
 		default:
-			fprintf(stderr, "Try `bindguard oci-hook --help'.\n");
+			bg_option_error("oci-hook", argv, "h", opts);
 			return BG_EXIT_USAGE;
 		}
 	}

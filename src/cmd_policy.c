@@ -415,7 +415,7 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 			r = BG_EXIT_OK;
 			goto out;
 		default:
-			fprintf(stderr, "Try `bindguard %s --help'.\n", cmd);
+			bg_option_error(cmd, argv, "c:p:a:P:m:jh", opts);
 			r = BG_EXIT_USAGE;
 			goto out;
 		}
@@ -565,7 +565,7 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 			r = BG_EXIT_OK;
 			goto out;
 		default:
-			fprintf(stderr, "Try `bindguard detach --help'.\n");
+			bg_option_error("detach", argv, "c:p:jh", opts);
 			r = BG_EXIT_USAGE;
 			goto out;
 		}

@@ -317,7 +317,7 @@ static int parse(int argc, char **argv, struct run_opts *o, struct bg_policy_spe
 			run_usage(stdout);
 			return -1;
 		default:
-			fprintf(stderr, "Try `bindguard run --help'.\n");
+			bg_option_error("run", argv, "a:P:m:u:jqh", opts);
 			return BG_EXIT_USAGE;
 		}
 	}

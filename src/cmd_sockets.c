@@ -105,7 +105,7 @@ int cmd_sockets(int argc, char **argv, struct bg_global *g)
 			usage(stdout);
 			return BG_EXIT_OK;
 		default:
-			fprintf(stderr, "Try `bindguard sockets --help'.\n");
+			bg_option_error("sockets", argv, "c:p:jh", opts);
 			return BG_EXIT_USAGE;
 		}
 	}

@@ -255,7 +255,7 @@ int cmd_status(int argc, char **argv, struct bg_global *g)
 			       "EXAMPLES\n  bindguard status\n  bindguard --json status\n");
 			return BG_EXIT_OK;
 		default:
-			fprintf(stderr, "Try `bindguard status --help'.\n");
+			bg_option_error("status", argv, "jh", opts);
 			return BG_EXIT_USAGE;
 		}
 	}

@@ -40,6 +40,11 @@ int bg_policy_option(int opt, const char *arg, struct bg_policy_spec *spec, cons
  * before anything else so the user gets one clear line. Exit code or 0. */
 int bg_require_privileges(const char *cmd);
 
+/* getopt returned '?': one line naming the option and what is wrong
+ * (unknown, needs a value, takes none). shorts is the optstring. */
+struct option;
+void bg_option_error(const char *cmd, char **argv, const char *shorts, const struct option *opts);
+
 /* After getopt: anything left over is a usage error (one line, true). */
 bool bg_no_more_args(const char *cmd, int argc, char **argv);
 

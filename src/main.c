@@ -30,6 +30,33 @@ static const struct command commands[] = {
 	{ "oci-hook", cmd_oci_hook, "OCI runtime hook: police a container from its start" },
 };
 
+/* Levenshtein distance of two short words, capped at 9 (enough to rank). */
+static int edit_distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	int row[32], prev;
+
+	if (n > 30 || m > 30)
+		return 9;
+	for (size_t j = 0; j <= m; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= n; i++) {
+		prev = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= m; j++) {
+			int cur = row[j], best = prev + (a[i - 1] != b[j - 1]);
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			prev = cur;
+			row[j] = best;
+		}
+	}
+	return row[m] > 9 ? 9 : row[m];
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: bindguard [--json] [--verbose] COMMAND [OPTIONS]\n\n"
@@ -66,6 +93,34 @@ int bg_require_privileges(const char *cmd)
 	return BG_EXIT_FAIL;
 }
 
+void bg_option_error(const char *cmd, char **argv, const char *shorts, const struct option *opts)
+{
+	const char *word = optind > 0 ? argv[optind - 1] : "";
+	bool is_long = !strncmp(word, "--", 2);
+	char what[160], help[64];
+
+	/* getopt's own messages are off (opterr = 0): one line, ours. cmd
+	 * NULL: the global options. */
+	snprintf(help, sizeof(help), "see `bindguard %s%s--help`", cmd ? cmd : "", cmd ? " " : "");
+	snprintf(what, sizeof(what), "unknown or ambiguous option '%.*s'", (int)strcspn(word, "="),
+		 word);
+	if (optopt && !is_long)
+		snprintf(what, sizeof(what), "unknown option '-%c'", optopt);
+	for (const struct option *o = opts; optopt && o->name; o++) {
+		if (o->val != optopt)
+			continue;
+		if (!is_long && !(optopt < 128 && strchr(shorts, optopt)))
+			break; /* a letter only a long option uses */
+		snprintf(what, sizeof(what), "--%s %s", o->name,
+			 o->has_arg == no_argument ? "takes no value" : "needs a value");
+		break;
+	}
+	if (cmd)
+		bg_err("%s: %s (%s)", cmd, what, help);
+	else
+		bg_err("%s (%s)", what, help);
+}
+
 bool bg_no_more_args(const char *cmd, int argc, char **argv)
 {
 	if (optind >= argc)
@@ -99,6 +154,7 @@ int main(int argc, char **argv)
 	struct bg_global g = {};
 	int c;
 
+	opterr = 0; /* option errors are ours: bg_option_error */
 	/* '+': stop at the command name; the command parses the rest. */
 	while ((c = getopt_long(argc, argv, "+jvhV", opts, NULL)) != -1) {
 		switch (c) {
@@ -115,7 +171,7 @@ int main(int argc, char **argv)
 			printf("bindguard %s\n", BG_VERSION);
 			return BG_EXIT_OK;
 		default:
-			usage(stderr);
+			bg_option_error(NULL, argv, "jvhV", opts);
 			return BG_EXIT_USAGE;
 		}
 	}
@@ -134,10 +190,28 @@ int main(int argc, char **argv)
 			return BG_EXIT_USAGE;
 		}
 	}
-	/* Exact names only: a security tool does not guess what was meant. */
+	/* Exact names only: a security tool does not guess what was meant; it
+	 * may say what it thinks was meant. */
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[optind], commands[i].name))
 			return commands[i].run(argc - optind, argv + optind, &g);
-	bg_err("unknown command '%s' (see `bindguard --help`)", argv[optind]);
+	{
+		const char *near = NULL;
+		int best = 3; /* at most two edits away */
+
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+			int d = edit_distance(argv[optind], commands[i].name);
+
+			if (d < best) {
+				best = d;
+				near = commands[i].name;
+			}
+		}
+		if (near)
+			bg_err("unknown command '%s' (did you mean %s? see `bindguard --help`)",
+			       argv[optind], near);
+		else
+			bg_err("unknown command '%s' (see `bindguard --help`)", argv[optind]);
+	}
 	return BG_EXIT_USAGE;
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <jansson.h>
 #include "oci.h"
 
@@ -205,9 +206,9 @@ int bg_oci_policy(const struct bg_oci_state *st, struct bg_policy_spec *spec, ch
 			 st->ann[0].name);
 		return -1;
 	}
-	if (!strcmp(preset, "loopback-only")) {
+	if (!strcasecmp(preset, "loopback-only")) {
 		bg_policy_defaults(spec, BG_PRESET_LOOPBACK_ONLY);
-	} else if (!strcmp(preset, "deny-wildcard")) {
+	} else if (!strcasecmp(preset, "deny-wildcard")) {
 		bg_policy_defaults(spec, BG_PRESET_DENY_WILDCARD);
 	} else {
 		snprintf(err, errlen,

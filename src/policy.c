@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "addr.h"
 #include "bg_decide.h"
 #include "policy.h"
@@ -250,9 +251,9 @@ void bg_policy_defaults(struct bg_policy_spec *spec, __u8 preset)
 static int set_flag(__u8 *flags, __u8 flag, const char *value, const char *clear, const char *set,
 		    char *err, size_t errlen)
 {
-	if (!strcmp(value, set)) {
+	if (!strcasecmp(value, set)) {
 		*flags |= flag;
-	} else if (!strcmp(value, clear)) {
+	} else if (!strcasecmp(value, clear)) {
 		*flags &= (__u8)~flag;
 	} else {
 		snprintf(err, errlen, "%s: expected %s or %s", value, clear, set);
@@ -288,11 +289,11 @@ int bg_policy_set(struct bg_policy_spec *spec, const char *name, const char *val
 	if (!strcmp(name, "udp-autobind")) {
 		__u8 f = spec->flags & (__u8) ~(BG_F_UDP_AUDIT | BG_F_UDP_DENY);
 
-		if (!strcmp(value, "audit")) {
+		if (!strcasecmp(value, "audit")) {
 			f |= BG_F_UDP_AUDIT;
-		} else if (!strcmp(value, "deny")) {
+		} else if (!strcasecmp(value, "deny")) {
 			f |= BG_F_UDP_DENY;
-		} else if (strcmp(value, "allow")) {
+		} else if (strcasecmp(value, "allow")) {
 			snprintf(err, errlen, "%s: expected allow, audit or deny", value);
 			return -1;
 		}
@@ -313,11 +314,11 @@ int bg_policy_set(struct bg_policy_spec *spec, const char *name, const char *val
 
 int bg_proto_parse(const char *s, __u8 *mask)
 {
-	if (!strcmp(s, "tcp"))
+	if (!strcasecmp(s, "tcp"))
 		*mask = BG_PROTO_TCP;
-	else if (!strcmp(s, "udp"))
+	else if (!strcasecmp(s, "udp"))
 		*mask = BG_PROTO_UDP;
-	else if (!strcmp(s, "all"))
+	else if (!strcasecmp(s, "all"))
 		*mask = BG_PROTO_ALL;
 	else
 		return -1;
@@ -326,11 +327,11 @@ int bg_proto_parse(const char *s, __u8 *mask)
 
 int bg_mode_parse(const char *s, __u8 *mode)
 {
-	if (!strcmp(s, "enforce"))
+	if (!strcasecmp(s, "enforce"))
 		*mode = BG_MODE_ENFORCE;
-	else if (!strcmp(s, "audit"))
+	else if (!strcasecmp(s, "audit"))
 		*mode = BG_MODE_AUDIT;
-	else if (!strcmp(s, "rewrite"))
+	else if (!strcasecmp(s, "rewrite"))
 		*mode = BG_MODE_REWRITE;
 	else
 		return -1;

@@ -19,8 +19,9 @@ static int policy_of(const char *annotations, struct bg_policy_spec *spec, char 
 	struct bg_oci_state st;
 	int r;
 
-	snprintf(json, sizeof(json), "{\"id\":\"c1\",\"status\":\"creating\",\"pid\":42,"
-				     "\"annotations\":%s}",
+	snprintf(json, sizeof(json),
+		 "{\"id\":\"c1\",\"status\":\"creating\",\"pid\":42,"
+		 "\"annotations\":%s}",
 		 annotations);
 	if (parse(json, &st, err)) {
 		bg_oci_free(&st);
@@ -67,7 +68,8 @@ TEST(oci_state_refuses_what_it_cannot_trust)
 		"{\"id\":\"a\",\"status\":\"creating\",\"pid\":99999999999}",
 		"{\"id\":\"a\",\"status\":\"a-very-long-status-word\"}",
 		"{\"id\":\"a\",\"status\":\"creating\",\"annotations\":[]}",
-		"{\"id\":\"a\",\"status\":\"creating\",\"annotations\":{\"io.bindguard.policy\":1}}",
+		"{\"id\":\"a\",\"status\":\"creating\",\"annotations\":{\"io.bindguard.policy\":1}"
+		"}",
 		"{\"id\":\"a\",\"id\":\"b\",\"status\":\"creating\"}",
 		"{\"id\":\"a\",\"status\":\"creating\"} trailing",
 	};
@@ -121,11 +123,13 @@ TEST(oci_annotations_that_fail_closed)
 		  "unknown annotation io.bindguard.alow" },
 		{ "{\"io.bindguard.policy\":\"loopback-only\",\"io.bindguard.\":\"x\"}",
 		  "unknown annotation" },
-		{ "{\"io.bindguard.policy\":\"loopback-only\",\"io.bindguard.mode\":\"Audit\"}",
-		  "io.bindguard.mode: Audit: expected enforce, audit or rewrite" },
-		{ "{\"io.bindguard.policy\":\"loopback-only\",\"io.bindguard.allow\":\"1.2.3.4/40\"}",
+		{ "{\"io.bindguard.policy\":\"loopback-only\",\"io.bindguard.mode\":\"loose\"}",
+		  "io.bindguard.mode: loose: expected enforce, audit or rewrite" },
+		{ "{\"io.bindguard.policy\":\"loopback-only\",\"io.bindguard.allow\":\"1.2.3.4/"
+		  "40\"}",
 		  "io.bindguard.allow" },
-		{ "{\"io.bindguard.policy\":\"loopback-only\",\"io.bindguard.count-allowed\":\"yes\"}",
+		{ "{\"io.bindguard.policy\":\"loopback-only\",\"io.bindguard.count-allowed\":"
+		  "\"yes\"}",
 		  "expected false or true" },
 	};
 	static struct bg_policy_spec spec;

@@ -164,7 +164,7 @@ TEST(names_and_options)
 	CHECK(!bg_proto_parse("tcp", &v) && v == BG_PROTO_TCP);
 	CHECK(!bg_proto_parse("udp", &v) && v == BG_PROTO_UDP);
 	CHECK(!bg_proto_parse("all", &v) && v == BG_PROTO_ALL);
-	CHECK(bg_proto_parse("TCP", &v) == -1);
+	CHECK(!bg_proto_parse("TCP", &v) && v == BG_PROTO_TCP); /* values are case-insensitive */
 	CHECK(bg_proto_parse("sctp", &v) == -1);
 	CHECK(!bg_mode_parse("enforce", &v) && v == BG_MODE_ENFORCE);
 	CHECK(!bg_mode_parse("audit", &v) && v == BG_MODE_AUDIT);
