@@ -47,7 +47,7 @@ endif
 
 .DELETE_ON_ERROR:
 .PRECIOUS: $(OUT)/%.bpf.o $(OUT)/%.tmp.bpf.o $(OUT)/%.skel.h
-.PHONY: all clean test test-kernels unit integration install uninstall deps vmlinux demo help format
+.PHONY: all clean test test-kernels unit integration install uninstall deps deps-test vmlinux demo help format
 
 # No libbpf: linked into the unit tests too (cgroup.c for its pure parsers).
 PURE_SRCS := src/abi.c src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c src/topology.c src/object.c \
@@ -71,7 +71,8 @@ all: $(BIN) $(HELPER_BINS)
 
 help:
 	@echo "make            build bindguard (and the test helpers)"
-	@echo "make deps       install the Debian 12 build dependencies (root)"
+	@echo "make deps       install what building and running needs on Debian 12 (root)"
+	@echo "make deps-test  that and what the tests, the kernel matrix and the benchmarks need (root)"
 	@echo "make demo       build, then run the loopback-only demo (root)"
 	@echo "make test       unit tests, then integration tests against this kernel (root)"
 	@echo "make unit       unit tests only (no root)"
@@ -90,6 +91,9 @@ help:
 
 deps:
 	./tests/install-deps.sh
+
+deps-test:
+	./tests/install-deps.sh test
 
 $(OUT):
 	$(Q)mkdir -p $@

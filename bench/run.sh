@@ -170,9 +170,8 @@ cleanup() {
 		find "$TOP" -depth -type d -print0 | xargs -0 rmdir || say "warning: rmdir below $TOP failed"
 	fi
 	# bindguard state this run created (none before, no policy left): remove it.
-	if [ "$BG_STATE_BEFORE" = 0 ] && [ -e /sys/fs/bpf/bindguard ] &&
-		"$BG" status 2>/dev/null | grep -q '^no policies'; then
-		"$BG" detach --all
+	if [ "$BG_STATE_BEFORE" = 0 ] && [ -e /sys/fs/bpf/bindguard ]; then
+		"$BG" detach --all --if-unused
 	fi
 }
 

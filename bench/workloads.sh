@@ -250,7 +250,7 @@ workloads_run() {
 
 	if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
 		say "workloads: installing nginx and wrk (tests/install-deps.sh)"
-		"$ROOT/tests/install-deps.sh" >"$WORK/deps.log" 2>&1 ||
+		"$ROOT/tests/install-deps.sh" test >"$WORK/deps.log" 2>&1 ||
 			say "warning: tests/install-deps.sh failed: $(tail -n 3 "$WORK/deps.log")"
 	fi
 	if command -v nginx >/dev/null && command -v wrk >/dev/null; then

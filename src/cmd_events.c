@@ -46,7 +46,8 @@ static void events_usage(FILE *f)
 	fprintf(f,
 		"Usage: bindguard events [--json] [--cgroup PATH]\n"
 		"\n"
-		"Follow denied and audited binds until interrupted. One line per event; --json\n"
+		"Follow what the policies refuse, audit, confine and rewrite, until interrupted\n"
+		"(verdicts deny, audit, confine, rewrite, close). One line per event; --json\n"
 		"prints JSON Lines. Events that could not be queued are counted and reported as\n"
 		"\"lost\" lines. Only one events reader can run at a time.\n"
 		"\n"

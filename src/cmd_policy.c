@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include "cgroup.h"
 #include "commands.h"
 #include "container.h"
 #include "control.h"
+#include "gc.h"
 #include "json.h"
 #include "load.h"
 #include "log.h"
@@ -25,7 +27,7 @@ static void policy_usage(FILE *f, const char *cmd)
 	fprintf(f,
 		"Usage: bindguard %s (--cgroup PATH | --pid PID | --container NAME)...\n"
 		"                 [--allow RULE]...\n"
-		"                 [--proto tcp|udp|all] [--mode enforce|audit]\n"
+		"                 [--proto tcp|udp|all] [--mode enforce|audit|rewrite]\n"
 		"                 [--udp-autobind allow|audit|deny] [--raw allow|deny] "
 		"[--count-allowed]\n"
 		"                 [--ping confine|allow] [--other-protocols deny|allow]\n"
@@ -510,15 +512,41 @@ int cmd_deny_wildcard(int argc, char **argv, struct bg_global *g)
 	return apply_cmd(argc, argv, g, BG_PRESET_DENY_WILDCARD);
 }
 
+/* detach --all --if-unused: remove the state only while no policy is in
+ * force, checked and removed under the change lock (no policy can appear
+ * in between). Exit code; 0 also when it is kept (said on stderr). */
+static int destroy_if_unused(void)
+{
+	struct bg_state st;
+	__u64 key;
+	int r = bg_state_open(&st, BG_STATE_LOCK);
+
+	/* Policies of removed cgroups and finished runs do not count. */
+	if (r == 0)
+		r = bg_state_gc(&st);
+	if (r == 0) {
+		if (bpf_map_get_next_key(st.map_fd[BG_MAP_POLICIES], NULL, &key) == 0)
+			bg_err("detach --all --if-unused: policies are in force: nothing removed "
+			       "(`bindguard status` lists them)");
+		else
+			r = bg_state_remove_locked(&st);
+	} else if (r == -ENOENT) {
+		r = 0;
+	}
+	bg_state_close(&st);
+	return r < 0 ? BG_EXIT_FAIL : r;
+}
+
 static void detach_usage(FILE *f)
 {
 	fprintf(f, "Usage: bindguard detach ((--cgroup PATH | --pid PID | --container NAME)... |"
-		   " --all)\n"
+		   " --all [--if-unused])\n"
 		   "\n"
 		   "Remove a cgroup's policy with its links, map entries and pins. --cgroup,\n"
 		   "--pid and --container are repeatable: every cgroup named loses its policy,\n"
 		   "or, on any error (one of them has none), none does. --all removes\n"
-		   "everything bindguard holds in the kernel and in bpffs.\n"
+		   "everything bindguard holds in the kernel and in bpffs; with --if-unused,\n"
+		   "only when no policy is in force (for cleanup scripts: exit 0 either way).\n"
 		   "\n"
 		   "EXAMPLES\n"
 		   "  bindguard detach --cgroup /dev\n"
@@ -532,6 +560,7 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "container", required_argument, NULL, 'k' },
 		{ "all", no_argument, NULL, 'A' },
+		{ "if-unused", no_argument, NULL, 'U' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -539,7 +568,7 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 	struct targets t = { 0 };
 	struct bg_cgroup *cgs = NULL;
 	struct bg_state st;
-	bool all = false;
+	bool all = false, if_unused = false;
 	int c, r;
 
 	optind = 1;
@@ -556,6 +585,9 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 			break;
 		case 'A':
 			all = true;
+			break;
+		case 'U':
+			if_unused = true;
 			break;
 		case 'j':
 			g->json = true;
@@ -578,6 +610,10 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 		       "--all");
 		goto out;
 	}
+	if (if_unused && !all) {
+		bg_err("detach: --if-unused goes with --all");
+		goto out;
+	}
 	r = bg_need_cgroup2("detach");
 	if (r)
 		goto out;
@@ -589,7 +625,10 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 	r = bg_require_privileges("detach");
 	if (r)
 		goto out;
-	if (all) {
+	if (all && if_unused) {
+		r = destroy_if_unused();
+		goto out;
+	} else if (all) {
 		r = bg_state_destroy();
 	} else {
 		r = bg_state_open(&st, BG_STATE_LOCK);

@@ -23,7 +23,7 @@ static const struct command commands[] = {
 	{ "deny-wildcard", cmd_deny_wildcard, "deny binds to 0.0.0.0 and :: in every spelling" },
 	{ "detach", cmd_detach, "remove a cgroup's policy (or --all)" },
 	{ "status", cmd_status, "list policed cgroups with counters" },
-	{ "events", cmd_events, "follow denied and audited binds" },
+	{ "events", cmd_events, "follow denied, audited, confined and rewritten binds" },
 	{ "sockets", cmd_sockets, "list listening sockets with their policy's verdict" },
 	{ "run", cmd_run, "run a command in a policed transient cgroup" },
 	{ "check", cmd_check, "report what this kernel covers" },

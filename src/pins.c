@@ -121,10 +121,22 @@ int bg_remove_tree(const char *dir)
 	return r;
 }
 
+/* Links first: once they are gone nothing runs the programs. */
+static int remove_state(const char *dir)
+{
+	char links[PATH_MAX];
+	int r;
+
+	snprintf(links, sizeof(links), "%s/%s", dir, BG_LINK_DIR);
+	r = bg_remove_tree(links);
+	if (!r)
+		r = bg_remove_tree(dir);
+	return r;
+}
+
 int bg_state_destroy(void)
 {
 	struct bg_state s = { .lock_fd = -1 };
-	char links[PATH_MAX];
 	int r;
 
 	/* No map is read: this works on state of any bindguard version. */
@@ -134,11 +146,12 @@ int bg_state_destroy(void)
 	r = take_lock(&s);
 	if (r)
 		return r;
-	/* Links first: once they are gone nothing runs the programs. */
-	snprintf(links, sizeof(links), "%s/%s", s.dir, BG_LINK_DIR);
-	r = bg_remove_tree(links);
-	if (!r)
-		r = bg_remove_tree(s.dir);
+	r = remove_state(s.dir);
 	close(s.lock_fd);
 	return r;
+}
+
+int bg_state_remove_locked(const struct bg_state *s)
+{
+	return s->lock_fd >= 0 ? remove_state(s->dir) : BG_EXIT_FAIL;
 }

@@ -43,4 +43,8 @@ int bg_remove_tree(const char *dir);
  * version made it. Takes the lock itself. Exit code. */
 int bg_state_destroy(void);
 
+/* The same for open state whose lock the caller holds (bg_state_open with
+ * BG_STATE_LOCK), so that what it checked stays true. Exit code. */
+int bg_state_remove_locked(const struct bg_state *s);
+
 #endif

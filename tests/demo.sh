@@ -28,9 +28,10 @@ cleanup() {
 	[ -n "$events_pid" ] && kill -INT "$events_pid" 2>/dev/null && wait "$events_pid" 2>/dev/null
 	"$BG" detach --cgroup "/$cg" >/dev/null 2>&1
 	[ -d "$dir" ] && rmdir "$dir" 2>/dev/null
-	# Leave no bindguard state behind if the demo was the first to create it.
-	if [ "$had_state" = 0 ] && "$BG" status 2>/dev/null | grep -q '^no policies'; then
-		"$BG" detach --all
+	# Leave no bindguard state behind if the demo was the first to create it,
+	# and nobody else's policy came meanwhile (checked under bindguard's lock).
+	if [ "$had_state" = 0 ] && [ -e /sys/fs/bpf/bindguard ]; then
+		"$BG" detach --all --if-unused 2>/dev/null
 	fi
 	rm -rf "$work"
 }

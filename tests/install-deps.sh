@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# Install what bindguard needs to build and test on Debian 12, skipping what is there.
+# Install what bindguard needs on Debian 12, skipping what is there.
+#   install-deps.sh        to build and run bindguard (make deps)
+#   install-deps.sh test   that, and what the tests, the kernel matrix and the
+#                          benchmarks use (make deps-test; .ci/run)
 set -euo pipefail
 
 pkgs=(make gcc clang pkg-config libbpf-dev libelf-dev zlib1g-dev libmnl-dev libjansson-dev
-      bpftool iproute2 python3 valgrind
-      podman runc  # the container tests (the OCI hook, --container)
-      qemu-system-x86 busybox-static cpio xz-utils  # these four: make test-kernels
-      nginx-light wrk)  # make bench's workloads
+      bpftool iproute2
+      python3)  # make demo's web server
+case "${1:-}" in
+"") ;;
+test)
+	pkgs+=(valgrind
+	       podman runc  # the container tests (the OCI hook, --container)
+	       qemu-system-x86 busybox-static cpio xz-utils  # make test-kernels (busybox-static: containers too)
+	       nginx-light wrk)  # make bench's workloads
+	;;
+*)
+	echo "usage: install-deps.sh [test]" >&2
+	exit 2
+	;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -18,7 +32,7 @@ if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: missing ${missing[*]}; run as root (sudo make deps)" >&2
+	echo "deps: missing ${missing[*]}; run as root (sudo make deps${1:+-$1})" >&2
 	exit 1
 fi
 echo "deps: installing ${missing[*]}"

@@ -43,6 +43,11 @@ python3 "$here/verifier_ptrs_test.py" | tee "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 add_counts "$log" "verifier-ptrs"
 
+# Every command's usage line, the man page's SYNOPSIS and the README agree.
+python3 "$here/docs_agree.py" "$bindguard" | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+add_counts "$log" "docs-agree"
+
 if [ "$(id -u)" -eq 0 ]; then
 	BINDGUARD=$bindguard BGPROBE=$bgprobe BGVERLOG=$bgverlog "$here/integration/run.sh" | tee "$log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
@@ -63,9 +68,8 @@ else
 	S=$((S + 1))
 fi
 
-if [ "$had_state" = 0 ] && [ -e /sys/fs/bpf/bindguard ] &&
-	"$bindguard" status 2>/dev/null | grep -q '^no policies'; then
-	"$bindguard" detach --all
+if [ "$had_state" = 0 ] && [ -e /sys/fs/bpf/bindguard ]; then
+	"$bindguard" detach --all --if-unused
 fi
 
 echo "$P passed, $F failed, $S skipped"

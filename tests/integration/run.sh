@@ -28,9 +28,9 @@ fi
 [ -e "$PIN" ] && PIN_EXISTED=1 || PIN_EXISTED=0
 finish() {
 	cleanup
-	if [ "$PIN_EXISTED" = 0 ] && [ -e "$PIN" ] &&
-		[ "$("$BG" --json status 2>/dev/null | jq_py "len(d['policies'])" 2>/dev/null)" = 0 ]; then
-		"$BG" detach --all
+	# Only while no policy is in force (checked under bindguard's lock).
+	if [ "$PIN_EXISTED" = 0 ] && [ -e "$PIN" ]; then
+		"$BG" detach --all --if-unused
 	fi
 }
 trap finish EXIT

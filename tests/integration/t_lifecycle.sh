@@ -215,3 +215,23 @@ test_upgrade_from_a_build_without_a_hook() {
 	check "the older policy got the new hook" "$(nprogs)" "$(links_of "$cg")"
 	check "the new program is pinned" 1 "$(ls "$PIN" | grep -cx ingress)"
 }
+
+# detach --all --if-unused removes the state only while no policy is in force
+# (for cleanup scripts: the demo's, the suite's own), and exits 0 either way.
+test_detach_all_if_unused() {
+	local cg
+	cg=$(mkcg ifunused)
+	"$BG" loopback-only --cgroup "$cg" >/dev/null 2>&1 || { why="apply failed"; return; }
+	"$BG" detach --all --if-unused 2>"$WORK/ifunused.err"
+	check "exit with a policy in force" 0 "$?"
+	check "policy kept" loopback-only "$(policy_field "$cg" "p and p['policy']")"
+	check "says why it kept the state" yes "$(grep -q 'policies are in force' "$WORK/ifunused.err" && echo yes)"
+	"$BG" detach --cgroup "$cg" >/dev/null
+	if [ "$("$BG" --json status | jq_py "len(d['policies'])")" = 0 ]; then
+		"$BG" detach --all --if-unused
+		check "exit without policies" 0 "$?"
+		check "state removed" no "$([ -e "$PIN" ] && echo yes || echo no)"
+	fi
+	"$BG" detach --cgroup "$cg" --if-unused 2>/dev/null
+	check "--if-unused without --all" 2 "$?"
+}
