@@ -171,7 +171,7 @@ cleanup() {
 	fi
 	# bindguard state this run created (none before, no policy left): remove it.
 	if [ "$BG_STATE_BEFORE" = 0 ] && [ -e /sys/fs/bpf/bindguard ]; then
-		"$BG" detach --all --if-unused
+		"$BG" detach --all --if-unused >/dev/null
 	fi
 }
 

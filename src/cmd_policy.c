@@ -515,7 +515,7 @@ int cmd_deny_wildcard(int argc, char **argv, struct bg_global *g)
 /* detach --all --if-unused: remove the state only while no policy is in
  * force, checked and removed under the change lock (no policy can appear
  * in between). Exit code; 0 also when it is kept (said on stderr). */
-static int destroy_if_unused(void)
+static int destroy_if_unused(bool *removed)
 {
 	struct bg_state st;
 	__u64 key;
@@ -528,8 +528,8 @@ static int destroy_if_unused(void)
 		if (bpf_map_get_next_key(st.map_fd[BG_MAP_POLICIES], NULL, &key) == 0)
 			bg_err("detach --all --if-unused: policies are in force: nothing removed "
 			       "(`bindguard status` lists them)");
-		else
-			r = bg_state_remove_locked(&st);
+		else if ((r = bg_state_remove_locked(&st)) == 0)
+			*removed = true;
 	} else if (r == -ENOENT) {
 		r = 0;
 	}
@@ -537,16 +537,79 @@ static int destroy_if_unused(void)
 	return r < 0 ? BG_EXIT_FAIL : r;
 }
 
+static void print_detached(const struct bg_global *g, const struct bg_cgroup *cg, bool detached)
+{
+	if (g->json) {
+		struct bg_json j;
+
+		bg_json_init(&j, stdout);
+		bg_json_obj_begin(&j);
+		bg_json_kstr(&j, "cgroup", cg->path);
+		bg_json_ku64(&j, "cgroup_id", cg->id);
+		bg_json_kbool(&j, "detached", detached);
+		bg_json_obj_end(&j);
+		fputc('\n', stdout);
+	} else {
+		printf("%s: %s\n", cg->path, detached ? "detached" : "no policy");
+	}
+}
+
+static void print_detached_all(const struct bg_global *g, bool removed)
+{
+	if (g->json)
+		printf("{\"all\":true,\"removed\":%s}\n", removed ? "true" : "false");
+	else
+		printf("%s\n", removed ? "all: bindguard's state removed" : "all: kept");
+}
+
+/*
+ * Detach the cgroups of cgs that have a policy (have_state: the state
+ * exists and is open, locked). One without: exit 2 and nothing changes,
+ * unless missing_ok, which skips it. had[i] says which were detached.
+ */
+static int detach_present(struct bg_state *st, bool have_state, const struct bg_cgroup *cgs, int n,
+			  bool missing_ok, bool *had)
+{
+	struct bg_cgroup *keep = calloc((size_t)n, sizeof(*keep));
+	struct bg_policy pol;
+	int k = 0, r = 0;
+
+	if (!keep) {
+		bg_err("detach: out of memory");
+		return BG_EXIT_FAIL;
+	}
+	for (int i = 0; i < n; i++) {
+		had[i] = have_state && bg_state_policy(st, cgs[i].id, &pol) == 0;
+		if (had[i]) {
+			keep[k++] = cgs[i];
+		} else if (!missing_ok) {
+			bg_err("detach %s: no bindguard policy on this cgroup; nothing was changed "
+			       "(--missing-ok skips such cgroups)",
+			       cgs[i].path);
+			r = BG_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (k)
+		r = bg_state_detach_many(st, keep, k);
+out:
+	free(keep);
+	return r;
+}
+
 static void detach_usage(FILE *f)
 {
-	fprintf(f, "Usage: bindguard detach ((--cgroup PATH | --pid PID | --container NAME)... |"
-		   " --all [--if-unused])\n"
+	fprintf(f, "Usage: bindguard detach ((--cgroup PATH | --pid PID | --container NAME)...\n"
+		   "                        [--missing-ok] | --all [--if-unused]) [--json]\n"
 		   "\n"
 		   "Remove a cgroup's policy with its links, map entries and pins. --cgroup,\n"
 		   "--pid and --container are repeatable: every cgroup named loses its policy,\n"
 		   "or, on any error (one of them has none), none does. --all removes\n"
 		   "everything bindguard holds in the kernel and in bpffs; with --if-unused,\n"
 		   "only when no policy is in force (for cleanup scripts: exit 0 either way).\n"
+		   "A cgroup without a policy is a usage error (exit 2, nothing changed) unless\n"
+		   "--missing-ok, which skips it and detaches the others. One line per cgroup\n"
+		   "(\"PATH: detached\" or \"PATH: no policy\"); --json: one object per line.\n"
 		   "\n"
 		   "EXAMPLES\n"
 		   "  bindguard detach --cgroup /dev\n"
@@ -561,6 +624,7 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 		{ "container", required_argument, NULL, 'k' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "if-unused", no_argument, NULL, 'U' },
+		{ "missing-ok", no_argument, NULL, 'M' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -568,7 +632,8 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 	struct targets t = { 0 };
 	struct bg_cgroup *cgs = NULL;
 	struct bg_state st;
-	bool all = false, if_unused = false;
+	bool all = false, if_unused = false, missing_ok = false;
+	bool *had = NULL;
 	int c, r;
 
 	optind = 1;
@@ -588,6 +653,9 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 			break;
 		case 'U':
 			if_unused = true;
+			break;
+		case 'M':
+			missing_ok = true;
 			break;
 		case 'j':
 			g->json = true;
@@ -614,6 +682,10 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 		bg_err("detach: --if-unused goes with --all");
 		goto out;
 	}
+	if (missing_ok && all) {
+		bg_err("detach: --missing-ok goes with --cgroup, --pid or --container");
+		goto out;
+	}
 	r = bg_need_cgroup2("detach");
 	if (r)
 		goto out;
@@ -626,29 +698,37 @@ int cmd_detach(int argc, char **argv, struct bg_global *g)
 	if (r)
 		goto out;
 	if (all && if_unused) {
-		r = destroy_if_unused();
+		bool removed = false;
+
+		r = destroy_if_unused(&removed);
+		if (r == 0)
+			print_detached_all(g, removed);
 		goto out;
 	} else if (all) {
 		r = bg_state_destroy();
 	} else {
 		r = bg_state_open(&st, BG_STATE_LOCK);
-		if (r == -ENOENT) {
-			bg_state_close(&st);
-			bg_err("detach %s: no bindguard policy on this cgroup", cgs[0].path);
+		had = calloc((size_t)t.n, sizeof(*had));
+		if (!had) {
+			bg_err("detach: out of memory");
 			r = BG_EXIT_FAIL;
-			goto out;
 		}
-		if (r == 0)
-			r = bg_state_detach_many(&st, cgs, t.n);
+		if (r == 0 || r == -ENOENT)
+			r = detach_present(&st, r == 0, cgs, t.n, missing_ok, had);
 		bg_state_close(&st);
+		for (int i = 0; r == 0 && i < t.n; i++)
+			print_detached(g, &cgs[i], had[i]);
 	}
 	if (r == 0 && all && bg_state_open(&st, 0) != -ENOENT) {
 		bg_state_close(&st);
 		bg_err("detach --all: state is still pinned in %s/%s", BG_BPFFS, BG_PIN_DIR);
 		r = BG_EXIT_FAIL;
 	}
+	if (r == 0 && all)
+		print_detached_all(g, true);
 	r = r < 0 ? BG_EXIT_FAIL : r;
 out:
+	free(had);
 	free(cgs);
 	targets_free(&t);
 	return r;

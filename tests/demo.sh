@@ -31,7 +31,7 @@ cleanup() {
 	# Leave no bindguard state behind if the demo was the first to create it,
 	# and nobody else's policy came meanwhile (checked under bindguard's lock).
 	if [ "$had_state" = 0 ] && [ -e /sys/fs/bpf/bindguard ]; then
-		"$BG" detach --all --if-unused 2>/dev/null
+		"$BG" detach --all --if-unused >/dev/null 2>&1
 	fi
 	rm -rf "$work"
 }

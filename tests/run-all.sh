@@ -69,7 +69,7 @@ else
 fi
 
 if [ "$had_state" = 0 ] && [ -e /sys/fs/bpf/bindguard ]; then
-	"$bindguard" detach --all --if-unused
+	"$bindguard" detach --all --if-unused >/dev/null
 fi
 
 echo "$P passed, $F failed, $S skipped"

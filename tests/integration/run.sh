@@ -30,7 +30,7 @@ finish() {
 	cleanup
 	# Only while no policy is in force (checked under bindguard's lock).
 	if [ "$PIN_EXISTED" = 0 ] && [ -e "$PIN" ]; then
-		"$BG" detach --all --if-unused
+		"$BG" detach --all --if-unused >/dev/null
 	fi
 }
 trap finish EXIT

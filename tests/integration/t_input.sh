@@ -61,7 +61,7 @@ test_bad_input_changes_nothing() {
 	# most hosts its cgroup is not the root, and not ours).
 	refuse 2 loopback-only --cgroup "$cg" --pid 999999999
 	refuse 2 loopback-only --cgroup "$cg" --cgroup "$cg"
-	refuse 1 detach --cgroup "$cg" --cgroup "/$TOP"
+	refuse 2 detach --cgroup "$cg" --cgroup "/$TOP"
 	# Exceptions that cannot be compiled are refused before the kernel is
 	# touched: not even the config map (its next ruleset id) changes. Its
 	# bytes 8-15, the time of the last full pass, are status's to write

@@ -62,7 +62,7 @@ test_detach_leaves_nothing() {
 	expect_bind "$cg" ok bind 0.0.0.0 0
 	# Detaching again is a clear error.
 	"$BG" detach --cgroup "$cg" >/dev/null 2>"$WORK/detach.err"
-	check "second detach exit code" 1 "$?"
+	check "second detach exit code" 2 "$?"
 	grep -q "no bindguard policy" "$WORK/detach.err" || why="${why:-no clear message on second detach}"
 }
 
@@ -234,4 +234,23 @@ test_detach_all_if_unused() {
 	fi
 	"$BG" detach --cgroup "$cg" --if-unused 2>/dev/null
 	check "--if-unused without --all" 2 "$?"
+}
+
+# detach says what it did, in text and JSON; a cgroup without a policy is a
+# usage error that changes nothing, unless --missing-ok skips it.
+test_detach_output_and_missing_ok() {
+	local a b out
+	a=$(mkcg detach-out-a)
+	b=$(mkcg detach-out-b)
+	"$BG" loopback-only --cgroup "$a" >/dev/null 2>&1 || { why="apply failed"; return; }
+	"$BG" detach --cgroup "$a" --cgroup "$b" >/dev/null 2>"$WORK/dout.err"
+	check "detach with one unpoliced: exit" 2 "$?"
+	check "nothing changed" loopback-only "$(policy_field "$a" "p and p['policy']")"
+	out=$("$BG" --json detach --cgroup "$a" --cgroup "$b" --missing-ok)
+	check "--missing-ok exit" 0 "$?"
+	check "--missing-ok JSON" "[('$a', True), ('$b', False)]" "$(python3 -c "import json, sys
+print([(d['cgroup'], d['detached']) for d in map(json.loads, sys.stdin.read().splitlines())])" <<<"$out")"
+	check "detached" None "$(policy_field "$a" "p")"
+	"$BG" loopback-only --cgroup "$a" >/dev/null 2>&1
+	check "text" "$a: detached" "$("$BG" detach --cgroup "$a")"
 }
