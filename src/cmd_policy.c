@@ -26,7 +26,7 @@ static void policy_usage(FILE *f, const char *cmd)
 {
 	fprintf(f,
 		"Usage: bindguard %s (--cgroup PATH | --pid PID | --container NAME)...\n"
-		"                 [--allow RULE]...\n"
+		"                 [--allow RULE]... [--allow-from FILE]\n"
 		"                 [--proto tcp|udp|all] [--mode enforce|audit|rewrite]\n"
 		"                 [--udp-autobind allow|audit|deny] [--raw allow|deny] "
 		"[--count-allowed]\n"
@@ -44,6 +44,9 @@ static void policy_usage(FILE *f, const char *cmd)
 		"                      on any error, none does)\n"
 		"  -a, --allow RULE    exception, repeatable: ADDR[/LEN][:PORT[-PORT]],\n"
 		"                      [V6ADDR[/LEN]][:PORT[-PORT]], or *:PORT\n"
+		"      --allow-from FILE\n"
+		"                      the rules of FILE, one per line, # comments (what\n"
+		"                      run --suggest writes)\n"
 		"  -P, --proto P       tcp (stream sockets), udp (datagram sockets) or all "
 		"(default)\n"
 		"  -m, --mode M        enforce (default: EPERM), audit (allow and report), or\n"
@@ -163,6 +166,55 @@ static void print_applied(const struct bg_global *g, const struct bg_cgroup *cg,
 	putchar('\n');
 }
 
+/* --allow-from FILE: rules one per line, as run --suggest writes them. */
+static int allow_from(const char *path, struct bg_policy_spec *spec, const char *cmd)
+{
+	char err[BG_ERRLEN], *text = NULL;
+	size_t cap = 0, n = 0;
+	int line, r = BG_EXIT_USAGE;
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		bg_err("%s: --allow-from %s: %s", cmd, path, strerror(errno));
+		return BG_EXIT_USAGE;
+	}
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			char *more = cap > (1 << 22) ? NULL : realloc(text, cap + 65536);
+
+			if (!more) {
+				bg_err("%s: --allow-from %s: too large", cmd, path);
+				goto out;
+			}
+			text = more;
+			cap += 65536;
+		}
+		size_t k = fread(text + n, 1, 4096, f);
+
+		n += k;
+		if (k < 4096)
+			break;
+	}
+	if (ferror(f)) {
+		bg_err("%s: --allow-from %s: %s", cmd, path, strerror(errno));
+		goto out;
+	}
+	text[n] = '\0';
+	if (strlen(text) != n) {
+		bg_err("%s: --allow-from %s: not a text file", cmd, path);
+		goto out;
+	}
+	if (bg_spec_add_rules_text(spec, text, err, sizeof(err), &line)) {
+		bg_err("%s: --allow-from %s:%d: %s", cmd, path, line, err);
+		goto out;
+	}
+	r = 0;
+out:
+	free(text);
+	fclose(f);
+	return r;
+}
+
 int bg_policy_option(int opt, const char *arg, struct bg_policy_spec *spec, const char *cmd)
 {
 	static const struct {
@@ -175,6 +227,8 @@ int bg_policy_option(int opt, const char *arg, struct bg_policy_spec *spec, cons
 	};
 	char err[BG_ERRLEN];
 
+	if (opt == 'F')
+		return allow_from(arg, spec, cmd);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (names[i].opt != opt)
 			continue;
@@ -389,6 +443,7 @@ static int apply_cmd(int argc, char **argv, struct bg_global *g, __u8 preset)
 			}
 			break;
 		case 'a':
+		case 'F':
 		case 'P':
 		case 'm':
 		case 'U':

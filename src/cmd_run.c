@@ -27,18 +27,19 @@
 #include "consumer.h"
 #include "control.h"
 #include "gc.h"
+#include "json.h"
 #include "log.h"
 #include "pins.h"
 #include "rings.h"
 #include "state.h"
 #include "stats.h"
+#include "suggest.h"
 
-#define MAX_SUGGEST	 1024
 #define LEFTOVER_WAIT_MS 5000
 
 struct run_opts {
 	bool json, quiet, suggest, leftovers_wait;
-	const char *user, *events_file;
+	const char *user, *events_file, *suggest_file;
 	uid_t uid;
 	gid_t gid;
 	char home[PATH_MAX], name[256];
@@ -69,7 +70,7 @@ static void run_usage(FILE *f)
 	fprintf(f,
 		"Usage: bindguard run (--loopback-only | --deny-wildcard) [POLICY OPTIONS]\n"
 		"                     [--user NAME|UID] [--events FILE] [--json] [--quiet]\n"
-		"                     [--suggest] [--leftovers kill|wait] -- CMD [ARG]...\n"
+		"                     [--suggest[=FILE]] [--leftovers kill|wait] -- CMD [ARG]...\n"
 		"\n"
 		"Run CMD in a transient cgroup under a policy. CMD joins the cgroup before it\n"
 		"execs, so every socket it or its children create is policed. Refused binds are\n"
@@ -77,17 +78,21 @@ static void run_usage(FILE *f)
 		"cgroup are removed. The exit status is CMD's (128+N when killed by signal N).\n"
 		"\n"
 		"  --loopback-only / --deny-wildcard   the preset (one is required)\n"
-		"  -a, --allow RULE, -P, --proto P, -m, --mode enforce|audit|rewrite,\n"
+		"  -a, --allow RULE, --allow-from FILE, -P, --proto P,\n"
+		"  -m, --mode enforce|audit|rewrite,\n"
 		"  --udp-autobind allow|audit|deny, --raw allow|deny, --count-allowed,\n"
 		"  --ping confine|allow, --other-protocols deny|allow\n"
 		"                                      as for loopback-only\n"
 		"  -u, --user NAME|UID   run CMD as this user (uid, gid, groups, HOME); bindguard\n"
 		"                        itself needs root, the job should not\n"
 		"  --events FILE         also write events as JSON Lines to FILE\n"
-		"  -j, --json            events on stderr as JSON Lines\n"
+		"  -j, --json            events and the summary on stderr as JSON Lines, and\n"
+		"                        the suggestions as JSON Lines\n"
 		"  -q, --quiet           no event lines on stderr (summary only)\n"
-		"  --suggest             at the end, print the --allow arguments that would have\n"
-		"                        let every refused or audited bind through\n"
+		"  --suggest[=FILE]      at the end, write to stdout (or FILE) the fewest\n"
+		"                        specific exceptions that let what was refused or\n"
+		"                        audited through, one per line with why: read them\n"
+		"                        back with --allow-from FILE\n"
 		"  --leftovers kill|wait what to do with processes CMD left in the cgroup:\n"
 		"                        kill them (default) or wait for them to exit\n"
 		"\n"
@@ -172,32 +177,55 @@ static void child(const char *cgdir, const struct run_opts *o, char **argv)
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
-/* --suggest: the distinct exceptions that would have let each event through. */
-struct suggestions {
-	int n;
-	char rule[MAX_SUGGEST][64];
+/* What run learns from its own events: suggestions, and how many
+ * listeners were confined (counted as denied, but nothing failed). */
+struct observed {
+	bool suggest;
+	__u64 confined;
+	struct bg_suggestions sugg;
 };
 
 static void observe(void *arg, const struct bg_event *e)
 {
-	struct suggestions *s = arg;
-	char addr[BG_ADDR_STRLEN], rule[64];
-	bool mapped = e->addr[10] == 0xff && e->addr[11] == 0xff && !e->addr[0];
+	struct observed *ob = arg;
 
-	if (e->kind != BG_EV_BIND && e->kind != BG_EV_LISTEN)
-		return;
-	/* IPv4 rules cover IPv4-mapped binds too. */
-	bg_addr_format(e->addr, e->family == 2 || mapped ? 4 : 6, addr, sizeof(addr));
-	if (e->kind == BG_EV_LISTEN) /* autobound: the port was the kernel's pick */
-		snprintf(rule, sizeof(rule), e->family == 2 || mapped ? "%s" : "[%s]", addr);
-	else
-		snprintf(rule, sizeof(rule), e->family == 2 || mapped ? "%s:%u" : "[%s]:%u", addr,
-			 e->port);
-	for (int i = 0; i < s->n; i++)
-		if (!strcmp(s->rule[i], rule))
-			return;
-	if (s->n < MAX_SUGGEST)
-		snprintf(s->rule[s->n++], sizeof(s->rule[0]), "%s", rule);
+	if (e->verdict == BG_VERDICT_CONFINE)
+		ob->confined++;
+	if (ob->suggest)
+		bg_suggest_observe(&ob->sugg, e);
+}
+
+/* The processes still in a cgroup, said before they are stopped. */
+static void say_leftovers(const char *cgdir, const char *cgpath)
+{
+	char file[PATH_MAX * 2 + 16], comm[64], list[512] = "";
+	size_t len = 0;
+	int n = 0;
+	long pid;
+	FILE *f;
+
+	snprintf(file, sizeof(file), "%s/cgroup.procs", cgdir);
+	f = fopen(file, "re");
+	while (f && fscanf(f, "%ld", &pid) == 1) {
+		FILE *c;
+
+		snprintf(file, sizeof(file), "/proc/%ld/comm", pid);
+		c = fopen(file, "re");
+		if (!c || !fgets(comm, sizeof(comm), c))
+			snprintf(comm, sizeof(comm), "?");
+		if (c)
+			fclose(c);
+		comm[strcspn(comm, "\n")] = '\0';
+		if (len < sizeof(list) - 1)
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%ld (%s)",
+						n ? ", " : "", pid, comm);
+		n++;
+	}
+	if (f)
+		fclose(f);
+	if (n)
+		fprintf(stderr, "bindguard: run: stopping %d process%s CMD left in %s: %s%s\n", n,
+			n == 1 ? "" : "es", cgpath, list, len >= sizeof(list) - 1 ? "..." : "");
 }
 
 /* Stop (or wait for) what CMD left behind, so the cgroup can go. */
@@ -214,6 +242,7 @@ static void settle_leftovers(const char *cgpath, const char *cgdir, bool wait_fo
 			usleep(100000);
 		return;
 	}
+	say_leftovers(cgdir, cgpath);
 	snprintf(file, sizeof(file), "%s/cgroup.kill", cgdir);
 	fd = open(file, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "1", 1) != 1) {
@@ -256,7 +285,7 @@ static int parse(int argc, char **argv, struct run_opts *o, struct bg_policy_spe
 		{ "events", required_argument, NULL, 'E' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "suggest", no_argument, NULL, 'S' },
+		{ "suggest", optional_argument, NULL, 'S' },
 		{ "leftovers", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -280,6 +309,7 @@ static int parse(int argc, char **argv, struct run_opts *o, struct bg_policy_spe
 			preset = c == 'L' ? BG_PRESET_LOOPBACK_ONLY : BG_PRESET_DENY_WILDCARD;
 			break;
 		case 'a':
+		case 'F':
 		case 'P':
 		case 'm':
 		case 'U':
@@ -305,6 +335,7 @@ static int parse(int argc, char **argv, struct run_opts *o, struct bg_policy_spe
 			break;
 		case 'S':
 			o->suggest = true;
+			o->suggest_file = optarg;
 			break;
 		case 'K':
 			if (strcmp(optarg, "kill") && strcmp(optarg, "wait")) {
@@ -336,26 +367,54 @@ static int parse(int argc, char **argv, struct run_opts *o, struct bg_policy_spe
 	return 0;
 }
 
-static void summary(const struct bg_stats *st, const char *cgpath, int status)
+/*
+ * The end of a run on stderr: how CMD ended and what the policy did. A
+ * confined listener counts as denied in the policy's counters, but its
+ * listen() worked: the summary tells the two apart.
+ */
+static void summary(const struct bg_stats *st, __u64 confined, const char *cgpath, int status,
+		    bool json)
 {
+	__u64 refused = st->denied > confined ? st->denied - confined : 0;
 	char how[64];
 
 	if (WIFSIGNALED(status))
 		snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(status));
 	else
 		snprintf(how, sizeof(how), "exit status %d", WEXITSTATUS(status));
+	if (json) {
+		struct bg_json j;
+
+		bg_json_init(&j, stderr);
+		bg_json_obj_begin(&j);
+		bg_json_kstr(&j, "type", "summary");
+		bg_json_kstr(&j, "cgroup", cgpath);
+		if (WIFSIGNALED(status))
+			bg_json_ku64(&j, "signal", (__u64)WTERMSIG(status));
+		else
+			bg_json_ku64(&j, "exit", (__u64)WEXITSTATUS(status));
+		bg_json_ku64(&j, "denied", refused);
+		bg_json_ku64(&j, "confined", confined);
+		bg_json_ku64(&j, "rewritten", st->rewritten);
+		bg_json_ku64(&j, "audited", st->audited);
+		bg_json_ku64(&j, "lost", st->lost);
+		bg_json_obj_end(&j);
+		fputc('\n', stderr);
+		return;
+	}
 	fprintf(stderr,
-		"bindguard: run: %s; %" PRIu64 " denied, %" PRIu64 " rewritten, %" PRIu64
-		" audited, %" PRIu64 " lost (cgroup %s)\n",
-		how, (uint64_t)st->denied, (uint64_t)st->rewritten, (uint64_t)st->audited,
-		(uint64_t)st->lost, cgpath);
+		"bindguard: run: %s; %" PRIu64 " denied, %" PRIu64 " confined to lo, %" PRIu64
+		" rewritten, %" PRIu64 " audited, %" PRIu64 " lost (cgroup %s)\n",
+		how, (uint64_t)refused, (uint64_t)confined, (uint64_t)st->rewritten,
+		(uint64_t)st->audited, (uint64_t)st->lost, cgpath);
 }
 
 int cmd_run(int argc, char **argv, struct bg_global *g)
 {
 	static struct bg_policy_spec spec;
 	static struct bg_consumer cons;
-	static struct suggestions sugg;
+	static struct observed ob;
+	FILE *sugg_out = NULL;
 	struct run_opts o = { .json = g->json };
 	char mnt[PATH_MAX], cgpath[PATH_MAX], cgdir[PATH_MAX * 2], err[BG_ERRLEN];
 	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
@@ -373,6 +432,14 @@ int cmd_run(int argc, char **argv, struct bg_global *g)
 	if (bg_spec_check(&spec, err, sizeof(err))) {
 		bg_err("run: --allow: %s", err);
 		return BG_EXIT_USAGE;
+	}
+	if (o.suggest_file) {
+		/* Opened now: a bad path is a usage error before CMD runs. */
+		sugg_out = fopen(o.suggest_file, "we");
+		if (!sugg_out) {
+			bg_err("run: --suggest=%s: %s", o.suggest_file, strerror(errno));
+			return BG_EXIT_USAGE;
+		}
 	}
 	if (o.events_file) {
 		events = fopen(o.events_file, "we");
@@ -432,10 +499,9 @@ int cmd_run(int argc, char **argv, struct bg_global *g)
 	cons.out = o.quiet ? NULL : stderr;
 	cons.json = o.json;
 	cons.json_file = events;
-	if (o.suggest) {
-		cons.observe = observe;
-		cons.observe_arg = &sugg;
-	}
+	ob.suggest = o.suggest;
+	cons.observe = observe;
+	cons.observe_arg = &ob;
 	bg_consumer_clock(&cons);
 	rb = ring_buffer__new(ring_fd, bg_consumer_on_event, &cons, NULL);
 	if (!rb)
@@ -486,21 +552,20 @@ int cmd_run(int argc, char **argv, struct bg_global *g)
 		if (!bg_state_policy(&st, cg.id, &pol))
 			bg_state_stats(&st, pol.slot, &stats);
 	}
-	summary(&stats, cgpath, status);
+	summary(&stats, ob.confined, cgpath, status, o.json);
 	if (cons.write_failed)
 		bg_err("run: writing events: %s%s%s%s", strerror(cons.write_errno),
 		       o.events_file ? " (--events " : "", o.events_file ? o.events_file : "",
 		       o.events_file ? ")" : "");
 	if (o.suggest) {
-		if (!sugg.n) {
-			fprintf(stderr,
-				"bindguard: run: --suggest: nothing was refused or audited\n");
-		} else {
-			fprintf(stderr, "bindguard: run: suggested exceptions:\n");
-			for (int i = 0; i < sugg.n; i++)
-				fprintf(stderr, "%s--allow '%s'", i ? " " : "", sugg.rule[i]);
-			fputc('\n', stderr);
+		bg_suggest_finish(&ob.sugg);
+		fflush(stdout);
+		bg_suggest_print(&ob.sugg, sugg_out ? sugg_out : stdout, o.json);
+		if (sugg_out && fclose(sugg_out)) {
+			bg_err("run: --suggest=%s: %s", o.suggest_file, strerror(errno));
+			cons.write_failed = true;
 		}
+		sugg_out = NULL;
 	}
 
 	/* Remove the policy, the ring and the cgroup. */
@@ -530,5 +595,7 @@ out_cgroup:
 out_file:
 	if (events)
 		fclose(events);
+	if (sugg_out)
+		fclose(sugg_out);
 	return r;
 }

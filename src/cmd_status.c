@@ -188,8 +188,9 @@ static void print_text(const struct row *rows, int n, __u64 lost_total, int max_
 		printf("no policies\n");
 		return;
 	}
-	printf("%-24s %-14s %-8s %-5s %-8s %10s %10s %10s %8s  %s\n", "CGROUP", "POLICY", "MODE",
-	       "PROTO", "LINK", "ALLOWED", "DENIED", "AUDITED", "LOST", "ALLOW");
+	printf("%-24s %-14s %-8s %-5s %-8s %10s %10s %10s %10s %8s  %s\n", "CGROUP", "POLICY",
+	       "MODE", "PROTO", "LINK", "ALLOWED", "DENIED", "AUDITED", "REWRITTEN", "LOST",
+	       "ALLOW");
 	for (int i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 
@@ -197,11 +198,12 @@ static void print_text(const struct row *rows, int n, __u64 lost_total, int max_
 
 		if (r->pol.flags & BG_F_COUNT_ALLOWED)
 			snprintf(allowed, sizeof(allowed), "%" PRIu64, (uint64_t)r->stats.allowed);
-		printf("%-24s %-14s %-8s %-5s %-8s %10s %10" PRIu64 " %10" PRIu64 " %8" PRIu64 "  ",
+		printf("%-24s %-14s %-8s %-5s %-8s %10s %10" PRIu64 " %10" PRIu64 " %10" PRIu64
+		       " %8" PRIu64 "  ",
 		       r->path, bg_preset_name(r->pol.preset), bg_mode_name(r->pol.mode),
 		       bg_proto_name(r->pol.proto_mask), r->own_link ? "own" : "ancestor", allowed,
 		       (uint64_t)r->stats.denied, (uint64_t)r->stats.audited,
-		       (uint64_t)r->stats.lost);
+		       (uint64_t)r->stats.rewritten, (uint64_t)r->stats.lost);
 		for (int k = 0; k < r->nrules; k++) {
 			bg_rule_format(&r->rules[k], buf, sizeof(buf));
 			printf("%s%s", k ? "," : "", buf);

@@ -23,14 +23,16 @@ int cmd_sockets(int argc, char **argv, struct bg_global *g);
 int cmd_oci_hook(int argc, char **argv, struct bg_global *g);
 
 /* The policy options shared by loopback-only, deny-wildcard and run, by
- * their short letters: a (--allow), P (--proto), m (--mode), U
- * (--udp-autobind), R (--raw). 0, or the exit code after one error line. */
+ * their short letters: a (--allow), F (--allow-from), P (--proto), m
+ * (--mode), U (--udp-autobind), R (--raw), I (--ping), O
+ * (--other-protocols), C (--count-allowed). 0, or the exit code after one error line. */
 #define BG_POLICY_LONGOPTS                                                                         \
 	{ "allow", required_argument, NULL, 'a' }, { "proto", required_argument, NULL, 'P' },      \
 		{ "mode", required_argument, NULL, 'm' },                                          \
 		{ "udp-autobind", required_argument, NULL, 'U' },                                  \
 		{ "count-allowed", no_argument, NULL, 'C' },                                       \
 		{ "raw", required_argument, NULL, 'R' }, { "ping", required_argument, NULL, 'I' }, \
+		{ "allow-from", required_argument, NULL, 'F' },                                    \
 	{                                                                                          \
 		"other-protocols", required_argument, NULL, 'O'                                    \
 	}

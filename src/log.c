@@ -7,15 +7,25 @@
 
 int bg_verbose;
 
+static char last_error[512];
+
 void bg_err(const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
 	fputs("bindguard: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+const char *bg_last_error(void)
+{
+	return last_error;
 }
 
 void bg_dbg(const char *fmt, ...)

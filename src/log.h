@@ -17,6 +17,9 @@ extern int bg_verbose;
 void bg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void bg_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The text of the last bg_err ("" if none), for the JSON error object. */
+const char *bg_last_error(void);
+
 /* Route libbpf's own messages through bg_verbose. */
 void bg_log_setup(void);
 

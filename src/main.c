@@ -9,6 +9,7 @@
 #include <linux/capability.h>
 #include "cgroup.h"
 #include "commands.h"
+#include "json.h"
 #include "log.h"
 #include "object.h"
 
@@ -142,6 +143,28 @@ int bg_need_cgroup2(const char *cmd)
 	return BG_EXIT_NOFEATURE;
 }
 
+/*
+ * Under --json a failed command also says why on stdout, as one object:
+ * {"error": TEXT, "exit": CODE}, TEXT being its last error line (which
+ * stderr has too). Not for exit 4 (the command printed its objects; the
+ * warning is on stderr) nor for run, whose exit status is CMD's.
+ */
+static int json_error(const struct bg_global *g, const char *cmd, int rc)
+{
+	struct bg_json j;
+
+	if (!g->json || rc == BG_EXIT_OK || rc == BG_EXIT_EXPOSED || !strcmp(cmd, "run"))
+		return rc;
+	fflush(stdout);
+	bg_json_init(&j, stdout);
+	bg_json_obj_begin(&j);
+	bg_json_kstr(&j, "error", bg_last_error()[0] ? bg_last_error() : "failed");
+	bg_json_ku64(&j, "exit", (__u64)rc);
+	bg_json_obj_end(&j);
+	fputc('\n', stdout);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -194,7 +217,8 @@ int main(int argc, char **argv)
 	 * may say what it thinks was meant. */
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[optind], commands[i].name))
-			return commands[i].run(argc - optind, argv + optind, &g);
+			return json_error(&g, commands[i].name,
+					  commands[i].run(argc - optind, argv + optind, &g));
 	{
 		const char *near = NULL;
 		int best = 3; /* at most two edits away */
@@ -213,5 +237,5 @@ int main(int argc, char **argv)
 		else
 			bg_err("unknown command '%s' (see `bindguard --help`)", argv[optind]);
 	}
-	return BG_EXIT_USAGE;
+	return json_error(&g, "", BG_EXIT_USAGE);
 }

@@ -312,6 +312,35 @@ int bg_policy_set(struct bg_policy_spec *spec, const char *name, const char *val
 	return -2;
 }
 
+int bg_spec_add_rules_text(struct bg_policy_spec *spec, const char *text, char *err, size_t errlen,
+			   int *line)
+{
+	char buf[RULE_MAXLEN * 2];
+
+	*line = 0;
+	while (*text) {
+		size_t n = strcspn(text, "\n"), k;
+		char *p = buf;
+
+		++*line;
+		if (n >= sizeof(buf)) {
+			snprintf(err, errlen, "line longer than %zu characters", sizeof(buf) - 1);
+			return -1;
+		}
+		memcpy(buf, text, n);
+		buf[n] = '\0';
+		text += n + (text[n] == '\n');
+		buf[strcspn(buf, "#")] = '\0';
+		p += strspn(p, " \t\r");
+		k = strlen(p);
+		while (k && strchr(" \t\r", p[k - 1]))
+			p[--k] = '\0';
+		if (*p && bg_spec_add_rule(spec, p, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
 int bg_proto_parse(const char *s, __u8 *mask)
 {
 	if (!strcasecmp(s, "tcp"))

@@ -40,6 +40,12 @@ void bg_rule_format(const struct bg_rule_src *r, char *buf, size_t len);
 /* Append a parsed rule; duplicates are dropped. -1 with err when full. */
 int bg_spec_add_rule(struct bg_policy_spec *spec, const char *text, char *err, size_t errlen);
 
+/* Add the rules of a text, one per line; "#" starts a comment, blank lines
+ * are skipped (what run --suggest writes). 0, or -1 with err and *line the
+ * 1-based line at fault. */
+int bg_spec_add_rules_text(struct bg_policy_spec *spec, const char *text, char *err, size_t errlen,
+			   int *line);
+
 /* Can the exceptions of spec be compiled (port ranges per prefix within
  * BG_MAX_PORT_RANGES)? Checked before anything touches the kernel. 0, or -1
  * with err. */

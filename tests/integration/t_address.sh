@@ -331,5 +331,6 @@ test_rewrite_mode() {
 	check "IPv4 loopback client" ok "$("$PROBE" connect 127.0.0.1 "$port")"
 	stop_pid "$BGPID"
 	check "rewritten counter" 6 "$(policy_field "$cg" "p['counters']['rewritten']")"
+	check "rewritten counter in text (REWRITTEN)" 6 "$("$BG" status | awk -v c="$cg" '$1 == c { print $9 }')"
 	check "denied counter" 2 "$(policy_field "$cg" "p['counters']['denied']")"
 }

@@ -171,3 +171,19 @@ test_first_hour_messages() {
 	"$BG" loopback-only --cgroup "$cg" --proto TCP --mode Audit --raw DENY >/dev/null 2>&1
 	check "values in capitals" "tcp audit deny" "$(policy_field "$cg" "p and '%s %s %s' % (p['proto'], p['mode'], p['raw'])")"
 }
+
+# Under --json a failure is also one JSON object on stdout (the man page's
+# DESCRIPTION); the stderr line stays.
+test_json_errors() {
+	local out
+	out=$("$BG" --json detach --cgroup "/$TOP/nonexistent" 2>"$WORK/je.err")
+	check "exit" 2 "$?"
+	check "error object" "2 True" "$(python3 -c "import json, sys
+d = json.loads(sys.argv[1])
+print(d['exit'], d['error'].startswith('detach: cgroup /$TOP/nonexistent does not exist'))" "$out" 2>&1)"
+	check "stderr line" 1 "$(grep -c '^bindguard: detach: ' "$WORK/je.err")"
+	out=$("$BG" --json loopback-onyl 2>/dev/null)
+	check "unknown command as JSON" 2 "$(python3 -c "import json, sys; print(json.loads(sys.argv[1])['exit'])" "$out" 2>&1)"
+	out=$("$BG" status --bogus 2>/dev/null)
+	check "no object without --json" "" "$out"
+}

@@ -19,7 +19,7 @@ test_run_exit_status_and_cleanup() {
 	check "denied inside run" "EPERM 1" "$out $rc"
 	grep -q "deny bind pid=[0-9]* uid=0 comm=\"bgprobe\" cgroup=/bindguard.run/run-" "$WORK/run.err" ||
 		why="${why:-no event line on stderr: $(cat "$WORK/run.err")}"
-	grep -q "bindguard: run: exit status 1; 1 denied, 0 rewritten, 0 audited, 0 lost" "$WORK/run.err" ||
+	grep -q "bindguard: run: exit status 1; 1 denied, 0 confined to lo, 0 rewritten, 0 audited, 0 lost" "$WORK/run.err" ||
 		why="${why:-no summary: $(cat "$WORK/run.err")}"
 	check "transient cgroups left" "$before" "$(run_cgroups)"
 	check "run policies left" 0 "$("$BG" --json status | jq_py "sum(p['cgroup'].startswith('/bindguard.run/') for p in d['policies'])")"
@@ -122,7 +122,8 @@ test_run_events_file_and_json() {
 	check "quiet: no event line" 0 "$(grep -c ' deny bind ' "$WORK/q.err")"
 	check "events file" "bind deny bgprobe" "$(jq_py "d['type'] + ' ' + d['verdict'] + ' ' + d['comm']" <"$WORK/run.jsonl")"
 	"$BG" run --loopback-only --json -- "$PROBE" bind 0.0.0.0 0 >/dev/null 2>"$WORK/j.err"
-	check "json on stderr" deny "$(grep '^{' "$WORK/j.err" | jq_py "d['verdict']")"
+	check "json on stderr" deny "$(grep '^{' "$WORK/j.err" | head -n 1 | jq_py "d['verdict']")"
+	check "json summary on stderr" "summary 1 1 0" "$(grep '^{' "$WORK/j.err" | tail -n 1 | jq_py "'%s %d %d %d' % (d['type'], d['exit'], d['denied'], d['confined'])")"
 	check "unwritable events file" 2 "$("$BG" run --loopback-only --events /nonexistent/dir/x -- true 2>/dev/null; echo $?)"
 }
 
@@ -142,19 +143,45 @@ test_run_concurrent_runs_keep_their_events() {
 }
 
 test_run_suggest_round_trip() {
-	local p1 p2 sugg workload
+	local p1 p2 workload
 	p1=$(free_port)
 	p2=$(free_port 6)
-	workload="set -e; \"$PROBE\" bind 0.0.0.0 $p1; \"$PROBE\" --family 6 --v6only 0 bind :: $p2; \"$PROBE\" bind 0.0.0.0 0; \"$PROBE\" bind 127.0.0.1 0"
+	workload="set -e; \"$PROBE\" bind 0.0.0.0 $p1; \"$PROBE\" --family 6 --v6only 0 bind :: $p2; \"$PROBE\" bind 0.0.0.0 0; \"$PROBE\" bind 0.0.0.0 $p1; \"$PROBE\" bind 127.0.0.1 0"
 	"$BG" run --loopback-only -- sh -c "$workload" >/dev/null 2>&1
 	check "enforce without exceptions fails" 1 "$?"
-	"$BG" run --loopback-only --mode audit --suggest -- sh -c "$workload" >/dev/null 2>"$WORK/sugg.err"
+	"$BG" run --loopback-only --mode audit --suggest="$WORK/sugg.txt" -- sh -c "$workload" >/dev/null 2>&1
 	check "audit run passes" 0 "$?"
-	sugg=$(grep -A1 'suggested exceptions' "$WORK/sugg.err" | tail -n 1)
-	check "suggestions" "--allow '0.0.0.0:$p1' --allow '[::]:$p2' --allow '0.0.0.0:0'" "$sugg"
-	eval "set -- $sugg"
-	"$BG" run --loopback-only "$@" -- sh -c "$workload" >/dev/null 2>&1
-	check "enforce run with the suggestions passes" 0 "$?"
+	# The fewest specific rules, each once, in the order seen.
+	check "suggestions" "0.0.0.0:$p1 [::]:$p2 0.0.0.0:0" "$(grep -v '^#' "$WORK/sugg.txt" | awk '{ print $1 }' | tr '\n' ' ' | sed 's/ $//')"
+	check "each with why" 3 "$(grep -c '^[^#].*# bind() ' "$WORK/sugg.txt")"
+	"$BG" run --loopback-only --allow-from "$WORK/sugg.txt" -- sh -c "$workload" >/dev/null 2>&1
+	check "enforce run with the suggestions read back passes" 0 "$?"
+	# To stdout, and as JSON Lines.
+	"$BG" run --loopback-only --mode audit --suggest --json -- sh -c "$workload" 2>/dev/null >"$WORK/sugg.json"
+	check "JSON suggestions" "['0.0.0.0:$p1', '[::]:$p2', '0.0.0.0:0']" "$(python3 -c "import json, sys
+print([json.loads(l)['allow'] for l in open(sys.argv[1]) if l.startswith('{')])" "$WORK/sugg.json")"
+	check "unwritable --suggest file" 2 "$("$BG" run --loopback-only --suggest=/nonexistent/dir/x -- true 2>/dev/null; echo $?)"
+	# listen() without bind(): any port of the address, with why; it passes back.
+	workload="python3 -c 'import socket; s = socket.socket(); s.listen()'"
+	"$BG" run --loopback-only --mode audit --suggest="$WORK/sugg2.txt" -- sh -c "$workload" >/dev/null 2>&1
+	check "listen suggestion" "0.0.0.0" "$(grep -v '^#' "$WORK/sugg2.txt" | awk '{ print $1 }')"
+	check "listen suggestion says why" 1 "$(grep -c 'binding first' "$WORK/sugg2.txt")"
+	"$BG" run --loopback-only --allow-from "$WORK/sugg2.txt" -- sh -c "$workload" >/dev/null 2>&1
+	check "listen workload with its suggestion" 0 "$?"
+}
+
+# The summary tells a confined listener (listen() worked, tied to lo) from a
+# denial, and names the leftover processes it stops.
+test_run_summary_confined_and_leftovers() {
+	local err="$WORK/conf.err"
+	"$BG" run --loopback-only -- sh -c "sleep 30 & python3 -c 'import socket; s = socket.socket(); s.listen(); print(\"listening\")'" >"$WORK/conf.out" 2>"$err"
+	check "listen() without bind() worked or was refused" 1 "$(grep -c '^listening$\|PermissionError' "$WORK/conf.out" "$err" | awk -F: '{ s += $2 } END { print (s > 0) }')"
+	if grep -q '^listening$' "$WORK/conf.out"; then
+		check "confined counted apart" 1 "$(grep -c '; 0 denied, 1 confined to lo,' "$err")"
+	else
+		check "refused counted as denied" 1 "$(grep -c '; 1 denied, 0 confined to lo,' "$err")"
+	fi
+	check "leftover named" 1 "$(grep -c 'stopping 1 process CMD left in .*: [0-9]* (sleep)' "$err")"
 }
 
 test_run_crashed_before_policy_is_cleaned_up() {

@@ -15,7 +15,8 @@ static const char *const modes[] = { "enforce", "audit", "rewrite" };
  * The exception sets, every form of `--allow` (P is the port range
  * base+10 .. base+19): none; specific addresses (A.B.C.D, A.B.C.D/N,
  * A.B.C.D:P, A.B.C.D/N:P, [V6], [V6/N], [V6]:P, [V6/N]:P); the wildcards
- * (0.0.0.0:P, [::]:P); any address with ports (*:P); any address (*).
+ * (0.0.0.0:P, [::]:P); any address with ports (*:P); any address on every
+ * port but 0 (*:1-65535: "*" alone, which admits everything, is refused).
  */
 static const char *const sets[] = {
 	"",
@@ -23,7 +24,7 @@ static const char *const sets[] = {
 	"[2001:db8::2]:P [2001:db8:2::/48]:P",
 	"0.0.0.0:P [::]:P",
 	"*:P",
-	"*",
+	"*:1-65535",
 };
 
 /* Where the binds go: each rule's address, one no rule names, loopback and

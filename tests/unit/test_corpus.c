@@ -19,7 +19,7 @@ static int find(const char *preset, const char *mode, int set_has_star, const ch
 		    (set_has_star < 0
 			     ? !c.allow[0]
 			     : !strcmp(c.allow, set_has_star
-							? "*"
+							? "*:1-65535"
 							: "0.0.0.0:30010-30019 [::]:30010-30019")))
 			return bg_case_verdict(&c);
 	}
@@ -87,9 +87,11 @@ TEST(corpus_hand_checked_cases)
 	      BG_VERDICT_DENY);
 	CHECK(find("loopback-only", "enforce", 0, "192.0.2.1", BG_SP_INET, BASE + 15, 0) ==
 	      BG_VERDICT_DENY);
-	/* "*" admits every address and port. */
-	CHECK(find("loopback-only", "enforce", 1, "fd00::1", BG_SP_INET6, 0, 1) ==
+	/* "*:1-65535" admits every address on every port but 0. */
+	CHECK(find("loopback-only", "enforce", 1, "fd00::1", BG_SP_INET6, BASE + 50, 1) ==
 	      BG_VERDICT_ALLOW);
+	CHECK(find("loopback-only", "enforce", 1, "fd00::1", BG_SP_INET6, 0, 1) ==
+	      BG_VERDICT_DENY);
 	CHECK(find("deny-wildcard", "enforce", 1, "0.0.0.0", BG_SP_INET, BASE + 50, 0) ==
 	      BG_VERDICT_ALLOW);
 }
