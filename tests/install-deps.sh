@@ -12,7 +12,7 @@ pkgs=(make gcc clang pkg-config libbpf-dev libelf-dev zlib1g-dev libmnl-dev libj
 case "${1:-}" in
 "") ;;
 test)
-	pkgs+=(valgrind
+	pkgs+=(valgrind yamllint
 	       podman runc  # the container tests (the OCI hook, --container)
 	       qemu-system-x86 busybox-static cpio xz-utils  # make test-kernels (busybox-static: containers too)
 	       nginx-light wrk)  # make bench's workloads
