@@ -8,6 +8,7 @@ MANDIR ?= $(PREFIX)/share/man
 # /etc/containers/oci/hooks.d by default; a PREFIX of /usr/local needs
 # their hooks_dir setting (docs/CONTAINERS.md).
 HOOKSDIR ?= $(PREFIX)/share/containers/oci/hooks.d
+COMPLETIONSDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
 CC ?= cc
@@ -188,10 +189,12 @@ install: bindguard $(OUT)/bindguard-hook.json
 	install -D -m 0755 bindguard $(DESTDIR)$(SBINDIR)/bindguard
 	install -D -m 0644 docs/bindguard.8 $(DESTDIR)$(MANDIR)/man8/bindguard.8
 	install -D -m 0644 $(OUT)/bindguard-hook.json $(DESTDIR)$(HOOKSDIR)/bindguard.json
+	install -D -m 0644 dist/bash-completion/bindguard \
+		$(DESTDIR)$(COMPLETIONSDIR)/bindguard
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/bindguard $(DESTDIR)$(MANDIR)/man8/bindguard.8 \
-		$(DESTDIR)$(HOOKSDIR)/bindguard.json
+		$(DESTDIR)$(HOOKSDIR)/bindguard.json $(DESTDIR)$(COMPLETIONSDIR)/bindguard
 
 clean:
 	rm -rf .output .output-san bindguard

@@ -48,6 +48,11 @@ python3 "$here/docs_agree.py" "$bindguard" | tee "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 add_counts "$log" "docs-agree"
 
+# The bash completion, through compgen.
+"$here/completion_test.sh" "$bindguard" | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+add_counts "$log" "completion"
+
 if [ "$(id -u)" -eq 0 ]; then
 	BINDGUARD=$bindguard BGPROBE=$bgprobe BGVERLOG=$bgverlog "$here/integration/run.sh" | tee "$log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1

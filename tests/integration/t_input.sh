@@ -151,6 +151,11 @@ test_make_install_honours_prefix_and_destdir() {
 	make -s -C "$root" install DESTDIR="$dest" PREFIX=/opt/bg >/dev/null 2>&1 || { why="make install failed"; return; }
 	[ -x "$dest/opt/bg/sbin/bindguard" ] || why="binary not in DESTDIR/PREFIX/sbin"
 	[ -f "$dest/opt/bg/share/man/man8/bindguard.8" ] || why="${why:-man page not installed}"
+	[ -f "$dest/opt/bg/share/bash-completion/completions/bindguard" ] || why="${why:-bash completion not installed}"
+	check "hooks.d file names the installed binary" /opt/bg/sbin/bindguard \
+		"$(jq_py "d['hook']['path']" <"$dest/opt/bg/share/containers/oci/hooks.d/bindguard.json" 2>&1)"
+	check "hooks.d file stages" "['createRuntime', 'poststop']" \
+		"$(jq_py "d['stages']" <"$dest/opt/bg/share/containers/oci/hooks.d/bindguard.json" 2>&1)"
 }
 
 # First-hour messages: a misspelled command gets a suggestion (never run), a
