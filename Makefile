@@ -180,15 +180,13 @@ format:
 	clang-format -i src/*.c src/*.h include/*.h bpf/*.c tests/unit/*.c tests/unit/*.h tests/helpers/*.c \
 		bench/*.c
 
-# The OCI hook's hooks.d file names the installed binary.
-$(OUT)/bindguard-hook.json: dist/oci/bindguard.json.in Makefile | $(OUT)
-	$(call msg,GEN,$@)
-	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|' $< >$@
-
-install: bindguard $(OUT)/bindguard-hook.json
+install: bindguard
 	install -D -m 0755 bindguard $(DESTDIR)$(SBINDIR)/bindguard
 	install -D -m 0644 docs/bindguard.8 $(DESTDIR)$(MANDIR)/man8/bindguard.8
-	install -D -m 0644 $(OUT)/bindguard-hook.json $(DESTDIR)$(HOOKSDIR)/bindguard.json
+	# The OCI hook's hooks.d file names the installed binary (this SBINDIR).
+	install -d $(DESTDIR)$(HOOKSDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|' dist/oci/bindguard.json.in >$(DESTDIR)$(HOOKSDIR)/bindguard.json
+	chmod 0644 $(DESTDIR)$(HOOKSDIR)/bindguard.json
 	install -D -m 0644 dist/bash-completion/bindguard \
 		$(DESTDIR)$(COMPLETIONSDIR)/bindguard
 
