@@ -66,6 +66,13 @@ struct {
 	__array(values, struct bg_run_ring);
 } bg_rings SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BG_MAX_READERS);
+	__type(key, __u32);
+	__type(value, struct bg_reader);
+} bg_readers SEC(".maps");
+
 /* Sockets whose wildcard autobind cgroup/sendmsg saw: reported once each
  * (audit, deny), and admitted by the backstop (audit, allow). */
 struct {

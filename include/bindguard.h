@@ -38,6 +38,7 @@
 #define BG_RINGBUF_SIZE	   (4u << 20)
 #define BG_RUN_RINGS	   64 /* private rings of `bindguard run`, slot 0 unused */
 #define BG_RUN_RING_SIZE   (1u << 20)
+#define BG_MAX_READERS	   16 /* concurrent `bindguard events` readers, each with a ring */
 
 /* The per-CPU counters (bg_stats, one slot per policy) get at most this much
  * memory: on a machine with many CPUs there are fewer slots (never fewer
@@ -186,6 +187,17 @@ struct bg_rule_src {
 	__u16 port_lo;
 	__u16 port_hi;
 	__u16 pad;
+};
+
+/* Map bg_readers (array, BG_MAX_READERS): the readers of `bindguard events`.
+ * Every event is also queued on each reader's ring (a slot of bg_rings, the
+ * same kind as a run's), so readers do not take events from each other and
+ * each counts its own losses. ring 0: a free entry. */
+struct bg_reader {
+	__u32 ring;  /* its slot in bg_rings */
+	__u32 pid;   /* the reader's process, for garbage collection */
+	__u64 start; /* its start time (clock ticks since boot), against pid reuse */
+	__u64 lost;  /* events its ring could not take */
 };
 
 /* Map bg_stats (per-CPU array, bg_stats_slots() entries), indexed by slot.

@@ -394,7 +394,7 @@ bool bg_cgroup_is_ancestor(const char *a, const char *b)
 }
 
 /* Start time of a process in clock ticks since boot (field 22 of stat). */
-static unsigned long long start_time(long pid)
+unsigned long long bg_process_start_time(long pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long t = 0;
@@ -420,8 +420,8 @@ int bg_run_cgroup_path(char *buf, size_t len)
 {
 	long pid = (long)getpid();
 
-	if ((size_t)snprintf(buf, len, "%s/run-%ld-%llu", BG_RUN_PARENT, pid, start_time(pid)) >=
-	    len)
+	if ((size_t)snprintf(buf, len, "%s/run-%ld-%llu", BG_RUN_PARENT, pid,
+			     bg_process_start_time(pid)) >= len)
 		return -ENAMETOOLONG;
 	return 0;
 }
@@ -436,7 +436,7 @@ bool bg_run_cgroup_orphaned(const char *path)
 	    sscanf(path + n, "%ld-%llu", &pid, &start) != 2 || pid <= 0)
 		return false;
 	/* Gone, or the pid was reused by another process. */
-	return start_time(pid) != start;
+	return bg_process_start_time(pid) != start;
 }
 
 int bg_cgroup_populated(const char *path)

@@ -66,6 +66,10 @@ bool bg_run_cgroup_orphaned(const char *path);
  * or -errno. */
 int bg_cgroup_populated(const char *path);
 
+/* A process's start time in clock ticks since boot; 0 when it is gone.
+ * With the pid it names one process, whatever pids are reused. */
+unsigned long long bg_process_start_time(long pid);
+
 /* Is a a strict ancestor of b? Paths relative to the mount (pure). */
 bool bg_cgroup_is_ancestor(const char *a, const char *b);
 

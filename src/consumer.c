@@ -71,6 +71,10 @@ int bg_consumer_on_event(void *ctx, void *data, size_t len)
 	ec.boot_to_real_ns = c->boot_to_real;
 	if (c->filter && !under(c->filter, ec.cgroup_path ? ec.cgroup_path : ec.policy_path))
 		return 0;
+	if (c->policy_cgid && e.policy_cgid != c->policy_cgid)
+		return 0;
+	if (c->verdicts && (e.verdict > 31 || !(c->verdicts & (1u << e.verdict))))
+		return 0;
 	errno = 0;
 	if (c->observe)
 		c->observe(c->observe_arg, &e);

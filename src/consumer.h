@@ -21,6 +21,8 @@ struct bg_consumer {
 	bool json;
 	FILE *json_file;    /* a second sink that always gets JSON Lines, or NULL */
 	const char *filter; /* only sockets in this cgroup path or below, or NULL */
+	__u64 policy_cgid;  /* only events this policy's cgroup decided, or 0 */
+	unsigned verdicts;  /* only these (1 << enum bg_verdict), or 0 for all */
 	/* Called for every event that passes the filter (run --suggest). */
 	void (*observe)(void *arg, const struct bg_event *e);
 	void *observe_arg;

@@ -77,7 +77,8 @@ static void gc_orphaned_run_dirs(void)
 	rmdir(dir); /* only succeeds when empty */
 }
 
-/* Free the ring slots no live policy names (rings of killed runs). */
+/* Free the ring slots no live policy or events reader names (rings of
+ * killed runs and readers). */
 static void gc_rings(struct bg_state *s, const struct bg_snap *sn)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
@@ -88,6 +89,8 @@ static void gc_rings(struct bg_state *s, const struct bg_snap *sn)
 	for (int i = 0; i < sn->n; i++)
 		if (sn->e[i].pol.ring < BG_RUN_RINGS)
 			named[sn->e[i].pol.ring] = true;
+	/* The rings of live events readers are theirs; killed readers' go. */
+	bg_readers_gc(s, named);
 	bg_ring_pin_path(s, 0, dir, sizeof(dir));
 	d = opendir(dir);
 	if (!d)

@@ -147,18 +147,20 @@ int bg_need_cgroup2(const char *cmd)
  * Under --json a failed command also says why on stdout, as one object:
  * {"error": TEXT, "exit": CODE}, TEXT being its last error line (which
  * stderr has too). Not for exit 4 (the command printed its objects; the
- * warning is on stderr) nor for run, whose exit status is CMD's.
+ * warning is on stderr), nor for run, whose exit status is CMD's, nor for
+ * check, whose report says what the kernel lacks (exit 3).
  */
 static int json_error(const struct bg_global *g, const char *cmd, int rc)
 {
 	struct bg_json j;
 
-	if (!g->json || rc == BG_EXIT_OK || rc == BG_EXIT_EXPOSED || !strcmp(cmd, "run"))
+	if (!g->json || rc == BG_EXIT_OK || rc == BG_EXIT_EXPOSED || !strcmp(cmd, "run") ||
+	    !strcmp(cmd, "check") || !bg_last_error()[0])
 		return rc;
 	fflush(stdout);
 	bg_json_init(&j, stdout);
 	bg_json_obj_begin(&j);
-	bg_json_kstr(&j, "error", bg_last_error()[0] ? bg_last_error() : "failed");
+	bg_json_kstr(&j, "error", bg_last_error());
 	bg_json_ku64(&j, "exit", (__u64)rc);
 	bg_json_obj_end(&j);
 	fputc('\n', stdout);

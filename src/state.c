@@ -180,10 +180,12 @@ int bg_state_object(const struct bg_state *s)
 	return bg_read_cfg(s, &cfg) ? -1 : bg_build_variant(cfg.build);
 }
 
+/* Every map there, but those a later build added (an older build's state
+ * lacks them: bg_readers). */
 static bool maps_whole(const struct bg_state *s)
 {
 	for (int i = 0; i < BG_NR_MAPS; i++)
-		if (s->map_fd[i] < 0)
+		if (s->map_fd[i] < 0 && i != BG_MAP_READERS)
 			return false;
 	return true;
 }
@@ -245,10 +247,11 @@ int bg_state_open(struct bg_state *s, int flags)
 			return BG_EXIT_FAIL;
 		}
 	}
-	/* Maps whole but a hook's program missing, in a state another build wrote:
-	 * an older build, before that hook existed. An upgrade, not damage: read
-	 * as it is; a policy command loads the new programs and links the new
-	 * hook to every policy (bg_sync_links). */
+	/* A hook's program or a map missing (never the config), in a state
+	 * another build wrote: an older build, before that hook or map existed.
+	 * An upgrade, not damage: read as it is (what needs the new map skips
+	 * it); a policy command loads the new programs, creates the map and
+	 * links the new hook to every policy (bg_sync_links). */
 	if (!complete && maps_whole(s) && bg_build_variant(cfg.build) < 0) {
 		if (!(flags & BG_STATE_CREATE)) {
 			bg_err("note: the pinned programs come from an older bindguard build (no "

@@ -47,7 +47,8 @@ static inline bool bg_hook_optional(int hook)
 	X(BG_MAP_RULE_SRC, bg_rule_src)                                                            \
 	X(BG_MAP_STATS, bg_stats)                                                                  \
 	X(BG_MAP_EVENTS, bg_events)                                                                \
-	X(BG_MAP_RINGS, bg_rings)
+	X(BG_MAP_RINGS, bg_rings)                                                                  \
+	X(BG_MAP_READERS, bg_readers)
 
 #define BG_MAP_ENUM(id, name) id,
 enum bg_map { BG_PINNED_MAPS(BG_MAP_ENUM) BG_NR_MAPS };

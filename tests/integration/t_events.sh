@@ -76,7 +76,8 @@ test_lost_events_counted_exactly() {
 	check "denied counter" "$n" "$denied"
 	[ "$lost" -gt 0 ] || why="${why:-no loss counted after a storm of $n with no reader}"
 	out="$WORK/storm.events"
-	start_events "$out" || { why="events reader did not start"; return; }
+	# Queued before any reader: the shared stream's backlog has them.
+	start_events "$out" --backlog || { why="events reader did not start"; return; }
 	sleep 1.5
 	stop_events
 	delivered=$(python3 -c "import json
@@ -112,18 +113,81 @@ test_storm_does_not_starve_quiet_cgroup() {
 print(sum(1 for l in open('$out') if json.loads(l).get('cgroup_id') == $qid))")"
 }
 
-test_single_reader() {
-	local out
-	out="$WORK/reader1"
-	start_events "$out" || { why="events reader did not start"; return; }
-	"$BG" events >/dev/null 2>"$WORK/reader2.err"
-	check "second reader exit code" 1 "$?"
-	grep -q "one reader at a time" "$WORK/reader2.err" || why="${why:-unclear error: $(cat "$WORK/reader2.err")}"
-	# A reader killed outright releases the stream: the next one starts.
+# Readers do not take events from each other: each has its own stream from
+# its start, filters choose only what it prints, a SIGKILLed reader's ring is
+# freed by the next full pass, and --backlog (the shared stream) stays one
+# reader at a time.
+test_many_readers() {
+	local cg other r1="$WORK/reader1" r2="$WORK/reader2" r3="$WORK/reader3" p1 p2 id n
+	cg=$(mkcg readers)
+	other=$(mkcg readers-other)
+	id=$(cgid "$cg")
+	"$BG" loopback-only --cgroup "$cg" >/dev/null && "$BG" loopback-only --cgroup "$other" --mode audit >/dev/null ||
+		{ why="apply failed"; return; }
+	start_events "$r1" || { why="reader 1 did not start"; return; }
+	p1=$EVPID
+	start_events "$r2" --cgroup "$other" --verdict audit || { why="reader 2 did not start"; return; }
+	p2=$EVPID
+	probe "$cg" bind 0.0.0.0 0 >/dev/null
+	probe "$other" bind 0.0.0.0 0 >/dev/null
+	wait_for "$r1" '"verdict":"audit"' || true
+	start_events "$r3" --policy "$cg" || { why="reader 3 did not start"; return; }
+	probe "$cg" bind 0.0.0.0 0 >/dev/null
+	sleep 0.5
+	for p in "$p1" "$p2" "$EVPID"; do kill -INT "$p"; wait "$p" 2>/dev/null; done
+	n() { python3 -c "import json, sys
+print(sum(1 for l in open(sys.argv[1]) if json.loads(l).get('type') == 'bind'))" "$1"; }
+	check "reader 1 saw every event" 3 "$(n "$r1")"
+	check "reader 2 saw its filter's (audit in $other)" 1 "$(n "$r2")"
+	check "reader 3 saw the event after its start only" 1 "$(n "$r3")"
+	check "reader 3's filter (policy $cg)" "[$id]" "$(python3 -c "import json, sys
+print(sorted({json.loads(l)['policy_cgroup_id'] for l in open(sys.argv[1]) if json.loads(l).get('type') == 'bind'}))" "$r3")"
+	check "no reader entry left" 0 "$(ls "$PIN/rings" 2>/dev/null | wc -l)"
+	# A reader killed outright: its ring goes at the next full pass.
+	start_events "$r1" || { why="reader did not start"; return; }
 	kill -KILL "$EVPID"
 	wait "$EVPID" 2>/dev/null
-	start_events "$out" || why="${why:-no reader could start after one was SIGKILLed}"
+	check "killed reader's ring pinned" 1 "$(ls "$PIN/rings" 2>/dev/null | wc -l)"
+	"$BG" status >/dev/null
+	check "killed reader's ring freed by status" 0 "$(ls "$PIN/rings" 2>/dev/null | wc -l)"
+	# The shared stream: one --backlog reader at a time.
+	start_events "$r1" --backlog || { why="backlog reader did not start"; return; }
+	"$BG" events --backlog >/dev/null 2>"$WORK/backlog2.err"
+	check "second --backlog reader exit code" 1 "$?"
+	check "says so" 1 "$(grep -c 'one at a time' "$WORK/backlog2.err")"
 	stop_events
+}
+
+# A reader that does not read loses events on its own ring and counts them;
+# the other reader, reading, gets them all.
+test_reader_lost_count_is_its_own() {
+	local cg id slow="$WORK/slow" fast="$WORK/fast" ps pf n=15000 got lost fgot flost
+	cg=$(mkcg reader-lost)
+	id=$(cgid "$cg")
+	"$BG" loopback-only --cgroup "$cg" >/dev/null || { why="apply failed"; return; }
+	start_events "$slow" || { why="reader did not start"; return; }
+	ps=$EVPID
+	start_events "$fast" || { why="reader did not start"; return; }
+	pf=$EVPID
+	kill -STOP "$ps"
+	# Paced so that the reading reader keeps up; 15000 events outgrow the
+	# stopped one's 1 MiB ring.
+	for _ in $(seq 30); do probe "$cg" storm 0.0.0.0 0 $((n / 30)) >/dev/null; sleep 0.1; done
+	kill -CONT "$ps"
+	sleep 1.5
+	for p in "$ps" "$pf"; do kill -INT "$p"; wait "$p" 2>/dev/null; done
+	read -r got lost <<<"$(python3 -c "import json, sys
+es = [json.loads(l) for l in open(sys.argv[1])]
+got = sum(1 for e in es if e.get('cgroup_id') == $id)
+lost = max([e['lost_total'] for e in es if e['type'] == 'lost'] or [0])
+print(got, lost)" "$slow")"
+	[ "$lost" -gt 0 ] || why="${why:-the stopped reader counted no loss (got $got)}"
+	check "stopped reader: delivered ($got) + lost ($lost)" "$n" "$((got + lost))"
+	read -r fgot flost <<<"$(python3 -c "import json, sys
+es = [json.loads(l) for l in open(sys.argv[1])]
+print(sum(1 for e in es if e.get('cgroup_id') == $id), max([e['lost_total'] for e in es if e['type'] == 'lost'] or [0]))" "$fast")"
+	check "reading reader: delivered ($fgot) + lost ($flost)" "$n" "$((fgot + flost))"
+	[ "$fgot" -gt "$got" ] || why="${why:-the reading reader got $fgot, no more than the stopped one ($got)}"
 }
 
 test_events_end_cleanly() {
