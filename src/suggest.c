@@ -151,7 +151,8 @@ void bg_suggest_print(const struct bg_suggestions *s, FILE *f, bool json)
 			bg_json_obj_end(&j);
 			fputc('\n', f);
 		} else if (g->rule[0] && g->covered) {
-			fprintf(f, "# %s: covered by the %s line (needed without it): %s (pid %u)\n",
+			fprintf(f,
+				"# %s: covered by the %s line (needed without it): %s (pid %u)\n",
 				g->rule, g->addr, g->why, g->pid);
 		} else if (g->rule[0]) {
 			fprintf(f, "%-24s # %s (pid %u)\n", g->rule, g->why, g->pid);

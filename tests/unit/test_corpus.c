@@ -90,8 +90,7 @@ TEST(corpus_hand_checked_cases)
 	/* "*:1-65535" admits every address on every port but 0. */
 	CHECK(find("loopback-only", "enforce", 1, "fd00::1", BG_SP_INET6, BASE + 50, 1) ==
 	      BG_VERDICT_ALLOW);
-	CHECK(find("loopback-only", "enforce", 1, "fd00::1", BG_SP_INET6, 0, 1) ==
-	      BG_VERDICT_DENY);
+	CHECK(find("loopback-only", "enforce", 1, "fd00::1", BG_SP_INET6, 0, 1) == BG_VERDICT_DENY);
 	CHECK(find("deny-wildcard", "enforce", 1, "0.0.0.0", BG_SP_INET, BASE + 50, 0) ==
 	      BG_VERDICT_ALLOW);
 }
