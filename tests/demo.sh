@@ -84,5 +84,5 @@ step "bindguard status"
 
 step "bindguard detach --cgroup /$cg   (and the demo cgroup is removed)"
 kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; server_pid=""
-"$BG" detach --cgroup "/$cg" && echo "detached"
+"$BG" detach --cgroup "/$cg"
 [ -n "$ok" ]
