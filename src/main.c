@@ -17,18 +17,22 @@ struct command {
 	const char *name;
 	int (*run)(int argc, char **argv, struct bg_global *g);
 	const char *summary;
+	/* Its exit status is not bindguard's failure (run: CMD's; check: part
+	 * of the report): no JSON error object (json_error). */
+	bool own_status;
 };
 
 static const struct command commands[] = {
-	{ "loopback-only", cmd_loopback_only, "allow binds to loopback addresses only" },
-	{ "deny-wildcard", cmd_deny_wildcard, "deny binds to 0.0.0.0 and :: in every spelling" },
-	{ "detach", cmd_detach, "remove a cgroup's policy (or --all)" },
-	{ "status", cmd_status, "list policed cgroups with counters" },
-	{ "events", cmd_events, "follow denied, audited, confined and rewritten binds" },
-	{ "sockets", cmd_sockets, "list listening sockets with their policy's verdict" },
-	{ "run", cmd_run, "run a command in a policed transient cgroup" },
-	{ "check", cmd_check, "report what this kernel covers" },
-	{ "oci-hook", cmd_oci_hook, "OCI runtime hook: police a container from its start" },
+	{ "loopback-only", cmd_loopback_only, "allow binds to loopback addresses only", false },
+	{ "deny-wildcard", cmd_deny_wildcard, "deny binds to 0.0.0.0 and :: in every spelling",
+	  false },
+	{ "detach", cmd_detach, "remove a cgroup's policy (or --all)", false },
+	{ "status", cmd_status, "list policed cgroups with counters", false },
+	{ "events", cmd_events, "follow denied, audited, confined and rewritten binds", false },
+	{ "sockets", cmd_sockets, "list listening sockets with their policy's verdict", false },
+	{ "run", cmd_run, "run a command in a policed transient cgroup", true },
+	{ "check", cmd_check, "report what this kernel covers", true },
+	{ "oci-hook", cmd_oci_hook, "OCI runtime hook: police a container from its start", false },
 };
 
 /* Levenshtein distance of two short words, capped at 9 (enough to rank). */
@@ -147,15 +151,14 @@ int bg_need_cgroup2(const char *cmd)
  * Under --json a failed command also says why on stdout, as one object:
  * {"error": TEXT, "exit": CODE}, TEXT being its last error line (which
  * stderr has too). Not for exit 4 (the command printed its objects; the
- * warning is on stderr), nor for run, whose exit status is CMD's, nor for
- * check, whose report says what the kernel lacks (exit 3).
+ * warning is on stderr), nor for a command whose status is its own.
  */
-static int json_error(const struct bg_global *g, const char *cmd, int rc)
+static int json_error(const struct bg_global *g, bool own_status, int rc)
 {
 	struct bg_json j;
 
-	if (!g->json || rc == BG_EXIT_OK || rc == BG_EXIT_EXPOSED || !strcmp(cmd, "run") ||
-	    !strcmp(cmd, "check") || !bg_last_error()[0])
+	if (!g->json || own_status || rc == BG_EXIT_OK || rc == BG_EXIT_EXPOSED ||
+	    !bg_last_error()[0])
 		return rc;
 	fflush(stdout);
 	bg_json_init(&j, stdout);
@@ -219,7 +222,7 @@ int main(int argc, char **argv)
 	 * may say what it thinks was meant. */
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[optind], commands[i].name))
-			return json_error(&g, commands[i].name,
+			return json_error(&g, commands[i].own_status,
 					  commands[i].run(argc - optind, argv + optind, &g));
 	{
 		const char *near = NULL;
@@ -239,5 +242,5 @@ int main(int argc, char **argv)
 		else
 			bg_err("unknown command '%s' (see `bindguard --help`)", argv[optind]);
 	}
-	return json_error(&g, "", BG_EXIT_USAGE);
+	return json_error(&g, false, BG_EXIT_USAGE);
 }
