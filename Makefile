@@ -24,7 +24,8 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc -I$(OUT) $(PKG_CFLAGS)
 MNL_LIBS := $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
 JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
-LDLIBS += $(PKG_LIBS) -lelf -lz $(MNL_LIBS) $(JANSSON_LIBS)
+INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
+LDLIBS += $(PKG_LIBS) -lelf -lz $(MNL_LIBS) $(JANSSON_LIBS) $(INIH_LIBS)
 
 # make SANITIZE=1: userspace under ASan+UBSan (used by `make test SANITIZE=1`).
 BIN := bindguard
@@ -53,7 +54,7 @@ endif
 # No libbpf: linked into the unit tests too (cgroup.c for its pure parsers).
 PURE_SRCS := src/abi.c src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c src/topology.c src/object.c \
 	src/existing.c src/diag.c src/sockout.c src/owners.c src/hostnet.c src/oci.c \
-	src/container.c src/suggest.c
+	src/container.c src/suggest.c src/conf.c
 # Everything that talks to the kernel.
 KERN_SRCS := src/log.c src/pins.c src/load.c src/state.c src/stats.c src/rings.c \
 	src/snapshot.c src/rules.c src/links.c src/gc.c src/control.c \
@@ -139,7 +140,7 @@ $(OUT)/bgdecide: tests/helpers/bgdecide.c tests/helpers/join.h tests/unit/corpus
 		tests/unit/corpus.h $(PURE_OBJS) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit tests/helpers/bgdecide.c tests/unit/corpus.c $(PURE_OBJS) \
-		$(LDFLAGS) $(MNL_LIBS) $(JANSSON_LIBS) -o $@
+		$(LDFLAGS) $(MNL_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) -o $@
 
 # The verifier's log of each program of both objects (the bytes bindguard embeds).
 $(OUT)/bgverlog: tests/helpers/bgverlog.c $(OUT)/bindguard.skel.h $(OUT)/bindguard_compat.skel.h \
@@ -149,7 +150,7 @@ $(OUT)/bgverlog: tests/helpers/bgverlog.c $(OUT)/bindguard.skel.h $(OUT)/bindgua
 
 $(UNIT_BIN): $(UNIT_SRCS) tests/unit/unit.h tests/unit/corpus.h $(PURE_OBJS) | $(OUT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(PURE_OBJS) $(LDFLAGS) $(MNL_LIBS) $(JANSSON_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(PURE_OBJS) $(LDFLAGS) $(MNL_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) -o $@
 
 # --- tests ---------------------------------------------------------------------
 unit: $(UNIT_BIN)
@@ -204,18 +205,18 @@ clean:
 # make fuzz FUZZ_SECONDS=3600   longer; new inputs go to tests/fuzz/out/<harness>/
 # make fuzz-regress         replay the seed corpus and every saved regression input
 FUZZ_SECONDS ?= 20
-FUZZERS := rule event mountinfo diag oci
+FUZZERS := rule event mountinfo diag oci conf
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -Itests/unit \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SRCS := src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c src/diag.c src/existing.c \
-	src/sockout.c src/owners.c src/oci.c tests/unit/json_valid.c
+	src/sockout.c src/owners.c src/oci.c src/conf.c tests/unit/json_valid.c
 
 .PHONY: fuzz fuzz-build fuzz-regress
 fuzz-build: $(patsubst %,.output/fuzz_%,$(FUZZERS))
 
 .output/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) | .output
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) $(MNL_LIBS) $(JANSSON_LIBS) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) $(MNL_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) -o $@
 
 fuzz: fuzz-build
 	@for f in $(FUZZERS); do \
