@@ -53,7 +53,7 @@ endif
 # No libbpf: linked into the unit tests too (cgroup.c for its pure parsers).
 PURE_SRCS := src/abi.c src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c src/topology.c src/object.c \
 	src/existing.c src/diag.c src/sockout.c src/owners.c src/hostnet.c src/oci.c \
-	src/container.c src/suggest.c
+	src/container.c src/suggest.c src/prom.c
 # Everything that talks to the kernel.
 KERN_SRCS := src/log.c src/pins.c src/load.c src/state.c src/stats.c src/rings.c \
 	src/snapshot.c src/rules.c src/links.c src/gc.c src/control.c \
