@@ -6,109 +6,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bpf/bpf.h>
 #include "cgroup.h"
 #include "commands.h"
-#include "existing.h"
 #include "gc.h"
 #include "json.h"
-#include "links.h"
-#include "load.h"
+#include "metrics.h"
+#include "object.h"
 #include "log.h"
 #include "pins.h"
 #include "policy.h"
 #include "rules.h"
-#include "sockets.h"
 #include "state.h"
-#include "stats.h"
+#include "status.h"
 
-struct row {
-	__u64 id;
-	struct bg_policy pol;
-	struct bg_stats stats;
-	char path[PATH_MAX];
-	bool own_link;
-	int nrules;
-	struct bg_rule_src *rules;
-	long refused_open; /* existing sockets it refuses, still open; -1: unknown */
-};
-
-static int cmp_row(const void *a, const void *b)
-{
-	return strcmp(((const struct row *)a)->path, ((const struct row *)b)->path);
-}
-
-static int collect(struct bg_state *st, struct row **out, int *n)
-{
-	__u64 key, next, *prev = NULL;
-	struct row *rows = NULL;
-	int cap = 0;
-
-	*n = 0;
-	while (!bpf_map_get_next_key(st->map_fd[BG_MAP_POLICIES], prev, &next)) {
-		struct row *r;
-
-		key = next;
-		prev = &key;
-		if (*n == cap) {
-			struct row *nr = realloc(rows, (cap + 16) * sizeof(*rows));
-
-			if (!nr)
-				goto oom;
-			rows = nr;
-			cap += 16;
-		}
-		r = &rows[*n];
-		memset(r, 0, sizeof(*r));
-		if (bpf_map_lookup_elem(st->map_fd[BG_MAP_POLICIES], &key, &r->pol))
-			continue;
-		r->id = key;
-		if (bg_cgroup_path_of_id(key, r->path, sizeof(r->path)))
-			snprintf(r->path, sizeof(r->path), "?id=%" PRIu64, (uint64_t)key);
-		bg_state_stats(st, r->pol.slot, &r->stats);
-		r->own_link = bg_state_has_link(st, key);
-		if (r->pol.nrules) {
-			r->rules = calloc(r->pol.nrules, sizeof(*r->rules));
-			if (!r->rules)
-				goto oom;
-			r->nrules = bg_state_rules(st, &r->pol, r->rules, r->pol.nrules);
-			if (r->nrules < 0)
-				r->nrules = 0;
-		}
-		(*n)++;
-	}
-	if (*n)
-		qsort(rows, *n, sizeof(*rows), cmp_row);
-	*out = rows;
-	return 0;
-oom:
-	for (int i = 0; i < *n; i++)
-		free(rows[i].rules);
-	free(rows);
-	bg_err("status: out of memory");
-	return BG_EXIT_FAIL;
-}
-
-/* Per policy, the sockets bound before it that it refuses and that are
- * still open (bindguard sockets --refused lists them). */
-static void count_refused_open(const struct bg_state *st, struct row *rows, int n)
-{
-	struct bg_scan_filter f = { .policed = true, .refused_only = true };
-	struct bg_scan sc;
-	bool ok = n && bg_scan_sockets(st, &f, &sc, "status") == 0;
-
-	for (int i = 0; i < n; i++) {
-		rows[i].refused_open = ok ? 0 : -1;
-		for (size_t k = 0; ok && k < sc.n; k++)
-			rows[i].refused_open += sc.cgs[sc.v[k].cg].pcgid == rows[i].id &&
-						bg_verdict_refuses(sc.v[k].verdict);
-	}
-	if (ok)
-		bg_scan_free(&sc);
-}
-
-static void print_json(const struct row *rows, int n, __u64 lost_total, int max_policies,
-		       const char *mnt, const char *listen, int object)
+static void print_json(const struct bg_status *s, const char *mnt)
 {
 	char buf[128];
 	struct bg_json j;
@@ -118,20 +29,20 @@ static void print_json(const struct row *rows, int n, __u64 lost_total, int max_
 	bg_json_kstr(&j, "version", BG_VERSION);
 	bg_json_kstr(&j, "cgroup2", mnt);
 	bg_json_kstr(&j, "pin_dir", BG_BPFFS "/" BG_PIN_DIR);
-	bg_json_ku64(&j, "lost_total", lost_total);
-	bg_json_ku64(&j, "max_policies", (__u64)max_policies);
+	bg_json_ku64(&j, "lost_total", s->lost_total);
+	bg_json_ku64(&j, "max_policies", (__u64)s->max_policies);
 	/* The BPF object the pinned programs came from; null: no state, or
 	 * another bindguard build's. */
-	if (object >= 0)
-		bg_json_kstr(&j, "object", bg_object_name(object));
+	if (s->object >= 0)
+		bg_json_kstr(&j, "object", bg_object_name(s->object));
 	else {
 		bg_json_key(&j, "object");
 		bg_json_null(&j);
 	}
 	bg_json_key(&j, "policies");
 	bg_json_arr_begin(&j);
-	for (int i = 0; i < n; i++) {
-		const struct row *r = &rows[i];
+	for (int i = 0; i < s->n; i++) {
+		const struct bg_status_row *r = &s->rows[i];
 
 		bg_json_obj_begin(&j);
 		bg_json_kstr(&j, "cgroup", r->path);
@@ -151,7 +62,7 @@ static void print_json(const struct row *rows, int n, __u64 lost_total, int max_
 		bg_json_kstr(&j, "ping", bg_ping_name(r->pol.flags));
 		bg_json_kstr(&j, "other_protocols", bg_other_name(r->pol.flags));
 		bg_json_kstr(&j, "listen",
-			     r->pol.proto_mask & BG_PROTO_TCP ? listen : "not-policed");
+			     r->pol.proto_mask & BG_PROTO_TCP ? s->listen : "not-policed");
 		bg_json_kstr(&j, "link", r->own_link ? "own" : "ancestor");
 		/* null: the sockets could not be listed. */
 		bg_json_key(&j, "refused_open");
@@ -179,20 +90,19 @@ static void print_json(const struct row *rows, int n, __u64 lost_total, int max_
 	fputc('\n', stdout);
 }
 
-static void print_text(const struct row *rows, int n, __u64 lost_total, int max_policies,
-		       const char *listen, int object)
+static void print_text(const struct bg_status *s)
 {
 	char buf[128];
 
-	if (!n) {
+	if (!s->n) {
 		printf("no policies\n");
 		return;
 	}
 	printf("%-24s %-14s %-8s %-5s %-8s %10s %10s %10s %10s %8s  %s\n", "CGROUP", "POLICY",
 	       "MODE", "PROTO", "LINK", "ALLOWED", "DENIED", "AUDITED", "REWRITTEN", "LOST",
 	       "ALLOW");
-	for (int i = 0; i < n; i++) {
-		const struct row *r = &rows[i];
+	for (int i = 0; i < s->n; i++) {
+		const struct bg_status_row *r = &s->rows[i];
 
 		char allowed[24] = "-"; /* not counted without --count-allowed */
 
@@ -213,7 +123,7 @@ static void print_text(const struct row *rows, int n, __u64 lost_total, int max_
 		       "without bind: %s",
 		       "", bg_udp_autobind_name(r->pol.flags), bg_raw_name(r->pol.flags),
 		       bg_ping_name(r->pol.flags), bg_other_name(r->pol.flags),
-		       r->pol.proto_mask & BG_PROTO_TCP ? listen : "not policed");
+		       r->pol.proto_mask & BG_PROTO_TCP ? s->listen : "not policed");
 		if (r->refused_open > 0)
 			printf("\n%-24s %ld refused socket%s from before the policy still open "
 			       "(bindguard sockets --refused)",
@@ -222,45 +132,82 @@ static void print_text(const struct row *rows, int n, __u64 lost_total, int max_
 			printf("\n%-24s existing sockets: could not be listed", "");
 		putchar('\n');
 	}
-	printf("lost events (all time): %" PRIu64 "\n", (uint64_t)lost_total);
-	printf("policed cgroups: %d of at most %d on this machine\n", n, max_policies);
-	if (object >= 0)
-		printf("bpf object: %s%s%s\n", bg_object_name(object),
-		       object == BG_OBJ_COMPAT ? ": " : "",
-		       object == BG_OBJ_COMPAT ? bg_compat_gives_up : "");
+	printf("lost events (all time): %" PRIu64 "\n", (uint64_t)s->lost_total);
+	printf("policed cgroups: %d of at most %d on this machine\n", s->n, s->max_policies);
+	if (s->object >= 0)
+		printf("bpf object: %s%s%s\n", bg_object_name(s->object),
+		       s->object == BG_OBJ_COMPAT ? ": " : "",
+		       s->object == BG_OBJ_COMPAT ? bg_compat_gives_up : "");
+}
+
+/* The metrics, formatted while the state is open, written after it is
+ * closed: a slow reader of stdout never holds bindguard's lock. */
+static int metrics_text(struct bg_state *st, char **buf, size_t *len)
+{
+	FILE *f = open_memstream(buf, len);
+	int r;
+
+	if (!f)
+		return -errno;
+	r = bg_metrics_write(st, f);
+	if (fclose(f) && !r)
+		r = -errno;
+	return r;
 }
 
 int cmd_status(int argc, char **argv, struct bg_global *g)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	struct row *rows = NULL;
-	struct bg_stats global = {};
+	enum { TEXT, JSON, PROM } format;
+	struct bg_status s = { .object = -1 };
 	struct bg_state st;
-	char mnt[PATH_MAX] = "";
-	const char *listen = "confine";
-	int c, r, n = 0, max_policies, object = -1;
+	char mnt[PATH_MAX] = "", *prom = NULL;
+	size_t prom_len = 0;
+	int c, r;
 
 	optind = 1;
+	format = g->json ? JSON : TEXT;
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			g->json = true;
+			format = JSON;
+			break;
+		case 'F':
+			if (!strcmp(optarg, "text"))
+				format = TEXT;
+			else if (!strcmp(optarg, "json"))
+				format = JSON;
+			else if (!strcmp(optarg, "prom"))
+				format = PROM;
+			else {
+				bg_err("status: --format %s: expected text, json or prom", optarg);
+				return BG_EXIT_USAGE;
+			}
 			break;
 		case 'h':
-			printf("Usage: bindguard status [--json]\n\n"
+			printf("Usage: bindguard status [--json] [--format text|json|prom]\n\n"
 			       "List every policed cgroup with its policy, exceptions and "
 			       "counters.\n\n"
-			       "EXAMPLES\n  bindguard status\n  bindguard --json status\n");
+			       "  -j, --json          the same as --format json\n"
+			       "  --format text|json|prom\n"
+			       "                      a table (default), one JSON document, or\n"
+			       "                      Prometheus metrics (the text format "
+			       "0.0.4)\n\n"
+			       "EXAMPLES\n  bindguard status\n  bindguard --json status\n"
+			       "  bindguard status --format prom | promtool check metrics\n");
 			return BG_EXIT_OK;
 		default:
 			bg_option_error("status", argv, "jh", opts);
 			return BG_EXIT_USAGE;
 		}
 	}
+	/* Errors under --json are JSON too (main.c); not in the other forms. */
+	g->json = format == JSON;
 	if (bg_no_more_args("status", argc, argv))
 		return BG_EXIT_USAGE;
 	r = bg_need_cgroup2("status");
@@ -281,32 +228,27 @@ int cmd_status(int argc, char **argv, struct bg_global *g)
 	}
 	if (r == 0)
 		r = bg_state_gc(&st);
-	if (r == 0)
-		r = collect(&st, &rows, &n);
-	if (r == 0)
-		count_refused_open(&st, rows, n);
-	if (r == 0) {
-		bg_state_stats(&st, BG_SLOT_GLOBAL, &global);
-		/* Which listen() backend runs: the LSM program only where
-		 * BPF LSM is active (sock_ops confines either way). */
-		if (st.prog_fd[BG_HOOK_LSM_LISTEN] >= 0) {
-			int active = bg_bpf_lsm_active(NULL, 0);
-
-			listen = active > 0 ? "deny" : active < 0 ? "deny-or-confine" : "confine";
+	/* -ENOENT: no state; its maps are closed, so no policies. */
+	if (r <= 0) {
+		r = format == PROM ? metrics_text(&st, &prom, &prom_len)
+				   : bg_status_collect(&st, &s, "status");
+		if (r < 0) {
+			bg_err("status: %s", strerror(-r));
+			r = BG_EXIT_FAIL;
 		}
 	}
-	max_policies = bg_state_max_policies(&st);
-	if (r == 0)
-		object = bg_state_object(&st);
 	bg_state_close(&st);
-	if (r > 0)
+	if (r > 0) {
+		free(prom);
 		return r;
-	if (g->json)
-		print_json(rows, n, global.lost, max_policies, mnt, listen, object);
+	}
+	if (format == PROM)
+		fwrite(prom, 1, prom_len, stdout);
+	else if (format == JSON)
+		print_json(&s, mnt);
 	else
-		print_text(rows, n, global.lost, max_policies, listen, object);
-	for (int i = 0; i < n; i++)
-		free(rows[i].rules);
-	free(rows);
+		print_text(&s);
+	free(prom);
+	bg_status_free(&s);
 	return BG_EXIT_OK;
 }

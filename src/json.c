@@ -53,9 +53,7 @@ void bg_json_arr_end(struct bg_json *j)
 	close_level(j, ']');
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid:
- * no overlongs, no surrogates, nothing above U+10FFFF. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t bg_utf8_len(const unsigned char *s, size_t n)
 {
 	unsigned c = s[0];
 	size_t len;
@@ -95,7 +93,7 @@ void bg_json_escape(FILE *f, const char *str, size_t n)
 		size_t u = 0;
 
 		if (c >= 0x20 && c != 0x7f && c != '"' && c != '\\' &&
-		    (c < 0x80 || (u = utf8_len(s + i, len - i)) > 0)) {
+		    (c < 0x80 || (u = bg_utf8_len(s + i, len - i)) > 0)) {
 			i += u ? u : 1;
 			run += u ? u : 1;
 			continue;

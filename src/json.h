@@ -21,6 +21,11 @@ struct bg_json {
 	bool need_comma[BG_JSON_MAX_DEPTH];
 };
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes, n > 0), 0 if
+ * invalid: no overlongs, no surrogates, nothing above U+10FFFF. Shared with
+ * the Prometheus writer (prom.c). */
+size_t bg_utf8_len(const unsigned char *s, size_t n);
+
 void bg_json_init(struct bg_json *j, FILE *f);
 void bg_json_obj_begin(struct bg_json *j);
 void bg_json_obj_end(struct bg_json *j);

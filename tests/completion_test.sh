@@ -42,6 +42,7 @@ expect "udp-autobind values" "allow audit" loopback-only --udp-autobind a
 expect "detach options" "--missing-ok" detach --mi
 expect "oci-hook stages" "createRuntime" oci-hook --stage c
 expect "run leftovers" "kill wait" run --leftovers ""
+expect "status formats" "json prom text" status --format ""
 got=$(complete_words run --loopback-only -- tru)
 if [[ " $got " == *" true "* ]]; then
 	passed=$((passed + 1))

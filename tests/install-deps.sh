@@ -15,6 +15,7 @@ test)
 	pkgs+=(valgrind yamllint
 	       podman runc  # the container tests (the OCI hook, --container)
 	       qemu-system-x86 busybox-static cpio xz-utils  # make test-kernels (busybox-static: containers too)
+	       prometheus  # promtool: status --format prom must pass `promtool check metrics`
 	       nginx-light wrk)  # make bench's workloads
 	;;
 *)
@@ -37,9 +38,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# nginx's package starts the service (on port 80 of every address) unless the
-# machine's policy-rc.d says no: while installing, it does, unless the machine
-# already has a policy of its own.
+# nginx's and prometheus's packages start their services (on ports 80 and
+# 9090 of every address) unless the machine's policy-rc.d says no: while
+# installing, it does, unless the machine already has a policy of its own.
 policy=/usr/sbin/policy-rc.d
 if [ ! -e $policy ]; then
 	trap 'rm -f $policy' EXIT

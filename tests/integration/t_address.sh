@@ -270,6 +270,65 @@ test_allowed_counts_policy_decisions() {
 	check "policy-decided allow counted" 1 "$(policy_field "$cg" "p['counters']['allowed']")"
 }
 
+# status --format prom (issue 22): what promtool accepts, with the counters
+# status shows. The second cgroup's name needs escaping (a quote, a
+# backslash) and its policy counts allowed binds: it has an allowed series.
+test_status_prometheus_metrics() {
+	local cg odd out
+	if ! command -v promtool >/dev/null; then
+		skip_test "promtool not installed (Debian package prometheus: make deps-test)"
+		return
+	fi
+	cg=$(mkcg prom)
+	odd=$(mkcg 'prom "odd\name')
+	"$BG" loopback-only --cgroup "$cg" >/dev/null || { why="apply failed"; return; }
+	"$BG" deny-wildcard --cgroup "$odd" --mode audit --count-allowed >/dev/null ||
+		{ why="apply to $odd failed"; return; }
+	expect_bind "$cg" EPERM bind 0.0.0.0 0
+	expect_bind "$odd" ok bind 0.0.0.0 0
+	out="$WORK/status.prom"
+	"$BG" status --format prom >"$out" || { why="status --format prom failed"; return; }
+	promtool check metrics <"$out" >"$WORK/promtool.out" 2>&1 ||
+		{ why="promtool check metrics: $(tr '\n' ' ' <"$WORK/promtool.out")"; return; }
+	python3 - "$out" "$cg" "$odd" >"$WORK/prom.why" <<'PY' || why=$(cat "$WORK/prom.why")
+import re, sys
+out, cg, odd = sys.argv[1:]
+esc = lambda s: s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+samples = {}
+for line in open(out, encoding="utf-8"):
+    if not line.startswith("#"):
+        name, value = line.rsplit(" ", 1)
+        samples[name] = float(value)
+def series(c, policy, mode, verdict):
+    return (f'bindguard_binds_total{{cgroup="{esc(c)}",policy="{policy}",mode="{mode}",'
+            f'verdict="{verdict}"}}')
+problems = []
+denied = samples.get(series(cg, "loopback-only", "enforce", "denied"))
+if denied is None or denied < 1:
+    problems.append(f"denied counter of {cg}: {denied}")
+if series(cg, "loopback-only", "enforce", "allowed") in samples:
+    problems.append("an allowed series without --count-allowed")
+if samples.get(series(odd, "deny-wildcard", "audit", "audited"), 0) < 1:
+    problems.append(f"audited counter of {odd} (escaped) missing or 0")
+if series(odd, "deny-wildcard", "audit", "allowed") not in samples:
+    problems.append(f"no allowed series for {odd} (--count-allowed)")
+if samples.get("bindguard_policies", 0) < 2:
+    problems.append(f"bindguard_policies: {samples.get('bindguard_policies')}")
+for name in ("bindguard_policies_max", "bindguard_events_lost_total",
+             "bindguard_build_info{version="):
+    if not any(k.startswith(name) for k in samples):
+        problems.append(f"no {name}")
+print("; ".join(problems))
+sys.exit(1 if problems else 0)
+PY
+	# The other forms are there by name too; --json is --format json.
+	check "--format json" "$("$BG" --json status | jq_py "len(d['policies'])")" \
+		"$("$BG" status --format json | jq_py "len(d['policies'])")"
+	check "--format text" "$("$BG" status | head -1)" "$("$BG" status --format text | head -1)"
+	"$BG" detach --cgroup "$odd" >/dev/null
+	rmdir "$CG2$odd"
+}
+
 test_proto_selection() {
 	local cg
 	cg=$(mkcg proto-tcp)

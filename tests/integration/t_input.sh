@@ -39,6 +39,8 @@ test_bad_input_changes_nothing() {
 	# Option errors are one line of ours too, not getopt's.
 	refuse 2 loopback-only --cgroup
 	refuse 2 status --json=1
+	refuse 2 status --format yaml
+	refuse 2 status --format
 	refuse 2 --frobnicate status
 	refuse 2 loopback-onyl --cgroup "$cg"
 	refuse 2 detach -x
