@@ -9,6 +9,19 @@ MANDIR ?= $(PREFIX)/share/man
 # their hooks_dir setting (docs/CONTAINERS.md).
 HOOKSDIR ?= $(PREFIX)/share/containers/oci/hooks.d
 COMPLETIONSDIR ?= $(PREFIX)/share/bash-completion/completions
+# The agent's unit. systemd reads /usr/local/lib/systemd/system ("System units
+# installed by the administrator") as well as /usr/lib/systemd/system: systemd.unit(5),
+# "Unit File Load Path" (systemd 252, Debian 12; `systemd-analyze unit-paths` lists it).
+# Any other PREFIX needs UNITDIR=/etc/systemd/system or a link there.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# The agent's policy directories: the admin's (SYSCONFDIR, /etc whatever the PREFIX)
+# and the vendor one. The agent reads /etc/bindguard/policies.d and
+# /usr/lib/bindguard/policies.d unless given --config: with a PREFIX other than
+# /usr, the vendor directory made here is not one it reads by default.
+SYSCONFDIR ?= /etc
+POLICYDIR := $(SYSCONFDIR)/bindguard/policies.d
+VENDORPOLICYDIR := $(PREFIX)/lib/bindguard/policies.d
+DOCDIR ?= $(PREFIX)/share/doc/bindguard
 DESTDIR ?=
 
 CC ?= cc
@@ -80,7 +93,10 @@ help:
 	@echo "make unit       unit tests only (no root)"
 	@echo "make test-kernels  the kernel matrix: the integration suite in Debian's 6.1, 6.12 and 7.3 kernels under qemu,"
 	@echo "                   and on this host with each BPF object forced (root; KERNELS=\"6.1 host-full\" picks rows)"
-	@echo "make install    install to \$$DESTDIR\$$PREFIX (PREFIX=$(PREFIX))"
+	@echo "make install    install to \$$DESTDIR\$$PREFIX (PREFIX=$(PREFIX)): the binary, the man page, the bash"
+	@echo "                completion, the OCI hook's hooks.d file, the agent's systemd unit (UNITDIR=$(UNITDIR)),"
+	@echo "                empty policy directories ($(POLICYDIR), $(VENDORPOLICYDIR))"
+	@echo "                and an example policy file in $(DOCDIR)"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
 	@echo "make test SANITIZE=1   the same under ASan+UBSan"
 	@echo "make fuzz       run the libFuzzer harnesses (FUZZ_SECONDS=20 each)"
@@ -88,7 +104,7 @@ help:
 	@echo "make integration   integration tests only (root)"
 	@echo "make bench      benchmarks (root): writes docs/BENCHMARKS.md; BENCH_QUICK=1 for a quick check"
 	@echo "make format     clang-format the C sources in place"
-	@echo "make uninstall  remove what make install installed"
+	@echo "make uninstall  remove what make install installed (a policy directory only if it is empty)"
 	@echo "make clean      remove the build output (.output, .output-san, bindguard)"
 
 deps:
@@ -190,10 +206,26 @@ install: bindguard
 	chmod 0644 $(DESTDIR)$(HOOKSDIR)/bindguard.json
 	install -D -m 0644 dist/bash-completion/bindguard \
 		$(DESTDIR)$(COMPLETIONSDIR)/bindguard
+	# The agent's unit names the installed binary (this SBINDIR), as the hooks.d file does.
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|' dist/systemd/bindguard.service.in >$(DESTDIR)$(UNITDIR)/bindguard.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/bindguard.service
+	# Policy directories, left empty: an example in policies.d would police a cgroup.
+	install -d -m 0755 $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(VENDORPOLICYDIR)
+	install -D -m 0644 dist/config/example.conf.sample $(DESTDIR)$(DOCDIR)/example.conf.sample
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/bindguard $(DESTDIR)$(MANDIR)/man8/bindguard.8 \
-		$(DESTDIR)$(HOOKSDIR)/bindguard.json $(DESTDIR)$(COMPLETIONSDIR)/bindguard
+		$(DESTDIR)$(HOOKSDIR)/bindguard.json $(DESTDIR)$(COMPLETIONSDIR)/bindguard \
+		$(DESTDIR)$(UNITDIR)/bindguard.service $(DESTDIR)$(DOCDIR)/example.conf.sample
+	# Directories go only when empty: a policy file someone wrote stays, with its directory.
+	@for d in $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(SYSCONFDIR)/bindguard \
+		$(DESTDIR)$(VENDORPOLICYDIR) $(DESTDIR)$(PREFIX)/lib/bindguard $(DESTDIR)$(DOCDIR); do \
+		rmdir "$$d" 2>/dev/null || true; \
+	done
+	@for d in $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(VENDORPOLICYDIR); do \
+		if [ -d "$$d" ]; then echo "uninstall: kept $$d: it is not empty"; fi; \
+	done
 
 clean:
 	rm -rf .output .output-san bindguard

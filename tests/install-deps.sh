@@ -13,6 +13,7 @@ case "${1:-}" in
 "") ;;
 test)
 	pkgs+=(valgrind yamllint
+	       systemd  # systemd-analyze verify of the agent's unit (a container may lack it)
 	       podman runc  # the container tests (the OCI hook, --container)
 	       qemu-system-x86 busybox-static cpio xz-utils  # make test-kernels (busybox-static: containers too)
 	       prometheus  # promtool: status --format prom must pass `promtool check metrics`

@@ -53,6 +53,11 @@ add_counts "$log" "docs-agree"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 add_counts "$log" "completion"
 
+# The agent's systemd unit as make install writes it (systemd-analyze verify; no root).
+"$here/systemd_test.sh" | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+add_counts "$log" "systemd-unit"
+
 if [ "$(id -u)" -eq 0 ]; then
 	BINDGUARD=$bindguard BGPROBE=$bgprobe BGVERLOG=$bgverlog "$here/integration/run.sh" | tee "$log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
