@@ -38,7 +38,8 @@ CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc -I$(OUT
 MNL_LIBS := $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
 JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
-LDLIBS += $(PKG_LIBS) -lelf -lz $(MNL_LIBS) $(JANSSON_LIBS) $(INIH_LIBS)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+LDLIBS += $(PKG_LIBS) -lelf -lz $(MNL_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) $(MHD_LIBS)
 
 # make SANITIZE=1: userspace under ASan+UBSan (used by `make test SANITIZE=1`).
 BIN := bindguard
@@ -73,7 +74,7 @@ KERN_SRCS := src/log.c src/pins.c src/load.c src/state.c src/stats.c src/rings.c
 	src/snapshot.c src/rules.c src/links.c src/gc.c src/control.c \
 	src/cmd_policy.c src/status.c src/metrics.c src/cmd_status.c src/consumer.c src/cmd_events.c src/cmd_check.c \
 	src/cmd_run.c src/netns.c src/sockets.c src/cmd_sockets.c src/cmd_oci.c \
-	src/main.c
+	src/reconcile.c src/cmd_apply.c src/metrics_http.c src/cmd_agent.c src/main.c
 SRCS := $(PURE_SRCS) $(KERN_SRCS)
 OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS))
 PURE_OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(PURE_SRCS))

@@ -4,6 +4,7 @@
 #define BG_COMMANDS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include "policy.h"
 
 #define BG_VERSION "0.1.0"
@@ -21,6 +22,22 @@ int cmd_check(int argc, char **argv, struct bg_global *g);
 int cmd_run(int argc, char **argv, struct bg_global *g);
 int cmd_sockets(int argc, char **argv, struct bg_global *g);
 int cmd_oci_hook(int argc, char **argv, struct bg_global *g);
+int cmd_apply(int argc, char **argv, struct bg_global *g);
+int cmd_agent(int argc, char **argv, struct bg_global *g);
+
+/* Apply the policy files of dirs (conf.h, reconcile.h) and print the plan
+ * to out; the agent runs it too. must_exist: a missing directory is an
+ * error. Exit code; on any error nothing was changed. */
+enum {
+	BG_APPLY_DRY_RUN = 1,
+	BG_APPLY_JSON = 2,
+	BG_APPLY_QUIET_KEEP = 4, /* print only what changes */
+};
+int bg_apply_config(const char *const *dirs, int ndirs, bool must_exist, unsigned flags, FILE *out);
+/* The same for a configuration already read; record: its record
+ * (reconcile.h: bg_conf_record_path). */
+struct bg_conf;
+int bg_apply_conf(const struct bg_conf *c, const char *record, unsigned flags, FILE *out);
 
 /* The policy options shared by loopback-only, deny-wildcard and run, by
  * their short letters: a (--allow), F (--allow-from), P (--proto), m

@@ -33,6 +33,8 @@ static const struct command commands[] = {
 	{ "run", cmd_run, "run a command in a policed transient cgroup", true },
 	{ "check", cmd_check, "report what this kernel covers", true },
 	{ "oci-hook", cmd_oci_hook, "OCI runtime hook: police a container from its start", false },
+	{ "apply", cmd_apply, "apply the policies of policy files, all or nothing", false },
+	{ "agent", cmd_agent, "keep the policy files applied as cgroups come and go", false },
 };
 
 /* Levenshtein distance of two short words, capped at 9 (enough to rank). */

@@ -6,7 +6,7 @@
 #                          benchmarks use (make deps-test; .ci/run)
 set -euo pipefail
 
-pkgs=(make gcc clang pkg-config libbpf-dev libelf-dev zlib1g-dev libmnl-dev libjansson-dev libinih-dev
+pkgs=(make gcc clang pkg-config libbpf-dev libelf-dev zlib1g-dev libmnl-dev libjansson-dev libinih-dev libmicrohttpd-dev
       bpftool iproute2
       python3)  # make demo's web server
 case "${1:-}" in
@@ -17,6 +17,7 @@ test)
 	       podman runc  # the container tests (the OCI hook, --container)
 	       qemu-system-x86 busybox-static cpio xz-utils  # make test-kernels (busybox-static: containers too)
 	       prometheus  # promtool: status --format prom must pass `promtool check metrics`
+	       prometheus-node-exporter  # serves the agent's textfile in its test
 	       nginx-light wrk)  # make bench's workloads
 	;;
 *)
