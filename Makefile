@@ -15,9 +15,8 @@ COMPLETIONSDIR ?= $(PREFIX)/share/bash-completion/completions
 # Any other PREFIX needs UNITDIR=/etc/systemd/system or a link there.
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 # The agent's policy directories: the admin's (SYSCONFDIR, /etc whatever the PREFIX)
-# and the vendor one. The agent reads /etc/bindguard/policies.d and
-# /usr/lib/bindguard/policies.d unless given --config: with a PREFIX other than
-# /usr, the vendor directory made here is not one it reads by default.
+# and the vendor one (PREFIX/lib/bindguard/policies.d: /usr/lib/... for a
+# package), which bindguard is built to read after the admin's.
 SYSCONFDIR ?= /etc
 POLICYDIR := $(SYSCONFDIR)/bindguard/policies.d
 VENDORPOLICYDIR := $(PREFIX)/lib/bindguard/policies.d
@@ -34,6 +33,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 
 CFLAGS ?= -O2 -g
+CFLAGS += -DBG_SYSCONF_POLICYDIR='"$(POLICYDIR)"' -DBG_VENDOR_POLICYDIR='"$(VENDORPOLICYDIR)"'
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc -I$(OUT) $(PKG_CFLAGS)
 MNL_LIBS := $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
 JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)

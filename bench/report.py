@@ -405,6 +405,10 @@ if "run-true" in rows:
     cp["run_bindguard_true_ms"] = round(med(tb) / 1000, 2)
     cp["run_overhead_ms"] = round((med(tb) - med(tt)) / 1000, 2)
     cp["run_reps"] = len(tb)
+if "agent-window" in rows and "recreated" in rows["agent-window"]:
+    aw = [float(v) / 1000 for v in rows["agent-window"]["recreated"].values()]
+    cp["agent_window_ms"] = {"median": round(med(aw), 2), "max": round(max(aw), 2),
+                             "reps": len(aw)}
 sus = pipe.get("sustained")
 if sus and "skipped" not in sus:
     targets["no_loss_at_100k_per_s"] = {
@@ -781,6 +785,11 @@ if "run_overhead_ms" in cp:
     w(f"| `bindguard run --loopback-only -- true` against `true` (median of "
       f"{cp['run_reps']}, interleaved) | | {cp['run_bindguard_true_ms']:.2f} ms vs "
       f"{cp['run_true_ms']:.2f} ms | +{cp['run_overhead_ms']:.2f} ms overhead |")
+if "agent_window_ms" in cp:
+    a = cp["agent_window_ms"]
+    w(f"| the agent: a policed cgroup removed and made again, `mkdir` to the first bind its "
+      f"policy refuses (median and max of {a['reps']}) | | {a['median']:.2f} ms, "
+      f"max {a['max']:.2f} ms | the window a process could bind in |")
 if us:
     w("")
     w("A change reads the policy set once (a few syscalls per policy in force: the cgroup's "

@@ -65,11 +65,11 @@ done
 if [ $QUICK = 1 ]; then
 	N=20000 REPS=2 SREPS=2 STATS_N=20000 CP_COUNT=20 SCALE_POINTS="1 5 20 50"
 	STORM_PROCS=2 STORM_COUNT=5000 PACED_COUNT=50 EV_WAIT=10 SUS_COUNT=2000
-	FAIR_COUNT=20 RUN_REPS=3
+	FAIR_COUNT=20 RUN_REPS=3 AGENT_REPS=3
 else
 	N=150000 REPS=7 SREPS=7 STATS_N=200000 CP_COUNT=200 SCALE_POINTS="1 100 1000"
 	STORM_PROCS=4 STORM_COUNT=250000 PACED_COUNT=1000 EV_WAIT=120 SUS_COUNT=300000
-	FAIR_COUNT=100 RUN_REPS=21
+	FAIR_COUNT=100 RUN_REPS=21 AGENT_REPS=21
 fi
 PACE_US=1000
 # Sustained: 2 processes, each 50 denials every millisecond (one per 20 us on
@@ -138,6 +138,7 @@ stats_set() { echo "$1" >"$STATS_SYSCTL"; }
 cleanup() {
 	local d
 	set +e
+	if [ -n "${AGENT_PID:-}" ]; then kill "$AGENT_PID" 2>/dev/null; wait "$AGENT_PID" 2>/dev/null; fi
 	[ "$(cat "$STATS_SYSCTL")" = "$STATS_ORIG" ] || stats_set "$STATS_ORIG"
 	# Deepest first (a parent's detach would otherwise re-link its children), up
 	# to 1,000 cgroups per call; a call refuses its whole list when one of them
@@ -694,6 +695,51 @@ for ((i = 1; i <= RUN_REPS; i++)); do
 	rec run-true true "$i" $(($(usec "$t1") - $(usec "$t0")))
 	rec run-true bindguard "$i" $(($(usec "$t2") - $(usec "$t1")))
 done
+
+# 8. The agent: a cgroup made again, from mkdir to the first bind its policy refuses -------
+# (the window a process in a restarted service could bind in before its policy is back).
+if [ -e /run/bindguard/agent.lock ] && ! flock -n /run/bindguard/agent.lock true; then
+	rec agent-window skipped - "a bindguard agent already runs on this machine"
+else
+	say "the agent: a policed cgroup made again, $AGENT_REPS times"
+	mkdir -p "$WORK/agent-conf" "$TOP/agentwin/svc"
+	printf '[Policy]\nCgroup=%s\nPreset=loopback-only\n' "$TOPREL/agentwin/svc" \
+		>"$WORK/agent-conf/svc.conf"
+	"$BG" agent --config "$WORK/agent-conf" --events none 2>"$WORK/agent.err" &
+	AGENT_PID=$!
+	for _ in $(seq 100); do grep -q "watching" "$WORK/agent.err" && break; sleep 0.05; done
+	grep -q "watching" "$WORK/agent.err" || die "the agent did not start: $(cat "$WORK/agent.err")"
+	POLICED["$TOPREL/agentwin/svc"]=1
+	for ((i = 1; i <= AGENT_REPS; i++)); do
+		us=$(python3 - "$TOP/agentwin/svc" <<'PY'
+import os, socket, sys, time
+cg = sys.argv[1]
+os.rmdir(cg)
+time.sleep(0.05)
+t0 = time.monotonic()
+os.mkdir(cg)
+with open(cg + "/cgroup.procs", "w") as f:
+    f.write(str(os.getpid()))
+while time.monotonic() - t0 < 5:
+    s = socket.socket()
+    try:
+        s.bind(("0.0.0.0", 0))
+    except PermissionError:
+        break
+    finally:
+        s.close()
+print(int((time.monotonic() - t0) * 1e6))
+with open(os.path.dirname(cg) + "/cgroup.procs", "w") as f:
+    f.write(str(os.getpid()))
+PY
+		)
+		rec agent-window recreated "$i" "$us"
+	done
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID"
+	rm -f /run/bindguard/config/*.json.tmp
+	find /run/bindguard/config -name '*.json' -newer "$WORK/agent-conf/svc.conf" -delete 2>/dev/null
+fi
 
 rec meta bg_tag_end - "$(prog_tag "$TOP/paced")"
 # Another bindguard build applying a policy meanwhile replaces the programs of

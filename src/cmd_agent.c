@@ -70,7 +70,7 @@ struct agent {
 static void agent_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: bindguard agent [--config DIR]... [--events FILE] [--textfile-dir DIR]\n"
+		"usage: bindguard agent [--config DIR]... [--events FILE|none] [--textfile-dir DIR]\n"
 		"                       [--metrics-address 127.0.0.1:PORT] [--interval SECONDS]\n"
 		"\n"
 		"Apply the policy files (as `bindguard apply`) and keep them applied: a\n"
@@ -79,8 +79,7 @@ static void agent_usage(FILE *f)
 		"the policies in force). Stopping the agent detaches nothing.\n"
 		"\n"
 		"  --config DIR            policy files (repeatable; default\n"
-		"                          /etc/bindguard/policies.d, "
-		"/usr/lib/bindguard/policies.d)\n"
+		"                          " BG_SYSCONF_POLICYDIR ", " BG_VENDOR_POLICYDIR ")\n"
 		"  --events FILE           denials as JSON Lines to FILE (appended; reopened on\n"
 		"                          SIGHUP); default stdout; --events none: not read\n"
 		"  --textfile-dir DIR      write DIR/bindguard.prom (node-exporter textfile)\n"

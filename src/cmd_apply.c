@@ -20,7 +20,7 @@ static void apply_usage(FILE *f)
 		   "\n"
 		   "Apply the policies of the *.conf files in DIR (repeatable: a file in an\n"
 		   "earlier DIR masks a same-named one in a later DIR), all or nothing. Without\n"
-		   "--config: /etc/bindguard/policies.d, then /usr/lib/bindguard/policies.d.\n"
+		   "--config: " BG_SYSCONF_POLICYDIR ", then " BG_VENDOR_POLICYDIR ".\n"
 		   "Policies an earlier apply of the same directories made and the files no\n"
 		   "longer name are removed; policies made otherwise are never removed.\n"
 		   "\n"
