@@ -70,7 +70,8 @@ struct agent {
 static void agent_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: bindguard agent [--config DIR]... [--events FILE|none] [--textfile-dir DIR]\n"
+		"usage: bindguard agent [--config DIR]... [--events FILE|none] [--textfile-dir "
+		"DIR]\n"
 		"                       [--metrics-address 127.0.0.1:PORT] [--interval SECONDS]\n"
 		"\n"
 		"Apply the policy files (as `bindguard apply`) and keep them applied: a\n"
