@@ -92,7 +92,8 @@ static void agent_usage(FILE *f)
 
 static int reconcile(struct agent *a, const char *why)
 {
-	int r = bg_apply_conf(&a->conf, a->record, BG_APPLY_QUIET_KEEP, stderr);
+	int r = bg_apply_conf(&a->conf, a->record, BG_APPLY_QUIET_KEEP | BG_APPLY_KEEP_EXISTING,
+			      stderr);
 
 	if (r)
 		bg_err("agent: %s: applying the policy files failed (above); the policies "

@@ -31,7 +31,9 @@ int cmd_agent(int argc, char **argv, struct bg_global *g);
 enum {
 	BG_APPLY_DRY_RUN = 1,
 	BG_APPLY_JSON = 2,
-	BG_APPLY_QUIET_KEEP = 4, /* print only what changes */
+	BG_APPLY_QUIET_KEEP = 4,     /* print only what changes */
+	BG_APPLY_CLOSE_EXISTING = 8, /* close the sockets bound before that they refuse */
+	BG_APPLY_KEEP_EXISTING = 16, /* accept those (else exit 4 while one is open) */
 };
 int bg_apply_config(const char *const *dirs, int ndirs, bool must_exist, unsigned flags, FILE *out);
 /* The same for a configuration already read; record: its record

@@ -268,3 +268,35 @@ test_agent_metrics_textfile_and_http() {
 	wait "$AGPID"
 	conf_forget "$d"
 }
+
+# A service listening before the files are applied: apply lists its socket
+# and exits 4; --close-existing closes it (host B can no longer connect).
+test_apply_config_reports_then_closes_existing_sockets() {
+	local d cg out rc
+	existing_ready || return
+	d="$WORK/conf-existing"
+	mkdir -p "$d"
+	cg=$(mkcg cfg-existing)
+	existing_start "$cg" tcp4:0.0.0.0 tcp4:127.0.0.1 || return
+	local t4=${PORTS[0]}
+	check "before: from B" ok "$(from_b_connect 10.213.9.1 "$t4")"
+	conf_file "$d" e.conf "$cg" loopback-only
+	out=$("$BG" apply --config "$d" 2>&1 >/dev/null)
+	rc=$?
+	check "apply with a refused socket open: exit" 4 "$rc"
+	[[ $out == *"bindguard: existing socket: tcp 0.0.0.0:$t4 pid "*" in $cg: deny (wildcard) by loopback-only@$cg, still open"* ]] ||
+		why="${why:-no existing socket line: $out}"
+	check "policy applied all the same" loopback-only "$(policy_field "$cg" "p['policy']")"
+	"$BG" apply --config "$d" --keep-existing >/dev/null 2>&1
+	check "--keep-existing exit" 0 "$?"
+	# A changed policy is checked again, and now closed.
+	conf_file "$d" e.conf "$cg" loopback-only Mode=enforce Proto=tcp
+	if "$BG" check --json | grep -q '"name":"close-existing","status":"ok"'; then
+		"$BG" apply --config "$d" --close-existing >/dev/null 2>"$WORK/close.err"
+		check "--close-existing exit" 0 "$?"
+		check "after: from B" ECONNREFUSED "$(from_b_connect 10.213.9.1 "$t4")"
+	else
+		echo "NOTE $current: this kernel cannot close sockets: --close-existing not tried"
+	fi
+	conf_forget "$d"
+}
