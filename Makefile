@@ -33,6 +33,12 @@ PKG_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 
 CFLAGS ?= -O2 -g
+# The one place the version is written: --version, the man page, the .deb and
+# the image label are checked against it (tests/version_test.sh).
+VERSION := $(shell cat VERSION)
+CFLAGS += -DBG_VERSION='"$(VERSION)"'
+# dpkg-buildflags' CPPFLAGS (_FORTIFY_SOURCE) when the package build sets them.
+CFLAGS += $(CPPFLAGS)
 CFLAGS += -DBG_SYSCONF_POLICYDIR='"$(POLICYDIR)"' -DBG_VENDOR_POLICYDIR='"$(VENDORPOLICYDIR)"'
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc -I$(OUT) $(PKG_CFLAGS)
 MNL_LIBS := $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl)

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include "policy.h"
 
-#define BG_VERSION "0.1.0"
+/* The Makefile passes it from the file VERSION. */
+#ifndef BG_VERSION
+#error "BG_VERSION is set by the Makefile (from VERSION)"
+#endif
 
 struct bg_global {
 	bool json;

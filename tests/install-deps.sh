@@ -18,6 +18,7 @@ test)
 	       qemu-system-x86 busybox-static cpio xz-utils  # make test-kernels (busybox-static: containers too)
 	       prometheus  # promtool: status --format prom must pass `promtool check metrics`
 	       prometheus-node-exporter  # serves the agent's textfile in its test
+	       dpkg-dev debhelper lintian git  # the Debian package's test (dpkg-buildpackage, lintian)
 	       nginx-light wrk)  # make bench's workloads
 	;;
 *)

@@ -58,6 +58,11 @@ add_counts "$log" "completion"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 add_counts "$log" "systemd-unit"
 
+# VERSION, --version, the man page and debian/changelog agree (no root).
+"$here/version_test.sh" "$bindguard" | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+add_counts "$log" "version"
+
 if [ "$(id -u)" -eq 0 ]; then
 	BINDGUARD=$bindguard BGPROBE=$bgprobe BGVERLOG=$bgverlog "$here/integration/run.sh" | tee "$log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
@@ -77,6 +82,16 @@ if [ "$(id -u)" -eq 0 ]; then
 		status=1
 	fi
 	rm -f "$log.bench"
+	# The Debian package: built, linted, installed, removed, purged. Once, as
+	# the benchmark: the package builds its own binary, not the ASan one.
+	if ldd "$bindguard" 2>/dev/null | grep -q libasan; then
+		echo "SKIP package: an ASan build (the plain build's make test runs it)"
+		S=$((S + 1))
+	else
+		"$here/package_test.sh" "$bindguard" | tee "$log"
+		[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+		add_counts "$log" "package"
+	fi
 else
 	echo "SKIP integration: not root (run sudo make test)"
 	S=$((S + 1))
