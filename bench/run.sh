@@ -711,28 +711,8 @@ else
 	grep -q "watching" "$WORK/agent.err" || die "the agent did not start: $(cat "$WORK/agent.err")"
 	POLICED["$TOPREL/agentwin/svc"]=1
 	for ((i = 1; i <= AGENT_REPS; i++)); do
-		us=$(python3 - "$TOP/agentwin/svc" <<'PY'
-import os, socket, sys, time
-cg = sys.argv[1]
-os.rmdir(cg)
-time.sleep(0.05)
-t0 = time.monotonic()
-os.mkdir(cg)
-with open(cg + "/cgroup.procs", "w") as f:
-    f.write(str(os.getpid()))
-while time.monotonic() - t0 < 5:
-    s = socket.socket()
-    try:
-        s.bind(("0.0.0.0", 0))
-    except PermissionError:
-        break
-    finally:
-        s.close()
-print(int((time.monotonic() - t0) * 1e6))
-with open(os.path.dirname(cg) + "/cgroup.procs", "w") as f:
-    f.write(str(os.getpid()))
-PY
-		)
+		us=$(python3 "$ROOT/tests/integration/recreate_window.py" "$TOP/agentwin/svc")
+		[ "$us" = never ] && die "the agent never applied the policy of a recreated cgroup"
 		rec agent-window recreated "$i" "$us"
 	done
 	kill -TERM "$AGENT_PID"
