@@ -717,8 +717,9 @@ else
 	done
 	kill -TERM "$AGENT_PID"
 	wait "$AGENT_PID"
-	rm -f /run/bindguard/config/*.json.tmp
-	find /run/bindguard/config -name '*.json' -newer "$WORK/agent-conf/svc.conf" -delete 2>/dev/null
+	rec=$("$BG" apply --config "$WORK/agent-conf" --dry-run --json 2>/dev/null |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["record"])')
+	[[ $rec == /run/bindguard/config/*.json ]] && rm -f "$rec"
 fi
 
 rec meta bg_tag_end - "$(prog_tag "$TOP/paced")"

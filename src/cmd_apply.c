@@ -188,6 +188,7 @@ int bg_apply_conf(const struct bg_conf *c, const char *record, unsigned flags, F
 			bg_json_init(&j, out);
 			bg_json_obj_begin(&j);
 			bg_json_kbool(&j, "dry_run", dry);
+			bg_json_kstr(&j, "record", record);
 			bg_json_key(&j, "plan");
 			bg_json_arr_begin(&j);
 		}

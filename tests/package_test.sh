@@ -27,7 +27,11 @@ cleanup() {
 		"$BG" detach --cgroup "$cg" --missing-ok >/dev/null 2>&1
 		rmdir "$CG2$cg"
 	fi
-	[ -d "$work/conf" ] && find /run/bindguard/config -name '*.json' -newer "$work/conf" -delete 2>/dev/null
+	if [ -d "$work/conf" ]; then
+		rec=$("$BG" apply --config "$work/conf" --dry-run --json 2>/dev/null |
+			python3 -c 'import json, sys; print(json.load(sys.stdin)["record"])')
+		[[ $rec == /run/bindguard/config/*.json ]] && rm -f "$rec"
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -45,7 +49,7 @@ fi
 for c in dpkg-buildpackage dh lintian git; do
 	command -v "$c" >/dev/null || { skip build "no $c (make deps-test installs dpkg-dev, debhelper, lintian)"; finish; }
 done
-if [ ! -d "$root/.git" ]; then
+if ! git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	skip build "not a git checkout: the package is built from the tree's tracked files"
 	finish
 fi
@@ -129,14 +133,16 @@ else
 	fail "policy" "$(tr '\n' ' ' <"$work/apply.log")"
 fi
 
-# 3. Removal leaves the policy enforcing and says how to detach.
+# 3. Removal leaves the policy enforcing and says how to detach; it keeps the
+# admin's policy files, which purge removes.
+echo "# the admin's" >/etc/bindguard/policies.d/admin.conf
 dpkg -r bindguard >"$work/remove.log" 2>&1 || fail "dpkg -r" "$(tail -n 3 "$work/remove.log" | tr '\n' ' ')"
 grep -q "bindguard detach --all" "$work/remove.log" && pass "removal says how to detach" ||
 	fail "removal message" "$(tr '\n' ' ' <"$work/remove.log")"
 [ "$(bind_in_cg)" = EPERM ] && pass "the policy enforces after removal" ||
 	fail "after removal" "a wildcard bind succeeds"
-[ -d /etc/bindguard/policies.d ] && pass "removal keeps /etc/bindguard" || fail "removal" "/etc/bindguard is gone"
-echo "# the admin's" >/etc/bindguard/policies.d/admin.conf
+[ -f /etc/bindguard/policies.d/admin.conf ] && pass "removal keeps the admin's policy files" ||
+	fail "removal" "/etc/bindguard/policies.d/admin.conf is gone"
 dpkg --purge bindguard >"$work/purge.log" 2>&1 || fail "dpkg --purge" "$(tail -n 3 "$work/purge.log" | tr '\n' ' ')"
 installed=0
 [ ! -e /etc/bindguard ] && pass "purge removes /etc/bindguard" || fail "purge" "/etc/bindguard is still there"

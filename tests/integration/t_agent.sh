@@ -16,7 +16,11 @@ conf_file() {
 # The record apply keeps for a configuration directory (reconcile.h): gone
 # with the test.
 conf_forget() {
-	find /run/bindguard/config -name '*.json' -newer "$WORK" -delete 2>/dev/null
+	local d rec
+	for d in "$@"; do
+		rec=$("$BG" apply --config "$d" --dry-run --json 2>/dev/null | jq_py "d['record']")
+		[[ $rec == /run/bindguard/config/*.json ]] && rm -f "$rec"
+	done
 	return 0
 }
 
