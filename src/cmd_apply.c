@@ -136,6 +136,7 @@ int bg_apply_config(const char *const *dirs, int ndirs, bool must_exist, unsigne
 
 	if (bg_conf_load(&c, dirs, ndirs, must_exist, err, sizeof(err))) {
 		bg_err("apply: %s; nothing was changed", err);
+		bg_conf_free(&c); /* the files read before the broken one */
 		return BG_EXIT_USAGE;
 	}
 	bg_conf_record_path(dirs, ndirs, record, sizeof(record));
