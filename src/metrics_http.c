@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <microhttpd.h>
+#include "addr.h"
+#include "bg_decide.h"
 #include "metrics.h"
 #include "metrics_http.h"
 #include "prom.h"
@@ -20,6 +22,9 @@ static int parse(const char *addr, struct sockaddr_storage *ss, char *err, size_
 {
 	char host[64];
 	const char *colon = strrchr(addr, ':');
+	__u8 a[16];
+	__u32 w[4];
+	bool v4;
 	char *end;
 	unsigned long port;
 	size_t n;
@@ -45,31 +50,35 @@ static int parse(const char *addr, struct sockaddr_storage *ss, char *err, size_
 	}
 	memcpy(host, addr, n);
 	host[n] = '\0';
+	v4 = bg_addr_parse4(host, a) == 0;
+	if (!v4 && bg_addr_parse6(host, a)) {
+		snprintf(err, errlen, "%s: not an IPv4 or IPv6 address", host);
+		return -1;
+	}
+	/* Loopback as the policies judge it (bg_decide.h). */
+	bg_addr_words(a, w);
+	if (bg_addr_class(w) != BG_ADDR_LOOPBACK) {
+		snprintf(err, errlen,
+			 "%s is not a loopback address (127.0.0.0/8 or [::1]): bindguard "
+			 "serves metrics to this machine only",
+			 host);
+		return -1;
+	}
 	memset(ss, 0, sizeof(*ss));
-	{
+	if (v4) {
 		struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((unsigned short)port);
+		memcpy(&in4->sin_addr, a + 12, 4); /* the mapped form's last word */
+	} else {
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 
-		if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-			in4->sin_family = AF_INET;
-			in4->sin_port = htons((unsigned short)port);
-			if ((ntohl(in4->sin_addr.s_addr) >> 24) == 127)
-				return 0;
-		} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-			in6->sin6_family = AF_INET6;
-			in6->sin6_port = htons((unsigned short)port);
-			if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
-				return 0;
-		} else {
-			snprintf(err, errlen, "%s: not an IPv4 or IPv6 address", host);
-			return -1;
-		}
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((unsigned short)port);
+		memcpy(&in6->sin6_addr, a, 16);
 	}
-	snprintf(err, errlen,
-		 "%s is not a loopback address (127.0.0.0/8 or [::1]): bindguard "
-		 "serves metrics to this machine only",
-		 host);
-	return -1;
+	return 0;
 }
 
 int bg_metrics_http_check(const char *addr, char *err, size_t errlen)
