@@ -500,11 +500,13 @@ int cmd_agent(int argc, char **argv, struct bg_global *g)
 	r = BG_EXIT_USAGE;
 	if (bg_no_more_args("agent", argc, argv))
 		goto out;
-	if (a.textfile_dir && (stat(a.textfile_dir, &sb) || !S_ISDIR(sb.st_mode))) {
-		bg_err("agent: --textfile-dir %s: %s", a.textfile_dir,
-		       errno == 0 || !stat(a.textfile_dir, &sb) ? "not a directory"
-								: strerror(errno));
-		goto out;
+	if (a.textfile_dir) {
+		int bad = stat(a.textfile_dir, &sb) ? errno : S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
+
+		if (bad) {
+			bg_err("agent: --textfile-dir %s: %s", a.textfile_dir, strerror(bad));
+			goto out;
+		}
 	}
 	if (metrics_addr && bg_metrics_http_check(metrics_addr, err, sizeof(err))) {
 		bg_err("agent: --metrics-address %s: %s", metrics_addr, err);
