@@ -152,12 +152,17 @@ for l in open(sys.argv[1]): json.loads(l)' "$WORK/agent.events" || why="events a
 	g=$(mkcg ag-g/after-broken.service)
 	for _ in $(seq 50); do has_policy "$g" && break; sleep 0.1; done
 	has_policy "$g" || why="after a broken reload, a new cgroup matching the old glob was not policed"
-	# SIGHUP with a good file: applied.
+	# SIGHUP with a good file: applied; and the events file, moved away as
+	# logrotate does, is opened anew.
+	mv "$WORK/agent.events" "$WORK/agent.events.1"
 	conf_file "$d" g.conf "/$TOP/ag-g/*.service" deny-wildcard
 	kill -HUP "$AGPID"
 	wait_for "$WORK/agent.err" "reloaded" || why="no reload after a fixed file"
 	for _ in $(seq 50); do [ "$(policy_field "$g" "p['policy']")" = deny-wildcard ] && break; sleep 0.1; done
 	check "policy after reload" deny-wildcard "$(policy_field "$g" "p['policy']")"
+	expect_bind "$g" EPERM bind 0.0.0.0 0
+	wait_for "$WORK/agent.events" '"verdict":"deny"' ||
+		why="${why:-after SIGHUP, no events in a new --events file}"
 	kill -0 "$AGPID" 2>/dev/null || why="the agent exited"
 	# SIGKILL: nothing is detached, enforcement goes on.
 	kill -KILL "$AGPID"
