@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -102,42 +101,6 @@ static int reconcile(struct agent *a, const char *why)
 	return r;
 }
 
-/* Components of a path ("/a/b" -> 2). */
-static int depth(const char *p)
-{
-	int n = 0;
-
-	for (; *p; p++)
-		n += *p == '/';
-	return n;
-}
-
-/* Could a configured Cgroup= lie below rel ("/" or "/a/b")? Component by
- * component, rel must match the pattern's first components. */
-static bool may_hold(const struct bg_conf *c, const char *rel)
-{
-	int d = strcmp(rel, "/") ? depth(rel) : 0;
-
-	for (size_t i = 0; i < c->n; i++) {
-		char prefix[PATH_MAX];
-		const char *p = c->p[i].cgroup;
-		int k = 0;
-
-		if (depth(p) <= d)
-			continue;
-		/* the pattern's first d components */
-		while (*p && k <= d) {
-			if (*p == '/' && ++k > d)
-				break;
-			p++;
-		}
-		snprintf(prefix, sizeof(prefix), "%.*s", (int)(p - c->p[i].cgroup), c->p[i].cgroup);
-		if (!d || !fnmatch(prefix, rel, FNM_PATHNAME | FNM_PERIOD))
-			return true;
-	}
-	return false;
-}
-
 /* Watch every directory where a configured cgroup could appear. inotify
  * returns the same watch for a directory watched already. */
 static void watch_tree(struct agent *a, const char *rel, int level)
@@ -146,7 +109,7 @@ static void watch_tree(struct agent *a, const char *rel, int level)
 	char *names = NULL;
 	int n;
 
-	if (level > MAX_WATCH_DEPTH || !may_hold(&a->conf, rel))
+	if (level > MAX_WATCH_DEPTH || !bg_conf_may_hold(&a->conf, rel))
 		return;
 	snprintf(abs, sizeof(abs), "%s%s", a->mnt, strcmp(rel, "/") ? rel : "");
 	if (inotify_add_watch(a->ino_fd, abs, IN_CREATE | IN_ONLYDIR) < 0) {

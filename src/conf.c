@@ -458,6 +458,40 @@ const struct bg_conf_policy *bg_conf_match(const struct bg_conf *c, const char *
 	return NULL;
 }
 
+/* Components of a path ("/a/b" -> 2). */
+static int depth(const char *p)
+{
+	int n = 0;
+
+	for (; *p; p++)
+		n += *p == '/';
+	return n;
+}
+
+bool bg_conf_may_hold(const struct bg_conf *c, const char *rel)
+{
+	int d = strcmp(rel, "/") ? depth(rel) : 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		char prefix[PATH_MAX];
+		const char *p = c->p[i].cgroup;
+		int k = 0;
+
+		if (depth(p) <= d)
+			continue;
+		/* the pattern's first d components */
+		while (*p && k <= d) {
+			if (*p == '/' && ++k > d)
+				break;
+			p++;
+		}
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)(p - c->p[i].cgroup), c->p[i].cgroup);
+		if (!d || !fnmatch(prefix, rel, FNM_PATHNAME | FNM_PERIOD))
+			return true;
+	}
+	return false;
+}
+
 static int cmp_rule(const void *a, const void *b)
 {
 	return memcmp(a, b, sizeof(struct bg_rule_src));

@@ -59,6 +59,11 @@ int bg_conf_check(const struct bg_conf *c, char *err, size_t errlen);
  * the first glob (in reading order) that matches. NULL: none. */
 const struct bg_conf_policy *bg_conf_match(const struct bg_conf *c, const char *path);
 
+/* Could a Cgroup= of c lie strictly below rel ("/" or "/a/b")? rel's
+ * components must match the pattern's first ones (the agent watches such
+ * directories for new cgroups). */
+bool bg_conf_may_hold(const struct bg_conf *c, const char *rel);
+
 /* The canonical one-line text of a spec ("loopback-only mode=enforce ...
  * allow=A,B"): equal texts, equal policies. */
 void bg_conf_spec_text(const struct bg_policy_spec *spec, char *buf, size_t len);

@@ -198,3 +198,24 @@ TEST(conf_directories_mask_by_name_and_read_in_lexical_order)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", etc, vendor);
 	CHECK(system(cmd) == 0);
 }
+
+/* The agent watches a directory only where a configured cgroup could appear below it. */
+TEST(conf_may_hold_follows_the_patterns_components)
+{
+	struct bg_conf c;
+	char err[BG_ERRLEN];
+
+	CHECK(parse("[Policy]\nCgroup=/s/web.service\nPreset=loopback-only\n"
+		    "[Policy]\nCgroup=/k/*/pod?\nPreset=deny-wildcard\n",
+		    &c, err) == 0);
+	CHECK(bg_conf_may_hold(&c, "/"));
+	CHECK(bg_conf_may_hold(&c, "/s"));
+	CHECK(!bg_conf_may_hold(&c, "/s/web.service")); /* the cgroup itself: nothing below */
+	CHECK(!bg_conf_may_hold(&c, "/t"));
+	CHECK(bg_conf_may_hold(&c, "/k"));
+	CHECK(bg_conf_may_hold(&c, "/k/node1"));
+	CHECK(!bg_conf_may_hold(&c, "/k/node1/pod1"));
+	CHECK(!bg_conf_may_hold(&c, "/k/.hidden"));
+	CHECK(!bg_conf_may_hold(&c, "/sx"));
+	bg_conf_free(&c);
+}
