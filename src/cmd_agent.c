@@ -227,6 +227,7 @@ static int open_events_file(struct agent *a)
 	if (a->events && a->events != stdout)
 		fclose(a->events);
 	a->events = f;
+	a->cons.out = f; /* the consumer writes here from now on, never to the closed one */
 	setvbuf(f, NULL, _IOLBF, 0);
 	return 0;
 }
