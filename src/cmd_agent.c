@@ -39,7 +39,7 @@
 #include "rings.h"
 #include "state.h"
 
-#define AGENT_LOCK	"/run/bindguard/agent.lock"
+#define AGENT_LOCK	BG_RUN_DIR "/agent.lock"
 #define MAX_WATCH_DEPTH 64
 
 struct agent {
@@ -358,8 +358,8 @@ static int take_lock(void)
 	char pid[32];
 	int fd;
 
-	if (mkdir("/run/bindguard", 0755) && errno != EEXIST) {
-		bg_err("agent: mkdir /run/bindguard: %s", strerror(errno));
+	if (bg_run_dir()) {
+		bg_err("agent: create %s: %s", BG_RUN_DIR, strerror(errno));
 		return -1;
 	}
 	fd = open(AGENT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -192,7 +192,9 @@ int cmd_events(int argc, char **argv, struct bg_global *g)
 	/* The shared ring has one consumer position: two readers of it would
 	 * each see part of the stream. One --backlog reader at a time. */
 	if (backlog) {
-		lock_fd = open(BG_EVENTS_LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		lock_fd = bg_run_dir()
+				  ? -1
+				  : open(BG_EVENTS_LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB)) {
 			bg_err("events: %s",
 			       lock_fd < 0 ? strerror(errno)

@@ -20,11 +20,12 @@
 #include "gc.h"
 #include "log.h"
 #include "oci.h"
+#include "pins.h"
 #include "state.h"
 
 /* Which cgroup a container's policy went on, by container id: poststop
  * comes after the runtime removed the process (and usually the cgroup). */
-#define OCI_RECORDS "/run/bindguard/oci"
+#define OCI_RECORDS BG_RUN_DIR "/oci"
 
 static void oci_usage(FILE *f)
 {
@@ -91,8 +92,7 @@ static int write_record(const char *id, const struct bg_cgroup *cg)
 	char path[PATH_MAX], tmp[PATH_MAX];
 	FILE *f;
 
-	if ((mkdir("/run/bindguard", 0755) && errno != EEXIST) ||
-	    (mkdir(OCI_RECORDS, 0700) && errno != EEXIST))
+	if (bg_run_dir() || (mkdir(OCI_RECORDS, 0700) && errno != EEXIST))
 		return -errno;
 	snprintf(path, sizeof(path), "%s/%s", OCI_RECORDS, id);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", OCI_RECORDS, id);

@@ -51,8 +51,20 @@ int bg_ensure_bpffs(bool create)
 	return 0;
 }
 
+int bg_run_dir(void)
+{
+	return mkdir(BG_RUN_DIR, 0755) && errno != EEXIST ? -errno : 0;
+}
+
 static int take_lock(struct bg_state *s)
 {
+	int r = bg_run_dir();
+
+	if (r) {
+		bg_err("create %s: %s%s", BG_RUN_DIR, strerror(-r),
+		       r == -EACCES ? " (needs root)" : "");
+		return BG_EXIT_FAIL;
+	}
 	s->lock_fd = open(BG_LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (s->lock_fd < 0) {
 		bg_err("open lock %s: %s%s", BG_LOCK_PATH, strerror(errno),

@@ -2,7 +2,9 @@
 /*
  * Where the state lives: bpffs, the pins under <bpffs>/bindguard/ (maps and
  * programs by name, links/<cgid>-<hook>, rings/<slot>), and the flock that
- * serialises changes to them.
+ * serialises changes to them. Everything else bindguard keeps at run time is
+ * under one directory, BG_RUN_DIR (a container running the agent mounts the
+ * host's, beside bpffs, so that its changes and the host's take one lock).
  */
 #ifndef BG_PINS_H
 #define BG_PINS_H
@@ -12,8 +14,9 @@
 #include "state.h"
 
 #define BG_BPFFS	    "/sys/fs/bpf"
-#define BG_LOCK_PATH	    "/run/bindguard.lock"
-#define BG_EVENTS_LOCK_PATH "/run/bindguard-events.lock"
+#define BG_RUN_DIR	    "/run/bindguard"
+#define BG_LOCK_PATH	    BG_RUN_DIR "/lock"
+#define BG_EVENTS_LOCK_PATH BG_RUN_DIR "/events.lock"
 
 /* The name of each hook's program pin, and the suffix of its links' pins. */
 extern const char *const bg_hook_names[BG_NR_HOOKS];
@@ -24,6 +27,9 @@ bool bg_state_bpffs_mounted(void);
 /* Make sure bpffs is mounted: 0; -ENOENT when it is not and create is
  * false; otherwise an exit code after printing why. */
 int bg_ensure_bpffs(bool create);
+
+/* Create BG_RUN_DIR if it is missing: 0 or -errno. */
+int bg_run_dir(void);
 
 /* Take the change lock (for a state opened without BG_STATE_LOCK). */
 int bg_state_lock(struct bg_state *s);

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include "control.h"
 #include "log.h"
+#include "pins.h"
 #include "reconcile.h"
 #include "rules.h"
 
@@ -302,8 +303,7 @@ static int record_write(const struct bg_plan *pl)
 						      "from", it->want->where));
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", pl->record);
-	if ((mkdir("/run/bindguard", 0755) && errno != EEXIST) ||
-	    (mkdir(BG_CONF_RECORDS, 0700) && errno != EEXIST) ||
+	if (bg_run_dir() || (mkdir(BG_CONF_RECORDS, 0700) && errno != EEXIST) ||
 	    json_dump_file(root, tmp, JSON_INDENT(1)) || rename(tmp, pl->record)) {
 		bg_err("apply: write %s: %s: the policies are applied, but a later apply will "
 		       "not know it made them",
