@@ -56,6 +56,19 @@ OUT := .output-san
 BIN := $(OUT)/bindguard
 endif
 
+# make static (STATIC=1 inside): one binary with no shared libraries but libc's
+# own, in .output-static: Debian's .a of libbpf, libelf, zlib, libnl-3, jansson
+# and inih, and libmicrohttpd built without TLS from Debian's source package
+# (dist/static/deps.sh: Debian's .a needs gnutls, whose p11-kit has no .a).
+ifeq ($(STATIC),1)
+OUT := .output-static
+BIN := bindguard-static
+STATIC_MHD := $(OUT)/deps/lib/libmicrohttpd.a
+CFLAGS += -I$(OUT)/deps/include
+LDFLAGS += -static
+LDLIBS = $(shell pkg-config --static --libs libbpf libnl-3.0 jansson inih) $(STATIC_MHD) -lpthread
+endif
+
 BPF_CFLAGS := -g -O2 -mcpu=v3 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-Iinclude -Ivmlinux/$(ARCH) -idirafter /usr/include/x86_64-linux-gnu
 
@@ -69,7 +82,7 @@ endif
 
 .DELETE_ON_ERROR:
 .PRECIOUS: $(OUT)/%.bpf.o $(OUT)/%.tmp.bpf.o $(OUT)/%.skel.h
-.PHONY: all clean test test-kernels unit integration install uninstall deps deps-test vmlinux demo help format
+.PHONY: all static image clean test test-kernels unit integration install uninstall deps deps-test vmlinux demo help format
 
 # No libbpf: linked into the unit tests too (cgroup.c for its pure parsers).
 PURE_SRCS := src/abi.c src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c src/topology.c src/object.c \
@@ -104,6 +117,8 @@ help:
 	@echo "                completion, the OCI hook's hooks.d file, the agent's systemd unit (UNITDIR=$(UNITDIR)),"
 	@echo "                empty policy directories ($(POLICYDIR), $(VENDORPOLICYDIR))"
 	@echo "                and an example policy file in $(DOCDIR)"
+	@echo "make static     bindguard-static: the same, linked statically (fetches Debian's libmicrohttpd source)"
+	@echo "make image      the agent's container image FROM scratch with bindguard-static (podman; IMAGE=$(IMAGE))"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
 	@echo "make test SANITIZE=1   the same under ASan+UBSan"
 	@echo "make fuzz       run the libFuzzer harnesses (FUZZ_SECONDS=20 each)"
@@ -112,7 +127,7 @@ help:
 	@echo "make bench      benchmarks (root): writes docs/BENCHMARKS.md; BENCH_QUICK=1 for a quick check"
 	@echo "make format     clang-format the C sources in place"
 	@echo "make uninstall  remove what make install installed (a policy directory only if it is empty)"
-	@echo "make clean      remove the build output (.output, .output-san, bindguard)"
+	@echo "make clean      remove the build output (.output, .output-san, .output-static, bindguard, bindguard-static)"
 
 deps:
 	./tests/install-deps.sh
@@ -193,6 +208,24 @@ test-kernels: $(BIN) $(HELPER_BINS)
 	BINDGUARD=$(CURDIR)/$(BIN) BGPROBE=$(CURDIR)/$(OUT)/bgprobe BGVERLOG=$(CURDIR)/$(OUT)/bgverlog \
 		$(if $(BG_VM_JOBS),BG_VM_JOBS=$(BG_VM_JOBS)) tests/vm/run.sh $(KERNELS)
 
+# The static binary (see STATIC above); the agent's image, FROM scratch, holds it
+# alone (Containerfile). IMAGE names it.
+IMAGE ?= localhost/bindguard:$(VERSION)
+static:
+	$(Q)$(MAKE) --no-print-directory STATIC=1 bindguard-static
+
+ifeq ($(STATIC),1)
+$(STATIC_MHD):
+	$(Q)dist/static/deps.sh $(OUT)/deps
+$(OUT)/metrics_http.o $(BIN): $(STATIC_MHD)
+endif
+
+image: static
+	$(call msg,IMAGE,$(IMAGE))
+	$(Q)rm -rf .output-static/image && mkdir -p .output-static/image && \
+		cp bindguard-static Containerfile .output-static/image/ && \
+		podman build -q --build-arg VERSION=$(VERSION) -t $(IMAGE) .output-static/image
+
 demo: bindguard
 	./tests/demo.sh ./bindguard
 
@@ -235,7 +268,7 @@ uninstall:
 	done
 
 clean:
-	rm -rf .output .output-san bindguard
+	rm -rf .output .output-san .output-static bindguard bindguard-static
 
 -include $(wildcard $(OUT)/*.d)
 

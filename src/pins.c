@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
@@ -27,6 +28,23 @@ static bool is_bpffs(const char *path)
 	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
 }
 
+/* May bindguard mount a bpffs of its own here? Not where it would live only as
+ * long as a container: when BG_HOST_BPFFS_ENV is set (the image sets it), or
+ * when this mount namespace is not PID 1's (a container that sees the host's
+ * PID 1, --pid host; when /proc/1/ns/mnt cannot be read, only the variable
+ * tells). */
+static bool may_mount_bpffs(void)
+{
+	const char *v = getenv(BG_HOST_BPFFS_ENV);
+	struct stat self, init;
+
+	if (v && *v && strcmp(v, "0"))
+		return false;
+	if (stat("/proc/1/ns/mnt", &init) || stat("/proc/self/ns/mnt", &self))
+		return true;
+	return self.st_ino == init.st_ino && self.st_dev == init.st_dev;
+}
+
 bool bg_state_bpffs_mounted(void)
 {
 	return is_bpffs(BG_BPFFS);
@@ -38,6 +56,17 @@ int bg_ensure_bpffs(bool create)
 		return 0;
 	if (!create)
 		return -ENOENT;
+	/* A bpffs mounted here in another mount namespace than the host's (PID 1's
+	 * with --pid host: a container that forgot the host's /sys/fs/bpf) would
+	 * hold the pins only as long as that namespace lives: the policies would
+	 * vanish with the container. Refused. */
+	if (!may_mount_bpffs()) {
+		bg_err("%s is not a bpffs, and one mounted in this mount namespace (not the "
+		       "host's) would vanish with it, and the policies with it: mount the host's "
+		       "bpffs here (podman -v %s:%s)",
+		       BG_BPFFS, BG_BPFFS, BG_BPFFS);
+		return BG_EXIT_FAIL;
+	}
 	if (mkdir(BG_BPFFS, 0700) && errno != EEXIST) {
 		bg_err("create %s: %s", BG_BPFFS, strerror(errno));
 		return BG_EXIT_FAIL;

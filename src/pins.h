@@ -13,7 +13,10 @@
 #include <stddef.h>
 #include "state.h"
 
-#define BG_BPFFS	    "/sys/fs/bpf"
+#define BG_BPFFS "/sys/fs/bpf"
+/* Set (not "0") where bpffs must be the host's, never one bindguard mounts
+ * itself: the container image sets it. */
+#define BG_HOST_BPFFS_ENV   "BINDGUARD_HOST_BPFFS"
 #define BG_RUN_DIR	    "/run/bindguard"
 #define BG_LOCK_PATH	    BG_RUN_DIR "/lock"
 #define BG_EVENTS_LOCK_PATH BG_RUN_DIR "/events.lock"
