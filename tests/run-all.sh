@@ -64,6 +64,22 @@ add_counts "$log" "systemd-unit"
 add_counts "$log" "version"
 
 if [ "$(id -u)" -eq 0 ]; then
+	# The static build, for the image tests (t_image.sh): once, in the plain
+	# pass, as the package (the ASan pass would only build it again).
+	if ldd "$bindguard" 2>/dev/null | grep -q libasan; then
+		echo "SKIP make static: an ASan build (the plain build's make test builds it)"
+		S=$((S + 1))
+	elif make -s -C "$here/.." -j2 static >"$log.static" 2>&1; then
+		echo "PASS make static"
+		P=$((P + 1))
+		export BGSTATIC="$here/../bindguard-static"
+	else
+		tail -n 20 "$log.static"
+		echo "FAIL make static"
+		F=$((F + 1))
+		status=1
+	fi
+	rm -f "$log.static"
 	BINDGUARD=$bindguard BGPROBE=$bgprobe BGVERLOG=$bgverlog "$here/integration/run.sh" | tee "$log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 	add_counts "$log" "integration tests"

@@ -23,5 +23,9 @@ check "bindguard --version" "bindguard $v" "$("$BG" --version)"
 check "man page .TH" "bindguard $v" "$(awk -F'"' '/^\.TH/ { print $4; exit }' "$root/docs/bindguard.8")"
 # The package's version: VERSION, or VERSION-REVISION.
 check "debian/changelog" "$v" "$(sed -n '1s/^bindguard (\([^-)]*\)\(-[^)]*\)\?).*/\1/p' "$root/debian/changelog")"
+# The image's label: the build argument make image passes, as the label's value.
+check "image label (make image)" "$v" "$(make -s -C "$root" -n image 2>/dev/null |
+	sed -n 's/.*podman build .*--build-arg VERSION=\([^ ]*\) .*/\1/p')"
+check "image label (Containerfile)" "$v" "$(VERSION=$v sh -c 'sed -n "s/.*org.opencontainers.image.version=\"\${VERSION}\".*/$VERSION/p" "$1"' sh "$root/Containerfile")"
 echo "version: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
