@@ -41,11 +41,12 @@ CFLAGS += -DBG_VERSION='"$(VERSION)"'
 CFLAGS += $(CPPFLAGS)
 CFLAGS += -DBG_SYSCONF_POLICYDIR='"$(POLICYDIR)"' -DBG_VENDOR_POLICYDIR='"$(VENDORPOLICYDIR)"'
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc -I$(OUT) $(PKG_CFLAGS)
-MNL_LIBS := $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
+CFLAGS += $(shell pkg-config --cflags libnl-3.0)
+NL_LIBS := $(shell pkg-config --libs libnl-3.0 2>/dev/null || echo -lnl-3)
 JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
-LDLIBS += $(PKG_LIBS) -lelf -lz $(MNL_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) $(MHD_LIBS)
+LDLIBS += $(PKG_LIBS) -lelf -lz $(NL_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) $(MHD_LIBS)
 
 # make SANITIZE=1: userspace under ASan+UBSan (used by `make test SANITIZE=1`).
 BIN := bindguard
@@ -178,7 +179,7 @@ $(OUT)/bgdecide: tests/helpers/bgdecide.c tests/helpers/join.h tests/unit/corpus
 		tests/unit/corpus.h $(PURE_OBJS) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit tests/helpers/bgdecide.c tests/unit/corpus.c $(PURE_OBJS) \
-		$(LDFLAGS) $(MNL_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) -o $@
+		$(LDFLAGS) $(NL_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) -o $@
 
 # The verifier's log of each program of both objects (the bytes bindguard embeds).
 $(OUT)/bgverlog: tests/helpers/bgverlog.c $(OUT)/bindguard.skel.h $(OUT)/bindguard_compat.skel.h \
@@ -188,7 +189,7 @@ $(OUT)/bgverlog: tests/helpers/bgverlog.c $(OUT)/bindguard.skel.h $(OUT)/bindgua
 
 $(UNIT_BIN): $(UNIT_SRCS) tests/unit/unit.h tests/unit/corpus.h $(PURE_OBJS) | $(OUT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(PURE_OBJS) $(LDFLAGS) $(MNL_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(PURE_OBJS) $(LDFLAGS) $(NL_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) -o $@
 
 # --- tests ---------------------------------------------------------------------
 unit: $(UNIT_BIN)
@@ -279,7 +280,7 @@ clean:
 FUZZ_SECONDS ?= 20
 FUZZERS := rule event mountinfo diag oci conf
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -Itests/unit \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(shell pkg-config --cflags libnl-3.0)
 FUZZ_SRCS := src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c src/diag.c src/existing.c \
 	src/sockout.c src/owners.c src/oci.c src/conf.c tests/unit/json_valid.c
 
@@ -288,7 +289,7 @@ fuzz-build: $(patsubst %,.output/fuzz_%,$(FUZZERS))
 
 .output/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) | .output
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) $(MNL_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) $(NL_LIBS) $(JANSSON_LIBS) $(INIH_LIBS) -o $@
 
 fuzz: fuzz-build
 	@for f in $(FUZZERS); do \

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-#include <libmnl/libmnl.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include "diag.h"
@@ -38,36 +39,27 @@ static __u32 wanted_states(__u8 protocol)
 	return protocol == IPPROTO_TCP ? 1u << TCP_LISTEN : ~0u;
 }
 
-struct parse_attrs {
-	const struct nlattr *tb[INET_DIAG_MAX + 1];
+/* The attributes read, each of exactly its type's size (libnl's policy
+ * checks a minimum; maxlen makes it exact). Newer ones than this build's
+ * INET_DIAG_MAX are ignored. */
+static const struct nla_policy attr_policy[INET_DIAG_MAX + 1] = {
+	[INET_DIAG_CGROUP_ID] = { .type = NLA_U64, .minlen = 8, .maxlen = 8 },
+	[INET_DIAG_SKV6ONLY] = { .type = NLA_U8, .minlen = 1, .maxlen = 1 },
+	[INET_DIAG_PROTOCOL] = { .type = NLA_U8, .minlen = 1, .maxlen = 1 },
 };
-
-static int attr_cb(const struct nlattr *attr, void *data)
-{
-	struct parse_attrs *a = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (mnl_attr_type_valid(attr, INET_DIAG_MAX) < 0)
-		return MNL_CB_OK; /* newer than this build: ignore */
-	if ((type == INET_DIAG_CGROUP_ID && mnl_attr_validate(attr, MNL_TYPE_U64) < 0) ||
-	    ((type == INET_DIAG_SKV6ONLY || type == INET_DIAG_PROTOCOL) &&
-	     mnl_attr_validate(attr, MNL_TYPE_U8) < 0))
-		return MNL_CB_ERROR;
-	a->tb[type] = attr;
-	return MNL_CB_OK;
-}
 
 int bg_diag_parse(const struct nlmsghdr *nlh, __u8 protocol, struct bg_sock *out)
 {
 	const struct inet_diag_msg *m;
-	struct parse_attrs a = { 0 };
-	size_t hdr = sizeof(*m);
+	struct nlattr *tb[INET_DIAG_MAX + 1];
+	int hdr = sizeof(*m);
 
 	memset(out, 0, sizeof(*out));
-	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(hdr))
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + NLMSG_ALIGN(hdr))
 		return -EINVAL;
-	m = mnl_nlmsg_get_payload(nlh);
-	if (mnl_attr_parse(nlh, MNL_ALIGN(hdr), attr_cb, &a) < 0)
+	m = nlmsg_data(nlh);
+	if (nla_parse(tb, INET_DIAG_MAX, nlmsg_attrdata(nlh, hdr), nlmsg_attrlen(nlh, hdr),
+		      attr_policy) < 0)
 		return -EINVAL;
 	if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)
 		return -EINVAL;
@@ -78,9 +70,9 @@ int bg_diag_parse(const struct nlmsghdr *nlh, __u8 protocol, struct bg_sock *out
 	out->ifindex = m->id.idiag_if;
 	out->inode = m->idiag_inode;
 	out->uid = m->idiag_uid;
-	if (a.tb[INET_DIAG_CGROUP_ID])
-		out->cgid = mnl_attr_get_u64(a.tb[INET_DIAG_CGROUP_ID]);
-	out->v6only = a.tb[INET_DIAG_SKV6ONLY] && mnl_attr_get_u8(a.tb[INET_DIAG_SKV6ONLY]);
+	if (tb[INET_DIAG_CGROUP_ID])
+		out->cgid = nla_get_u64(tb[INET_DIAG_CGROUP_ID]);
+	out->v6only = tb[INET_DIAG_SKV6ONLY] && nla_get_u8(tb[INET_DIAG_SKV6ONLY]);
 	if (m->idiag_family == AF_INET) {
 		out->addr[10] = out->addr[11] = 0xff;
 		memcpy(out->addr + 12, &m->id.idiag_src[0], 4);
@@ -99,9 +91,9 @@ int bg_diag_parse(const struct nlmsghdr *nlh, __u8 protocol, struct bg_sock *out
 	case IPPROTO_RAW:
 		out->type = SOCK_RAW;
 		out->port = 0; /* the kernel shows the protocol number there */
-		if (!a.tb[INET_DIAG_PROTOCOL])
+		if (!tb[INET_DIAG_PROTOCOL])
 			return -EINVAL;
-		out->protocol = mnl_attr_get_u8(a.tb[INET_DIAG_PROTOCOL]);
+		out->protocol = nla_get_u8(tb[INET_DIAG_PROTOCOL]);
 		return 1;
 	}
 	return -EINVAL;
@@ -111,168 +103,173 @@ int bg_diag_parse(const struct nlmsghdr *nlh, __u8 protocol, struct bg_sock *out
  * them to the reader's buffer, as ss's). */
 #define BG_DIAG_BUF 32768
 
-/* One netlink request and its answers on a fresh socket of this namespace. */
+/* One netlink request and its answers on a fresh socket of this namespace.
+ * libnl's error codes are coarser than errno, so the callbacks keep the
+ * kernel's own. */
 struct exchange {
-	struct mnl_socket *nl;
-	char *buf;
-	unsigned portid;
-	unsigned seq;
-};
-
-static int exchange_open(struct exchange *x)
-{
-	x->buf = malloc(BG_DIAG_BUF);
-	x->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
-	if (!x->buf || !x->nl || mnl_socket_bind(x->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int e = x->buf ? errno : ENOMEM;
-
-		if (x->nl)
-			mnl_socket_close(x->nl);
-		free(x->buf);
-		return -(e ? e : EIO);
-	}
-	x->portid = mnl_socket_get_portid(x->nl);
-	x->seq = (unsigned)time(NULL);
-	return 0;
-}
-
-static void exchange_close(struct exchange *x)
-{
-	mnl_socket_close(x->nl);
-	free(x->buf);
-}
-
-/* Open an exchange and put one request in it: its inet_diag_req_v2 to fill
- * in, or NULL with *err set. */
-static struct inet_diag_req_v2 *begin(struct exchange *x, __u16 type, __u16 flags, __u8 family,
-				      __u8 protocol, int *err)
-{
-	struct inet_diag_req_v2 *req;
-	struct nlmsghdr *nlh;
-
-	*err = exchange_open(x);
-	if (*err)
-		return NULL;
-	nlh = mnl_nlmsg_put_header(x->buf);
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = ++x->seq;
-	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
-	req->sdiag_family = family;
-	req->sdiag_protocol = protocol;
-	return req;
-}
-
-static int send_request(struct exchange *x)
-{
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)x->buf;
-
-	return mnl_socket_sendto(x->nl, x->buf, nlh->nlmsg_len) < 0 ? -errno : 0;
-}
-
-struct dump_ctx {
+	struct nl_sock *sk;
+	__u32 seq;
+	bool done;  /* the answer is complete */
+	int result; /* -errno of the kernel or a check, the dump's callback's value */
+	/* a dump's */
 	__u8 protocol;
 	bg_diag_cb cb;
 	void *arg;
-	int result; /* the callback's non-zero value, or -EINVAL */
 };
 
-static int dump_cb(const struct nlmsghdr *nlh, void *data)
+static int stop(struct exchange *x, int result)
 {
-	struct dump_ctx *d = data;
-	struct bg_sock s;
-	int r = bg_diag_parse(nlh, d->protocol, &s);
+	x->result = result;
+	x->done = true;
+	return NL_STOP;
+}
 
-	if (r < 0) {
-		d->result = r;
-		return MNL_CB_ERROR;
-	}
-	if (r == 0)
-		return MNL_CB_OK;
-	r = d->cb(&s, d->arg);
-	if (r) {
-		d->result = r;
-		return MNL_CB_STOP;
-	}
-	return MNL_CB_OK;
+/* The answer is to this socket (else -ESRCH) and to this request (else
+ * -EPROTO); 0 on either side is not checked. */
+static int seq_cb(struct nl_msg *msg, void *arg)
+{
+	struct exchange *x = arg;
+	const struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	__u32 portid = nl_socket_get_local_port(x->sk);
+
+	if (nlh->nlmsg_pid && portid && nlh->nlmsg_pid != portid)
+		return stop(x, -ESRCH);
+	if (nlh->nlmsg_seq && x->seq && nlh->nlmsg_seq != x->seq)
+		return stop(x, -EPROTO);
+	return NL_OK;
+}
+
+static int err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	(void)nla;
+	return stop(arg, e->error < 0 ? e->error : -e->error);
 }
 
 /* A dump ends with NLMSG_DONE, whose payload carries the dump's error (a
- * protocol with no sock_diag handler: -ENOENT); libmnl reads it as a plain
- * end, so it is read here. */
-static int done_cb(const struct nlmsghdr *nlh, void *data)
+ * protocol with no sock_diag handler: -ENOENT). */
+static int done_cb(struct nl_msg *msg, void *arg)
 {
+	const struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	int err = 0;
 
-	(void)data;
-	if (nlh->nlmsg_len >= MNL_NLMSG_HDRLEN + sizeof(err))
-		memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
-	if (err < 0) {
-		errno = -err;
-		return MNL_CB_ERROR;
+	if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(err))
+		memcpy(&err, nlmsg_data(nlh), sizeof(err));
+	return stop(arg, err < 0 ? err : 0);
+}
+
+static int dump_cb(struct nl_msg *msg, void *arg)
+{
+	struct exchange *x = arg;
+	const struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct bg_sock s;
+	int r;
+
+	if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+		return NL_OK;
+	r = bg_diag_parse(nlh, x->protocol, &s);
+	if (r < 0)
+		return stop(x, r);
+	r = r ? x->cb(&s, x->arg) : 0;
+	return r ? stop(x, r) : NL_OK;
+}
+
+/* A dump marked NLM_F_DUMP_INTR (the table changed meanwhile) is taken as
+ * it is, not failed at its end as libnl's default does. */
+static int proceed(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
+/* -errno for a libnl call that failed, when no callback said why: the errno
+ * of the system call behind it (errno is cleared before each step), else
+ * what libnl found wrong. */
+static int failed(struct exchange *x, int nle)
+{
+	if (x->done && x->result)
+		return x->result;
+	if (errno)
+		return -errno;
+	return nle == -NLE_NOMEM ? -ENOMEM : nle == -NLE_MSG_TRUNC ? -EBADMSG : -EIO;
+}
+
+/* Open x and send it one request (flags besides NLM_F_REQUEST, which libnl
+ * adds; auto-ack is off, so nothing else). 0 or -errno. */
+static int request(struct exchange *x, __u16 type, __u16 flags, struct inet_diag_req_v2 *req)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT); /* not the one NLCB= chooses */
+	struct nl_msg *msg;
+	int r;
+
+	errno = 0;
+	x->sk = cb ? nl_socket_alloc_cb(cb) : NULL;
+	if (x->sk) {
+		nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, seq_cb, x);
+		nl_cb_err(cb, NL_CB_CUSTOM, err_cb, x);
+		nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, proceed, x);
+		if (x->cb) {
+			nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, dump_cb, x);
+			nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, done_cb, x);
+		}
+		nl_socket_disable_auto_ack(x->sk);
 	}
-	return MNL_CB_STOP;
+	nl_cb_put(cb);
+	if (!x->sk)
+		return -ENOMEM;
+	/* nl_connect opens it close-on-exec. */
+	r = nl_connect(x->sk, NETLINK_SOCK_DIAG);
+	if (r < 0)
+		return failed(x, r);
+	errno = 0; /* nl_connect retries a taken port */
+	nl_socket_set_msg_buf_size(x->sk, BG_DIAG_BUF);
+	msg = nlmsg_alloc_simple(type, flags);
+	r = msg ? nlmsg_append(msg, req, sizeof(*req), NLMSG_ALIGNTO) : -NLE_NOMEM;
+	if (!r)
+		r = nl_send_auto(x->sk, msg);
+	if (r >= 0)
+		x->seq = nlmsg_hdr(msg)->nlmsg_seq;
+	nlmsg_free(msg);
+	return r < 0 ? failed(x, r) : 0;
 }
 
 int bg_diag_dump(const struct bg_diag_query *q, bg_diag_cb cb, void *arg)
 {
-	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_DONE] = done_cb };
-	struct dump_ctx d = { .protocol = q->protocol, .cb = cb, .arg = arg };
-	struct exchange x;
-	struct inet_diag_req_v2 *req =
-		begin(&x, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, q->family, q->protocol, &d.result);
-	ssize_t n;
-	int r;
+	struct exchange x = { .protocol = q->protocol, .cb = cb, .arg = arg };
+	struct inet_diag_req_v2 req = { .sdiag_family = q->family,
+					.sdiag_protocol = q->protocol,
+					.idiag_states = wanted_states(q->protocol) };
+	int r = request(&x, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, &req);
 
-	if (!req)
-		return d.result;
-	req->idiag_states = wanted_states(q->protocol);
-	r = send_request(&x);
-	while (!r) {
-		n = mnl_socket_recvfrom(x.nl, x.buf, BG_DIAG_BUF);
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		r = mnl_cb_run2(x.buf, (size_t)n, x.seq, x.portid, dump_cb, &d, ctl,
-				NLMSG_MIN_TYPE);
-		if (r == MNL_CB_OK) {
-			r = 0; /* more to come */
-			continue;
-		}
-		/* STOP: the dump's end, or the callback stopped it. */
-		r = r == MNL_CB_STOP ? d.result : (d.result ? d.result : -errno);
-		break;
+	/* Until NLMSG_DONE, an error, or the callback stops it. */
+	while (!r && !x.done) {
+		errno = 0;
+		r = nl_recvmsgs_default(x.sk);
+		r = r < 0 ? failed(&x, r) : 0;
 	}
-	exchange_close(&x);
-	return r;
+	nl_socket_free(x.sk);
+	return r ? r : x.result;
 }
 
 int bg_diag_destroy(const struct bg_sock *s)
 {
 	/* A raw socket is found by its own protocol, given in the byte after
 	 * sdiag_protocol (struct inet_diag_req_raw's sdiag_raw_protocol). */
-	struct exchange x;
-	int r;
-	struct inet_diag_req_v2 *req = begin(&x, SOCK_DESTROY, NLM_F_ACK, s->family,
-					     s->type == SOCK_RAW ? IPPROTO_RAW : s->protocol, &r);
-	ssize_t n;
+	struct exchange x = { 0 };
+	struct inet_diag_req_v2 req = {
+		.sdiag_family = s->family,
+		.sdiag_protocol = s->type == SOCK_RAW ? IPPROTO_RAW : s->protocol,
+		.pad = s->type == SOCK_RAW ? s->protocol : 0,
+		.idiag_states = ~0u,
+		.id = s->id,
+	};
+	int r = request(&x, SOCK_DESTROY, NLM_F_ACK, &req);
 
-	if (!req)
-		return r;
-	req->idiag_states = ~0u;
-	req->id = s->id;
-	if (s->type == SOCK_RAW)
-		req->pad = s->protocol;
-	r = send_request(&x);
 	if (!r) {
-		n = mnl_socket_recvfrom(x.nl, x.buf, BG_DIAG_BUF);
-		if (n < 0)
-			r = -errno;
-		else
-			r = mnl_cb_run(x.buf, (size_t)n, x.seq, x.portid, NULL, NULL) < 0 ? -errno
-											  : 0;
+		errno = 0;
+		r = nl_wait_for_ack(x.sk);
+		r = r < 0 ? failed(&x, r) : x.result;
 	}
-	exchange_close(&x);
+	nl_socket_free(x.sk);
 	return r;
 }

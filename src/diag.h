@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The kernel's socket table, through sock_diag (NETLINK_SOCK_DIAG, with
- * libmnl): list the sockets of one network namespace that can receive from
+ * libnl-3): list the sockets of one network namespace that can receive from
  * the network (TCP listeners, unconnected bound UDP and UDP-Lite sockets, raw
  * sockets), each with the cgroup it was created in, and destroy one
  * (SOCK_DESTROY). Everything acts on the calling thread's network namespace.

@@ -6,7 +6,7 @@
 #                          benchmarks use (make deps-test; .ci/run)
 set -euo pipefail
 
-pkgs=(make gcc clang pkg-config libbpf-dev libelf-dev zlib1g-dev libmnl-dev libjansson-dev libinih-dev libmicrohttpd-dev
+pkgs=(make gcc clang pkg-config libbpf-dev libelf-dev zlib1g-dev libnl-3-dev libjansson-dev libinih-dev libmicrohttpd-dev
       bpftool iproute2
       python3)  # make demo's web server
 case "${1:-}" in

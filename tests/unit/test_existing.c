@@ -2,9 +2,10 @@
 /* Sockets bound before their policy: decoding the kernel's answer, and the verdict. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <string.h>
 #include <sys/socket.h>
 #include "diag.h"
 #include "existing.h"
@@ -98,15 +99,33 @@ TEST(existing_verdicts)
 	CHECK(!bg_verdict_closes(BG_VERDICT_AUDIT) && bg_verdict_refuses(BG_VERDICT_AUDIT));
 }
 
+/* An attribute after the message's end, as the kernel's nla_put appends it. */
+static void put_attr(struct nlmsghdr *nlh, __u16 type, const void *data, __u16 len)
+{
+	struct nlattr *a = (struct nlattr *)((char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len));
+
+	a->nla_type = type;
+	a->nla_len = (__u16)(NLA_HDRLEN + len);
+	memcpy((char *)a + NLA_HDRLEN, data, len);
+	memset((char *)a + a->nla_len, 0, NLA_ALIGN(a->nla_len) - a->nla_len);
+	nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) + NLA_ALIGN(a->nla_len);
+}
+
+static void put_u8(struct nlmsghdr *nlh, __u16 type, __u8 v)
+{
+	put_attr(nlh, type, &v, sizeof(v));
+}
+
 /* A SOCK_DIAG_BY_FAMILY answer as the kernel builds it. */
 static struct nlmsghdr *answer(char *buf, int family, __u8 state, const char *src, __u16 sport,
 			       __u16 dport, __u64 cgid, int raw_protocol)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct inet_diag_msg *m;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct inet_diag_msg *m = NLMSG_DATA(nlh);
 
+	memset(buf, 0, NLMSG_LENGTH(sizeof(*m)));
+	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(*m));
 	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
 	m->idiag_family = (__u8)family;
 	m->idiag_state = state;
 	inet_pton(family, src, m->id.idiag_src);
@@ -115,13 +134,13 @@ static struct nlmsghdr *answer(char *buf, int family, __u8 state, const char *sr
 	m->id.idiag_if = 0;
 	m->idiag_inode = 4242;
 	m->idiag_uid = 1000;
-	mnl_attr_put_u8(nlh, INET_DIAG_SHUTDOWN, 0);
+	put_u8(nlh, INET_DIAG_SHUTDOWN, 0);
 	if (cgid)
-		mnl_attr_put_u64(nlh, INET_DIAG_CGROUP_ID, cgid);
+		put_attr(nlh, INET_DIAG_CGROUP_ID, &cgid, sizeof(cgid));
 	if (family == AF_INET6)
-		mnl_attr_put_u8(nlh, INET_DIAG_SKV6ONLY, 1);
+		put_u8(nlh, INET_DIAG_SKV6ONLY, 1);
 	if (raw_protocol >= 0)
-		mnl_attr_put_u8(nlh, INET_DIAG_PROTOCOL, (__u8)raw_protocol);
+		put_u8(nlh, INET_DIAG_PROTOCOL, (__u8)raw_protocol);
 	return nlh;
 }
 
@@ -159,15 +178,25 @@ TEST(diag_parse)
 
 	/* Truncated, or a family that is not inet. */
 	nlh = answer(buf, AF_INET, TCP_LISTEN, "0.0.0.0", 80, 0, 1, -1);
-	nlh->nlmsg_len = MNL_NLMSG_HDRLEN + 8;
+	nlh->nlmsg_len = NLMSG_HDRLEN + 8;
 	CHECK(bg_diag_parse(nlh, IPPROTO_TCP, &s) == -EINVAL);
 	nlh = answer(buf, AF_INET, TCP_LISTEN, "0.0.0.0", 80, 0, 1, -1);
-	((struct inet_diag_msg *)mnl_nlmsg_get_payload(nlh))->idiag_family = AF_UNIX;
+	((struct inet_diag_msg *)NLMSG_DATA(nlh))->idiag_family = AF_UNIX;
 	CHECK(bg_diag_parse(nlh, IPPROTO_TCP, &s) == -EINVAL);
-	/* A malformed attribute (cgroup id of 1 byte). */
+	/* A malformed attribute (cgroup id of 1 byte, of 16; v6only of 2). */
 	nlh = answer(buf, AF_INET, TCP_LISTEN, "0.0.0.0", 80, 0, 0, -1);
-	mnl_attr_put_u8(nlh, INET_DIAG_CGROUP_ID, 1);
+	put_u8(nlh, INET_DIAG_CGROUP_ID, 1);
 	CHECK(bg_diag_parse(nlh, IPPROTO_TCP, &s) == -EINVAL);
+	nlh = answer(buf, AF_INET, TCP_LISTEN, "0.0.0.0", 80, 0, 0, -1);
+	put_attr(nlh, INET_DIAG_CGROUP_ID, "0123456789abcdef", 16);
+	CHECK(bg_diag_parse(nlh, IPPROTO_TCP, &s) == -EINVAL);
+	nlh = answer(buf, AF_INET6, TCP_LISTEN, "::", 80, 0, 0, -1);
+	put_attr(nlh, INET_DIAG_SKV6ONLY, "\1\1", 2);
+	CHECK(bg_diag_parse(nlh, IPPROTO_TCP, &s) == -EINVAL);
+	/* An attribute newer than this build: ignored, whatever its size. */
+	nlh = answer(buf, AF_INET, TCP_LISTEN, "0.0.0.0", 80, 0, 5, -1);
+	put_u8(nlh, INET_DIAG_MAX + 1, 1);
+	CHECK(bg_diag_parse(nlh, IPPROTO_TCP, &s) == 1 && s.cgid == 5);
 }
 
 static struct bg_scan one_socket(struct bg_open *o, struct bg_scan_cgroup *cg, struct bg_owner *w)
