@@ -160,7 +160,11 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt,
 	it[n].name = "bind";
 	it[n].status =
 		p->loaded[BG_HOOK_BIND4] && p->loaded[BG_HOOK_BIND6] ? "enforced" : "not-covered";
-	if (p->variant < 0)
+	if (p->variant < 0 && !p->load_err)
+		snprintf(it[n++].detail, sizeof(it[0].detail),
+			 "the programs were not tried: this kernel lacks what they need (see "
+			 "bpf-object)");
+	else if (p->variant < 0)
 		snprintf(it[n++].detail, sizeof(it[0].detail),
 			 "the programs do not load on this kernel (%s; `bindguard -v check` "
 			 "shows the verifier's log)",
@@ -289,13 +293,22 @@ static int build(struct item *it, const struct bg_probe *p, const char *mnt,
 	it[n].status = "ok";
 	{
 		int cpus = libbpf_num_possible_cpus();
-		__u32 slots = bg_stats_slots(cpus);
+		__u32 slots = cpus > 0 ? bg_stats_slots(cpus) : 0;
 
-		snprintf(it[n++].detail, sizeof(it[0].detail),
-			 "up to %u policed cgroups (per-CPU counters: %.1f MiB for %d possible "
-			 "CPUs)",
-			 slots - 1, (double)slots * sizeof(struct bg_stats) * cpus / (1 << 20),
-			 cpus);
+		if (cpus <= 0) {
+			/* No /sys/devices/system/cpu/possible (no /sys mounted). */
+			it[n].status = "missing";
+			snprintf(it[n++].detail, sizeof(it[0].detail),
+				 "the number of possible CPUs is unknown (%s): the counters "
+				 "cannot be sized",
+				 strerror(-cpus));
+		} else {
+			snprintf(it[n++].detail, sizeof(it[0].detail),
+				 "up to %u policed cgroups (per-CPU counters: %.1f MiB for %d "
+				 "possible CPUs)",
+				 slots - 1,
+				 (double)slots * sizeof(struct bg_stats) * cpus / (1 << 20), cpus);
+		}
 	}
 	return n;
 }

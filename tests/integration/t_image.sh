@@ -48,9 +48,14 @@ test_static_binary_runs_in_an_empty_root() {
 	v=$(cat "$here/../../VERSION")
 	check "--version in an empty root" "bindguard $v" "$(chroot "$root" /bindguard --version 2>&1)"
 	# Input checked before anything: one line, exit 2, in the empty root too.
-	chroot "$root" /bindguard loopback-only --cgroup / >"$WORK/empty.out" 2>&1
+	chroot "$root" /bindguard loopback-only --cgroup /x --mode loud >"$WORK/empty.out" 2>&1
 	check "bad input in an empty root: exit status" 2 "$?"
 	check "bad input in an empty root: one line" 1 "$(wc -l <"$WORK/empty.out")"
+	# check runs and says what is missing (no /proc, /sys in the root): exit 3.
+	chroot "$root" /bindguard check >"$WORK/empty.check" 2>&1
+	check "check in an empty root: exit status" 3 "$?"
+	check "check in an empty root: no cgroup2" missing \
+		"$(awk '$1 == "cgroup-v2" { print $2 }' "$WORK/empty.check")"
 	check "the root holds the binary alone" bindguard "$(ls -A "$root")"
 }
 
@@ -69,7 +74,7 @@ test_image_agent_polices_a_host_cgroup() {
 	v=$(cat "$here/../../VERSION")
 	mkdir -p "$ctx" "$conf"
 	cp "$BGSTATIC" "$ctx/bindguard-static" && cp "$here/../../Containerfile" "$ctx/"
-	if ! podman build -q --build-arg "VERSION=$v" -t "$IMG_NAME" "$ctx" >"$WORK/build.out" 2>&1; then
+	if ! podman build -q --layers=false --build-arg "VERSION=$v" -t "$IMG_NAME" "$ctx" >"$WORK/build.out" 2>&1; then
 		why="podman build failed: $(tail -n 3 "$WORK/build.out")"
 		return
 	fi
