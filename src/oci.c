@@ -56,10 +56,19 @@ static bool has_control(const char *s)
 	return false;
 }
 
+/* Our prefix of key, or NULL. */
+static const char *our_prefix(const char *key)
+{
+	if (!strncmp(key, BG_OCI_PREFIX, strlen(BG_OCI_PREFIX)))
+		return BG_OCI_PREFIX;
+	if (!strncmp(key, BG_OCI_PREFIX_K8S, strlen(BG_OCI_PREFIX_K8S)))
+		return BG_OCI_PREFIX_K8S;
+	return NULL;
+}
+
 static int take_annotations(json_t *ann, struct bg_oci_state *st, char *err, size_t errlen)
 {
-	const size_t plen = strlen(BG_OCI_PREFIX);
-	const char *key;
+	const char *key, *prefix;
 	json_t *v;
 
 	if (!ann)
@@ -77,14 +86,22 @@ static int take_annotations(json_t *ann, struct bg_oci_state *st, char *err, siz
 	{
 		struct bg_oci_annotation *a;
 
-		if (strncmp(key, BG_OCI_PREFIX, plen))
+		prefix = our_prefix(key);
+		if (!prefix)
 			continue;
 		if (has_control(key)) {
-			snprintf(err, errlen,
-				 "an " BG_OCI_PREFIX "* annotation name has a control "
-				 "character");
+			snprintf(err, errlen, "an %s* annotation name has a control character",
+				 prefix);
 			return -1;
 		}
+		/* Two spellings of one policy could disagree: one prefix only. */
+		if (st->prefix && st->prefix != prefix) {
+			snprintf(err, errlen,
+				 "annotations with both prefixes, " BG_OCI_PREFIX
+				 "* and " BG_OCI_PREFIX_K8S "*: use one");
+			return -1;
+		}
+		st->prefix = prefix;
 		if (!json_is_string(v)) {
 			snprintf(err, errlen, "annotation %.64s: the value is not a string", key);
 			return -1;
@@ -95,7 +112,7 @@ static int take_annotations(json_t *ann, struct bg_oci_state *st, char *err, siz
 			return -1;
 		}
 		a = &st->ann[st->nann];
-		a->name = strdup(key + plen);
+		a->name = strdup(key + strlen(prefix));
 		a->value = strdup(json_string_value(v));
 		st->nann++;
 		if (!a->name || !a->value) {
@@ -201,9 +218,8 @@ int bg_oci_policy(const struct bg_oci_state *st, struct bg_policy_spec *spec, ch
 			preset = st->ann[i].value;
 	if (!preset) {
 		snprintf(err, errlen,
-			 "annotation " BG_OCI_PREFIX "%.64s without " BG_OCI_PREFIX
-			 "policy (loopback-only or deny-wildcard)",
-			 st->ann[0].name);
+			 "annotation %s%.64s without %spolicy (loopback-only or deny-wildcard)",
+			 st->prefix, st->ann[0].name, st->prefix);
 		return -1;
 	}
 	if (!strcasecmp(preset, "loopback-only")) {
@@ -212,9 +228,8 @@ int bg_oci_policy(const struct bg_oci_state *st, struct bg_policy_spec *spec, ch
 		bg_policy_defaults(spec, BG_PRESET_DENY_WILDCARD);
 	} else {
 		snprintf(err, errlen,
-			 "annotation " BG_OCI_PREFIX "policy=%.64s: expected loopback-only or "
-			 "deny-wildcard",
-			 preset);
+			 "annotation %spolicy=%.64s: expected loopback-only or deny-wildcard",
+			 st->prefix, preset);
 		return -1;
 	}
 	for (size_t i = 0; i < st->nann; i++) {
@@ -228,20 +243,18 @@ int bg_oci_policy(const struct bg_oci_state *st, struct bg_policy_spec *spec, ch
 			    : bg_policy_set(spec, a->name, a->value, why, sizeof(why));
 		if (r == -2) {
 			snprintf(err, errlen,
-				 "unknown annotation " BG_OCI_PREFIX "%.64s (known: policy, allow, "
-				 "mode, proto, udp-autobind, raw, ping, other-protocols, "
-				 "count-allowed)",
-				 a->name);
+				 "unknown annotation %s%.64s (known: policy, allow, mode, proto, "
+				 "udp-autobind, raw, ping, other-protocols, count-allowed)",
+				 st->prefix, a->name);
 			return -1;
 		}
 		if (r) {
-			snprintf(err, errlen, "annotation " BG_OCI_PREFIX "%.32s: %s", a->name,
-				 why);
+			snprintf(err, errlen, "annotation %s%.32s: %s", st->prefix, a->name, why);
 			return -1;
 		}
 	}
 	if (bg_spec_check(spec, why, sizeof(why))) {
-		snprintf(err, errlen, "annotation " BG_OCI_PREFIX "allow: %s", why);
+		snprintf(err, errlen, "annotation %sallow: %s", st->prefix, why);
 		return -1;
 	}
 	return 1;

@@ -2,7 +2,7 @@
 /*
  * The OCI runtime-spec hook protocol, pure: the container state a runtime
  * writes on a hook's stdin (id, status, pid, annotations), and the policy
- * its io.bindguard.* annotations select. No syscalls: unit-tested and
+ * its io.bindguard.* (or bindguard.io/...) annotations select. No syscalls: unit-tested and
  * fuzzed without root.
  */
 #ifndef BG_OCI_H
@@ -13,8 +13,12 @@
 
 /* The most state JSON a hook reads: annotations can be long, not this long. */
 #define BG_OCI_STATE_MAX (1 << 20)
-/* The annotation prefix: io.bindguard.policy, io.bindguard.allow, ... */
-#define BG_OCI_PREFIX "io.bindguard."
+/* The annotation prefixes: io.bindguard.policy, io.bindguard.allow, ... (OCI
+ * style), or bindguard.io/policy, ... (Kubernetes style: a pod's annotations,
+ * which CRI-O and containerd can pass to the container's). One container uses
+ * one of them. */
+#define BG_OCI_PREFIX	  "io.bindguard."
+#define BG_OCI_PREFIX_K8S "bindguard.io/"
 /* Container ids as runc accepts them: [A-Za-z0-9_.+-], not "." or "..". */
 #define BG_OCI_ID_MAX 255
 
@@ -27,8 +31,9 @@ struct bg_oci_state {
 	char id[BG_OCI_ID_MAX + 1];
 	char status[16];	       /* "creating", "created", "running", "stopped" */
 	long pid;		       /* 0 when absent (after the container stopped) */
-	struct bg_oci_annotation *ann; /* the io.bindguard.* ones, in order */
+	struct bg_oci_annotation *ann; /* ours (either prefix), in order */
 	size_t nann;
+	const char *prefix; /* BG_OCI_PREFIX or BG_OCI_PREFIX_K8S; NULL when none */
 };
 
 /* Parse state JSON of len bytes (need not be NUL-terminated). 0, or -1 with
@@ -37,8 +42,8 @@ int bg_oci_parse(const char *buf, size_t len, struct bg_oci_state *st, char *err
 void bg_oci_free(struct bg_oci_state *st);
 
 /* The policy the annotations select: 1 with spec filled, 0 when the state
- * has no io.bindguard.* annotation at all (not policed), -1 with err (an
- * unknown io.bindguard.* name, a bad value, options without a policy). */
+ * has none of ours at all (not policed), -1 with err (an unknown name after
+ * our prefix, a bad value, options without a policy). */
 int bg_oci_policy(const struct bg_oci_state *st, struct bg_policy_spec *spec, char *err,
 		  size_t errlen);
 

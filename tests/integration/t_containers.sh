@@ -154,6 +154,34 @@ print(min(n, 1))" "$out" "$cg")"
 		"len([p for p in d['policies'] if 'libpod-' in p['cgroup']])")"
 }
 
+# The Kubernetes spelling (bindguard.io/..., a pod's annotations as CRI-O and
+# containerd pass them on): the hooks.d file's rule runs the hook for it, and
+# the policy holds from the first bind.
+test_container_kubernetes_annotations() {
+	ct_podman_ready || { skip_test "$CT_WHY"; return; }
+	existing_hosts || { skip_test "cannot create network namespaces with a veth"; return; }
+	local name="bgt-$RANDOM$RANDOM" cg
+	ct_run "$name" --annotation bindguard.io/policy=loopback-only \
+		--annotation bindguard.io/allow=0.0.0.0:8082 "$CT_IMAGE" sh -c \
+		'httpd -f -p 8080; echo "wildcard exit $?"; httpd -f -h /www -p 8082' ||
+		{ why="podman run failed: $(cat "$WORK/ct.$name.out")"; return; }
+	ct_wait_log "$name" 'wildcard exit' || { why="the container did not start: $(podman logs "$name" 2>&1)"; return; }
+	check "httpd's wildcard bind" yes "$(podman logs "$name" 2>&1 | grep -q 'Operation not permitted' && echo yes)"
+	check "wildcard port from B" ECONNREFUSED "$(from_b_connect 10.213.9.1 8080)"
+	sleep 0.3
+	check "allowed port from B" ok "$(from_b_connect 10.213.9.1 8082)"
+	cg=$(ct_cgroup "$name")
+	check "policy on the container's cgroup" loopback-only "$(policy_field "$cg" "p and p['policy']")"
+	podman rm -f -t 0 "$name" >/dev/null 2>&1
+	check "policy after the container is removed" None "$(policy_field "$cg" "p")"
+	# Both spellings on one container: the hook refuses it, so podman does not start it.
+	name="bgt-$RANDOM$RANDOM"
+	ct_run "$name" --annotation bindguard.io/policy=loopback-only \
+		--annotation io.bindguard.policy=loopback-only "$CT_IMAGE" sleep 30
+	check "both spellings: not started" yes \
+		"$(grep -q 'both prefixes' "$WORK/ct.$name.out" && echo yes || cat "$WORK/ct.$name.out")"
+}
+
 # Without the annotation the hook leaves a container alone: its wildcard
 # listener is reachable from B. --container then polices it while it runs,
 # and detach --container lifts that again.

@@ -112,6 +112,25 @@ TEST(oci_annotations_select_the_policy)
 	CHECK_STR(buf, "[::]:8080");
 }
 
+/* A pod's annotations (bindguard.io/...), as CRI-O and containerd can pass them
+ * on: the same names and values as io.bindguard.*. */
+TEST(oci_kubernetes_annotations_select_the_policy)
+{
+	static struct bg_policy_spec spec;
+	char err[BG_ERRLEN];
+
+	CHECK(policy_of("{\"bindguard.io/policy\":\"loopback-only\",\"bindguard.io/allow\":"
+			"\"0.0.0.0:8080\",\"bindguard.io/mode\":\"rewrite\","
+			"\"io.kubernetes.pod.name\":\"web\"}",
+			&spec, err) == 1);
+	CHECK(spec.preset == BG_PRESET_LOOPBACK_ONLY && spec.mode == BG_MODE_REWRITE);
+	CHECK(spec.nrules == 1);
+	/* Near misses are not ours: not policed, as any other annotation. */
+	CHECK(policy_of("{\"bindguard.io.policy\":\"loopback-only\",\"x.bindguard.io/policy\":"
+			"\"loopback-only\"}",
+			&spec, err) == 0);
+}
+
 TEST(oci_annotations_that_fail_closed)
 {
 	static const struct {
@@ -131,6 +150,15 @@ TEST(oci_annotations_that_fail_closed)
 		{ "{\"io.bindguard.policy\":\"loopback-only\",\"io.bindguard.count-allowed\":"
 		  "\"yes\"}",
 		  "expected false or true" },
+		/* The Kubernetes spelling: errors name the key as written. */
+		{ "{\"bindguard.io/mode\":\"audit\"}",
+		  "bindguard.io/mode without bindguard.io/policy" },
+		{ "{\"bindguard.io/policy\":\"open\"}", "bindguard.io/policy=open: expected" },
+		{ "{\"bindguard.io/policy\":\"loopback-only\",\"bindguard.io/alow\":\"x\"}",
+		  "unknown annotation bindguard.io/alow" },
+		{ "{\"bindguard.io/policy\":\"loopback-only\",\"bindguard.io/allow\":\"1.2.3.4/"
+		  "40\"}",
+		  "bindguard.io/allow" },
 	};
 	static struct bg_policy_spec spec;
 	char err[BG_ERRLEN];
@@ -141,6 +169,15 @@ TEST(oci_annotations_that_fail_closed)
 		if (!strstr(err, bad[i].says))
 			unit_fail(__FILE__, __LINE__, err);
 	}
+	/* Both spellings at once, even agreeing: refused as the state is read. */
+	CHECK(policy_of("{\"bindguard.io/policy\":\"loopback-only\",\"io.bindguard.policy\":"
+			"\"loopback-only\"}",
+			&spec, err) == -9);
+	CHECK(strstr(err, "both prefixes") != NULL);
+	CHECK(policy_of("{\"io.bindguard.policy\":\"loopback-only\",\"bindguard.io/mode\":"
+			"\"audit\"}",
+			&spec, err) == -9);
+	CHECK(strstr(err, "both prefixes") != NULL);
 }
 
 TEST(policy_set_is_the_cli_grammar)
