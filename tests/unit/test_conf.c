@@ -149,6 +149,55 @@ TEST(conf_match_prefers_exact_then_first_glob)
 	bg_conf_free(&c);
 }
 
+/* Every container of a QoS class, with each kubelet cgroup driver's layout:
+ * systemd (kubepods.slice/kubepods-<qos>.slice/kubepods-<qos>-pod<uid>.slice/
+ * <runtime>-<id>.scope; a pod uid's dashes become underscores) and cgroupfs
+ * (kubepods/<qos>/pod<uid>/<id>). Guaranteed pods sit right below kubepods. */
+TEST(conf_globs_select_kubernetes_pods_by_qos_class)
+{
+	static const char *text =
+		"[Policy]\nCgroup=/kubepods.slice/kubepods-besteffort.slice/"
+		"kubepods-besteffort-pod*.slice/*.scope\nPreset=loopback-only\n"
+		"[Policy]\nCgroup=/kubepods/besteffort/pod*/*\nPreset=loopback-only\n"
+		"[Policy]\nCgroup=/kubepods.slice/kubepods-pod*.slice/cri-containerd-*.scope\n"
+		"Preset=deny-wildcard\n";
+	const char *uid_sd = "0f1e2d3c_4b5a_6978_8796_a5b4c3d2e1f0";
+	const char *uid_fs = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+	char path[512], err[BG_ERRLEN];
+	struct bg_conf c;
+
+	CHECK(parse(text, &c, err) == 0);
+	snprintf(path, sizeof(path),
+		 "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod%s.slice/"
+		 "cri-containerd-4f2a9c.scope",
+		 uid_sd);
+	CHECK(bg_conf_match(&c, path) == &c.p[0]);
+	snprintf(path, sizeof(path),
+		 "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod%s.slice/"
+		 "crio-4f2a9c.scope",
+		 uid_sd);
+	CHECK(bg_conf_match(&c, path) == &c.p[0]);
+	/* The pod's own slice is not a container. */
+	snprintf(path, sizeof(path),
+		 "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod%s.slice",
+		 uid_sd);
+	CHECK(bg_conf_match(&c, path) == NULL);
+	/* Another QoS class is not matched. */
+	snprintf(path, sizeof(path),
+		 "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/"
+		 "cri-containerd-4f2a9c.scope",
+		 uid_sd);
+	CHECK(bg_conf_match(&c, path) == NULL);
+	snprintf(path, sizeof(path), "/kubepods/besteffort/pod%s/4f2a9c0d1e", uid_fs);
+	CHECK(bg_conf_match(&c, path) == &c.p[1]);
+	snprintf(path, sizeof(path), "/kubepods/burstable/pod%s/4f2a9c0d1e", uid_fs);
+	CHECK(bg_conf_match(&c, path) == NULL);
+	snprintf(path, sizeof(path), "/kubepods.slice/kubepods-pod%s.slice/cri-containerd-9e.scope",
+		 uid_sd);
+	CHECK(bg_conf_match(&c, path) == &c.p[2]);
+	bg_conf_free(&c);
+}
+
 static void put(const char *dir, const char *name, const char *text)
 {
 	char path[512];
