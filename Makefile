@@ -225,7 +225,7 @@ image: static
 	$(call msg,IMAGE,$(IMAGE))
 	$(Q)rm -rf .output-static/image && mkdir -p .output-static/image && \
 		cp bindguard-static Containerfile .output-static/image/ && \
-		podman build -q --build-arg VERSION=$(VERSION) -t $(IMAGE) .output-static/image
+		podman build -q --layers=false --build-arg VERSION=$(VERSION) -t $(IMAGE) .output-static/image
 
 demo: bindguard
 	./tests/demo.sh ./bindguard
