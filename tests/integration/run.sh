@@ -41,9 +41,17 @@ for f in "$here"/t_*.sh; do
 	. "$f"
 done
 
+# NAME-FILTER: run the tests whose name holds it; NAME,NAME...: holds any of them.
 filter=${1:-}
+IFS=, read -r -a filters <<<"$filter"
+wanted() {
+	local f
+	[ ${#filters[@]} -eq 0 ] && return 0
+	for f in "${filters[@]}"; do [[ $1 == *$f* ]] && return 0; done
+	return 1
+}
 for t in $(declare -F | awk '{ print $3 }' | grep '^test_'); do
-	[ -n "$filter" ] && [[ $t != *$filter* ]] && continue
+	wanted "$t" || continue
 	current=${t#test_}
 	why=""
 	result=""

@@ -33,7 +33,7 @@
 #   BG_VM_SMP=N      CPUs per guest instead of nproc/BG_VM_JOBS.
 #   BG_VM_TIMEOUT=S  per row (default 1200).
 #   BG_VM_APPEND=..  added to the guests' kernel command line (bg.debug=1,
-#                    bg.filter=NAME).
+#                    bg.filter=NAME[,NAME...]: the tests whose name holds one).
 #   BG_VM_MIRROR=URL Debian mirror for suite= rows (http://deb.debian.org/debian).
 #   BG_VM_HOST_SUITE=PATH  the suite host rows run (tests/integration/run.sh).
 set -uo pipefail
@@ -59,6 +59,14 @@ required_for() {
 	none) echo listen_without_bind_is_confined listen_confinement_seen_from_another_host ;;
 	esac
 }
+# holds_any NAME FILTER: FILTER empty, or NAME holds one of its comma-separated parts.
+holds_any() {
+	local f parts
+	[ -z "$2" ] && return 0
+	IFS=, read -r -a parts <<<"$2"
+	for f in "${parts[@]}"; do [[ $1 == *"$f"* ]] && return 0; done
+	return 1
+}
 lsm_list_for() {
 	case $1 in
 	bpf) echo lockdown,capability,landlock,bpf ;;
@@ -75,7 +83,7 @@ die() {
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || die "BG_VM_JOBS must be a positive number, not '$jobs'"
 
 # Rows (comments dropped), optionally only those asked for: parallel arrays.
-R_row=() R_kernel=() R_lsm=() R_suite=() R_object=()
+R_row=() R_kernel=() R_lsm=() R_suite=() R_object=() R_only=()
 known=()
 while read -r row kernel lsm opts; do
 	[ -z "$row" ] || [[ $row == \#* ]] && continue
@@ -85,12 +93,13 @@ while read -r row kernel lsm opts; do
 	else
 		[ -n "$(lsm_list_for "$lsm")" ] || die "tests/vm/kernels: row $row: LSM must be bpf or none, not '$lsm'"
 	fi
-	suite="" object=""
+	suite="" object="" only=""
 	for o in $opts; do
 		case $o in
 		suite=?*) suite=${o#suite=} ;;
 		object=full | object=compat) object=${o#object=} ;;
-		*) die "tests/vm/kernels: row $row: unknown option '$o' (suite=SUITE, object=full|compat)" ;;
+		only=?*) only=${o#only=} ;;
+		*) die "tests/vm/kernels: row $row: unknown option '$o' (suite=SUITE, object=full|compat, only=NAME,...)" ;;
 		esac
 	done
 	[ "$kernel" = host ] && [ -n "$suite" ] && die "tests/vm/kernels: row $row: suite= is for qemu rows"
@@ -100,6 +109,7 @@ while read -r row kernel lsm opts; do
 		[ $want = 1 ] || continue
 	fi
 	R_row+=("$row") R_kernel+=("$kernel") R_lsm+=("$lsm") R_suite+=("$suite") R_object+=("$object")
+	R_only+=("$only")
 done <"$here/kernels"
 for a in "$@"; do
 	[[ " ${known[*]} " == *" $a "* ]] || die "no such row: $a (rows are in $here/kernels: ${known[*]})"
@@ -230,6 +240,9 @@ parse_suite() {
 qemu_row() {
 	local row=${R_row[$1]} pattern=${R_kernel[$1]} lsm=${R_lsm[$1]} suite=${R_suite[$1]}
 	local object=${R_object[$1]} log=$cache/${R_row[$1]}.log pkg tree kernel start qrc t
+	# The tests this row runs: BG_VM_APPEND's bg.filter= (later on the command
+	# line, so the guest takes it), else the row's only=, else all.
+	local rowfilter=${filter:-${R_only[$1]}}
 	start=$(date +%s)
 	pkg=$(newest_package "$pattern" "$suite")
 	if [ -z "$pkg" ]; then
@@ -258,7 +271,7 @@ qemu_row() {
 	timeout "$timeout_s" qemu-system-x86_64 -accel tcg -m 2048 -smp "$smp" \
 		-nographic -monitor none -no-reboot -nic none \
 		-kernel "$kernel" -initrd "$img" \
-		-append "console=ttyS0 lsm=$(lsm_list_for "$lsm") panic=-1 quiet loglevel=3 bg.timeout=$((timeout_s - 60))${object:+ bg.object=$object} ${BG_VM_APPEND:-}" \
+		-append "console=ttyS0 lsm=$(lsm_list_for "$lsm") panic=-1 quiet loglevel=3 bg.timeout=$((timeout_s - 60))${object:+ bg.object=$object}${R_only[$1]:+ bg.filter=${R_only[$1]}} ${BG_VM_APPEND:-}" \
 		</dev/null >"$log" 2>&1 &
 	qpid=$!
 	wait "$qpid"
@@ -280,8 +293,8 @@ qemu_row() {
 		f=$((f + 1))
 	fi
 	for t in $(required_for "$lsm"); do
-		# bg.filter=NAME runs only the tests whose name holds NAME.
-		[[ $t == *"$filter"* ]] || continue
+		# bg.filter=NAME,... runs only the tests whose name holds one NAME.
+		holds_any "$t" "$rowfilter" || continue
 		if ! grep -q "^PASS $t\$" "$log"; then
 			echo "FAIL [$row] $t did not pass in the guest (it must run here)"
 			f=$((f + 1))
@@ -302,7 +315,7 @@ host_row() {
 	crc=$?
 	sed "s/^/[$row] /" "$log"
 	echo "BG-HOST-BEGIN" >>"$log"
-	env "${envs[@]}" BG_TEST_TIMES=1 timeout -k 30 "$timeout_s" "$host_suite" >>"$log" 2>&1 &
+	env "${envs[@]}" BG_TEST_TIMES=1 timeout -k 30 "$timeout_s" "$host_suite" ${R_only[$1]:+"${R_only[$1]}"} >>"$log" 2>&1 &
 	qpid=$!
 	wait "$qpid"
 	hrc=$?
