@@ -162,7 +162,7 @@ test_container_kubernetes_annotations() {
 	existing_hosts || { skip_test "cannot create network namespaces with a veth"; return; }
 	local name="bgt-$RANDOM$RANDOM" cg
 	ct_run "$name" --annotation bindguard.io/policy=loopback-only \
-		--annotation bindguard.io/allow=0.0.0.0:8082 "$CT_IMAGE" sh -c \
+		--annotation "bindguard.io/allow=*:8082" "$CT_IMAGE" sh -c \
 		'httpd -f -p 8080; echo "wildcard exit $?"; httpd -f -h /www -p 8082' ||
 		{ why="podman run failed: $(cat "$WORK/ct.$name.out")"; return; }
 	ct_wait_log "$name" 'wildcard exit' || { why="the container did not start: $(podman logs "$name" 2>&1)"; return; }
