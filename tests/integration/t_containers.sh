@@ -85,15 +85,20 @@ ct_cleanup() {
 		[ -d "$n" ] && [ "$n" != "$CG2/$TOP" ] || continue
 		find "$n" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
-	if [ "${CT_PARENT_EXISTED:-1}" = 0 ]; then
-		# Empty by now (rmdir refuses otherwise): v2 and each v1 hierarchy,
-		# with the conmon cgroup podman's cgroupfs manager makes in it.
-		for n in "$CG2/libpod_parent" /sys/fs/cgroup/*/libpod_parent; do
-			[ -d "$n/conmon" ] && rmdir "$n/conmon" 2>/dev/null
-			[ -d "$n" ] && rmdir "$n" 2>/dev/null
-		done
-	fi
+	[ "${CT_PARENT_EXISTED:-1}" = 0 ] && podman_parent_remove
 	CT_NAMES=() CT_RUNC=()
+	return 0
+}
+
+# podman's parent cgroup (cgroupfs manager), in v2 and each v1 hierarchy, with
+# the conmon cgroup it makes in it: for a suite that made it, once its
+# containers are gone (rmdir refuses a cgroup still in use).
+podman_parent_remove() {
+	local n
+	for n in "$CG2/libpod_parent" /sys/fs/cgroup/*/libpod_parent; do
+		[ -d "$n/conmon" ] && rmdir "$n/conmon" 2>/dev/null
+		[ -d "$n" ] && rmdir "$n" 2>/dev/null
+	done
 	return 0
 }
 
