@@ -63,44 +63,44 @@ add_counts "$log" "systemd-unit"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 add_counts "$log" "version"
 
-if [ "$(id -u)" -eq 0 ]; then
-	# The static build, for the image tests (t_image.sh): once, in the plain
-	# pass, as the package (the ASan pass would only build it again).
-	if ldd "$bindguard" 2>/dev/null | grep -q libasan; then
-		echo "SKIP make static: an ASan build (the plain build's make test builds it)"
+# An ASan build (CI's second pass) leaves the steps that build their own
+# binaries, and the benchmark, to the plain pass.
+ldd "$bindguard" 2>/dev/null | grep -q libasan && asan=1 || asan=0
+# plain_only NAME CMD...: CMD once, in the plain pass; PASS, or FAIL (status 1)
+# with the last lines of its output; SKIP in the ASan pass.
+plain_only() {
+	local name=$1
+	shift
+	if [ "$asan" = 1 ]; then
+		echo "SKIP $name: an ASan build (the plain build's make test runs it)"
 		S=$((S + 1))
-	elif make -s -C "$here/.." -j2 static >"$log.static" 2>&1; then
-		echo "PASS make static"
+	elif "$@" >"$log.step" 2>&1; then
+		echo "PASS $name"
 		P=$((P + 1))
-		export BGSTATIC="$here/../bindguard-static"
 	else
-		tail -n 20 "$log.static"
-		echo "FAIL make static"
+		tail -n 20 "$log.step"
+		echo "FAIL $name"
 		F=$((F + 1))
 		status=1
+		rm -f "$log.step"
+		return 1
 	fi
-	rm -f "$log.static"
+	rm -f "$log.step"
+}
+
+if [ "$(id -u)" -eq 0 ]; then
+	# The static build, for the image tests (t_image.sh).
+	if plain_only "make static" make -s -C "$here/.." -j2 static && [ "$asan" = 0 ]; then
+		export BGSTATIC="$here/../bindguard-static"
+	fi
 	BINDGUARD=$bindguard BGPROBE=$bgprobe BGVERLOG=$bgverlog "$here/integration/run.sh" | tee "$log"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 	add_counts "$log" "integration tests"
 	# The benchmark must build and run; its figures come from `make bench`.
-	# Once: the ASan pass (CI's second) leaves it to the plain one.
-	if ldd "$bindguard" 2>/dev/null | grep -q libasan; then
-		echo "SKIP bench-quick: an ASan build (the plain build's make test runs it)"
-		S=$((S + 1))
-	elif make -s -C "$here/.." bench BENCH_QUICK=1 >"$log.bench" 2>&1; then
-		echo "PASS bench-quick (make bench BENCH_QUICK=1)"
-		P=$((P + 1))
-	else
-		tail -n 20 "$log.bench"
-		echo "FAIL bench-quick (make bench BENCH_QUICK=1)"
-		F=$((F + 1))
-		status=1
-	fi
-	rm -f "$log.bench"
+	plain_only "bench-quick (make bench BENCH_QUICK=1)" make -s -C "$here/.." bench BENCH_QUICK=1
 	# The Debian package: built, linted, installed, removed, purged. Once, as
 	# the benchmark: the package builds its own binary, not the ASan one.
-	if ldd "$bindguard" 2>/dev/null | grep -q libasan; then
+	if [ "$asan" = 1 ]; then
 		echo "SKIP package: an ASan build (the plain build's make test runs it)"
 		S=$((S + 1))
 	else
