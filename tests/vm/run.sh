@@ -31,7 +31,7 @@
 #                    A host row takes a slot too; two host rows never run at
 #                    once.
 #   BG_VM_SMP=N      CPUs per guest instead of nproc/BG_VM_JOBS.
-#   BG_VM_TIMEOUT=S  per row (default 1200).
+#   BG_VM_TIMEOUT=S  per row (default 1800: a whole-suite row took 1,011-1,166 s on this 2-CPU machine, depending on its load).
 #   BG_VM_APPEND=..  added to the guests' kernel command line (bg.debug=1,
 #                    bg.filter=NAME[,NAME...]: the tests whose name holds one).
 #   BG_VM_MIRROR=URL Debian mirror for suite= rows (http://deb.debian.org/debian).
@@ -41,7 +41,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cache=${BG_VM_CACHE:-$top/.output/vm}
-timeout_s=${BG_VM_TIMEOUT:-1200}
+timeout_s=${BG_VM_TIMEOUT:-1800}
 jobs=${BG_VM_JOBS:-2}
 mirror=${BG_VM_MIRROR:-http://deb.debian.org/debian}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
