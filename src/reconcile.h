@@ -14,9 +14,10 @@
 #include <stdbool.h>
 #include "cgroup.h"
 #include "conf.h"
+#include "pins.h"
 #include "state.h"
 
-#define BG_CONF_RECORDS "/run/bindguard/config"
+#define BG_CONF_RECORDS BG_RUN_DIR "/config"
 
 enum bg_plan_op {
 	BG_PLAN_ADD,	/* no policy yet: apply */
