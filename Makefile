@@ -87,13 +87,13 @@ endif
 
 # No libbpf: linked into the unit tests too (cgroup.c for its pure parsers).
 PURE_SRCS := src/abi.c src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c src/topology.c src/object.c \
-	src/existing.c src/diag.c src/sockout.c src/owners.c src/hostnet.c src/oci.c \
+	src/existing.c src/diag.c src/sockout.c src/owners.c src/hostnet.c src/oci.c src/runcstate.c \
 	src/container.c src/suggest.c src/conf.c src/prom.c
 # Everything that talks to the kernel.
 KERN_SRCS := src/log.c src/pins.c src/load.c src/state.c src/stats.c src/rings.c \
 	src/snapshot.c src/rules.c src/links.c src/gc.c src/control.c \
 	src/cmd_policy.c src/status.c src/metrics.c src/cmd_status.c src/consumer.c src/cmd_events.c src/cmd_check.c \
-	src/cmd_run.c src/netns.c src/sockets.c src/cmd_sockets.c src/cmd_oci.c \
+	src/cmd_run.c src/netns.c src/sockets.c src/cmd_sockets.c src/hostview.c src/ocipolice.c src/ociscan.c src/cmd_oci.c src/cmd_hook.c \
 	src/reconcile.c src/cmd_apply.c src/metrics_http.c src/cmd_agent.c src/main.c
 SRCS := $(PURE_SRCS) $(KERN_SRCS)
 OBJS := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS))

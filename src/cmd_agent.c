@@ -35,12 +35,15 @@
 #include "pins.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "oci.h"
+#include "ociscan.h"
 #include "reconcile.h"
 #include "rings.h"
 #include "state.h"
 
-#define AGENT_LOCK	BG_RUN_DIR "/agent.lock"
-#define MAX_WATCH_DEPTH 64
+#define AGENT_LOCK	       BG_RUN_DIR "/agent.lock"
+#define MAX_WATCH_DEPTH	       64
+#define BG_AGENT_OCI_ROOTS_MAX 8
 
 struct agent {
 	const char **dirs;
@@ -64,6 +67,11 @@ struct agent {
 	const char *textfile_dir;
 	unsigned interval_s;
 	struct bg_metrics_http *http;
+	/* containers: runc roots to rescan, namespaces to leave alone */
+	const char *oci_roots[BG_AGENT_OCI_ROOTS_MAX];
+	int noci_roots;
+	const char *exempt[BG_OCI_EXEMPT_MAX];
+	int nexempt;
 };
 
 static void agent_usage(FILE *f)
@@ -72,6 +80,7 @@ static void agent_usage(FILE *f)
 		"usage: bindguard agent [--config DIR]... [--events FILE|none] [--textfile-dir "
 		"DIR]\n"
 		"                       [--metrics-address 127.0.0.1:PORT] [--interval SECONDS]\n"
+		"                       [--oci-root DIR]... [--exempt-namespace NS]...\n"
 		"\n"
 		"Apply the policy files (as `bindguard apply`) and keep them applied: a\n"
 		"cgroup made again, or a new one that matches a glob, gets its policy\n"
@@ -84,7 +93,13 @@ static void agent_usage(FILE *f)
 		"                          SIGHUP); default stdout; --events none: not read\n"
 		"  --textfile-dir DIR      write DIR/bindguard.prom (node-exporter textfile)\n"
 		"  --metrics-address A:P   serve /metrics on a loopback address A, port P\n"
-		"  --interval SECONDS      how often metrics are written (default 15)\n");
+		"  --interval SECONDS      how often metrics are written and --oci-root is\n"
+		"                          scanned again (default 15)\n"
+		"  --oci-root DIR          runc's state directory (runc --root): police its\n"
+		"                          live containers with bindguard annotations that\n"
+		"                          have no policy, as the OCI hook would (repeatable)\n"
+		"  --exempt-namespace NS   leave the containers of Kubernetes namespace NS\n"
+		"                          alone, as oci-hook --exempt-namespace (repeatable)\n");
 }
 
 /* --- the configuration and the cgroup tree -------------------------------- */
@@ -99,6 +114,18 @@ static int reconcile(struct agent *a, const char *why)
 		       "in force are unchanged",
 		       why);
 	return r;
+}
+
+/* Police the annotated containers that started while no hook ran. */
+static void rescan(struct agent *a)
+{
+	struct bg_oci_scan_result res;
+
+	if (!a->noci_roots)
+		return;
+	bg_oci_scan(a->oci_roots, a->noci_roots, a->exempt, a->nexempt, &res);
+	bg_dbg("agent: rescan: %u annotated containers, %u policed now, %u failed", res.seen,
+	       res.policed, res.failed);
 }
 
 /* Watch every directory where a configured cgroup could appear. inotify
@@ -280,6 +307,7 @@ static void reload(struct agent *a)
 	fprintf(stderr, "bindguard: agent: reloaded %zu polic%s\n", c.n, c.n == 1 ? "y" : "ies");
 	watch_tree(a, "/", 0);
 	reconcile(a, "SIGHUP");
+	rescan(a);
 }
 
 static int loop(struct agent *a)
@@ -324,8 +352,10 @@ static int loop(struct agent *a)
 			case 3: { /* metrics timer */
 				__u64 ticks;
 
-				if (read(a->timer_fd, &ticks, sizeof(ticks)) > 0)
+				if (read(a->timer_fd, &ticks, sizeof(ticks)) > 0) {
+					rescan(a);
 					write_textfile(a);
+				}
 				break;
 			}
 			case 4: /* events */
@@ -404,6 +434,8 @@ int cmd_agent(int argc, char **argv, struct bg_global *g)
 		{ "textfile-dir", required_argument, NULL, 't' },
 		{ "metrics-address", required_argument, NULL, 'M' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "oci-root", required_argument, NULL, 'o' },
+		{ "exempt-namespace", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -450,6 +482,27 @@ int cmd_agent(int argc, char **argv, struct bg_global *g)
 				r = BG_EXIT_USAGE;
 				goto out;
 			}
+			break;
+		case 'o':
+			if (a.noci_roots == BG_AGENT_OCI_ROOTS_MAX || optarg[0] != '/') {
+				bg_err("agent: --oci-root %s: %s", optarg,
+				       optarg[0] != '/' ? "not an absolute path"
+							: "too many (at most 8)");
+				r = BG_EXIT_USAGE;
+				goto out;
+			}
+			a.oci_roots[a.noci_roots++] = optarg;
+			break;
+		case 'x':
+			if (a.nexempt == BG_OCI_EXEMPT_MAX || !bg_oci_valid_ns(optarg)) {
+				bg_err("agent: --exempt-namespace %s: %s", optarg,
+				       a.nexempt == BG_OCI_EXEMPT_MAX
+					       ? "too many (at most 16)"
+					       : "not a namespace name (a DNS label: a-z, 0-9, -)");
+				r = BG_EXIT_USAGE;
+				goto out;
+			}
+			a.exempt[a.nexempt++] = optarg;
 			break;
 		case 'h':
 			agent_usage(stdout);
@@ -537,6 +590,7 @@ int cmd_agent(int argc, char **argv, struct bg_global *g)
 		r = BG_EXIT_FAIL;
 		goto out;
 	}
+	rescan(&a);
 	r = events_open(&a);
 	if (r)
 		goto out;

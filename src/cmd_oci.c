@@ -20,17 +20,15 @@
 #include "gc.h"
 #include "log.h"
 #include "oci.h"
+#include "ocipolice.h"
 #include "pins.h"
 #include "state.h"
-
-/* Which cgroup a container's policy went on, by container id: poststop
- * comes after the runtime removed the process (and usually the cgroup). */
-#define OCI_RECORDS BG_RUN_DIR "/oci"
 
 static void oci_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: bindguard oci-hook [--stage createRuntime|poststop]\n"
+		"Usage: bindguard oci-hook [--stage createRuntime|poststop] [--exempt-namespace "
+		"NS]...\n"
 		"\n"
 		"An OCI runtime hook: reads the container state JSON on stdin. At\n"
 		"createRuntime it applies the policy the container's annotations select to\n"
@@ -41,6 +39,9 @@ static void oci_usage(FILE *f)
 		"\n"
 		"  --stage S   createRuntime or poststop (default: from the state's status,\n"
 		"              creating or stopped)\n"
+		"  --exempt-namespace NS\n"
+		"              leave the containers of Kubernetes namespace NS alone, whatever\n"
+		"              their annotations (the agent's own; repeatable)\n"
 		"\n"
 		"Annotations: io.bindguard.policy (loopback-only or deny-wildcard, required),\n"
 		"io.bindguard.allow (comma-separated --allow rules), and io.bindguard.mode,\n"
@@ -89,162 +90,20 @@ static char *read_state(size_t *len)
 	return NULL;
 }
 
-static int write_record(const char *id, const struct bg_cgroup *cg)
-{
-	char path[PATH_MAX], tmp[PATH_MAX];
-	FILE *f;
-
-	if (bg_run_dir() || (mkdir(OCI_RECORDS, 0700) && errno != EEXIST))
-		return -errno;
-	snprintf(path, sizeof(path), "%s/%s", OCI_RECORDS, id);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", OCI_RECORDS, id);
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	fprintf(f, "%llu %s\n", (unsigned long long)cg->id, cg->path);
-	if (fclose(f) || rename(tmp, path)) {
-		int e = errno;
-
-		unlink(tmp);
-		return -e;
-	}
-	return 0;
-}
-
-/* The cgroup id a container's record names; 0 when there is none. */
-static __u64 read_record(const char *id)
-{
-	char path[PATH_MAX];
-	unsigned long long cgid = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", OCI_RECORDS, id);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%llu", &cgid) != 1)
-		cgid = 0;
-	fclose(f);
-	return cgid;
-}
-
-static int create_runtime(const struct bg_oci_state *os, const struct bg_policy_spec *spec)
-{
-	char pid[24], err[BG_ERRLEN];
-	struct bg_cgroup cg;
-	struct bg_state st;
-	int r;
-
-	if (os->pid <= 0) {
-		bg_err("oci-hook: container %s: the state has no pid (is the hook at the "
-		       "createRuntime stage?)",
-		       os->id);
-		return BG_EXIT_FAIL;
-	}
-	r = bg_need_cgroup2("oci-hook");
-	if (r)
-		return BG_EXIT_FAIL; /* any failure keeps the container from starting */
-	snprintf(pid, sizeof(pid), "%ld", os->pid);
-	if (bg_cgroup_of_pid(pid, &cg, err, sizeof(err))) {
-		bg_err("oci-hook: container %s: %s", os->id, err);
-		return BG_EXIT_FAIL;
-	}
-	if (cg.is_root) {
-		bg_err("oci-hook: container %s: its process is in the root cgroup v2; refusing "
-		       "to police the whole host",
-		       os->id);
-		return BG_EXIT_FAIL;
-	}
-	r = bg_require_privileges("oci-hook");
-	if (r)
-		return r;
-	r = bg_state_open(&st, BG_STATE_CREATE | BG_STATE_LOCK);
-	if (r == 0)
-		r = bg_state_apply_many(&st, &cg, 1, spec);
-	bg_state_close(&st);
-	if (r)
-		return BG_EXIT_FAIL;
-	r = write_record(os->id, &cg);
-	if (r) {
-		/* Enforcing, but poststop could not find the cgroup while it
-		 * lives; gc still forgets the policy once the cgroup is gone. */
-		bg_err("oci-hook: container %s: note: could not record its cgroup in %s: %s",
-		       os->id, OCI_RECORDS, strerror(-r));
-	}
-	bg_dbg("container %s: %s on %s", os->id, bg_preset_name(spec->preset), cg.path);
-	return BG_EXIT_OK;
-}
-
-/* Records of containers whose poststop never came (a runtime killed midway):
- * those whose cgroup is gone are dropped; gc already forgot their policies. */
-static void sweep_records(void)
-{
-	DIR *d = opendir(OCI_RECORDS);
-	struct dirent *e;
-	char path[PATH_MAX];
-
-	while (d && (e = readdir(d))) {
-		__u64 cgid;
-
-		if (e->d_name[0] == '.')
-			continue;
-		cgid = read_record(e->d_name);
-		if (cgid && bg_cgroup_path_of_id(cgid, path, sizeof(path)) == -ENOENT) {
-			snprintf(path, sizeof(path), "%s/%s", OCI_RECORDS, e->d_name);
-			unlink(path);
-		}
-	}
-	if (d)
-		closedir(d);
-}
-
-static int poststop(const struct bg_oci_state *os)
-{
-	char path[PATH_MAX];
-	struct bg_state st;
-	__u64 cgid = read_record(os->id);
-	int r;
-
-	r = bg_require_privileges("oci-hook");
-	if (r)
-		return r;
-	r = bg_state_open(&st, BG_STATE_LOCK);
-	if (r == -ENOENT) {
-		bg_state_close(&st);
-		r = 0;
-		goto out;
-	}
-	/* A runtime that leaves the cgroup in place: remove its policy now. */
-	if (r == 0 && cgid && bg_cgroup_path_of_id(cgid, path, sizeof(path)) == 0) {
-		struct bg_policy pol;
-
-		if (bg_state_policy(&st, cgid, &pol) == 0)
-			r = bg_state_detach(&st, cgid, path);
-	}
-	/* Removed cgroups (this container's, usually): forget their policies. */
-	if (r == 0)
-		r = bg_state_gc(&st);
-	bg_state_close(&st);
-out:
-	if (r == 0) {
-		snprintf(path, sizeof(path), "%s/%s", OCI_RECORDS, os->id);
-		unlink(path);
-		sweep_records();
-	}
-	return r ? BG_EXIT_FAIL : BG_EXIT_OK;
-}
-
 int cmd_oci_hook(int argc, char **argv, struct bg_global *g)
 {
 	static const struct option opts[] = {
 		{ "stage", required_argument, NULL, 's' },
+		{ "exempt-namespace", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	struct bg_policy_spec *spec = NULL;
 	struct bg_oci_state os = { 0 };
-	const char *stage = NULL;
+	const char *stage = NULL, *exempt[BG_OCI_EXEMPT_MAX];
 	char err[BG_ERRLEN];
+	bool applied;
+	int nexempt = 0;
 	char *buf = NULL;
 	size_t len = 0;
 	int c, r = BG_EXIT_FAIL;
@@ -260,6 +119,16 @@ int cmd_oci_hook(int argc, char **argv, struct bg_global *g)
 				       stage);
 				return BG_EXIT_USAGE;
 			}
+			break;
+		case 'x':
+			if (nexempt == BG_OCI_EXEMPT_MAX || !bg_oci_valid_ns(optarg)) {
+				bg_err("oci-hook: --exempt-namespace %s: %s", optarg,
+				       nexempt == BG_OCI_EXEMPT_MAX
+					       ? "too many (at most 16)"
+					       : "not a namespace name (a DNS label: a-z, 0-9, -)");
+				return BG_EXIT_USAGE;
+			}
+			exempt[nexempt++] = optarg;
 			break;
 		case 'h':
 			oci_usage(stdout);
@@ -293,9 +162,15 @@ int cmd_oci_hook(int argc, char **argv, struct bg_global *g)
 		       os.id, os.status);
 		goto out;
 	}
+	/* The agent's pods: never touched, so no hook error can stop them. */
+	if (bg_oci_exempt(&os, exempt, nexempt)) {
+		bg_dbg("container %s: namespace %s is exempt", os.id, os.pod_ns);
+		r = BG_EXIT_OK;
+		goto out;
+	}
 	if (!strcmp(stage, "poststop")) {
 		/* Whatever the annotations say now: what was applied goes. */
-		r = os.nann ? poststop(&os) : BG_EXIT_OK;
+		r = os.nann ? bg_oci_unpolice(&os, "oci-hook") : BG_EXIT_OK;
 		goto out;
 	}
 	r = bg_oci_policy(&os, spec, err, sizeof(err));
@@ -305,7 +180,7 @@ int cmd_oci_hook(int argc, char **argv, struct bg_global *g)
 	} else if (r == 0) {
 		r = BG_EXIT_OK; /* not annotated: not ours */
 	} else {
-		r = create_runtime(&os, spec);
+		r = bg_oci_police(&os, spec, "oci-hook", false, &applied);
 	}
 out:
 	bg_oci_free(&os);

@@ -25,6 +25,8 @@ int cmd_check(int argc, char **argv, struct bg_global *g);
 int cmd_run(int argc, char **argv, struct bg_global *g);
 int cmd_sockets(int argc, char **argv, struct bg_global *g);
 int cmd_oci_hook(int argc, char **argv, struct bg_global *g);
+int cmd_install_hook(int argc, char **argv, struct bg_global *g);
+int cmd_uninstall_hook(int argc, char **argv, struct bg_global *g);
 int cmd_apply(int argc, char **argv, struct bg_global *g);
 int cmd_agent(int argc, char **argv, struct bg_global *g);
 

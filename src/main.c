@@ -9,6 +9,7 @@
 #include <linux/capability.h>
 #include "cgroup.h"
 #include "commands.h"
+#include "hostview.h"
 #include "json.h"
 #include "log.h"
 #include "object.h"
@@ -33,6 +34,8 @@ static const struct command commands[] = {
 	{ "run", cmd_run, "run a command in a policed transient cgroup", true },
 	{ "check", cmd_check, "report what this kernel covers", true },
 	{ "oci-hook", cmd_oci_hook, "OCI runtime hook: police a container from its start", false },
+	{ "install-hook", cmd_install_hook, "put the OCI hook on this host (Kubernetes)", false },
+	{ "uninstall-hook", cmd_uninstall_hook, "remove what install-hook put there", false },
 	{ "apply", cmd_apply, "apply the policies of policy files, all or nothing", false },
 	{ "agent", cmd_agent, "keep the policy files applied as cgroups come and go", false },
 };
@@ -139,7 +142,10 @@ bool bg_no_more_args(const char *cmd, int argc, char **argv)
 int bg_need_cgroup2(const char *cmd)
 {
 	char mnt[PATH_MAX];
+	int r = bg_host_cgroup_view(cmd);
 
+	if (r)
+		return r;
 	if (!bg_cgroup_mount(mnt, sizeof(mnt)))
 		return 0;
 	bg_err("%s: no cgroup v2 mount in /proc/self/mountinfo: mount one "

@@ -66,6 +66,40 @@ static const char *our_prefix(const char *key)
 	return NULL;
 }
 
+/* The pod namespace annotations of CRI-O and containerd. */
+static const char *const pod_ns_keys[] = { "io.kubernetes.pod.namespace",
+					   "io.kubernetes.cri.sandbox-namespace" };
+
+/* A Kubernetes namespace name: a DNS label (RFC 1123), 1 to 63 characters. */
+bool bg_oci_valid_ns(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+static void take_pod_ns(json_t *ann, struct bg_oci_state *st)
+{
+	for (size_t i = 0; i < sizeof(pod_ns_keys) / sizeof(pod_ns_keys[0]); i++) {
+		json_t *v = json_object_get(ann, pod_ns_keys[i]);
+
+		if (json_is_string(v) && bg_oci_valid_ns(json_string_value(v))) {
+			strcpy(st->pod_ns, json_string_value(v));
+			return;
+		}
+	}
+}
+
+bool bg_oci_exempt(const struct bg_oci_state *st, const char *const *ns, int nns)
+{
+	for (int i = 0; st->pod_ns[0] && i < nns; i++)
+		if (!strcmp(st->pod_ns, ns[i]))
+			return true;
+	return false;
+}
+
 static int take_annotations(json_t *ann, struct bg_oci_state *st, char *err, size_t errlen)
 {
 	const char *key, *prefix;
@@ -77,6 +111,7 @@ static int take_annotations(json_t *ann, struct bg_oci_state *st, char *err, siz
 		snprintf(err, errlen, "state JSON: \"annotations\" is not an object");
 		return -1;
 	}
+	take_pod_ns(ann, st);
 	st->ann = calloc(json_object_size(ann) + 1, sizeof(*st->ann));
 	if (!st->ann) {
 		snprintf(err, errlen, "out of memory");
@@ -258,4 +293,36 @@ int bg_oci_policy(const struct bg_oci_state *st, struct bg_policy_spec *spec, ch
 		return -1;
 	}
 	return 1;
+}
+
+char *bg_oci_hooks_file(const char *bin, const char *const *exempt, int nexempt)
+{
+	json_t *args = json_pack("[s, s]", "bindguard", "oci-hook");
+	json_t *f = NULL;
+	char *text = NULL;
+
+	for (int i = 0; args && i < nexempt; i++)
+		if (json_array_append_new(args, json_string("--exempt-namespace")) ||
+		    json_array_append_new(args, json_string(exempt[i]))) {
+			json_decref(args);
+			return NULL;
+		}
+	if (args)
+		f = json_pack("{s:s, s:{s:s, s:o}, s:{s:{s:s}}, s:[s, s]}", "version", "1.0.0",
+			      "hook", "path", bin, "args", args, "when", "annotations",
+			      "^(io\\.bindguard\\.|bindguard\\.io/)policy$", ".*", "stages",
+			      "createRuntime", "poststop");
+	if (f)
+		text = json_dumps(f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(f);
+	if (text) {
+		char *nl = realloc(text, strlen(text) + 2);
+
+		if (!nl) {
+			free(text);
+			return NULL;
+		}
+		text = strcat(nl, "\n");
+	}
+	return text;
 }

@@ -8,6 +8,7 @@
 #ifndef BG_OCI_H
 #define BG_OCI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "policy.h"
 
@@ -34,12 +35,29 @@ struct bg_oci_state {
 	struct bg_oci_annotation *ann; /* ours (either prefix), in order */
 	size_t nann;
 	const char *prefix; /* BG_OCI_PREFIX or BG_OCI_PREFIX_K8S; NULL when none */
+	/* The Kubernetes namespace of the container's pod, from the annotation
+	 * CRI-O (io.kubernetes.pod.namespace) or containerd
+	 * (io.kubernetes.cri.sandbox-namespace) sets; "" when neither is there
+	 * or it is not a namespace name (a DNS label). */
+	char pod_ns[64];
 };
 
 /* Parse state JSON of len bytes (need not be NUL-terminated). 0, or -1 with
  * a one-line reason in err; bg_oci_free either way. */
 int bg_oci_parse(const char *buf, size_t len, struct bg_oci_state *st, char *err, size_t errlen);
 void bg_oci_free(struct bg_oci_state *st);
+
+/* Whether the container's pod is in one of the namespaces the hook leaves
+ * alone (oci-hook --exempt-namespace): the agent's own, so that a hook that
+ * fails can never keep the agent from starting. */
+#define BG_OCI_EXEMPT_MAX 16
+bool bg_oci_valid_ns(const char *s);
+bool bg_oci_exempt(const struct bg_oci_state *st, const char *const *ns, int nns);
+
+/* The hooks.d file (oci-hooks(5), version 1.0.0) that runs bin as the
+ * hook, with --exempt-namespace for each of exempt, for containers with a
+ * policy annotation (either spelling): malloc'ed JSON text, or NULL. */
+char *bg_oci_hooks_file(const char *bin, const char *const *exempt, int nexempt);
 
 /* The policy the annotations select: 1 with spec filled, 0 when the state
  * has none of ours at all (not policed), -1 with err (an unknown name after

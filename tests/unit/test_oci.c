@@ -210,3 +210,57 @@ TEST(container_names_are_checked_before_any_runtime_is_asked)
 	CHECK(!bg_container_name_ok("a b"));
 	CHECK(!bg_container_name_ok("a/b"));
 }
+
+TEST(oci_pod_namespace_from_crio_or_containerd_exempts_listed_ones)
+{
+	static const char *const exempt[] = { "bindguard", "kube-system" };
+	struct bg_oci_state st;
+	char err[BG_ERRLEN];
+
+	CHECK(parse("{\"id\":\"a\",\"status\":\"creating\",\"annotations\":{"
+		    "\"io.kubernetes.pod.namespace\":\"bindguard\"}}",
+		    &st, err) == 0);
+	CHECK_STR(st.pod_ns, "bindguard");
+	CHECK(bg_oci_exempt(&st, exempt, 2));
+	CHECK(!bg_oci_exempt(&st, exempt, 0));
+	bg_oci_free(&st);
+	CHECK(parse("{\"id\":\"a\",\"status\":\"creating\",\"annotations\":{"
+		    "\"io.kubernetes.cri.sandbox-namespace\":\"kube-system\","
+		    "\"bindguard.io/policy\":\"bogus\"}}",
+		    &st, err) == 0);
+	CHECK(bg_oci_exempt(&st, exempt, 2));
+	bg_oci_free(&st);
+	/* Another namespace, none, or not a namespace name: not exempt. */
+	static const char *const others[] = {
+		"{\"io.kubernetes.pod.namespace\":\"default\"}",
+		"{}",
+		"{\"io.kubernetes.pod.namespace\":\"Bindguard\"}",
+		"{\"io.kubernetes.pod.namespace\":\"bindguard/x\"}",
+		"{\"io.kubernetes.pod.namespace\":7}",
+		"{\"io.bindguard.namespace\":\"bindguard\"}",
+	};
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		char json[256];
+
+		snprintf(json, sizeof(json),
+			 "{\"id\":\"a\",\"status\":\"creating\",\"annotations\":%s}", others[i]);
+		CHECK(parse(json, &st, err) == 0);
+		CHECK(!bg_oci_exempt(&st, exempt, 2));
+		bg_oci_free(&st);
+	}
+}
+
+TEST(oci_hooks_file_runs_the_hook_for_either_spelling)
+{
+	static const char *const ns[] = { "bindguard" };
+	char *t = bg_oci_hooks_file("/opt/bindguard/bin/bindguard", ns, 1);
+
+	CHECK(t != NULL);
+	CHECK(strstr(t, "\"version\": \"1.0.0\"") != NULL);
+	CHECK(strstr(t, "\"path\": \"/opt/bindguard/bin/bindguard\"") != NULL);
+	CHECK(strstr(t, "\"oci-hook\",\n      \"--exempt-namespace\",\n      \"bindguard\"") !=
+	      NULL);
+	CHECK(strstr(t, "\"^(io\\\\.bindguard\\\\.|bindguard\\\\.io/)policy$\": \".*\"") != NULL);
+	CHECK(strstr(t, "\"createRuntime\",\n    \"poststop\"") != NULL);
+	free(t);
+}
