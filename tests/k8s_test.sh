@@ -60,10 +60,10 @@ done
 [ "$have" = 1 ] || finish
 if [ ! -e "$npm_dir/node_modules/kubernetes-models/package.json" ] ||
 	[ ! -e "$npm_dir/node_modules/yaml/package.json" ]; then
-	if ! mkdir -p "$npm_dir" ||
-		! npm install --no-audit --no-fund --loglevel=error --prefix "$npm_dir" \
-			kubernetes-models@5.1.0 yaml@2 >"$work/npm.out" 2>&1; then
-		fail "npm install" "into $npm_dir: $(tail -n 5 "$work/npm.out" | tr '\n' ' ')"
+	if ! { mkdir -p "$npm_dir" &&
+		npm install --no-audit --no-fund --loglevel=error --prefix "$npm_dir" \
+			kubernetes-models@5.1.0 yaml@2; } >"$work/npm.out" 2>&1; then
+		fail "npm install" "into $npm_dir (BG_NPM_CACHE names a writable one): $(tail -n 5 "$work/npm.out" | tr '\n' ' ')"
 		finish
 	fi
 	pass "npm install kubernetes-models@5.1.0 yaml@2 into $npm_dir"
