@@ -20,6 +20,11 @@ test)
 	       prometheus-node-exporter  # serves the agent's textfile in its test
 	       dpkg-dev debhelper lintian git  # the Debian package's test (dpkg-buildpackage, lintian)
 	       nginx-light wrk)  # make bench's workloads
+	# node and npm: the Kubernetes manifests' offline validation (tests/k8s_test.sh).
+	# Only when missing: a node installed otherwise stays (NodeSource's nodejs
+	# package carries npm and conflicts with Debian's npm, which would replace it).
+	command -v node >/dev/null || pkgs+=(nodejs)
+	command -v npm >/dev/null || pkgs+=(npm)
 	;;
 *)
 	echo "usage: install-deps.sh [test]" >&2

@@ -10,7 +10,7 @@ P=0 F=0 S=0 status=0
 # add_counts FILE: add the suite's closing line to the totals.
 add_counts() {
 	local line
-	line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	line=$(grep -E '^[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
 	if [ -z "$line" ]; then
 		echo "run-all: $2 printed no closing line" >&2
 		F=$((F + 1))
@@ -62,6 +62,11 @@ add_counts "$log" "systemd-unit"
 "$here/version_test.sh" "$bindguard" | tee "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 add_counts "$log" "version"
+
+# The Kubernetes manifests: yamllint, their schemas, the DaemonSet (node, npm; no root).
+"$here/k8s_test.sh" | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+add_counts "$log" "k8s-manifests"
 
 # An ASan build (CI's second pass) leaves the steps that build their own
 # binaries, and the benchmark, to the plain pass.
