@@ -172,6 +172,15 @@ static int plan_cgroup(const struct bg_state *st, const struct record *rec,
 	return 0;
 }
 
+/* A directory the glob cannot read fails the plan, but one that is not
+ * there (a path of the other kubelet cgroup driver, a cgroup removed while
+ * listed) only matches nothing. */
+static int glob_error(const char *path, int err)
+{
+	(void)path;
+	return err != ENOENT && err != ENOTDIR;
+}
+
 /* Every existing directory a glob matches that it governs (an exact
  * Cgroup= or an earlier glob may govern some). */
 static int plan_glob(const struct bg_state *st, const struct record *rec, const struct bg_conf *c,
@@ -182,7 +191,7 @@ static int plan_glob(const struct bg_state *st, const struct record *rec, const 
 	int r = 0;
 
 	snprintf(pattern, sizeof(pattern), "%s%s/", mnt, cp->cgroup); /* "/": directories */
-	r = glob(pattern, GLOB_ERR, NULL, &g);
+	r = glob(pattern, 0, glob_error, &g);
 	if (r == GLOB_NOMATCH)
 		return 0;
 	if (r) {

@@ -36,6 +36,9 @@ test_apply_config_plans_then_applies_all_or_nothing() {
 	mkcg cfg-svc/other >/dev/null
 	conf_file "$d" 10-a.conf "$a" loopback-only Allow=0.0.0.0:8080
 	conf_file "$d" 20-svc.conf "/$TOP/cfg-svc/*.service" deny-wildcard Mode=enforce
+	# A glob below a directory that is not there (the other kubelet cgroup
+	# driver's layout) matches nothing; it does not fail the plan.
+	conf_file "$d" 30-absent.conf "/$TOP/no-such-dir/pod*" deny-wildcard
 	# The plan changes nothing.
 	out=$("$BG" apply --config "$d" --dry-run --json) || { why="dry run failed"; return; }
 	check "dry-run plan" "add $a,add $x,add $y" \
