@@ -80,7 +80,8 @@ static void agent_usage(FILE *f)
 		"usage: bindguard agent [--config DIR]... [--events FILE|none] [--textfile-dir "
 		"DIR]\n"
 		"                       [--metrics-address 127.0.0.1:PORT] [--interval SECONDS]\n"
-		"                       [--oci-root DIR]... [--exempt-namespace NS]...\n"
+		"                       [--oci-root DIR]... [--exempt-namespace NS]... "
+		"[--wait-lock]\n"
 		"\n"
 		"Apply the policy files (as `bindguard apply`) and keep them applied: a\n"
 		"cgroup made again, or a new one that matches a glob, gets its policy\n"
@@ -99,7 +100,9 @@ static void agent_usage(FILE *f)
 		"                          live containers with bindguard annotations that\n"
 		"                          have no policy, as the OCI hook would (repeatable)\n"
 		"  --exempt-namespace NS   leave the containers of Kubernetes namespace NS\n"
-		"                          alone, as oci-hook --exempt-namespace (repeatable)\n");
+		"                          alone, as oci-hook --exempt-namespace (repeatable)\n"
+		"  --wait-lock             when another agent runs, wait for it to stop instead\n"
+		"                          of exiting 1 (a rolling update's new pod)\n");
 }
 
 /* --- the configuration and the cgroup tree -------------------------------- */
@@ -383,7 +386,7 @@ static int loop(struct agent *a)
 }
 
 /* One agent per machine: the lock file names the one that runs. */
-static int take_lock(void)
+static int take_lock(bool wait)
 {
 	char pid[32];
 	int fd;
@@ -402,10 +405,19 @@ static int take_lock(void)
 
 		pid[n > 0 ? n : 0] = '\0';
 		pid[strcspn(pid, "\n")] = '\0';
-		bg_err("agent: another bindguard agent is running%s%s%s (one per machine)",
-		       pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
-		close(fd);
-		return -1;
+		if (wait) {
+			fprintf(stderr,
+				"bindguard: agent: another agent is running%s%s%s; waiting for it "
+				"to stop (--wait-lock)\n",
+				pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
+			while (flock(fd, LOCK_EX) && errno == EINTR)
+				;
+		} else {
+			bg_err("agent: another bindguard agent is running%s%s%s (one per machine)",
+			       pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
+			close(fd);
+			return -1;
+		}
 	}
 	snprintf(pid, sizeof(pid), "%d\n", getpid());
 	if (ftruncate(fd, 0) || pwrite(fd, pid, strlen(pid), 0) < 0)
@@ -435,6 +447,7 @@ int cmd_agent(int argc, char **argv, struct bg_global *g)
 		{ "metrics-address", required_argument, NULL, 'M' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "oci-root", required_argument, NULL, 'o' },
+		{ "wait-lock", no_argument, NULL, 'w' },
 		{ "exempt-namespace", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -442,6 +455,7 @@ int cmd_agent(int argc, char **argv, struct bg_global *g)
 	static const char *defaults[] = BG_CONF_DIRS;
 	static struct agent a;
 	const char *metrics_addr = NULL;
+	bool wait_lock = false;
 	char err[BG_ERRLEN];
 	struct stat sb;
 	sigset_t set;
@@ -482,6 +496,9 @@ int cmd_agent(int argc, char **argv, struct bg_global *g)
 				r = BG_EXIT_USAGE;
 				goto out;
 			}
+			break;
+		case 'w':
+			wait_lock = true;
 			break;
 		case 'o':
 			if (a.noci_roots == BG_AGENT_OCI_ROOTS_MAX || optarg[0] != '/') {
@@ -550,7 +567,7 @@ int cmd_agent(int argc, char **argv, struct bg_global *g)
 	if (r)
 		goto out;
 	r = BG_EXIT_FAIL;
-	lock_fd = take_lock();
+	lock_fd = take_lock(wait_lock);
 	if (lock_fd < 0)
 		goto out;
 	if (open_events_file(&a))
