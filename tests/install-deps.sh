@@ -15,6 +15,7 @@ test)
 	pkgs+=(valgrind yamllint
 	       systemd  # systemd-analyze verify of the agent's unit (a container may lack it)
 	       podman runc  # the container tests (the OCI hook, --container)
+	       catatonit  # podman kube play's pause image (the Kubernetes test)
 	       qemu-system-x86 busybox-static cpio xz-utils  # make test-kernels (busybox-static: containers too)
 	       prometheus  # promtool: status --format prom must pass `promtool check metrics`
 	       prometheus-node-exporter  # serves the agent's textfile in its test

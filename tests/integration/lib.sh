@@ -152,6 +152,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	# Containers first (t_containers.sh): they live in the test's namespaces.
 	declare -F ct_cleanup >/dev/null && ct_cleanup
+	declare -F k8s_cleanup >/dev/null && k8s_cleanup
 	declare -F img_cleanup >/dev/null && img_cleanup
 	for ns in "${NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	# Runs a test killed on purpose: end what is left in their cgroups.

@@ -3,10 +3,12 @@
 // play) without a cluster:
 //   node pod-from-daemonset.mjs DAEMONSET.yaml OUT.yaml [--image IMG] [--name NAME]
 //        [--host-path OLD=NEW]... [--arg CONTAINER OLD=NEW]...
+//        [--mount-path CONTAINER OLD=NEW]...
 // The Pod's spec is the pod template's; metadata.name is NAME (default: the
 // DaemonSet's), its labels the template's. --image replaces every container's
 // image; --host-path the hostPath volume whose path is exactly OLD; --arg every
-// element of CONTAINER's args equal to OLD. OLD never contains '='. An OLD that
+// element of CONTAINER's args equal to OLD; --mount-path the mountPath OLD of
+// CONTAINER's volumeMounts. OLD never contains '='. An OLD that
 // matches nothing is an error (a typo would otherwise test the wrong thing).
 // Dropped, as they mean something only in a cluster: priorityClassName (no
 // scheduler to preempt for), tolerations (no taints), automountServiceAccountToken
@@ -29,11 +31,12 @@ function split(s, opt) {
 
 const argv = process.argv.slice(2);
 const usage = 'usage: pod-from-daemonset.mjs DAEMONSET.yaml OUT.yaml [--image IMG] ' +
-	'[--name NAME] [--host-path OLD=NEW]... [--arg CONTAINER OLD=NEW]...';
+	'[--name NAME] [--host-path OLD=NEW]... [--arg CONTAINER OLD=NEW]... ' +
+	'[--mount-path CONTAINER OLD=NEW]...';
 if (argv.length < 2 || argv[0].startsWith('--') || argv[1].startsWith('--'))
 	die(usage);
 const [input, output] = argv;
-const opts = { hostPaths: [], args: [] };
+const opts = { hostPaths: [], args: [], mountPaths: [] };
 for (let i = 2; i < argv.length; i++) {
 	const value = () => (i + 1 < argv.length ? argv[++i] : die(`${argv[i]} needs a value`));
 	switch (argv[i]) {
@@ -43,6 +46,11 @@ for (let i = 2; i < argv.length; i++) {
 	case '--arg': {
 		const container = value();
 		opts.args.push([container, ...split(value(), '--arg')]);
+		break;
+	}
+	case '--mount-path': {
+		const container = value();
+		opts.mountPaths.push([container, ...split(value(), '--mount-path')]);
 		break;
 	}
 	default: die(`unknown option ${argv[i]}\n${usage}`);
@@ -78,6 +86,14 @@ for (const [name, old, now] of opts.args) {
 	if (!(c.args ?? []).includes(old))
 		die(`--arg ${name} ${old}=${now}: ${name} has no argument ${old}`);
 	c.args = c.args.map((a) => (a === old ? now : a));
+}
+
+for (const [name, old, now] of opts.mountPaths) {
+	const c = spec.containers.find((x) => x.name === name) ??
+		die(`--mount-path ${name}: no such container`);
+	const m = (c.volumeMounts ?? []).find((x) => x.mountPath === old) ??
+		die(`--mount-path ${name} ${old}=${now}: ${name} mounts nothing at ${old}`);
+	m.mountPath = now;
 }
 
 const pod = {
