@@ -13,6 +13,8 @@
 #include "gc.h"
 #include "log.h"
 #include "ocipolice.h"
+#include "sockets.h"
+#include "sockout.h"
 #include "state.h"
 
 static int write_record(const char *id, const struct bg_cgroup *cg)
@@ -52,6 +54,26 @@ static __u64 read_record(const char *id)
 		cgid = 0;
 	fclose(f);
 	return cgid;
+}
+
+/* A container policed after its start: the sockets it bound before that
+ * its policy refuses, one line each (they stay open: closing a workload's
+ * sockets is not the agent's call). */
+static void report_existing(const char *who, const struct bg_oci_state *os, __u64 cgid)
+{
+	struct bg_scan_filter f = { .refused_only = true, .pcgids = &cgid, .npcgids = 1 };
+	struct bg_state st;
+	struct bg_scan sc;
+
+	if (bg_state_open(&st, 0) == 0 && bg_scan_sockets(&st, &f, &sc, who) == 0) {
+		for (size_t i = 0; i < sc.n; i++) {
+			fprintf(stderr, "bindguard: %s: container %s: existing socket: ", who,
+				os->id);
+			bg_open_text(stderr, &sc, &sc.v[i]);
+		}
+		bg_scan_free(&sc);
+	}
+	bg_state_close(&st);
 }
 
 int bg_oci_police(const struct bg_oci_state *os, const struct bg_policy_spec *spec, const char *who,
@@ -109,6 +131,8 @@ int bg_oci_police(const struct bg_oci_state *os, const struct bg_policy_spec *sp
 		       BG_OCI_RECORDS, strerror(-r));
 	}
 	bg_dbg("container %s: %s on %s", os->id, bg_preset_name(spec->preset), cg.path);
+	if (if_unpoliced)
+		report_existing(who, os, cg.id);
 	return BG_EXIT_OK;
 }
 

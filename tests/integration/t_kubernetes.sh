@@ -226,10 +226,12 @@ test_kubernetes_daemonset_pod_polices_a_kubepods_tree() {
 
 	# While no hook runs: an annotated container starts unpoliced, and the
 	# policed one is deleted (its poststop hook is gone with the binary).
-	k8s_runc c-late "$cg_fs/burstable/pod$uid3/c-late" 'sleep 1000' \
+	k8s_runc c-late "$cg_fs/burstable/pod$uid3/c-late" 'httpd -f -p 8086 & sleep 1000' \
 		'{"bindguard.io/policy":"deny-wildcard","io.kubernetes.cri.sandbox-namespace":"web"}' ||
 		{ why="runc c-late: $(k8s_runc_log c-late)"; return; }
 	check "without a hook: no policy yet" None "$(policy_field "$cg_fs/burstable/pod$uid3/c-late" "p")"
+	sleep 0.5
+	check "without a hook: its wildcard listener from B" ok "$(from_b_connect 10.213.9.1 8086)"
 	runc --root "$K8S_RUNROOT" kill c-fs KILL >/dev/null 2>&1
 	sleep 0.5
 	runc --root "$K8S_RUNROOT" delete -f c-fs >/dev/null 2>&1
@@ -252,6 +254,8 @@ test_kubernetes_daemonset_pod_polices_a_kubepods_tree() {
 	podman logs "$name" >"$K/agent2.log" 2>&1
 	check "restart: the hookless container is policed" deny-wildcard \
 		"$(policy_field "$cg_fs/burstable/pod$uid3/c-late" "p and p['policy']")"
+	check "restart: the listener it opened before is reported" yes \
+		"$(grep -q 'container c-late: existing socket: tcp .*:8086 .*deny (wildcard) by deny-wildcard' "$K/agent2.log" && echo yes)"
 	runc --root "$K8S_RUNROOT" exec c-late httpd -f -p 8085 >"$K/exec.out" 2>&1 &
 	PIDS+=($!)
 	sleep 0.5
