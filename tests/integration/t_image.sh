@@ -150,3 +150,42 @@ test_image_refuses_a_bpffs_of_its_own() {
 	grep -q "/sys/fs/bpf is not a bpffs" "$WORK/nobpf.out" || why="${why:-no reason given: $(cat "$WORK/nobpf.out")}"
 	check "no policy" False "$(policy_field "$cg" "p is not None")"
 }
+
+# A container that sees no cgroup2 mount (a tmpfs over /sys/fs/cgroup, as a
+# hybrid host's runtime may give it only v1 hierarchies): the image's agent
+# mounts cgroup2 in a mount namespace of its own and polices the host's
+# cgroup; the host's mounts are as they were.
+test_image_mounts_cgroup2_when_none_is_visible() {
+	img_ready || { skip_test "$IMG_WHY"; return; }
+	[ "$IMG_BUILT" = yes ] || { skip_test "the image was not built (test_image_agent_polices_a_host_cgroup)"; return; }
+	if [ -e /run/bindguard/agent.lock ] && ! flock -n /run/bindguard/agent.lock true; then
+		skip_test "a bindguard agent already runs on this machine (one per machine)"
+		return
+	fi
+	local conf="$WORK/image-conf3" cg name mounts
+	mkdir -p "$conf" /run/bindguard
+	cg=$(mkcg image-nocg2)
+	conf_file "$conf" nocg2.conf "$cg" deny-wildcard
+	grep -q ' /sys/fs/bpf [^ ]* [^-]*- bpf ' /proc/self/mountinfo || mount -t bpf bpf /sys/fs/bpf
+	mounts=$(grep -c . /proc/self/mountinfo)
+	name="bgtest-agent-$RANDOM$RANDOM"
+	IMG_CTS+=("$name")
+	img_podman_run -d --name "$name" --privileged --pid host --cgroupns host --network none \
+		--mount type=tmpfs,destination=/sys/fs/cgroup -v /sys/fs/bpf:/sys/fs/bpf \
+		-v /run/bindguard:/run/bindguard -v "$conf:/etc/bindguard/policies.d:ro" \
+		"$IMG_NAME" agent >"$WORK/nocg2.out" 2>&1 || { why="podman run failed: $(cat "$WORK/nocg2.out")"; return; }
+	for _ in $(seq 50); do
+		[ "$(policy_field "$cg" "p and p['policy']")" = deny-wildcard ] && break
+		sleep 0.1
+	done
+	check "the agent without a visible cgroup2 applied the file" deny-wildcard \
+		"$(policy_field "$cg" "p and p['policy']")"
+	expect_bind "$cg" EPERM bind 0.0.0.0 0
+	# The status command in the same container (the liveness probe) mounts its own too.
+	podman exec "$name" /usr/sbin/bindguard status >"$WORK/nocg2.status" 2>&1
+	check "status in the container" 0 "$?"
+	grep -q "$cg" "$WORK/nocg2.status" || why="${why:-status does not name $cg: $(head -n 3 "$WORK/nocg2.status")}"
+	podman stop -t 10 "$name" >/dev/null 2>&1
+	check "host mounts unchanged" "$mounts" "$(grep -c . /proc/self/mountinfo)"
+	[ -z "$why" ] || why="$why; agent: $(podman logs "$name" 2>&1 | tail -n 3 | tr '\n' ' ')"
+}
