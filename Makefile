@@ -278,11 +278,11 @@ clean:
 # make fuzz FUZZ_SECONDS=3600   longer; new inputs go to tests/fuzz/out/<harness>/
 # make fuzz-regress         replay the seed corpus and every saved regression input
 FUZZ_SECONDS ?= 20
-FUZZERS := rule event mountinfo diag oci conf
+FUZZERS := rule event mountinfo diag oci conf runc
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -Itests/unit \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(shell pkg-config --cflags libnl-3.0)
 FUZZ_SRCS := src/addr.c src/policy.c src/json.c src/event.c src/cgroup.c src/diag.c src/existing.c \
-	src/sockout.c src/owners.c src/oci.c src/conf.c tests/unit/json_valid.c
+	src/sockout.c src/owners.c src/oci.c src/runcstate.c src/conf.c tests/unit/json_valid.c
 
 .PHONY: fuzz fuzz-build fuzz-regress
 fuzz-build: $(patsubst %,.output/fuzz_%,$(FUZZERS))

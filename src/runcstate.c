@@ -62,7 +62,7 @@ int bg_runc_oci_state(const char *id, long pid, const char *config, size_t len,
 		      struct bg_oci_state *os, char *err, size_t errlen)
 {
 	json_error_t jerr;
-	json_t *cfg, *state = NULL;
+	json_t *cfg, *ann, *state = NULL;
 	char *text = NULL;
 	int r = -1;
 
@@ -77,9 +77,11 @@ int bg_runc_oci_state(const char *id, long pid, const char *config, size_t len,
 		goto out;
 	}
 	/* The state a runtime gives its hooks (OCI runtime spec, "State"). */
+	ann = json_object_get(cfg, "annotations");
+	if (json_is_null(ann))
+		ann = NULL; /* as absent */
 	state = json_pack("{s:s, s:s, s:s, s:I, s:O*}", "ociVersion", "1.0.2", "id", id, "status",
-			  "running", "pid", (json_int_t)pid, "annotations",
-			  json_object_get(cfg, "annotations"));
+			  "running", "pid", (json_int_t)pid, "annotations", ann);
 	text = state ? json_dumps(state, JSON_COMPACT) : NULL;
 	if (!text) {
 		snprintf(err, errlen, "config.json: cannot restate it (id %.64s)", id);

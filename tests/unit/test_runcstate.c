@@ -61,8 +61,11 @@ TEST(runc_bundle_config_gives_the_hook_state)
 	CHECK(os.nann == 2);
 	CHECK_STR(os.pod_ns, "web");
 	bg_oci_free(&os);
-	/* No annotations: a container that is not ours. */
+	/* No annotations (absent or null): a container that is not ours. */
 	CHECK(bg_runc_oci_state("c2", 1, "{}", 2, &os, err, sizeof(err)) == 0);
+	CHECK(os.nann == 0);
+	bg_oci_free(&os);
+	CHECK(bg_runc_oci_state("c2", 1, "{\"annotations\":null}", 20, &os, err, sizeof(err)) == 0);
 	CHECK(os.nann == 0);
 	bg_oci_free(&os);
 	/* Duplicate keys, a bad id: refused. */
