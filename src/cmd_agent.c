@@ -511,15 +511,10 @@ int cmd_agent(int argc, char **argv, struct bg_global *g)
 			a.oci_roots[a.noci_roots++] = optarg;
 			break;
 		case 'x':
-			if (a.nexempt == BG_OCI_EXEMPT_MAX || !bg_oci_valid_ns(optarg)) {
-				bg_err("agent: --exempt-namespace %s: %s", optarg,
-				       a.nexempt == BG_OCI_EXEMPT_MAX
-					       ? "too many (at most 16)"
-					       : "not a namespace name (a DNS label: a-z, 0-9, -)");
+			if (!bg_exempt_option("agent", optarg, a.exempt, &a.nexempt)) {
 				r = BG_EXIT_USAGE;
 				goto out;
 			}
-			a.exempt[a.nexempt++] = optarg;
 			break;
 		case 'h':
 			agent_usage(stdout);

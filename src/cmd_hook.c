@@ -352,14 +352,8 @@ static int hook_cmd(int argc, char **argv, bool installing)
 				holding = true;
 				break;
 			}
-			if (nexempt == BG_OCI_EXEMPT_MAX || !bg_oci_valid_ns(optarg)) {
-				bg_err("%s: --exempt-namespace %s: %s", cmd, optarg,
-				       nexempt == BG_OCI_EXEMPT_MAX
-					       ? "too many (at most 16)"
-					       : "not a namespace name (a DNS label: a-z, 0-9, -)");
+			if (!bg_exempt_option(cmd, optarg, exempt, &nexempt))
 				return BG_EXIT_USAGE;
-			}
-			exempt[nexempt++] = optarg;
 			break;
 		case 'r':
 		case 'k':

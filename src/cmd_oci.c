@@ -121,14 +121,8 @@ int cmd_oci_hook(int argc, char **argv, struct bg_global *g)
 			}
 			break;
 		case 'x':
-			if (nexempt == BG_OCI_EXEMPT_MAX || !bg_oci_valid_ns(optarg)) {
-				bg_err("oci-hook: --exempt-namespace %s: %s", optarg,
-				       nexempt == BG_OCI_EXEMPT_MAX
-					       ? "too many (at most 16)"
-					       : "not a namespace name (a DNS label: a-z, 0-9, -)");
+			if (!bg_exempt_option("oci-hook", optarg, exempt, &nexempt))
 				return BG_EXIT_USAGE;
-			}
-			exempt[nexempt++] = optarg;
 			break;
 		case 'h':
 			oci_usage(stdout);

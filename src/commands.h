@@ -74,6 +74,11 @@ void bg_option_error(const char *cmd, char **argv, const char *shorts, const str
 /* After getopt: anything left over is a usage error (one line, true). */
 bool bg_no_more_args(const char *cmd, int argc, char **argv);
 
+/* --exempt-namespace NS: added to list (of *n, at most BG_OCI_EXEMPT_MAX);
+ * false after one line when NS is not a namespace name or there are too
+ * many. */
+bool bg_exempt_option(const char *cmd, const char *ns, const char **list, int *n);
+
 /* No cgroup v2 mount: one line and exit code 3. */
 int bg_need_cgroup2(const char *cmd);
 

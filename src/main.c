@@ -13,6 +13,7 @@
 #include "json.h"
 #include "log.h"
 #include "object.h"
+#include "oci.h"
 
 struct command {
 	const char *name;
@@ -136,6 +137,22 @@ bool bg_no_more_args(const char *cmd, int argc, char **argv)
 	if (optind >= argc)
 		return false;
 	bg_err("%s: unexpected argument '%s'", cmd, argv[optind]);
+	return true;
+}
+
+bool bg_exempt_option(const char *cmd, const char *ns, const char **list, int *n)
+{
+	if (*n == BG_OCI_EXEMPT_MAX) {
+		bg_err("%s: --exempt-namespace %s: too many (at most %d)", cmd, ns,
+		       BG_OCI_EXEMPT_MAX);
+		return false;
+	}
+	if (!bg_oci_valid_ns(ns)) {
+		bg_err("%s: --exempt-namespace %s: not a namespace name (a DNS label: a-z, 0-9, -)",
+		       cmd, ns);
+		return false;
+	}
+	list[(*n)++] = ns;
 	return true;
 }
 

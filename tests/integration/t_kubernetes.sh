@@ -110,15 +110,6 @@ PY
 
 k8s_runc_log() { cat "$WORK/runc.$1.out" 2>/dev/null; }
 
-# Until FILE shows PATTERN (up to ~10 s).
-k8s_wait() {
-	for _ in $(seq 100); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 test_kubernetes_daemonset_pod_polices_a_kubepods_tree() {
 	k8s_ready || { skip_test "$K8S_WHY"; return; }
 	existing_ready || return
