@@ -410,8 +410,13 @@ static int take_lock(bool wait)
 				"bindguard: agent: another agent is running%s%s%s; waiting for it "
 				"to stop (--wait-lock)\n",
 				pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
-			while (flock(fd, LOCK_EX) && errno == EINTR)
-				;
+			while (flock(fd, LOCK_EX)) {
+				if (errno != EINTR) {
+					bg_err("agent: %s: %s", AGENT_LOCK, strerror(errno));
+					close(fd);
+					return -1;
+				}
+			}
 		} else {
 			bg_err("agent: another bindguard agent is running%s%s%s (one per machine)",
 			       pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");

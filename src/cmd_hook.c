@@ -192,23 +192,36 @@ static void read_owner(const struct hook_paths *p, char *buf, size_t len)
 	}
 }
 
+/* The lock, held. uninstall removes the lock file while holding it: one
+ * that got it after that holds a file no longer there, and tries again. */
 static int lock_dir(const struct hook_paths *p)
 {
-	int fd = open(p->lock_at, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	for (int tries = 0; tries < 100; tries++) {
+		int fd = open(p->lock_at, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		struct stat held, now;
 
-	if (fd < 0 || flock(fd, LOCK_EX)) {
-		bg_err("install-hook: %s: %s", p->lock_at, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
+		if (fd < 0 || flock(fd, LOCK_EX) || fstat(fd, &held)) {
+			bg_err("install-hook: %s: %s", p->lock_at, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		if (!stat(p->lock_at, &now) && now.st_ino == held.st_ino &&
+		    now.st_dev == held.st_dev)
+			return fd;
+		close(fd);
 	}
-	return fd;
+	bg_err("install-hook: %s: keeps being removed", p->lock_at);
+	return -1;
 }
 
-/* Binary, owner, then the hooks.d file that names the binary. */
+/* Binary, owner, then the hooks.d file that names the binary. Unless
+ * taking over: only while owner is still the owner (checked under the lock;
+ * 0 and nothing done otherwise). */
 static int install(const struct hook_paths *p, const char *owner, const char *const *exempt,
-		   int nexempt)
+		   int nexempt, bool take_over)
 {
+	char cur[OWNER_MAX];
 	char *self = NULL, *json = NULL;
 	const char *what;
 	size_t len = 0;
@@ -227,6 +240,13 @@ static int install(const struct hook_paths *p, const char *owner, const char *co
 		free(json);
 		free(self);
 		return BG_EXIT_FAIL;
+	}
+	read_owner(p, cur, sizeof(cur));
+	if (!take_over && cur[0] && strcmp(cur, owner)) {
+		close(lock);
+		free(json);
+		free(self);
+		return BG_EXIT_OK;
 	}
 	what = p->bin_at;
 	r = write_atomic(what, self, len, 0755);
@@ -282,7 +302,7 @@ static void keep_installed(const struct hook_paths *p, const char *owner, const 
 		return;
 	fprintf(stderr, "bindguard: install-hook: %s or %s went missing: installing again\n",
 		p->hook_at, p->bin_at);
-	install(p, owner, exempt, nexempt);
+	install(p, owner, exempt, nexempt, false);
 }
 
 static int hold(const struct hook_paths *p, const char *owner, const char *const *exempt,
@@ -293,10 +313,10 @@ static int hold(const struct hook_paths *p, const char *owner, const char *const
 	sigset_t set;
 	int sig, r;
 
+	/* Blocked since before the install (hook_cmd). */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
 	if (t && atoi(t) > 0 && atoi(t) < 3600)
 		ts.tv_sec = atoi(t);
 	fprintf(stderr, "bindguard: install-hook: installed %s (owner %s); holding until SIGTERM\n",
@@ -412,6 +432,16 @@ static int hook_cmd(int argc, char **argv, bool installing)
 					"left in place\n");
 		return r < 0 ? BG_EXIT_FAIL : BG_EXIT_OK;
 	}
+	if (holding) {
+		/* A SIGTERM from here on is the end of the hold, never of the
+		 * process with the hook installed and nobody to remove it. */
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGINT);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+	}
 	if (!owner) {
 		unsigned char rnd[8];
 
@@ -423,7 +453,7 @@ static int hook_cmd(int argc, char **argv, bool installing)
 			 rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 		owner = gen;
 	}
-	if (install(&p, owner, exempt, nexempt))
+	if (install(&p, owner, exempt, nexempt, true))
 		return BG_EXIT_FAIL;
 	if (!holding) {
 		printf("installed %s (runs %s)\n", p.hook_at, p.bin);

@@ -102,7 +102,7 @@ int cmd_oci_hook(int argc, char **argv, struct bg_global *g)
 	struct bg_oci_state os = { 0 };
 	const char *stage = NULL, *exempt[BG_OCI_EXEMPT_MAX];
 	char err[BG_ERRLEN];
-	bool applied;
+	__u64 applied;
 	int nexempt = 0;
 	char *buf = NULL;
 	size_t len = 0;

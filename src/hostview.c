@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,6 +56,30 @@ static int join_host_cgroupns(const char *cmd)
 	return 0;
 }
 
+/* A container's process at the root of the cgroup tree is a process in a
+ * cgroup namespace of its own that could not join the host's (no hostPID:
+ * /proc/1 is the container's): paths would be the container's, not the
+ * host's. */
+static int refuse_own_cgroupns(const char *cmd)
+{
+	char line[PATH_MAX + 8];
+	bool at_root = false;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3))
+			at_root = !strcmp(line + 3, "/\n");
+	if (f)
+		fclose(f);
+	if (!at_root)
+		return 0;
+	bg_err("%s: this container sees itself at the root of the cgroup tree: a cgroup "
+	       "namespace of its own, and PID 1 is in the same one; run it with the host's PID "
+	       "namespace (hostPID) or the host's cgroup namespace",
+	       cmd);
+	return BG_EXIT_FAIL;
+}
+
 /* No cgroup2 mount in sight: one of our own, in a mount namespace of our own
  * that receives the host's mounts and sends none back. */
 static int mount_own_cgroup2(const char *cmd)
@@ -82,6 +108,8 @@ int bg_host_cgroup_view(const char *cmd)
 	if (!in_image())
 		return done = 0;
 	done = join_host_cgroupns(cmd);
+	if (!done)
+		done = refuse_own_cgroupns(cmd);
 	if (!done)
 		done = mount_own_cgroup2(cmd);
 	return done;

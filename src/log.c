@@ -6,6 +6,7 @@
 #include "log.h"
 
 int bg_verbose;
+int bg_err_quiet;
 
 static char last_error[512];
 
@@ -16,6 +17,8 @@ void bg_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
+	if (bg_err_quiet)
+		return;
 	fputs("bindguard: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -13,6 +13,8 @@ enum {
 };
 
 extern int bg_verbose;
+/* Set: bg_err records its line (bg_last_error) without printing it. */
+extern int bg_err_quiet;
 
 void bg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void bg_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

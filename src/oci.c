@@ -66,10 +66,6 @@ static const char *our_prefix(const char *key)
 	return NULL;
 }
 
-/* The pod namespace annotations of CRI-O and containerd. */
-static const char *const pod_ns_keys[] = { "io.kubernetes.pod.namespace",
-					   "io.kubernetes.cri.sandbox-namespace" };
-
 /* A Kubernetes namespace name: a DNS label (RFC 1123), 1 to 63 characters. */
 bool bg_oci_valid_ns(const char *s)
 {
@@ -80,16 +76,26 @@ bool bg_oci_valid_ns(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
+/* The pod namespace as the runtime set it: containerd (its sandbox-id
+ * annotation there) in io.kubernetes.cri.sandbox-namespace, CRI-O in
+ * io.kubernetes.pod.namespace. A pod may pass annotations of its own through
+ * (containerd's pod_annotations): the other runtime's key then does not
+ * count, and two that disagree name no namespace. */
 static void take_pod_ns(json_t *ann, struct bg_oci_state *st)
 {
-	for (size_t i = 0; i < sizeof(pod_ns_keys) / sizeof(pod_ns_keys[0]); i++) {
-		json_t *v = json_object_get(ann, pod_ns_keys[i]);
+	const char *crio = json_string_value(json_object_get(ann, "io.kubernetes.pod.namespace"));
+	const char *ctrd =
+		json_string_value(json_object_get(ann, "io.kubernetes.cri.sandbox-namespace"));
+	const char *ns;
 
-		if (json_is_string(v) && bg_oci_valid_ns(json_string_value(v))) {
-			strcpy(st->pod_ns, json_string_value(v));
-			return;
-		}
-	}
+	if (json_object_get(ann, "io.kubernetes.cri.sandbox-id"))
+		ns = ctrd;
+	else if (crio && ctrd && strcmp(crio, ctrd))
+		ns = NULL;
+	else
+		ns = crio ? crio : ctrd;
+	if (ns && bg_oci_valid_ns(ns))
+		strcpy(st->pod_ns, ns);
 }
 
 bool bg_oci_exempt(const struct bg_oci_state *st, const char *const *ns, int nns)
@@ -310,7 +316,7 @@ char *bg_oci_hooks_file(const char *bin, const char *const *exempt, int nexempt)
 	if (args)
 		f = json_pack("{s:s, s:{s:s, s:o}, s:{s:{s:s}}, s:[s, s]}", "version", "1.0.0",
 			      "hook", "path", bin, "args", args, "when", "annotations",
-			      "^(io\\.bindguard\\.|bindguard\\.io/)policy$", ".*", "stages",
+			      "^(io\\.bindguard\\.|bindguard\\.io/)", ".*", "stages",
 			      "createRuntime", "poststop");
 	if (f)
 		text = json_dumps(f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

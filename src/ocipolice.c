@@ -13,8 +13,6 @@
 #include "gc.h"
 #include "log.h"
 #include "ocipolice.h"
-#include "sockets.h"
-#include "sockout.h"
 #include "state.h"
 
 static int write_record(const char *id, const struct bg_cgroup *cg)
@@ -56,35 +54,15 @@ static __u64 read_record(const char *id)
 	return cgid;
 }
 
-/* A container policed after its start: the sockets it bound before that
- * its policy refuses, one line each (they stay open: closing a workload's
- * sockets is not the agent's call). */
-static void report_existing(const char *who, const struct bg_oci_state *os, __u64 cgid)
-{
-	struct bg_scan_filter f = { .refused_only = true, .pcgids = &cgid, .npcgids = 1 };
-	struct bg_state st;
-	struct bg_scan sc;
-
-	if (bg_state_open(&st, 0) == 0 && bg_scan_sockets(&st, &f, &sc, who) == 0) {
-		for (size_t i = 0; i < sc.n; i++) {
-			fprintf(stderr, "bindguard: %s: container %s: existing socket: ", who,
-				os->id);
-			bg_open_text(stderr, &sc, &sc.v[i]);
-		}
-		bg_scan_free(&sc);
-	}
-	bg_state_close(&st);
-}
-
 int bg_oci_police(const struct bg_oci_state *os, const struct bg_policy_spec *spec, const char *who,
-		  bool if_unpoliced, bool *applied)
+		  bool if_unpoliced, __u64 *applied)
 {
 	char pid[24], err[BG_ERRLEN];
 	struct bg_cgroup cg;
 	struct bg_state st;
 	int r;
 
-	*applied = false;
+	*applied = 0;
 	if (os->pid <= 0) {
 		bg_err("%s: container %s: the state has no pid (is the hook at the "
 		       "createRuntime stage?)",
@@ -122,7 +100,7 @@ int bg_oci_police(const struct bg_oci_state *os, const struct bg_policy_spec *sp
 	bg_state_close(&st);
 	if (r)
 		return BG_EXIT_FAIL;
-	*applied = true;
+	*applied = cg.id;
 	r = write_record(os->id, &cg);
 	if (r) {
 		/* Enforcing, but poststop could not find the cgroup while it
@@ -131,8 +109,6 @@ int bg_oci_police(const struct bg_oci_state *os, const struct bg_policy_spec *sp
 		       BG_OCI_RECORDS, strerror(-r));
 	}
 	bg_dbg("container %s: %s on %s", os->id, bg_preset_name(spec->preset), cg.path);
-	if (if_unpoliced)
-		report_existing(who, os, cg.id);
 	return BG_EXIT_OK;
 }
 

@@ -10,6 +10,7 @@
 #define BG_OCIPOLICE_H
 
 #include <stdbool.h>
+#include <linux/types.h>
 #include "oci.h"
 #include "pins.h"
 #include "policy.h"
@@ -17,10 +18,11 @@
 #define BG_OCI_RECORDS BG_RUN_DIR "/oci"
 
 /* Put spec on the cgroup of os->pid. if_unpoliced: leave a cgroup that has
- * a policy already as it is (*applied false). who prefixes the error lines.
- * Exit code; on failure nothing changed. */
+ * a policy already as it is. *applied: the id of the cgroup policed, 0 when
+ * none was. who prefixes the error lines. Exit code; on failure nothing
+ * changed. */
 int bg_oci_police(const struct bg_oci_state *os, const struct bg_policy_spec *spec, const char *who,
-		  bool if_unpoliced, bool *applied);
+		  bool if_unpoliced, __u64 *applied);
 
 /* The container stopped: remove its policy, or forget it with its removed
  * cgroup, and its record. Exit code. */

@@ -12,6 +12,9 @@
 #include "ocipolice.h"
 #include "ociscan.h"
 #include "runcstate.h"
+#include "sockets.h"
+#include "sockout.h"
+#include "state.h"
 
 /* Containers whose failure was said already: said again only after they
  * went away and came back, not at every scan. */
@@ -69,7 +72,7 @@ static char *read_file(const char *path, size_t *len)
 		ssize_t k;
 
 		if (n == cap || !buf) {
-			char *more = cap > BG_RUNC_FILE_MAX ? NULL : realloc(buf, cap *= 2);
+			char *more = cap >= BG_RUNC_FILE_MAX ? NULL : realloc(buf, cap *= 2);
 
 			if (!more) {
 				free(buf);
@@ -98,10 +101,11 @@ static char *read_file(const char *path, size_t *len)
 	}
 }
 
-/* One container: 1 policed now, 0 nothing to do, -1 failed (err says why;
- * empty when it was said already). */
+/* One container: 1 policed now (*cgid its cgroup), 0 nothing to do, -1
+ * failed (err says why, or the lines bg_oci_police printed: none when
+ * quiet). */
 static int scan_one(const char *root, const char *id, const char *const *exempt, int nexempt,
-		    bool *ours, char *err, size_t errlen)
+		    bool quiet, bool *ours, __u64 *cgid, char *err, size_t errlen)
 {
 	char path[PATH_MAX * 2];
 	struct bg_runc_state rs;
@@ -109,10 +113,10 @@ static int scan_one(const char *root, const char *id, const char *const *exempt,
 	struct bg_policy_spec *spec;
 	char *buf;
 	size_t len;
-	bool applied = false;
 	int r;
 
 	*ours = false;
+	*cgid = 0;
 	snprintf(path, sizeof(path), "%s/%s/state.json", root, id);
 	buf = read_file(path, &len);
 	if (!buf)
@@ -141,18 +145,41 @@ static int scan_one(const char *root, const char *id, const char *const *exempt,
 	if (r > 0) {
 		/* Its own lines (bg_err) say why it failed. */
 		err[0] = '\0';
-		r = bg_oci_police(&os, spec, "agent", true, &applied) ? -1 : applied;
+		bg_err_quiet = quiet;
+		r = bg_oci_police(&os, spec, "agent", true, cgid) ? -1 : *cgid != 0;
+		bg_err_quiet = 0;
 	}
 	bg_oci_free(&os);
 	free(spec);
 	return r;
 }
 
+/* The sockets the containers policed now had bound before, that their
+ * policies refuse: one scan of the machine for all of them. */
+static void report_existing(const __u64 *cgids, size_t n)
+{
+	struct bg_scan_filter f = { .refused_only = true, .pcgids = cgids, .npcgids = n };
+	struct bg_state st;
+	struct bg_scan sc;
+
+	if (!n)
+		return;
+	if (bg_state_open(&st, 0) == 0 && bg_scan_sockets(&st, &f, &sc, "agent") == 0) {
+		for (size_t i = 0; i < sc.n; i++) {
+			fputs("bindguard: agent: existing socket: ", stderr);
+			bg_open_text(stderr, &sc, &sc.v[i]);
+		}
+		bg_scan_free(&sc);
+	}
+	bg_state_close(&st);
+}
+
 void bg_oci_scan(const char *const *roots, int nroots, const char *const *exempt, int nexempt,
 		 struct bg_oci_scan_result *res)
 {
 	char **failed = NULL;
-	size_t nfailed = 0;
+	size_t nfailed = 0, npoliced = 0;
+	__u64 *policed = NULL;
 
 	memset(res, 0, sizeof(*res));
 	for (int i = 0; i < nroots; i++) {
@@ -162,13 +189,21 @@ void bg_oci_scan(const char *const *roots, int nroots, const char *const *exempt
 		while (d && (e = readdir(d))) {
 			char err[BG_ERRLEN] = "";
 			bool ours;
+			__u64 cgid;
 			int r;
 
 			if (e->d_name[0] == '.')
 				continue;
-			r = scan_one(roots[i], e->d_name, exempt, nexempt, &ours, err, sizeof(err));
+			r = scan_one(roots[i], e->d_name, exempt, nexempt, said_before(e->d_name),
+				     &ours, &cgid, err, sizeof(err));
 			res->seen += ours;
 			if (r > 0) {
+				__u64 *more = realloc(policed, (npoliced + 1) * sizeof(*more));
+
+				if (more) {
+					policed = more;
+					policed[npoliced++] = cgid;
+				}
 				res->policed++;
 				fprintf(stderr,
 					"bindguard: agent: container %s (%s) had no policy: "
@@ -193,6 +228,8 @@ void bg_oci_scan(const char *const *roots, int nroots, const char *const *exempt
 		if (d)
 			closedir(d);
 	}
+	report_existing(policed, npoliced);
+	free(policed);
 	keep_said(failed, nfailed);
 	for (size_t i = 0; i < nfailed; i++)
 		free(failed[i]);

@@ -18,8 +18,10 @@ struct bg_oci_scan_result {
 };
 
 /* Scan roots (runc --root directories; a missing one is empty). Containers
- * of the exempt namespaces are skipped. Errors are said, once per
- * container and reason; the scan goes on. */
+ * of the exempt namespaces are skipped. A container that fails is said once
+ * (tried again at each scan, quietly, until it leaves or succeeds); the
+ * scan goes on. The listeners the containers policed now bound before,
+ * that their policies refuse, are reported. */
 void bg_oci_scan(const char *const *roots, int nroots, const char *const *exempt, int nexempt,
 		 struct bg_oci_scan_result *res);
 

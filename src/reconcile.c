@@ -197,6 +197,7 @@ static int plan_glob(const struct bg_state *st, const struct record *rec, const 
 	if (r) {
 		bg_err("apply: %s: Cgroup=%s: cannot list the cgroups it matches", cp->where,
 		       cp->cgroup);
+		globfree(&g);
 		return -EIO;
 	}
 	r = 0;

@@ -32,21 +32,23 @@ int bg_runc_state_parse(const char *buf, size_t len, struct bg_runc_state *rs, c
 		snprintf(err, errlen, "state.json: no init_process_pid");
 		goto out;
 	}
-	if (!json_is_integer(start) || json_integer_value(start) < 0) {
+	/* 0 is what a process that is gone has (bg_process_start_time). */
+	if (!json_is_integer(start) || json_integer_value(start) <= 0) {
 		snprintf(err, errlen, "state.json: no init_process_start");
 		goto out;
 	}
 	rs->pid = (long)json_integer_value(pid);
 	rs->start = (unsigned long long)json_integer_value(start);
+	/* runc lists the annotations as labels, then its own bundle= last: an
+	 * annotation named "bundle" must not choose the config read. */
 	json_array_foreach(labels, i, l)
 	{
 		const char *s = json_string_value(l);
 
+		rs->bundle[0] = '\0';
 		if (s && !strncmp(s, "bundle=", 7) && s[7] == '/' &&
-		    strlen(s + 7) < sizeof(rs->bundle)) {
+		    strlen(s + 7) < sizeof(rs->bundle))
 			strcpy(rs->bundle, s + 7);
-			break;
-		}
 	}
 	if (!rs->bundle[0]) {
 		snprintf(err, errlen, "state.json: no bundle= label");

@@ -251,6 +251,17 @@ test_container_bad_annotation_refused() {
 		check "the runtime relays the hook's line for $ann" yes \
 			"$(grep -q 'bindguard: oci-hook: container' <<<"$out" && echo yes)"
 	done
+	# Without a policy annotation too: the hooks.d file runs the hook for any
+	# of ours, so a misspelt policy name or options alone are not unseen.
+	for ann in "bindguard.io/polcy=loopback-only" "io.bindguard.mode=audit"; do
+		name="bgt-$RANDOM$RANDOM"
+		CT_NAMES+=("$name")
+		out=$(ct_podman run --rm --name "$name" --network none --annotation "$ann" \
+			"$CT_IMAGE" echo started 2>&1)
+		check "container with $ann alone started" no "$(grep -qx started <<<"$out" && echo yes || echo no)"
+		check "the hook's line for $ann alone" yes \
+			"$(grep -q 'bindguard: oci-hook: container' <<<"$out" && echo yes)"
+	done
 	# A hook that fails for any other reason fails closed too: here bindguard
 	# refuses its environment (a hooks.d env entry naming no BPF object).
 	mkdir -p "$WORK/badhooks" && python3 -c "import json, sys

@@ -238,6 +238,11 @@ TEST(oci_pod_namespace_from_crio_or_containerd_exempts_listed_ones)
 		"{\"io.kubernetes.pod.namespace\":\"bindguard/x\"}",
 		"{\"io.kubernetes.pod.namespace\":7}",
 		"{\"io.bindguard.namespace\":\"bindguard\"}",
+		/* containerd's pod passing CRI-O's key through, or two that disagree */
+		"{\"io.kubernetes.cri.sandbox-id\":\"abc\",\"io.kubernetes.cri.sandbox-namespace\":"
+		"\"web\",\"io.kubernetes.pod.namespace\":\"bindguard\"}",
+		"{\"io.kubernetes.cri.sandbox-namespace\":\"web\",\"io.kubernetes.pod.namespace\":"
+		"\"bindguard\"}",
 	};
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
 		char json[256];
@@ -260,7 +265,7 @@ TEST(oci_hooks_file_runs_the_hook_for_either_spelling)
 	CHECK(strstr(t, "\"path\": \"/opt/bindguard/bin/bindguard\"") != NULL);
 	CHECK(strstr(t, "\"oci-hook\",\n      \"--exempt-namespace\",\n      \"bindguard\"") !=
 	      NULL);
-	CHECK(strstr(t, "\"^(io\\\\.bindguard\\\\.|bindguard\\\\.io/)policy$\": \".*\"") != NULL);
+	CHECK(strstr(t, "\"^(io\\\\.bindguard\\\\.|bindguard\\\\.io/)\": \".*\"") != NULL);
 	CHECK(strstr(t, "\"createRuntime\",\n    \"poststop\"") != NULL);
 	free(t);
 }

@@ -19,6 +19,12 @@ TEST(runc_state_gives_pid_start_and_bundle)
 	CHECK(rs.pid == 4242);
 	CHECK(rs.start == 98765);
 	CHECK(!strcmp(rs.bundle, "/run/containerd/io.containerd.runtime.v2.task/k8s.io/c1"));
+	/* An annotation named bundle comes first (runc lists annotations, then
+	 * its own bundle= last): not the bundle read. */
+	static const char ann[] = "{\"init_process_pid\":7,\"init_process_start\":9,\"config\":{"
+				  "\"labels\":[\"bundle=/evil\",\"bundle=/real\"]}}";
+	CHECK(bg_runc_state_parse(ann, strlen(ann), &rs, err, sizeof(err)) == 0);
+	CHECK(!strcmp(rs.bundle, "/real"));
 }
 
 TEST(runc_state_refuses_what_it_cannot_use)
@@ -35,6 +41,10 @@ TEST(runc_state_refuses_what_it_cannot_use)
 		"{\"init_process_pid\":7,\"init_process_start\":1,\"config\":{}}",
 		"{\"init_process_pid\":7,\"init_process_start\":1,\"config\":{\"labels\":[\"bundle="
 		"rel\"]}}",
+		"{\"init_process_pid\":7,\"init_process_start\":0,\"config\":{\"labels\":[\"bundle="
+		"/b\"]}}",
+		"{\"init_process_pid\":7,\"init_process_start\":1,\"config\":{\"labels\":[\"bundle="
+		"/b\",\"x=y\"]}}",
 	};
 	struct bg_runc_state rs;
 	char err[BG_ERRLEN];
