@@ -194,12 +194,17 @@ test_events_end_cleanly() {
 	local cg rc
 	cg=$(mkcg ev-pipe)
 	"$BG" loopback-only --cgroup "$cg" >/dev/null || { why="apply failed"; return; }
-	# A closed pipe ends the reader with status 0.
-	( "$BG" events --json 2>"$WORK/pipe.err" | head -n 1 >/dev/null; echo "${PIPESTATUS[0]}" >"$WORK/pipe.rc" ) &
+	# A closed pipe ends the reader with status 0, at its next write: denials
+	# until it is gone (two could both be written before head exits, and the
+	# reader would wait for a third).
+	( timeout -s KILL 20 "$BG" events --json 2>"$WORK/pipe.err" | head -n 1 >/dev/null; echo "${PIPESTATUS[0]}" >"$WORK/pipe.rc" ) &
 	local sub=$!
 	wait_for "$WORK/pipe.err" following
-	probe "$cg" bind 0.0.0.0 0 >/dev/null
-	probe "$cg" bind 0.0.0.0 0 >/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$sub" 2>/dev/null || break
+		probe "$cg" bind 0.0.0.0 0 >/dev/null
+		sleep 0.1
+	done
 	wait "$sub"
 	check "reader status after the pipe closed" 0 "$(cat "$WORK/pipe.rc")"
 	# SIGTERM ends it with status 0 too.
