@@ -179,6 +179,23 @@ for l in open(sys.argv[1]): json.loads(l)' "$WORK/agent.events" || why="events a
 	check "agent exit on SIGTERM" 0 "$?"
 	grep -q "every policy stays in force" "$WORK/agent.err" || why="no stop message"
 	expect_bind "$r" EPERM bind 0.0.0.0 0
+	# --wait-lock (a rolling update's new pod): waits while another runs,
+	# takes over when it stops.
+	start_agent "$d" || { why="agent did not start again: $(cat "$WORK/agent.err")"; return; }
+	local waiter
+	"$BG" agent --config "$d" --events none --wait-lock 2>"$WORK/waiter.err" &
+	waiter=$!
+	PIDS+=("$waiter")
+	wait_for "$WORK/waiter.err" "waiting for it to stop" ||
+		why="--wait-lock: no waiting line: $(cat "$WORK/waiter.err")"
+	grep -q "watching the cgroup tree" "$WORK/waiter.err" && why="--wait-lock: started beside another agent"
+	kill -TERM "$AGPID"
+	wait "$AGPID"
+	wait_for "$WORK/waiter.err" "watching the cgroup tree" ||
+		why="--wait-lock: did not take over: $(tail -n 2 "$WORK/waiter.err")"
+	kill -TERM "$waiter"
+	wait "$waiter"
+	check "--wait-lock agent exit on SIGTERM" 0 "$?"
 	conf_forget "$d"
 }
 
